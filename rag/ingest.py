@@ -1,0 +1,184 @@
+"""Read report files of every format into text, and find the spans that are not report content.
+
+The text a report keeps is the decoded file text (for .docx/.pdf/.html the extracted text);
+cleaning never rewrites it: it only records noise spans, so every offset maps back exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from rag.errors import IngestError
+from rag.metadata import extract_meta
+from rag.types import Report, Span
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+MIN_CHARS = 20  # fewer meaningful characters than this is not a report
+
+# Whole lines that are page furniture, not report content.
+_NOISE_LINE = re.compile(
+    r"""^\s*(?:
+        (?:信息)?索\s*引\s*号.*            # web index table: 索引号 ...
+      | 文\s*号\s*[|:：].*
+      | (?:发布机构|公开日期|产生日期|成文日期|发文日期|主题分类|体裁分类|组配分类|公开方式|
+           关键词|内容概述|时效说明|公开范围|公开时限)\s*[|:：].*
+      | .*公安机关备案号.* | .*ICP备.* | .*网站标识码.* | .*版权所有.* | .*Produced\s+By.*
+      | 主办[:：].* | 承办[:：].* | 技术支持[:：].* | 扫一扫.* | 【打印本页】.* | 【关闭窗口】.*
+    )\s*$""",
+    re.X | re.I,
+)
+# Markup left inside lines by converters.
+INLINE_NOISE = re.compile(r"\[bookmark:[^\]]*\]|\[(?:image|pic):[^\]]*\]", re.I)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+
+
+def decode_bytes(data: bytes, name: str) -> Decoded:
+    """Decode text bytes: BOMs, UTF-8, then detection (GBK/GB18030, UTF-16...)."""
+    if not data.strip():
+        raise IngestError(name, "file is empty")
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return Decoded(data.decode(enc), enc)
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise IngestError(name, "cannot detect the text encoding (not UTF-8, GBK/GB18030 or UTF-16?)")
+    enc = best.encoding
+    if enc in {"gbk", "gb2312", "hz"}:  # gb18030 is their superset
+        enc = "gb18030"
+    return Decoded(data.decode(enc), enc)
+
+
+def _docx_text(data: bytes, name: str) -> str:
+    import docx  # python-docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise IngestError(name, f"not a readable .docx file ({e})") from e
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, OSError) as e:
+        raise IngestError(name, f"not a readable .pdf file ({e})") from e
+    text = "\n".join(p.rstrip("\n") for p in pages)
+    if not text.strip():
+        raise IngestError(name, "the PDF has no text layer (scanned image?); run OCR first")
+    return text
+
+
+def _html_text(data: bytes, name: str) -> str:
+    from bs4 import BeautifulSoup
+
+    decoded = decode_bytes(data, name)
+    soup = BeautifulSoup(decoded.text, "html.parser")
+    for tag in soup(["script", "style", "noscript", "head", "nav", "footer", "iframe"]):
+        tag.decompose()
+    raw = soup.get_text("\n")
+    return "\n".join(line.strip() for line in raw.splitlines() if line.strip())
+
+
+def read_text(path: Path) -> Decoded:
+    """Decode or extract the text of one report file."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(name, f"unsupported file type {suffix or '(none)'}; expected one of "
+                          + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(name, f"cannot read the file ({e.strerror})") from e
+    if not data:
+        raise IngestError(name, "file is empty")
+    if suffix in TEXT_SUFFIXES:
+        if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            best = from_bytes(data).best()
+            if best is None or not (best.encoding or "").startswith("utf_16"):
+                raise IngestError(name, "binary data in a text file (corrupt or wrong extension)")
+        decoded = decode_bytes(data, name)
+    elif suffix == ".docx":
+        decoded = Decoded(_docx_text(data, name), "docx")
+    elif suffix == ".pdf":
+        decoded = Decoded(_pdf_text(data, name), "pdf")
+    else:
+        decoded = Decoded(_html_text(data, name), "html")
+    if "\ufffd" in decoded.text[:2000] and decoded.text[:2000].count("\ufffd") > 5:
+        raise IngestError(name, f"text decoded as {decoded.encoding} is garbled")
+    return decoded
+
+
+def iter_lines(text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) of each line, without its line break."""
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        yield pos, pos + len(raw.rstrip("\r\n"))
+        pos += len(raw)
+
+
+def is_noise_line(line: str) -> bool:
+    """Index-table rows (also as pipe tables of short cells), site footers."""
+    if _NOISE_LINE.match(line):
+        return True
+    cells = line.split("|")
+    return len(cells) >= 3 and "。" not in line and all(len(c.strip()) <= 16 for c in cells)
+
+
+def find_noise(text: str) -> list[Span]:
+    """Spans of page furniture: index-table rows, footers, converter markup."""
+    spans = [Span(a, b) for a, b in iter_lines(text) if a < b and is_noise_line(text[a:b])]
+    spans += [Span(m.start(), m.end()) for m in INLINE_NOISE.finditer(text)]
+    return sorted(spans, key=lambda s: s.start)
+
+
+def load_report(path: Path) -> Report:
+    """Read one file into a Report with metadata; raises IngestError naming the file."""
+    decoded = read_text(path)
+    text = decoded.text
+    noise = find_noise(text)
+    content = INLINE_NOISE.sub("", text)
+    meaningful = len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", content))
+    if meaningful < MIN_CHARS:
+        raise IngestError(path.name, f"only {meaningful} characters of text; not a report")
+    meta = extract_meta(text, noise, path.name)
+    return Report(source=path.name, text=text, meta=meta, encoding=decoded.encoding,
+                  noise=tuple(noise))
+
+
+def discover(reports_dir: Path) -> list[Path]:
+    """Report files in a folder (not recursive), sorted by name; hidden files skipped."""
+    if not reports_dir.is_dir():
+        raise IngestError(str(reports_dir), "reports folder does not exist")
+    return sorted(p for p in reports_dir.iterdir() if p.is_file() and not p.name.startswith("."))

@@ -1,0 +1,195 @@
+"""Extract report metadata: title, issuer, places, covered year, publication date, numbers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from rag.types import Places, ReportMeta, Span
+
+_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+             "六": 6, "七": 7, "八": 8, "九": 9}
+
+_FIELD_KEYS = {
+    "索引号": "index_no", "信息索引号": "index_no", "文号": "doc_no", "发文字号": "doc_no",
+    "发布机构": "publisher", "发文机关": "publisher", "公开日期": "date", "发布日期": "date",
+    "成文日期": "date", "产生日期": "date", "发文日期": "date",
+}
+_ALL_KEYS = ["信息索引号", "索引号", "文号", "发文字号", "发布机构", "发文机关", "公开日期", "发布日期",
+             "成文日期", "产生日期", "发文日期", "主题分类", "体裁分类", "组配分类", "公开方式", "关键词",
+             "内容概述", "时效说明", "公开范围"]
+_KEY_RE = re.compile(
+    "(" + "|".join(r"\s*".join(k) for k in sorted(_ALL_KEYS, key=len, reverse=True)) + r")\s*[|:：]"
+)
+_ISSUER_TAIL = r"(?:人民政府|政府办公室|政府办|人民政府办公室|办事处|委员会|政府)"
+_ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
+_DATE_NUM = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})\s*日?")
+_DATE_CN = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_YEAR_IN_TITLE = re.compile(r"(\d{4})\s*年")
+_HEAD_YEAR = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(\d{4})\s*年度?")
+_PLACE = re.compile(
+    r"([\u4e00-\u9fff]{2,6}自治(?:县|州|区)|[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道))"
+)
+_STEM_STOP = set("全我本各该辖社城乡小园景片山新市县区镇省其所此每")
+_STEM_STOP_2 = {"法治", "依法", "一是", "二是", "三是", "四是", "五是", "城市", "乡镇", "县区", "市县",
+                "省市", "地区", "城区", "街道", "全面", "建设", "工作", "平安", "美丽", "组织", "责任",
+                "卫生", "生态", "文明", "示范", "试点", "重点", "中共"}
+_LEVEL = {"省": "province", "自治区": "province", "市": "city", "自治州": "city",
+          "县": "county", "自治县": "county", "区": "county", "镇": "town", "乡": "town",
+          "街道": "town"}
+
+
+def _cn_int(s: str) -> int:
+    """一..九十九 and digit-by-digit years (二〇二五)."""
+    if len(s) == 4 and all(c in _CN_DIGIT for c in s):
+        return int("".join(str(_CN_DIGIT[c]) for c in s))
+    if "十" in s:
+        tens, _, ones = s.partition("十")
+        return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0)
+    return _CN_DIGIT[s]
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    if 1900 < y < 2200 and 1 <= m <= 12 and 1 <= d <= 31:
+        return f"{y:04d}-{m:02d}-{d:02d}"
+    return None
+
+
+def parse_date(s: str) -> str | None:
+    if m := _DATE_NUM.search(s):
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    if m := _DATE_CN.search(s):
+        return _iso(_cn_int(m[1]), _cn_int(m[2]), _cn_int(m[3]))
+    return None
+
+
+def header_fields(text: str, noise: list[Span]) -> dict[str, str]:
+    """Key/value pairs of the web-page index table (索引号 | ... or 索引号: ...)."""
+    fields: dict[str, str] = {}
+    for span in noise:
+        line = text[span.start : span.end]
+        keys = list(_KEY_RE.finditer(line))
+        for i, k in enumerate(keys):
+            end = keys[i + 1].start() if i + 1 < len(keys) else len(line)
+            value = line[k.end() : end].strip().strip("|:：").strip()
+            name = _FIELD_KEYS.get(re.sub(r"\s+", "", k[1]))
+            if name and value and name not in fields:
+                fields[name] = value
+    return fields
+
+
+def _content_lines(text: str, noise: list[Span]) -> list[str]:
+    noisy = {s.start for s in noise}
+    lines, pos = [], 0
+    for raw in text.splitlines(keepends=True):
+        if pos not in noisy and raw.strip():
+            lines.append(re.sub(r"\[bookmark:[^\]]*\]", "", raw).strip())
+        pos += len(raw)
+    return lines
+
+
+def _find_title(lines: list[str]) -> str | None:
+    for i, line in enumerate(lines[:8]):
+        if re.match(r"^[一二三四五六七八九十]+、", line):
+            return None
+        if len(line) <= 60 and not line.endswith(("。", "：", ":")) and re.search(r"报告|总结", line):
+            if i > 0 and line.startswith("关于") and _ISSUER_LINE.match(lines[i - 1]):
+                return lines[i - 1] + line
+            return line
+    return None
+
+
+def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) -> str | None:
+    for j in range(len(lines) - 1, max(len(lines) - 6, -1), -1):  # 落款: issuer line above the date
+        if parse_date(lines[j]) and j > 0 and _ISSUER_LINE.match(lines[j - 1]):
+            return lines[j - 1]
+    if title and "关于" in title:
+        head = title.split("关于", 1)[0]
+        if re.search(_ISSUER_TAIL + "$", head):
+            return head
+    return fields.get("publisher")
+
+
+def _place_counts(text: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for m in _PLACE.finditer(text):
+        name = m[1]
+        stem = name[:2]
+        if name[0] in _STEM_STOP or stem in _STEM_STOP_2:
+            continue
+        counts[name] += 1
+    return counts
+
+
+def _level(name: str) -> str:
+    for suffix in ("自治区", "自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡"):
+        if name.endswith(suffix):
+            return _LEVEL[suffix]
+    raise ValueError(name)
+
+
+def _find_places(header: str, body: str) -> Places:
+    """Named places: all from the title/issuer/publisher, plus body names seen at least twice."""
+    found: dict[str, str] = {}
+    for name in _PLACE.findall(header):
+        found.setdefault(_level(name), name)
+    for name, n in _place_counts(body).most_common():
+        if n >= 2:
+            found.setdefault(_level(name), name)
+    return Places(**{k: found.get(k) for k in ("province", "city", "county", "town")})
+
+
+def _find_year(title: str | None, lines: list[str]) -> int | None:
+    if title and (m := _YEAR_IN_TITLE.search(title)):
+        return int(m[1])
+    for line in lines:
+        if m := _HEAD_YEAR.match(line):
+            return int(m[1])
+    for line in lines[:6]:
+        if len(line) > 60 and (m := re.match(r"^\s*(\d{4})年", line)):
+            return int(m[1])
+    return None
+
+
+def _find_published(fields: dict[str, str], lines: list[str]) -> str | None:
+    if "date" in fields and (d := parse_date(fields["date"])):
+        return d
+    for line in lines[-6:]:
+        if len(line) <= 20 and (d := parse_date(line)):
+            return d
+    return None
+
+
+def _synthesize_title(issuer: str | None, places: Places, year: int | None, source: str) -> str:
+    when = f"{year}年" if year else ""
+    if issuer and issuer.endswith("人民政府"):
+        return f"{issuer}关于{when}法治政府建设情况的报告"
+    who = "".join(n for n in (places.county, places.town) if n) or issuer or source
+    return f"{who}{when}法治政府建设情况的报告"
+
+
+def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
+    fields = header_fields(text, noise)
+    lines = _content_lines(text, noise)
+    title = _find_title(lines)
+    issuer = _find_issuer(lines, title, fields)
+    places = _find_places(" ".join(filter(None, [title, issuer])), "\n".join(lines))
+    if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
+        level = _LEVEL[issuer[0]]
+        if full := getattr(places, level):
+            issuer = full + issuer[1:]
+    year = _find_year(title, lines)
+    synthesized = title is None
+    if title is None:
+        title = _synthesize_title(issuer, places, year, source)
+    doc_no = fields.get("doc_no")
+    return ReportMeta(
+        title=title,
+        title_synthesized=synthesized,
+        issuer=issuer,
+        places=places,
+        year=year,
+        published=_find_published(fields, lines),
+        index_no=fields.get("index_no"),
+        doc_no=doc_no if doc_no and re.search(r"号$|〔\d{4}〕|\[\d{4}\]", doc_no) else None,
+    )
