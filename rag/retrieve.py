@@ -1,0 +1,191 @@
+"""Hybrid retrieval: BM25 + dense, reciprocal rank fusion, place/year scoping, diversity."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from rag.embed import SentenceTransformerEmbedder
+from rag.errors import ConfigError
+from rag.ingest import INLINE_NOISE
+from rag.store import LoadedIndex
+from rag.types import Hit, Report
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["hybrid", "bm25", "dense"]
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
+_SUFFIXES = ("自治县", "自治州", "自治区", "街道", "省", "市", "县", "区", "镇", "乡")
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """Per-query knobs."""
+
+    k: int = 5
+    mode: Mode = "hybrid"
+    places: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    reports: tuple[str, ...] = ()  # report file names
+    scope_from_question: bool = True  # place names in the question restrict the reports
+    year_boost: float = 0.25  # fused-score bonus for reports covering a year the question names
+    diversify: bool = True
+    dedup_threshold: float = 0.6  # char-trigram Jaccard above which a hit counts as a copy
+    candidates: int = 50
+    rrf_k: int = 60
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"k must be >= 1, got {self.k}")
+        if self.mode not in ("hybrid", "bm25", "dense"):
+            raise ConfigError(f"mode must be hybrid, bm25 or dense, got {self.mode!r}")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which reports a query searches, and why."""
+
+    reports: tuple[str, ...] | None  # None: all
+    boosted: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion: score(d) = sum over lists of 1 / (k + rank), rank from 1."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, doc in enumerate(ranking, start=1):
+            scores[doc] = scores.get(doc, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def place_aliases(report: Report) -> set[str]:
+    """Names a user may call a report's place by: 水口镇, 水口, 江华瑶族自治县, 江华..."""
+    names: set[str] = set()
+    for name in report.meta.places.names():
+        names.add(name)
+        for suffix in _SUFFIXES:
+            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+                stem = name[: -len(suffix)]
+                names.add(stem)
+                if "自治" in suffix or stem.endswith("族"):
+                    names.add(re.sub(r"[\u4e00-\u9fff]{1,3}族$", "", stem) or stem)
+    return {n for n in names if len(n) >= 2}
+
+
+def _place_matches(text: str, reports: dict[str, Report]) -> dict[str, set[str]]:
+    """Report -> place names of it that occur in `text` (longest names win)."""
+    found: dict[str, set[str]] = {}
+    for source, report in reports.items():
+        for alias in sorted(place_aliases(report), key=len, reverse=True):
+            if alias in text:
+                found.setdefault(source, set()).add(alias)
+    return found
+
+
+def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions) -> Scope:
+    allowed = set(reports)
+    reasons: list[str] = []
+    if opts.reports:
+        unknown = [r for r in opts.reports if r not in reports]
+        if unknown:
+            raise ConfigError(f"unknown report(s): {', '.join(unknown)}; see `rag reports`")
+        allowed &= set(opts.reports)
+        reasons.append("report=" + ",".join(opts.reports))
+    if opts.places:
+        hit = {s for s, r in reports.items()
+               if any(p in place_aliases(r) or p in "".join(r.meta.places.names()) for p in opts.places)}
+        allowed &= hit
+        reasons.append("place=" + ",".join(opts.places))
+    if opts.years:
+        allowed &= {s for s, r in reports.items() if r.meta.year in opts.years}
+        reasons.append("year=" + ",".join(map(str, opts.years)))
+    if opts.scope_from_question and not opts.places and not opts.reports:
+        named = _place_matches(question, {s: reports[s] for s in allowed})
+        if named:
+            allowed = set(named)
+            reasons.append("question names " + ",".join(sorted({a for v in named.values() for a in v})))
+    boosted: tuple[str, ...] = ()
+    if not opts.years:
+        years = {int(y) for y in _YEAR.findall(question)}
+        boosted = tuple(sorted(s for s in allowed if reports[s].meta.year in years))
+    full = allowed == set(reports)
+    return Scope(None if full else tuple(sorted(allowed)), boosted, tuple(reasons))
+
+
+def _trigrams(text: str) -> set[str]:
+    s = re.sub(r"\s+", "", INLINE_NOISE.sub("", text))
+    return {s[i : i + 3] for i in range(max(1, len(s) - 2))}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, embedder: SentenceTransformerEmbedder | None) -> None:
+        self.index = index
+        self.embedder = embedder if index.dense is not None else None
+        order = list(index.reports)
+        self._report_pos = {s: i for i, s in enumerate(order)}
+
+    def _allowed(self, scope: Scope) -> np.ndarray | None:
+        if scope.reports is None:
+            return None
+        pos = np.array([self._report_pos[s] for s in scope.reports], dtype=np.int32)
+        return np.flatnonzero(np.isin(self.index.chunk_report_ids, pos)).astype(np.int64)
+
+    def search(self, question: str, opts: QueryOptions | None = None) -> list[Hit]:
+        opts = opts or QueryOptions()
+        if not question.strip():
+            raise ConfigError("the question is empty")
+        scope = resolve_scope(question, self.index.reports, opts)
+        allowed = self._allowed(scope)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        n = max(opts.candidates, opts.k * 4)
+        rankings: list[list[int]] = []
+        bm25_rank: dict[int, int] = {}
+        dense_rank: dict[int, int] = {}
+        if opts.mode in ("hybrid", "bm25"):
+            ids, _ = self.index.bm25.search(question, n, allowed)
+            rankings.append(ids.tolist())
+            bm25_rank = {d: r for r, d in enumerate(ids.tolist(), start=1)}
+        if opts.mode in ("hybrid", "dense") and self.embedder is not None and self.index.dense:
+            ids, _ = self.index.dense.search(self.embedder.embed_query(question), n, allowed)
+            rankings.append(ids.tolist())
+            dense_rank = {d: r for r, d in enumerate(ids.tolist(), start=1)}
+        fused = rrf(rankings, opts.rrf_k)
+        if scope.boosted:
+            boosted = {self._report_pos[s] for s in scope.boosted}
+            for d in fused:
+                if self.index.chunk_report_ids[d] in boosted:
+                    fused[d] *= 1.0 + opts.year_boost
+        order = sorted(fused, key=lambda d: (-fused[d], d))
+        return self._select(order, fused, opts, bm25_rank, dense_rank)
+
+    def _select(self, order: list[int], fused: dict[int, float], opts: QueryOptions,
+                bm25_rank: dict[int, int], dense_rank: dict[int, int]) -> list[Hit]:
+        chunks = self.index.chunks
+        picked: list[int] = []
+        grams: list[set[str]] = []
+        for d in order:
+            if opts.diversify:
+                g = _trigrams(chunks[d].text)
+                if any(_jaccard(g, other) >= opts.dedup_threshold for other in grams):
+                    continue
+                grams.append(g)
+            picked.append(d)
+            if len(picked) == opts.k:
+                break
+        return [
+            Hit(rank=i, score=fused[d], chunk=chunks[d],
+                title=self.index.reports[chunks[d].source].meta.title,
+                dense_rank=dense_rank.get(d), bm25_rank=bm25_rank.get(d))
+            for i, d in enumerate(picked, start=1)
+        ]
