@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag.embed import SentenceTransformerEmbedder
+from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.ingest import INLINE_NOISE
 from rag.store import LoadedIndex
@@ -64,6 +64,21 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
     return scores
 
 
+_MULTI_CHAR_ETHNIC = ("达斡尔", "鄂温克", "土家", "蒙古", "布依", "仡佬", "哈尼", "纳西", "朝鲜", "傈僳",
+                      "拉祜", "毛南", "仫佬", "撒拉", "布朗")
+
+
+def _strip_ethnic(stem: str) -> str:
+    """江华瑶族 -> 江华, 石柱土家族 -> 石柱 (自治县 names carry the ethnic groups)."""
+    while stem.endswith("族"):
+        body = stem[:-1]
+        cut = next((len(e) for e in _MULTI_CHAR_ETHNIC if body.endswith(e)), 1)
+        if len(body) - cut < 2:
+            break
+        stem = body[:-cut]
+    return stem
+
+
 def place_aliases(report: Report) -> set[str]:
     """Names a user may call a report's place by: 水口镇, 水口, 江华瑶族自治县, 江华..."""
     names: set[str] = set()
@@ -73,8 +88,9 @@ def place_aliases(report: Report) -> set[str]:
             if name.endswith(suffix) and len(name) - len(suffix) >= 2:
                 stem = name[: -len(suffix)]
                 names.add(stem)
-                if "自治" in suffix or stem.endswith("族"):
-                    names.add(re.sub(r"[\u4e00-\u9fff]{1,3}族$", "", stem) or stem)
+                if stem.endswith("族"):
+                    names.add(_strip_ethnic(stem))
+                break
     return {n for n in names if len(n) >= 2}
 
 
@@ -128,7 +144,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, embedder: SentenceTransformerEmbedder | None) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder | None) -> None:
         self.index = index
         self.embedder = embedder if index.dense is not None else None
         order = list(index.reports)

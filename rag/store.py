@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.chunk import ChunkerSettings, chunk_report
 from rag.dense import DenseIndex
-from rag.embed import LEXICAL, SentenceTransformerEmbedder
+from rag.embed import LEXICAL, Embedder
 from rag.errors import IndexStoreError, IngestError
 from rag.ingest import discover, load_report
 from rag.sparse import BM25Index, JiebaTokenizer
@@ -159,7 +159,7 @@ def _previous(index_dir: Path, embed_model: str, chunker: ChunkerSettings):
 def build_index(
     reports_dir: Path,
     index_dir: Path,
-    embedder: SentenceTransformerEmbedder | None,
+    embedder: Embedder | None,
     chunker: ChunkerSettings,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BuildSummary:

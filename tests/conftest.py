@@ -1,0 +1,67 @@
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import hashlib  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from rag.chunk import ChunkerSettings  # noqa: E402
+from rag.store import build_index, load_index  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "data" / "reports"
+SHUIKOU = "000_4e493ef760f0cb20.txt"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-character-bigrams vectors: similar texts get similar vectors."""
+
+    def __init__(self, name: str = "fake-bigram", dim: int = 64) -> None:
+        self.name = name
+        self._dim = dim
+        self.calls = 0
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self._dim, dtype=np.float32)
+        for i in range(len(text) - 1):
+            h = int.from_bytes(hashlib.md5(text[i : i + 2].encode()).digest()[:4], "little")
+            v[h % self._dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return np.stack([self._vec(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vec(text)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def reports_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "reports"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory):
+    """The five sample reports, indexed with BM25 and the fake dense embedder."""
+    folder = tmp_path_factory.mktemp("index")
+    build_index(SAMPLES, folder, FakeEmbedder(), ChunkerSettings())  # type: ignore[arg-type]
+    return load_index(folder)

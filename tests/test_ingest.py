@@ -1,0 +1,109 @@
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IngestError
+from rag.ingest import discover, load_report, read_text
+
+BODY = (
+    "水口镇人民政府关于2024年法治政府建设情况的报告\n"
+    "一、主要举措和成效\n"
+    "（一）严格执法\n"
+    "2024年以来,对执法人员共进行执法培训15次,法律法规知识测试6次。\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le",
+                                      "utf-16-be"])
+def test_text_encodings_decode_to_the_same_text(tmp_path: Path, encoding: str) -> None:
+    text = BODY * 3  # detection needs a little text; reports are far longer
+    path = tmp_path / f"r-{encoding}.txt"
+    path.write_bytes(text.encode(encoding))
+    decoded = read_text(path)
+    assert decoded.text.lstrip("\ufeff") == text
+    report = load_report(path)
+    assert report.meta.places.town == "水口镇"
+
+
+def test_docx(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    for line in BODY.splitlines():
+        document.add_paragraph(line)
+    path = tmp_path / "r.docx"
+    document.save(str(path))
+    report = load_report(path)
+    assert report.encoding == "docx"
+    assert "执法培训15次" in report.text
+    assert report.meta.title == "水口镇人民政府关于2024年法治政府建设情况的报告"
+
+
+def test_pdf_text_layer(tmp_path: Path) -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "r.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("STSong-Light", 11)
+    for i, line in enumerate(BODY.splitlines()):
+        c.drawString(40, 800 - 18 * i, line)
+    c.save()
+    report = load_report(path)
+    assert "执法培训15次" in report.text
+    assert report.meta.year == 2024
+
+
+def test_html_drops_scripts_and_footer(tmp_path: Path) -> None:
+    html = ("<html><head><title>t</title><script>var x=1;</script></head><body>"
+            + "".join(f"<p>{line}</p>" for line in BODY.splitlines())
+            + "<footer>版权所有 某某网站</footer><p>公安机关备案号:43112902000012</p></body></html>")
+    path = tmp_path / "r.html"
+    path.write_text(html, encoding="gb18030")
+    report = load_report(path)
+    assert "var x" not in report.text
+    assert "执法培训15次" in report.text
+    noise = [report.text[s.start : s.end] for s in report.noise]
+    assert any("备案号" in n for n in noise)
+
+
+def test_noise_lines_are_spans_of_the_original_text() -> None:
+    report = load_report(Path(__file__).parent.parent / "data/reports/002_437bbe3c0d589296.txt")
+    noise = [report.text[s.start : s.end] for s in report.noise]
+    assert noise[0].startswith("索 引 号 | 014351098/2025-00011")
+    assert len(noise) == 5 and all("|" in n for n in noise)
+    bookmark = load_report(Path(__file__).parent.parent / "data/reports/004_ec6daf499c9a8590.txt")
+    assert [bookmark.text[s.start : s.end] for s in bookmark.noise] == ["[bookmark: _GoBack]"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "file is empty"),
+        ("blank.txt", b"  \n\n ", "file is empty"),
+        ("corrupt.docx", b"PK\x03\x04 not really a zip", "not a readable .docx"),
+        ("corrupt.pdf", b"%PDF-1.4 garbage", "not a readable .pdf"),
+        ("binary.txt", bytes(range(256)) * 4, "binary data"),
+        ("short.txt", "报告".encode(), "not a report"),
+        ("slides.pptx", b"whatever", "unsupported file type .pptx"),
+    ],
+)
+def test_bad_files_raise_errors_naming_file_and_reason(tmp_path: Path, name: str, data: bytes,
+                                                      reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(IngestError) as err:
+        load_report(path)
+    assert err.value.path == name
+    assert reason in str(err.value)
+
+
+def test_discover_skips_hidden_files(tmp_path: Path) -> None:
+    (tmp_path / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "b.txt").write_text("x")
+    (tmp_path / "a.txt").write_text("x")
+    assert [p.name for p in discover(tmp_path)] == ["a.txt", "b.txt"]
+    with pytest.raises(IngestError, match="does not exist"):
+        discover(tmp_path / "missing")

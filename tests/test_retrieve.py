@@ -1,0 +1,88 @@
+import pytest
+
+from conftest import SHUIKOU, FakeEmbedder
+from rag.errors import ConfigError
+from rag.retrieve import QueryOptions, Retriever, place_aliases, resolve_scope, rrf
+from rag.store import LoadedIndex
+
+
+def test_rrf_oracle() -> None:
+    scores = rrf([[1, 2, 3], [3, 1]], k=60)
+    assert scores[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert scores[2] == pytest.approx(1 / 62)
+    assert scores[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert sorted(scores, key=lambda d: -scores[d]) == [1, 3, 2]
+
+
+def test_place_aliases(sample_index: LoadedIndex) -> None:
+    aliases = place_aliases(sample_index.reports[SHUIKOU])
+    assert aliases == {"水口镇", "水口", "江华瑶族自治县", "江华瑶族", "江华"}
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_question_naming_a_town_returns_its_report_first(sample_index: LoadedIndex, mode: str) -> None:
+    retriever = Retriever(sample_index, FakeEmbedder())
+    hits = retriever.search("水口镇开展了多少次执法培训？", QueryOptions(k=5, mode=mode))  # type: ignore[arg-type]
+    assert hits and all(h.chunk.source == SHUIKOU for h in hits)
+    assert "水口镇" not in hits[0].chunk.text or mode != "bm25"  # the body says 我镇 / nothing
+    if mode != "dense":
+        assert "执法培训15次" in hits[0].chunk.text
+
+
+def test_unscoped_question_spans_reports(sample_index: LoadedIndex) -> None:
+    retriever = Retriever(sample_index, FakeEmbedder())
+    hits = retriever.search("法律顾问", QueryOptions(k=8, mode="bm25"))
+    assert len({h.chunk.source for h in hits}) >= 3
+
+
+def test_explicit_filters(sample_index: LoadedIndex) -> None:
+    retriever = Retriever(sample_index, FakeEmbedder())
+    by_year = retriever.search("执法培训", QueryOptions(k=10, years=(2019,)))
+    assert {h.chunk.source for h in by_year} == {"003_bf156fa8c0c17ca2.txt"}
+    by_place = retriever.search("执法培训", QueryOptions(k=10, places=("峡口镇",)))
+    assert {h.chunk.source for h in by_place} == {"004_ec6daf499c9a8590.txt"}
+    by_report = retriever.search("水口镇 执法培训", QueryOptions(k=10, reports=("001_e78c042d1c9dcf59.txt",)))
+    assert {h.chunk.source for h in by_report} == {"001_e78c042d1c9dcf59.txt"}
+    assert retriever.search("执法", QueryOptions(years=(1999,))) == []
+    with pytest.raises(ConfigError, match="unknown report"):
+        retriever.search("执法", QueryOptions(reports=("nope.txt",)))
+
+
+def test_two_places_scope_to_both(sample_index: LoadedIndex) -> None:
+    scope = resolve_scope("对比水口镇和峡口镇的执法培训", sample_index.reports, QueryOptions())
+    assert scope.reports == (SHUIKOU, "004_ec6daf499c9a8590.txt")
+
+
+def test_year_in_question_boosts_without_filtering(sample_index: LoadedIndex) -> None:
+    scope = resolve_scope("2019年公开了多少条信息", sample_index.reports, QueryOptions())
+    assert scope.reports is None
+    assert scope.boosted == ("003_bf156fa8c0c17ca2.txt",)
+
+
+def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
+    from dataclasses import replace
+
+    # a corpus where report B repeats report A's chunks verbatim (boilerplate copied between towns)
+    a = [c for c in sample_index.chunks if c.source == SHUIKOU]
+    copy_src = "copy.txt"
+    b = [replace(c, source=copy_src) for c in a]
+    reports = {SHUIKOU: sample_index.reports[SHUIKOU],
+               copy_src: replace(sample_index.reports[SHUIKOU], source=copy_src)}
+    from rag.sparse import BM25Index, JiebaTokenizer
+
+    chunks = a + b
+    bm25 = BM25Index.build([c.index_text for c in chunks], JiebaTokenizer())
+    index = LoadedIndex(sample_index.folder, sample_index.manifest, reports, chunks, bm25, None)
+    retriever = Retriever(index, None)
+    plain = retriever.search("法律顾问 合法性审查", QueryOptions(k=4, mode="bm25", diversify=False))
+    texts = [h.chunk.text for h in plain]
+    assert len(set(texts)) < len(texts)
+    diverse = retriever.search("法律顾问 合法性审查", QueryOptions(k=4, mode="bm25"))
+    assert len({h.chunk.text for h in diverse}) == len(diverse) == 4
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(ConfigError, match="k must be"):
+        QueryOptions(k=0)
+    with pytest.raises(ConfigError, match="mode"):
+        QueryOptions(mode="fuzzy")  # type: ignore[arg-type]

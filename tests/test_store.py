@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+
+from conftest import FakeEmbedder
+from rag import store
+from rag.chunk import ChunkerSettings
+from rag.config import Settings
+from rag.errors import IndexStoreError, ModelError
+from rag.pipeline import SearchEngine
+from rag.store import build_index, load_index, read_manifest
+
+
+def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    emb = FakeEmbedder()
+    first = build_index(reports_copy, index, emb, ChunkerSettings())
+    assert first.reports == 5 and first.embedded == first.chunks > 0
+    again = build_index(reports_copy, index, emb, ChunkerSettings())
+    assert again.embedded == 0 and again.reused_embeddings == first.chunks
+    assert len(again.reused_reports) == 5 and not again.new_reports
+
+    changed = reports_copy / "001_e78c042d1c9dcf59.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充说明：新增调解室3个。\n",
+                       encoding="utf-8")
+    (reports_copy / "003_bf156fa8c0c17ca2.txt").unlink()
+    third = build_index(reports_copy, index, emb, ChunkerSettings())
+    assert third.new_reports == ["001_e78c042d1c9dcf59.txt"]
+    assert third.removed_reports == ["003_bf156fa8c0c17ca2.txt"]
+    assert 0 < third.embedded < 5
+    loaded = load_index(index)
+    assert "003_bf156fa8c0c17ca2.txt" not in loaded.reports
+    assert all(c.source != "003_bf156fa8c0c17ca2.txt" for c in loaded.chunks)
+    assert len(loaded.chunks) == third.chunks == loaded.dense.index.ntotal  # type: ignore[union-attr]
+
+
+def test_settings_change_rebuilds_everything(reports_copy: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(reports_copy, index, FakeEmbedder(), ChunkerSettings(max_tokens=320))
+    smaller = build_index(reports_copy, index, FakeEmbedder(), ChunkerSettings(max_tokens=100))
+    assert len(smaller.new_reports) == 5
+    other_model = build_index(reports_copy, index, FakeEmbedder(name="other"),
+                              ChunkerSettings(max_tokens=100))
+    assert other_model.embedded == other_model.chunks
+    assert read_manifest(index)["embed_model"] == "other"  # type: ignore[index]
+
+
+def test_bad_file_is_skipped_and_listed(reports_copy: Path, tmp_path: Path) -> None:
+    (reports_copy / "broken.docx").write_bytes(b"not a zip")
+    (reports_copy / "empty.txt").write_bytes(b"")
+    summary = build_index(reports_copy, tmp_path / "index", None, ChunkerSettings())
+    assert summary.reports == 5
+    assert dict(summary.skipped).keys() == {"broken.docx", "empty.txt"}
+    assert "file is empty" in dict(summary.skipped)["empty.txt"]
+    manifest = read_manifest(tmp_path / "index")
+    assert {s["file"] for s in manifest["skipped"]} == {"broken.docx", "empty.txt"}  # type: ignore[index]
+
+
+def test_nothing_indexable_is_an_error_and_keeps_the_old_index(reports_copy: Path,
+                                                               tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(reports_copy, index, None, ChunkerSettings())
+    before = (index / "CURRENT").read_text()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.txt").write_bytes(b"")
+    with pytest.raises(IndexStoreError, match="nothing could be indexed"):
+        build_index(bad, index, None, ChunkerSettings())
+    assert (index / "CURRENT").read_text() == before
+    assert len(load_index(index).reports) == 5
+
+
+def test_interrupted_build_leaves_previous_index_usable(reports_copy: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    index = tmp_path / "index"
+    build_index(reports_copy, index, None, ChunkerSettings())
+    before = (index / "CURRENT").read_text()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.BM25Index, "save", crash)
+    (reports_copy / "000_4e493ef760f0cb20.txt").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        build_index(reports_copy, index, None, ChunkerSettings())
+    assert (index / "CURRENT").read_text() == before
+    assert len(load_index(index).reports) == 5
+    assert [p.name for p in (index / "builds").iterdir()] == [before.strip()]  # temp folder removed
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexStoreError, match="rag index"):
+        load_index(tmp_path / "nowhere")
+
+
+def test_model_mismatch_at_query_time(reports_copy: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    build_index(reports_copy, index, FakeEmbedder(name="fake-model"), ChunkerSettings())
+    with pytest.raises(ModelError, match="built with embedding model fake-model"):
+        SearchEngine.open(Settings(embed_model="none", index_dir=index), index)
