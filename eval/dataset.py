@@ -36,7 +36,15 @@ def load_questions(path: Path, report_texts: dict[str, str]) -> list[Question]:
             if start < 0:
                 raise ValueError(f"{path}:{n}: quote not found in {ev['doc']}: {ev['quote']!r}")
             evidence.append(Evidence(ev["doc"], start, start + len(ev["quote"])))
-        out.append(Question(row["id"], row["question"], row.get("answer", ""),
-                            tuple(row.get("key_facts", [])), tuple(evidence),
-                            bool(row.get("answerable", True)), row.get("type", "")))
+        out.append(
+            Question(
+                row["id"],
+                row["question"],
+                row.get("answer", ""),
+                tuple(row.get("key_facts", [])),
+                tuple(evidence),
+                bool(row.get("answerable", True)),
+                row.get("type", ""),
+            )
+        )
     return out

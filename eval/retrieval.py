@@ -1,6 +1,6 @@
 """Retrieval quality on a question set: recall@1, recall@5 and MRR per configuration.
 
-    python -m eval.retrieval [--dataset eval/dev.jsonl] [--index index] [--json out.json]
+python -m eval.retrieval [--dataset eval/dev.jsonl] [--index index] [--json out.json]
 """
 
 from __future__ import annotations
@@ -36,8 +36,12 @@ def evaluate(engine: SearchEngine, dataset: Path, k: int = 5) -> dict[str, dict[
             r1.append(recall_at_k(ctx, q.evidence, 1))
             rk.append(recall_at_k(ctx, q.evidence, k))
             rr.append(reciprocal_rank(ctx, q.evidence))
-        results[name] = {"recall@1": mean(r1), f"recall@{k}": mean(rk), "mrr": mean(rr),
-                         "questions": len(questions)}
+        results[name] = {
+            "recall@1": mean(r1),
+            f"recall@{k}": mean(rk),
+            "mrr": mean(rr),
+            "questions": len(questions),
+        }
     return results
 
 
@@ -55,11 +59,18 @@ def main() -> None:
     results = evaluate(engine, args.dataset, args.k)
     print(f"{'configuration':32} {'recall@1':>9} {'recall@' + str(args.k):>9} {'MRR':>7}  n")
     for name, m in results.items():
-        print(f"{name:32} {m['recall@1']:9.3f} {m[f'recall@{args.k}']:9.3f} {m['mrr']:7.3f}  "
-              f"{m['questions']}")
+        print(
+            f"{name:32} {m['recall@1']:9.3f} {m[f'recall@{args.k}']:9.3f} {m['mrr']:7.3f}  "
+            f"{m['questions']}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"embed_model": engine.index.embed_model, "k": args.k,
-                                         "results": results}, ensure_ascii=False, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"embed_model": engine.index.embed_model, "k": args.k, "results": results},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -106,7 +106,9 @@ def _pieces(report: Report) -> list[_Piece]:
     return out
 
 
-def _split_long(text: str, piece: _Piece, max_tokens: int, count: Callable[[str], int]) -> list[_Piece]:
+def _split_long(
+    text: str, piece: _Piece, max_tokens: int, count: Callable[[str], int]
+) -> list[_Piece]:
     """Split one over-long sentence at clause marks, else at token-safe character cuts."""
     parts: list[_Piece] = []
     cur_start = piece.start
@@ -129,8 +131,9 @@ def _split_long(text: str, piece: _Piece, max_tokens: int, count: Callable[[str]
         last_ok = m.end()
     if cur_start < piece.end:
         parts.append(_Piece(cur_start, piece.end, None, False))
-    parts[0] = _Piece(parts[0].start, parts[0].end, piece.level, piece.breaks_before,
-                      piece.line_start)
+    parts[0] = _Piece(
+        parts[0].start, parts[0].end, piece.level, piece.breaks_before, piece.line_start
+    )
     return parts
 
 
@@ -195,19 +198,31 @@ def chunk_report(report: Report, settings: ChunkerSettings | None = None) -> lis
             return
         start, end = group[0].piece.start, group[-1].piece.end
         section = _section(group)
-        chunks.append(Chunk(source=report.source, start=start, end=end, text=text[start:end],
-                            section=section, index_text=index_text(report, section, text[start:end])))
+        chunks.append(
+            Chunk(
+                source=report.source,
+                start=start,
+                end=end,
+                text=text[start:end],
+                section=section,
+                index_text=index_text(report, section, text[start:end]),
+            )
+        )
 
     headings: dict[int, str] = {}
     item: str | None = None
     current: list[_Placed] = []
     for raw_piece in _pieces(report):
         too_long = count(text[raw_piece.start : raw_piece.end]) > settings.max_tokens
-        parts = _split_long(text, raw_piece, settings.max_tokens, count) if too_long else [raw_piece]
+        parts = (
+            _split_long(text, raw_piece, settings.max_tokens, count) if too_long else [raw_piece]
+        )
         for piece in parts:
             level = piece.level
             new_section = level is not None and level < ITEM_LEVEL
-            if (new_section and any(p.is_body for p in current)) or (piece.breaks_before and current):
+            if (new_section and any(p.is_body for p in current)) or (
+                piece.breaks_before and current
+            ):
                 emit(current)
                 current = []
             if new_section:

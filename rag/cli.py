@@ -17,8 +17,11 @@ from rich.table import Table
 from rag.config import Settings
 from rag.errors import RagError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Q&A over 法治政府建设 reports: index, inspect and search them.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Q&A over 法治政府建设 reports: index, inspect and search them.",
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -37,8 +40,10 @@ def _fail(e: RagError) -> None:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -48,15 +53,22 @@ def main(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> N
 
 @app.command()
 def index(
-    reports: Annotated[Path | None, typer.Option("--reports", help="folder of report files")] = None,
+    reports: Annotated[
+        Path | None, typer.Option("--reports", help="folder of report files")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Build or update the index (only new or changed reports are processed)."""
     from rag.pipeline import build
 
     s = _settings(index, reports)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         tasks: dict[str, int] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -74,14 +86,16 @@ def index(
         f"indexed {summary.reports} report(s), {summary.chunks} chunks into {s.index_dir} "
         f"in {summary.seconds:.1f}s: {len(summary.new_reports)} new/changed, "
         f"{len(summary.reused_reports)} unchanged, {len(summary.removed_reports)} removed; "
-        f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused")
+        f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused"
+    )
     for name, why in summary.skipped:
         err.print(f"[yellow]skipped[/yellow] {name}: {why}")
 
 
 @app.command()
-def reports(index: IndexOpt = None,
-            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def reports(
+    index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """List the indexed reports with their metadata."""
     from rag.store import load_index
 
@@ -91,17 +105,30 @@ def reports(index: IndexOpt = None,
     except RagError as e:
         _fail(e)
         return
-    rows = [{"source": r.source, **r.meta.to_dict(),
-             "chunks": loaded.manifest["reports"][r.source]["chunks"]} for r in loaded.reports.values()]
+    rows = [
+        {
+            "source": r.source,
+            **r.meta.to_dict(),
+            "chunks": loaded.manifest["reports"][r.source]["chunks"],
+        }
+        for r in loaded.reports.values()
+    ]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table("source", "title", "issuer", "places", "year", "published", "index no.", "chunks")
     for row in rows:
         places = " ".join(v for v in row["places"].values() if v)
-        table.add_row(row["source"], row["title"] + (" *" if row["title_synthesized"] else ""),
-                      row["issuer"] or "", places, str(row["year"] or ""), row["published"] or "",
-                      row["index_no"] or "", str(row["chunks"]))
+        table.add_row(
+            row["source"],
+            row["title"] + (" *" if row["title_synthesized"] else ""),
+            row["issuer"] or "",
+            places,
+            str(row["year"] or ""),
+            row["published"] or "",
+            row["index_no"] or "",
+            str(row["chunks"]),
+        )
     console.print(table)
     console.print("* title synthesized: the file has none")
 
@@ -110,9 +137,15 @@ def reports(index: IndexOpt = None,
 def search(
     question: str,
     k: Annotated[int, typer.Option("-k", help="passages to return")] = 5,
-    place: Annotated[list[str] | None, typer.Option("--place", help="only reports of this place")] = None,
-    year: Annotated[list[int] | None, typer.Option("--year", help="only reports covering this year")] = None,
-    report: Annotated[list[str] | None, typer.Option("--report", help="only this report file")] = None,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="only reports of this place")
+    ] = None,
+    year: Annotated[
+        list[int] | None, typer.Option("--year", help="only reports covering this year")
+    ] = None,
+    report: Annotated[
+        list[str] | None, typer.Option("--report", help="only this report file")
+    ] = None,
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -123,8 +156,13 @@ def search(
     s = _settings(index)
     try:
         engine = SearchEngine.open(s, s.index_dir)
-        opts = engine.options(k=k, mode=mode, places=tuple(place or ()), years=tuple(year or ()),
-                              reports=tuple(report or ()))
+        opts = engine.options(
+            k=k,
+            mode=mode,
+            places=tuple(place or ()),
+            years=tuple(year or ()),
+            reports=tuple(report or ()),
+        )
         hits = engine.search(question, opts)
     except RagError as e:
         _fail(e)
@@ -136,8 +174,12 @@ def search(
     if not hits:
         console.print("no passages found")
     for h in hits:
-        console.print(f"[bold][{h.rank}] {h.title}[/bold]  ({h.chunk.source} {h.chunk.start}-"
-                      f"{h.chunk.end}, score {h.score:.4f})", markup=True, highlight=False)
+        console.print(
+            f"[bold][{h.rank}] {h.title}[/bold]  ({h.chunk.source} {h.chunk.start}-"
+            f"{h.chunk.end}, score {h.score:.4f})",
+            markup=True,
+            highlight=False,
+        )
         if h.chunk.section:
             console.print(f"    {h.chunk.section_path}", style="dim", markup=False)
         console.print("    " + h.chunk.text.replace("\n", "\n    "), markup=False, highlight=False)
@@ -161,8 +203,11 @@ def doctor(index: IndexOpt = None) -> None:
     if manifest is None:
         console.print(f"index: none in {s.index_dir} (run `rag index`)")
         return
-    console.print(f"index: {s.index_dir} ({manifest['n_chunks']} chunks, {len(manifest['reports'])} "
-                  f"reports, built {manifest['created']} with {manifest['embed_model']}, dim "
-                  f"{manifest['dim']})", markup=False)
+    console.print(
+        f"index: {s.index_dir} ({manifest['n_chunks']} chunks, {len(manifest['reports'])} "
+        f"reports, built {manifest['created']} with {manifest['embed_model']}, dim "
+        f"{manifest['dim']})",
+        markup=False,
+    )
     if manifest["embed_model"] not in ("none", res.model_name):
         console.print(f"[red]mismatch:[/red] the index was built with {manifest['embed_model']}")

@@ -24,7 +24,9 @@ class DenseIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, hnsw_m: int = 32) -> DenseIndex:
         if vectors.ndim != 2 or vectors.shape[0] == 0:
-            raise IndexStoreError(f"need a non-empty 2-d array of vectors, got shape {vectors.shape}")
+            raise IndexStoreError(
+                f"need a non-empty 2-d array of vectors, got shape {vectors.shape}"
+            )
         n, dim = vectors.shape
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if n <= EXACT_LIMIT:
@@ -39,8 +41,9 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
-    def search(self, query: np.ndarray, k: int,
-               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Ids and scores of the k nearest vectors, optionally only among `allowed` ids."""
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         k = min(k, len(self) if allowed is None else len(allowed))
@@ -49,8 +52,11 @@ class DenseIndex:
         params = None
         if allowed is not None:
             sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, k))
-                      if isinstance(self.index, faiss.IndexHNSW) else faiss.SearchParameters(sel=sel))
+            params = (
+                faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, k))
+                if isinstance(self.index, faiss.IndexHNSW)
+                else faiss.SearchParameters(sel=sel)
+            )
         scores, ids = self.index.search(q, k, params=params)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]

@@ -51,14 +51,16 @@ def default_instruction(model: str) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers model, loaded on first use; vectors are L2-normalised float32."""
 
-    def __init__(self, name: str, path: str, query_instruction: str | None = None,
-                 batch_size: int = 32) -> None:
+    def __init__(
+        self, name: str, path: str, query_instruction: str | None = None, batch_size: int = 32
+    ) -> None:
         if batch_size < 1:
             raise ModelError(f"batch_size must be >= 1, got {batch_size}")
         self.name = name
         self.path = path
-        self.query_instruction = (default_instruction(name) if query_instruction is None
-                                  else query_instruction)
+        self.query_instruction = (
+            default_instruction(name) if query_instruction is None else query_instruction
+        )
         self.batch_size = batch_size
         self._model = None
 
@@ -70,7 +72,9 @@ class SentenceTransformerEmbedder:
             try:
                 self._model = SentenceTransformer(self.path, device="cpu")
             except (OSError, ValueError) as e:
-                raise ModelError(f"cannot load embedding model {self.name} from {self.path}: {e}") from e
+                raise ModelError(
+                    f"cannot load embedding model {self.name} from {self.path}: {e}"
+                ) from e
         return self._model
 
     @property
@@ -78,13 +82,22 @@ class SentenceTransformerEmbedder:
         return int(self.model.get_embedding_dimension())
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+        vecs = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
-        vec = self.model.encode([self.query_instruction + text], normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False)
+        vec = self.model.encode(
+            [self.query_instruction + text],
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(vec, dtype=np.float32)[0]
 
 
@@ -134,8 +147,9 @@ def _hub_path(repo_id: str) -> str | None:
         return None
 
 
-def resolve_embedder(requested: str, fallback: str = "packaged",
-                     query_instruction: str | None = None) -> Resolution:
+def resolve_embedder(
+    requested: str, fallback: str = "packaged", query_instruction: str | None = None
+) -> Resolution:
     """Pick the embedding model to use; see the module docstring."""
     if fallback not in {"packaged", "lexical"}:
         raise ModelError(f"embed fallback must be 'packaged' or 'lexical', got {fallback!r}")
@@ -146,7 +160,9 @@ def resolve_embedder(requested: str, fallback: str = "packaged",
         return Resolution(requested, emb, f"embedding model: {PACKAGED}")
     path: str | None = requested if Path(requested).expanduser().is_dir() else _hub_path(requested)
     if path is not None:
-        emb = SentenceTransformerEmbedder(requested, str(Path(path).expanduser()), query_instruction)
+        emb = SentenceTransformerEmbedder(
+            requested, str(Path(path).expanduser()), query_instruction
+        )
         return Resolution(requested, emb, f"embedding model: {requested}")
     why = f"embedding model {requested} is not cached and the hub is unreachable"
     if fallback == "packaged":

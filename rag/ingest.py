@@ -53,7 +53,11 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
     """Decode text bytes: BOMs, UTF-8, then detection (GBK/GB18030, UTF-16...)."""
     if not data.strip():
         raise IngestError(name, "file is empty")
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    for bom, enc in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if data.startswith(bom):
             return Decoded(data.decode(enc), enc)
     try:
@@ -62,7 +66,9 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
         pass
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise IngestError(name, "cannot detect the text encoding (not UTF-8, GBK/GB18030 or UTF-16?)")
+        raise IngestError(
+            name, "cannot detect the text encoding (not UTF-8, GBK/GB18030 or UTF-16?)"
+        )
     enc = best.encoding
     if enc in {"gbk", "gb2312", "hz"}:  # gb18030 is their superset
         enc = "gb18030"
@@ -115,8 +121,11 @@ def read_text(path: Path) -> Decoded:
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(name, f"unsupported file type {suffix or '(none)'}; expected one of "
-                          + ", ".join(sorted(SUPPORTED_SUFFIXES)))
+        raise IngestError(
+            name,
+            f"unsupported file type {suffix or '(none)'}; expected one of "
+            + ", ".join(sorted(SUPPORTED_SUFFIXES)),
+        )
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -173,8 +182,9 @@ def load_report(path: Path) -> Report:
     if meaningful < MIN_CHARS:
         raise IngestError(path.name, f"only {meaningful} characters of text; not a report")
     meta = extract_meta(text, noise, path.name)
-    return Report(source=path.name, text=text, meta=meta, encoding=decoded.encoding,
-                  noise=tuple(noise))
+    return Report(
+        source=path.name, text=text, meta=meta, encoding=decoded.encoding, noise=tuple(noise)
+    )
 
 
 def discover(reports_dir: Path) -> list[Path]:

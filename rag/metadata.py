@@ -7,36 +7,113 @@ from collections import Counter
 
 from rag.types import Places, ReportMeta, Span
 
-_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 _FIELD_KEYS = {
-    "索引号": "index_no", "信息索引号": "index_no", "文号": "doc_no", "发文字号": "doc_no",
-    "发布机构": "publisher", "发文机关": "publisher", "公开日期": "date", "发布日期": "date",
-    "成文日期": "date", "产生日期": "date", "发文日期": "date",
+    "索引号": "index_no",
+    "信息索引号": "index_no",
+    "文号": "doc_no",
+    "发文字号": "doc_no",
+    "发布机构": "publisher",
+    "发文机关": "publisher",
+    "公开日期": "date",
+    "发布日期": "date",
+    "成文日期": "date",
+    "产生日期": "date",
+    "发文日期": "date",
 }
-_ALL_KEYS = ["信息索引号", "索引号", "文号", "发文字号", "发布机构", "发文机关", "公开日期", "发布日期",
-             "成文日期", "产生日期", "发文日期", "主题分类", "体裁分类", "组配分类", "公开方式", "关键词",
-             "内容概述", "时效说明", "公开范围"]
+_ALL_KEYS = [
+    "信息索引号",
+    "索引号",
+    "文号",
+    "发文字号",
+    "发布机构",
+    "发文机关",
+    "公开日期",
+    "发布日期",
+    "成文日期",
+    "产生日期",
+    "发文日期",
+    "主题分类",
+    "体裁分类",
+    "组配分类",
+    "公开方式",
+    "关键词",
+    "内容概述",
+    "时效说明",
+    "公开范围",
+]
 _KEY_RE = re.compile(
     "(" + "|".join(r"\s*".join(k) for k in sorted(_ALL_KEYS, key=len, reverse=True)) + r")\s*[|:：]"
 )
 _ISSUER_TAIL = r"(?:人民政府|政府办公室|政府办|人民政府办公室|办事处|委员会|政府)"
 _ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
 _DATE_NUM = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})\s*日?")
-_DATE_CN = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_DATE_CN = re.compile(
+    r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日"
+)
 _YEAR_IN_TITLE = re.compile(r"(\d{4})\s*年")
 _HEAD_YEAR = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(\d{4})\s*年度?")
 _PLACE = re.compile(
     r"([\u4e00-\u9fff]{2,6}自治(?:县|州|区)|[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道))"
 )
 _STEM_STOP = set("全我本各该辖社城乡小园景片山新市县区镇省其所此每")
-_STEM_STOP_2 = {"法治", "依法", "一是", "二是", "三是", "四是", "五是", "城市", "乡镇", "县区", "市县",
-                "省市", "地区", "城区", "街道", "全面", "建设", "工作", "平安", "美丽", "组织", "责任",
-                "卫生", "生态", "文明", "示范", "试点", "重点", "中共"}
-_LEVEL = {"省": "province", "自治区": "province", "市": "city", "自治州": "city",
-          "县": "county", "自治县": "county", "区": "county", "镇": "town", "乡": "town",
-          "街道": "town"}
+_STEM_STOP_2 = {
+    "法治",
+    "依法",
+    "一是",
+    "二是",
+    "三是",
+    "四是",
+    "五是",
+    "城市",
+    "乡镇",
+    "县区",
+    "市县",
+    "省市",
+    "地区",
+    "城区",
+    "街道",
+    "全面",
+    "建设",
+    "工作",
+    "平安",
+    "美丽",
+    "组织",
+    "责任",
+    "卫生",
+    "生态",
+    "文明",
+    "示范",
+    "试点",
+    "重点",
+    "中共",
+}
+_LEVEL = {
+    "省": "province",
+    "自治区": "province",
+    "市": "city",
+    "自治州": "city",
+    "县": "county",
+    "自治县": "county",
+    "区": "county",
+    "镇": "town",
+    "乡": "town",
+    "街道": "town",
+}
 
 
 def _cn_int(s: str) -> int:
@@ -92,7 +169,11 @@ def _find_title(lines: list[str]) -> str | None:
     for i, line in enumerate(lines[:8]):
         if re.match(r"^[一二三四五六七八九十]+、", line):
             return None
-        if len(line) <= 60 and not line.endswith(("。", "：", ":")) and re.search(r"报告|总结", line):
+        if (
+            len(line) <= 60
+            and not line.endswith(("。", "：", ":"))
+            and re.search(r"报告|总结", line)
+        ):
             if i > 0 and line.startswith("关于") and _ISSUER_LINE.match(lines[i - 1]):
                 return lines[i - 1] + line
             return line

@@ -24,14 +24,21 @@ def chunker_settings(settings: Settings) -> ChunkerSettings:
 
 
 def resolve(settings: Settings) -> Resolution:
-    return resolve_embedder(settings.embed_model, settings.embed_fallback, settings.query_instruction)
+    return resolve_embedder(
+        settings.embed_model, settings.embed_fallback, settings.query_instruction
+    )
 
 
-def build(settings: Settings, reports_dir: Path, index_dir: Path,
-          progress: Callable[[str, int, int], None] | None = None) -> tuple[BuildSummary, Resolution]:
+def build(
+    settings: Settings,
+    reports_dir: Path,
+    index_dir: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[BuildSummary, Resolution]:
     resolution = resolve(settings)
-    summary = build_index(reports_dir, index_dir, resolution.embedder, chunker_settings(settings),
-                          progress)
+    summary = build_index(
+        reports_dir, index_dir, resolution.embedder, chunker_settings(settings), progress
+    )
     return summary, resolution
 
 
@@ -52,12 +59,15 @@ class SearchEngine:
             raise ModelError(
                 f"the index in {index_dir} was built with embedding model {built_with}, but this "
                 f"run uses {resolution.model_name} ({resolution.message}); set RAG_EMBED_MODEL="
-                f"{built_with} or rebuild with `rag index --index {index_dir}`")
+                f"{built_with} or rebuild with `rag index --index {index_dir}`"
+            )
         if resolution.embedder is not None and built_with != LEXICAL:
             dim = int(index.manifest["dim"])
             if resolution.embedder.dim != dim:
-                raise ModelError(f"embedding dimension {resolution.embedder.dim} of "
-                                 f"{resolution.model_name} != {dim} in the index; rebuild it")
+                raise ModelError(
+                    f"embedding dimension {resolution.embedder.dim} of "
+                    f"{resolution.model_name} != {dim} in the index; rebuild it"
+                )
         embedder = resolution.embedder if built_with != LEXICAL else None
         return cls(index, resolution, Retriever(index, embedder), settings)
 

@@ -64,8 +64,23 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
     return scores
 
 
-_MULTI_CHAR_ETHNIC = ("达斡尔", "鄂温克", "土家", "蒙古", "布依", "仡佬", "哈尼", "纳西", "朝鲜", "傈僳",
-                      "拉祜", "毛南", "仫佬", "撒拉", "布朗")
+_MULTI_CHAR_ETHNIC = (
+    "达斡尔",
+    "鄂温克",
+    "土家",
+    "蒙古",
+    "布依",
+    "仡佬",
+    "哈尼",
+    "纳西",
+    "朝鲜",
+    "傈僳",
+    "拉祜",
+    "毛南",
+    "仫佬",
+    "撒拉",
+    "布朗",
+)
 
 
 def _strip_ethnic(stem: str) -> str:
@@ -114,8 +129,13 @@ def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions)
         allowed &= set(opts.reports)
         reasons.append("report=" + ",".join(opts.reports))
     if opts.places:
-        hit = {s for s, r in reports.items()
-               if any(p in place_aliases(r) or p in "".join(r.meta.places.names()) for p in opts.places)}
+        hit = {
+            s
+            for s, r in reports.items()
+            if any(
+                p in place_aliases(r) or p in "".join(r.meta.places.names()) for p in opts.places
+            )
+        }
         allowed &= hit
         reasons.append("place=" + ",".join(opts.places))
     if opts.years:
@@ -125,7 +145,9 @@ def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions)
         named = _place_matches(question, {s: reports[s] for s in allowed})
         if named:
             allowed = set(named)
-            reasons.append("question names " + ",".join(sorted({a for v in named.values() for a in v})))
+            reasons.append(
+                "question names " + ",".join(sorted({a for v in named.values() for a in v}))
+            )
     boosted: tuple[str, ...] = ()
     if not opts.years:
         years = {int(y) for y in _YEAR.findall(question)}
@@ -185,8 +207,14 @@ class Retriever:
         order = sorted(fused, key=lambda d: (-fused[d], d))
         return self._select(order, fused, opts, bm25_rank, dense_rank)
 
-    def _select(self, order: list[int], fused: dict[int, float], opts: QueryOptions,
-                bm25_rank: dict[int, int], dense_rank: dict[int, int]) -> list[Hit]:
+    def _select(
+        self,
+        order: list[int],
+        fused: dict[int, float],
+        opts: QueryOptions,
+        bm25_rank: dict[int, int],
+        dense_rank: dict[int, int],
+    ) -> list[Hit]:
         chunks = self.index.chunks
         picked: list[int] = []
         grams: list[set[str]] = []
@@ -200,8 +228,13 @@ class Retriever:
             if len(picked) == opts.k:
                 break
         return [
-            Hit(rank=i, score=fused[d], chunk=chunks[d],
+            Hit(
+                rank=i,
+                score=fused[d],
+                chunk=chunks[d],
                 title=self.index.reports[chunks[d].source].meta.title,
-                dense_rank=dense_rank.get(d), bm25_rank=bm25_rank.get(d))
+                dense_rank=dense_rank.get(d),
+                bm25_rank=bm25_rank.get(d),
+            )
             for i, d in enumerate(picked, start=1)
         ]

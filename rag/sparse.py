@@ -67,8 +67,9 @@ class BM25Index:
             mask[allowed] = 1.0
         return np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
 
-    def search(self, query: str, k: int,
-               allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, query: str, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Ids and scores of the top-k chunks with a positive score."""
         s = self.scores(query, allowed)
         k = min(k, len(s))

@@ -115,11 +115,15 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 def load_index(index_dir: Path) -> LoadedIndex:
     folder = _current_build(index_dir)
     if folder is None:
-        raise IndexStoreError(f"no index in {index_dir}; build it with `rag index --index {index_dir}`")
+        raise IndexStoreError(
+            f"no index in {index_dir}; build it with `rag index --index {index_dir}`"
+        )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexStoreError(f"index {folder} has format {manifest.get('format')}, this version "
-                              f"reads {FORMAT_VERSION}; rebuild it with `rag index`")
+        raise IndexStoreError(
+            f"index {folder} has format {manifest.get('format')}, this version "
+            f"reads {FORMAT_VERSION}; rebuild it with `rag index`"
+        )
     reports = {r["source"]: Report.from_dict(r) for r in _read_jsonl(folder / "reports.jsonl")}
     chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
     tokenizer = JiebaTokenizer(manifest.get("tokenizer_words", []))
@@ -144,8 +148,10 @@ def _previous(index_dir: Path, embed_model: str, chunker: ChunkerSettings):
         if same_chunker:
             for source, info in manifest["reports"].items():
                 if source in reports:
-                    by_report[info["hash"]] = (Report.from_dict(reports[source]),
-                                               [c for c in chunks if c.source == source])
+                    by_report[info["hash"]] = (
+                        Report.from_dict(reports[source]),
+                        [c for c in chunks if c.source == source],
+                    )
         vectors: dict[str, np.ndarray] = {}
         if manifest.get("embed_model") == embed_model and (folder / "embeddings.npy").exists():
             matrix = np.load(folder / "embeddings.npy", allow_pickle=False)
@@ -199,8 +205,10 @@ def build_index(
         reports.append(report)
         chunks.extend(report_chunks)
     if not reports:
-        raise IndexStoreError(f"nothing could be indexed in {reports_dir} "
-                              f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged")
+        raise IndexStoreError(
+            f"nothing could be indexed in {reports_dir} "
+            f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged"
+        )
     summary.removed_reports = sorted(set(old_manifest.get("reports", {})) - set(hashes))
 
     matrix = None
@@ -213,11 +221,13 @@ def build_index(
             if progress:
                 progress("embed", b, len(missing))
             ids = missing[b : b + batch]
-            for j, v in zip(ids, embedder.embed_documents([chunks[j].index_text for j in ids]),
-                            strict=True):
+            for j, v in zip(
+                ids, embedder.embed_documents([chunks[j].index_text for j in ids]), strict=True
+            ):
                 new_vecs[j] = v
-        matrix = np.stack([new_vecs[i] if i in new_vecs else prev_vectors[c.id]
-                           for i, c in enumerate(chunks)]).astype(np.float32)
+        matrix = np.stack(
+            [new_vecs[i] if i in new_vecs else prev_vectors[c.id] for i, c in enumerate(chunks)]
+        ).astype(np.float32)
 
     words = place_words(reports)
     bm25 = BM25Index.build([c.index_text for c in chunks], JiebaTokenizer(words))
@@ -231,8 +241,14 @@ def build_index(
         "tokenizer_words": words,
         "reports_dir": str(reports_dir),
         "n_chunks": len(chunks),
-        "reports": {r.source: {"hash": hashes[r.source], "title": r.meta.title,
-                               "chunks": sum(c.source == r.source for c in chunks)} for r in reports},
+        "reports": {
+            r.source: {
+                "hash": hashes[r.source],
+                "title": r.meta.title,
+                "chunks": sum(c.source == r.source for c in chunks),
+            }
+            for r in reports
+        },
         "skipped": [{"file": f, "reason": why} for f, why in summary.skipped],
     }
     _commit(index_dir, manifest, reports, chunks, matrix, bm25)
@@ -241,8 +257,14 @@ def build_index(
     return summary
 
 
-def _commit(index_dir: Path, manifest: dict[str, Any], reports: list[Report], chunks: list[Chunk],
-            matrix: np.ndarray | None, bm25: BM25Index) -> None:
+def _commit(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    reports: list[Report],
+    chunks: list[Chunk],
+    matrix: np.ndarray | None,
+    bm25: BM25Index,
+) -> None:
     """Write a new build folder, then switch CURRENT to it atomically and drop old builds."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
@@ -257,8 +279,9 @@ def _commit(index_dir: Path, manifest: dict[str, Any], reports: list[Report], ch
             DenseIndex.build(matrix).save(tmp / "dense.faiss")
         (tmp / "bm25").mkdir()
         bm25.save(tmp / "bm25")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                           encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         os.replace(tmp, builds / build_id)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

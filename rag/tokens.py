@@ -46,8 +46,10 @@ def _seed_cache(name: str) -> None:
 def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding `name`, loaded without network access."""
     if name not in OFFLINE_ENCODINGS:
-        raise ConfigError(f"tiktoken encoding {name!r} is not available offline; "
-                          f"use one of {', '.join(OFFLINE_ENCODINGS)}")
+        raise ConfigError(
+            f"tiktoken encoding {name!r} is not available offline; "
+            f"use one of {', '.join(OFFLINE_ENCODINGS)}"
+        )
     _seed_cache(name)
     return tiktoken.get_encoding(name)
 

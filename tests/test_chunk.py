@@ -16,8 +16,13 @@ SAMPLES = Path(__file__).parent.parent / "data" / "reports"
 
 def make_report(text: str, source: str = "t.txt") -> Report:
     noise = find_noise(text)
-    return Report(source=source, text=text, meta=extract_meta(text, noise, source), encoding="utf-8",
-                  noise=tuple(noise))
+    return Report(
+        source=source,
+        text=text,
+        meta=extract_meta(text, noise, source),
+        encoding="utf-8",
+        noise=tuple(noise),
+    )
 
 
 def check_invariants(report: Report, chunks, max_tokens: int) -> None:  # type: ignore[no-untyped-def]
@@ -56,8 +61,10 @@ def test_section_paths_follow_the_outline_with_mixed_numbering() -> None:
 
 
 def test_headings_start_chunks_and_sentences_are_not_cut() -> None:
-    text = ("一、总体情况\n（一）执法培训\n开展执法培训15次。组织测试6次；发放资料1000份！\n"
-            "（二）普法宣传\n1. 开展宣传活动\n一是进村入户。二是进校园。\n（1）小标题\n内容。")
+    text = (
+        "一、总体情况\n（一）执法培训\n开展执法培训15次。组织测试6次；发放资料1000份！\n"
+        "（二）普法宣传\n1. 开展宣传活动\n一是进村入户。二是进校园。\n（1）小标题\n内容。"
+    )
     report = make_report(text)
     chunks = chunk_report(report, ChunkerSettings(max_tokens=20))
     for c in chunks:
@@ -66,7 +73,11 @@ def test_headings_start_chunks_and_sentences_are_not_cut() -> None:
     assert any(c.text.startswith("（二）普法宣传") for c in chunks)
     sections = {c.text: c.section for c in chunks}
     # a chunk holding two items gets the path down to their heading, not one item's title
-    assert sections["一是进村入户。二是进校园。"] == ("一、总体情况", "（二）普法宣传", "1.开展宣传活动")
+    assert sections["一是进村入户。二是进校园。"] == (
+        "一、总体情况",
+        "（二）普法宣传",
+        "1.开展宣传活动",
+    )
     assert sections["（1）小标题\n内容。"][-1] == "（1）小标题"
 
 
@@ -78,10 +89,22 @@ def test_a_sentence_longer_than_the_budget_is_split() -> None:
     assert len(chunks) > 5
 
 
-@pytest.mark.parametrize(("line", "level"), [
-    ("一、主要举措", 1), ("十二、其他", 1), ("（一）执法", 2), ("(三)执法", 2), ("1.培训", 3),
-    ("2、培训", 3), ("（1）培训", 4), ("(2) 培训", 4), ("2024年以来", None), ("1.5万人次参加", None),
-    ("一是加强", None)])
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ("一、主要举措", 1),
+        ("十二、其他", 1),
+        ("（一）执法", 2),
+        ("(三)执法", 2),
+        ("1.培训", 3),
+        ("2、培训", 3),
+        ("（1）培训", 4),
+        ("(2) 培训", 4),
+        ("2024年以来", None),
+        ("1.5万人次参加", None),
+        ("一是加强", None),
+    ],
+)
 def test_heading_levels(line: str, level: int | None) -> None:
     assert heading_level(line) == level
 
@@ -91,15 +114,45 @@ def test_settings_are_validated() -> None:
         ChunkerSettings(max_tokens=3)
 
 
-_fragments = st.sampled_from([
-    "一、", "二、", "（一）", "(二)", "1.", "2、", "（1）", "一是", "二是", "开展执法培训15次", "。", "；", "！",
-    "，", "\n", "\r\n", "\n\n", " ", "\u3000", "我镇", "100%", "[bookmark: _GoBack]", "发布机构 | 县政府办 |",
-    "索 引 号 | 0143/2025 | 公开日期 | 2025-03-07 |", "公安机关备案号:431129", "abc", "”", "法治"])
+_fragments = st.sampled_from(
+    [
+        "一、",
+        "二、",
+        "（一）",
+        "(二)",
+        "1.",
+        "2、",
+        "（1）",
+        "一是",
+        "二是",
+        "开展执法培训15次",
+        "。",
+        "；",
+        "！",
+        "，",
+        "\n",
+        "\r\n",
+        "\n\n",
+        " ",
+        "\u3000",
+        "我镇",
+        "100%",
+        "[bookmark: _GoBack]",
+        "发布机构 | 县政府办 |",
+        "索 引 号 | 0143/2025 | 公开日期 | 2025-03-07 |",
+        "公安机关备案号:431129",
+        "abc",
+        "”",
+        "法治",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(parts=st.lists(_fragments, min_size=1, max_size=80),
-       max_tokens=st.integers(min_value=16, max_value=120))
+@given(
+    parts=st.lists(_fragments, min_size=1, max_size=80),
+    max_tokens=st.integers(min_value=16, max_value=120),
+)
 def test_offset_invariant_holds_for_any_text(parts: list[str], max_tokens: int) -> None:
     text = "".join(parts)
     report = make_report(text)
@@ -111,6 +164,7 @@ def test_offset_invariant_holds_for_any_text(parts: list[str], max_tokens: int) 
     in_chunk = [False] * len(text)
     for c in chunks:
         in_chunk[c.start : c.end] = [True] * (c.end - c.start)
-    dropped = [i for i, ch in enumerate(text)
-               if not ch.isspace() and not in_noise[i] and not in_chunk[i]]
+    dropped = [
+        i for i, ch in enumerate(text) if not ch.isspace() and not in_noise[i] and not in_chunk[i]
+    ]
     assert not dropped, f"report content was dropped at {dropped[:5]}"

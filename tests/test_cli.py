@@ -25,7 +25,9 @@ def test_index_reports_search_doctor(reports_copy: Path, tmp_path: Path) -> None
     rows = json.loads(result.stdout)
     assert {r["source"] for r in rows} == {p.name for p in reports_copy.glob("0*.txt")}
 
-    result = runner.invoke(app, ["search", "瓦屋镇召开了几次党委会专题研究法治建设", "-k", "3", "--json"], env=env)
+    result = runner.invoke(
+        app, ["search", "瓦屋镇召开了几次党委会专题研究法治建设", "-k", "3", "--json"], env=env
+    )
     assert result.exit_code == 0, result.output
     hits = json.loads(result.stdout)
     assert len(hits) == 3

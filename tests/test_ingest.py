@@ -13,8 +13,9 @@ BODY = (
 )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le",
-                                      "utf-16-be"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be"]
+)
 def test_text_encodings_decode_to_the_same_text(tmp_path: Path, encoding: str) -> None:
     text = BODY * 3  # detection needs a little text; reports are far longer
     path = tmp_path / f"r-{encoding}.txt"
@@ -57,9 +58,11 @@ def test_pdf_text_layer(tmp_path: Path) -> None:
 
 
 def test_html_drops_scripts_and_footer(tmp_path: Path) -> None:
-    html = ("<html><head><title>t</title><script>var x=1;</script></head><body>"
-            + "".join(f"<p>{line}</p>" for line in BODY.splitlines())
-            + "<footer>版权所有 某某网站</footer><p>公安机关备案号:43112902000012</p></body></html>")
+    html = (
+        "<html><head><title>t</title><script>var x=1;</script></head><body>"
+        + "".join(f"<p>{line}</p>" for line in BODY.splitlines())
+        + "<footer>版权所有 某某网站</footer><p>公安机关备案号:43112902000012</p></body></html>"
+    )
     path = tmp_path / "r.html"
     path.write_text(html, encoding="gb18030")
     report = load_report(path)
@@ -90,8 +93,9 @@ def test_noise_lines_are_spans_of_the_original_text() -> None:
         ("slides.pptx", b"whatever", "unsupported file type .pptx"),
     ],
 )
-def test_bad_files_raise_errors_naming_file_and_reason(tmp_path: Path, name: str, data: bytes,
-                                                      reason: str) -> None:
+def test_bad_files_raise_errors_naming_file_and_reason(
+    tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(data)
     with pytest.raises(IngestError) as err:

@@ -10,26 +10,55 @@ SAMPLES = Path(__file__).parent.parent / "data" / "reports"
 
 EXPECTED = {
     "000_4e493ef760f0cb20.txt": dict(
-        title="江华瑶族自治县水口镇人民政府关于2024年法治政府建设情况的报告", title_synthesized=True,
-        issuer="江华瑶族自治县水口镇人民政府", places=Places(county="江华瑶族自治县", town="水口镇"),
-        year=2024, published="2025-03-24", index_no=None, doc_no=None),
+        title="江华瑶族自治县水口镇人民政府关于2024年法治政府建设情况的报告",
+        title_synthesized=True,
+        issuer="江华瑶族自治县水口镇人民政府",
+        places=Places(county="江华瑶族自治县", town="水口镇"),
+        year=2024,
+        published="2025-03-24",
+        index_no=None,
+        doc_no=None,
+    ),
     "001_e78c042d1c9dcf59.txt": dict(
-        title="鲁山县瓦屋镇人民政府关于2023年法治政府建设情况的报告", title_synthesized=False,
-        issuer="鲁山县瓦屋镇人民政府", places=Places(county="鲁山县", town="瓦屋镇"),
-        year=2023, published=None, index_no=None, doc_no=None),
+        title="鲁山县瓦屋镇人民政府关于2023年法治政府建设情况的报告",
+        title_synthesized=False,
+        issuer="鲁山县瓦屋镇人民政府",
+        places=Places(county="鲁山县", town="瓦屋镇"),
+        year=2023,
+        published=None,
+        index_no=None,
+        doc_no=None,
+    ),
     "002_437bbe3c0d589296.txt": dict(
-        title="金湖县2024年法治政府建设情况的报告", title_synthesized=True,
-        issuer="金湖县政府办", places=Places(county="金湖县"),
-        year=2024, published="2025-03-07", index_no="014351098/2025-00011", doc_no=None),
+        title="金湖县2024年法治政府建设情况的报告",
+        title_synthesized=True,
+        issuer="金湖县政府办",
+        places=Places(county="金湖县"),
+        year=2024,
+        published="2025-03-07",
+        index_no="014351098/2025-00011",
+        doc_no=None,
+    ),
     "003_bf156fa8c0c17ca2.txt": dict(
-        title="三墩镇2019年法治政府建设情况的报告", title_synthesized=False,
-        issuer="三墩镇", places=Places(county="西湖区", town="三墩镇"),
-        year=2019, published="2020-03-12", index_no="00250254-9/2020-04535", doc_no=None),
+        title="三墩镇2019年法治政府建设情况的报告",
+        title_synthesized=False,
+        issuer="三墩镇",
+        places=Places(county="西湖区", town="三墩镇"),
+        year=2019,
+        published="2020-03-12",
+        index_no="00250254-9/2020-04535",
+        doc_no=None,
+    ),
     "004_ec6daf499c9a8590.txt": dict(
-        title="重庆市南岸区峡口镇人民政府关于2024年法治政府建设情况的报告", title_synthesized=False,
+        title="重庆市南岸区峡口镇人民政府关于2024年法治政府建设情况的报告",
+        title_synthesized=False,
         issuer="重庆市南岸区峡口镇人民政府",
         places=Places(city="重庆市", county="南岸区", town="峡口镇"),
-        year=2024, published=None, index_no=None, doc_no=None),
+        year=2024,
+        published=None,
+        index_no=None,
+        doc_no=None,
+    ),
 }
 
 
@@ -42,8 +71,14 @@ def test_sample_report_metadata(source: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "iso"),
-    [("2025年3月24日", "2025-03-24"), ("2025-03-07", "2025-03-07"), ("二〇二五年三月二十四日", "2025-03-24"),
-     ("2020.3.12", "2020-03-12"), ("2025年13月1日", None), ("无日期", None)],
+    [
+        ("2025年3月24日", "2025-03-24"),
+        ("2025-03-07", "2025-03-07"),
+        ("二〇二五年三月二十四日", "2025-03-24"),
+        ("2020.3.12", "2020-03-12"),
+        ("2025年13月1日", None),
+        ("无日期", None),
+    ],
 )
 def test_parse_date(text: str, iso: str | None) -> None:
     assert parse_date(text) == iso
@@ -51,9 +86,12 @@ def test_parse_date(text: str, iso: str | None) -> None:
 
 def test_issuer_and_date_from_signature_block(tmp_path: Path) -> None:
     path = tmp_path / "r.txt"
-    path.write_text("2022年,我镇扎实推进法治政府建设,取得积极成效,现将有关情况报告如下。\n"
-                    "一、2022年度主要举措\n开展普法活动20场。\n"
-                    "某某县某某镇人民政府\n二〇二三年二月十日\n", encoding="utf-8")
+    path.write_text(
+        "2022年,我镇扎实推进法治政府建设,取得积极成效,现将有关情况报告如下。\n"
+        "一、2022年度主要举措\n开展普法活动20场。\n"
+        "某某县某某镇人民政府\n二〇二三年二月十日\n",
+        encoding="utf-8",
+    )
     meta = load_report(path).meta
     assert meta.issuer == "某某县某某镇人民政府"
     assert meta.published == "2023-02-10"

@@ -20,7 +20,9 @@ def test_place_aliases(sample_index: LoadedIndex) -> None:
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
-def test_question_naming_a_town_returns_its_report_first(sample_index: LoadedIndex, mode: str) -> None:
+def test_question_naming_a_town_returns_its_report_first(
+    sample_index: LoadedIndex, mode: str
+) -> None:
     retriever = Retriever(sample_index, FakeEmbedder())
     hits = retriever.search("水口镇开展了多少次执法培训？", QueryOptions(k=5, mode=mode))  # type: ignore[arg-type]
     assert hits and all(h.chunk.source == SHUIKOU for h in hits)
@@ -41,7 +43,9 @@ def test_explicit_filters(sample_index: LoadedIndex) -> None:
     assert {h.chunk.source for h in by_year} == {"003_bf156fa8c0c17ca2.txt"}
     by_place = retriever.search("执法培训", QueryOptions(k=10, places=("峡口镇",)))
     assert {h.chunk.source for h in by_place} == {"004_ec6daf499c9a8590.txt"}
-    by_report = retriever.search("水口镇 执法培训", QueryOptions(k=10, reports=("001_e78c042d1c9dcf59.txt",)))
+    by_report = retriever.search(
+        "水口镇 执法培训", QueryOptions(k=10, reports=("001_e78c042d1c9dcf59.txt",))
+    )
     assert {h.chunk.source for h in by_report} == {"001_e78c042d1c9dcf59.txt"}
     assert retriever.search("执法", QueryOptions(years=(1999,))) == []
     with pytest.raises(ConfigError, match="unknown report"):
@@ -66,8 +70,10 @@ def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
     a = [c for c in sample_index.chunks if c.source == SHUIKOU]
     copy_src = "copy.txt"
     b = [replace(c, source=copy_src) for c in a]
-    reports = {SHUIKOU: sample_index.reports[SHUIKOU],
-               copy_src: replace(sample_index.reports[SHUIKOU], source=copy_src)}
+    reports = {
+        SHUIKOU: sample_index.reports[SHUIKOU],
+        copy_src: replace(sample_index.reports[SHUIKOU], source=copy_src),
+    }
     from rag.sparse import BM25Index, JiebaTokenizer
 
     chunks = a + b

@@ -21,8 +21,9 @@ def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_pa
     assert len(again.reused_reports) == 5 and not again.new_reports
 
     changed = reports_copy / "001_e78c042d1c9dcf59.txt"
-    changed.write_text(changed.read_text(encoding="utf-8") + "\n补充说明：新增调解室3个。\n",
-                       encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\n补充说明：新增调解室3个。\n", encoding="utf-8"
+    )
     (reports_copy / "003_bf156fa8c0c17ca2.txt").unlink()
     third = build_index(reports_copy, index, emb, ChunkerSettings())
     assert third.new_reports == ["001_e78c042d1c9dcf59.txt"]
@@ -39,8 +40,9 @@ def test_settings_change_rebuilds_everything(reports_copy: Path, tmp_path: Path)
     build_index(reports_copy, index, FakeEmbedder(), ChunkerSettings(max_tokens=320))
     smaller = build_index(reports_copy, index, FakeEmbedder(), ChunkerSettings(max_tokens=100))
     assert len(smaller.new_reports) == 5
-    other_model = build_index(reports_copy, index, FakeEmbedder(name="other"),
-                              ChunkerSettings(max_tokens=100))
+    other_model = build_index(
+        reports_copy, index, FakeEmbedder(name="other"), ChunkerSettings(max_tokens=100)
+    )
     assert other_model.embedded == other_model.chunks
     assert read_manifest(index)["embed_model"] == "other"  # type: ignore[index]
 
@@ -56,8 +58,9 @@ def test_bad_file_is_skipped_and_listed(reports_copy: Path, tmp_path: Path) -> N
     assert {s["file"] for s in manifest["skipped"]} == {"broken.docx", "empty.txt"}  # type: ignore[index]
 
 
-def test_nothing_indexable_is_an_error_and_keeps_the_old_index(reports_copy: Path,
-                                                               tmp_path: Path) -> None:
+def test_nothing_indexable_is_an_error_and_keeps_the_old_index(
+    reports_copy: Path, tmp_path: Path
+) -> None:
     index = tmp_path / "index"
     build_index(reports_copy, index, None, ChunkerSettings())
     before = (index / "CURRENT").read_text()
@@ -70,8 +73,9 @@ def test_nothing_indexable_is_an_error_and_keeps_the_old_index(reports_copy: Pat
     assert len(load_index(index).reports) == 5
 
 
-def test_interrupted_build_leaves_previous_index_usable(reports_copy: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_build_leaves_previous_index_usable(
+    reports_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     index = tmp_path / "index"
     build_index(reports_copy, index, None, ChunkerSettings())
     before = (index / "CURRENT").read_text()
