@@ -9,13 +9,14 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from eval.dataset import load_questions
 from eval.metrics import Retrieved, mean, recall_at_k, reciprocal_rank
 from rag.config import Settings
 from rag.pipeline import SearchEngine
 
-CONFIGS = {
+CONFIGS: dict[str, dict[str, Any]] = {
     "bm25": {"mode": "bm25"},
     "dense": {"mode": "dense"},
     "hybrid": {"mode": "hybrid"},
@@ -29,6 +30,8 @@ def evaluate(engine: SearchEngine, dataset: Path, k: int = 5) -> dict[str, dict[
     questions = [q for q in load_questions(dataset, texts) if q.answerable and q.evidence]
     results = {}
     for name, overrides in CONFIGS.items():
+        if overrides["mode"] == "dense" and engine.retriever.embedder is None:
+            continue  # the index has no dense vectors
         r1, rk, rr = [], [], []
         for q in questions:
             hits = engine.search(q.question, engine.options(k=k, **overrides))

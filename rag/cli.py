@@ -22,8 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Q&A over 法治政府建设 reports: index, inspect and search them.",
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder [default: ./index]")]
 
@@ -47,8 +47,8 @@ def main(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> N
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    if not verbose:
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:  # bm25s sets its own logger to DEBUG
+        handler.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 @app.command()

@@ -182,6 +182,11 @@ class Retriever:
         opts = opts or QueryOptions()
         if not question.strip():
             raise ConfigError("the question is empty")
+        if opts.mode == "dense" and self.embedder is None:
+            raise ConfigError(
+                "dense retrieval is not available: the index was built without an embedding "
+                "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
+            )
         scope = resolve_scope(question, self.index.reports, opts)
         allowed = self._allowed(scope)
         if allowed is not None and len(allowed) == 0:

@@ -92,3 +92,8 @@ def test_options_are_validated() -> None:
         QueryOptions(k=0)
     with pytest.raises(ConfigError, match="mode"):
         QueryOptions(mode="fuzzy")  # type: ignore[arg-type]
+
+
+def test_dense_mode_without_vectors_is_refused(sample_index: LoadedIndex) -> None:
+    with pytest.raises(ConfigError, match="dense retrieval is not available"):
+        Retriever(sample_index, None).search("执法", QueryOptions(mode="dense"))
