@@ -14,7 +14,6 @@ import statistics
 import time
 from pathlib import Path
 
-
 from rag.config import Settings
 from rag.dense import set_threads
 from rag.pipeline import SearchEngine
@@ -50,15 +49,19 @@ def main() -> None:
     engine = SearchEngine.open(settings, settings.index_dir)
     base = _questions(args.dataset)
     queries = [base[i % len(base)] for i in range(args.queries)]
-    print(f"index {settings.index_dir}: {len(engine.index.chunks)} chunks, "
-          f"model {engine.index.embed_model}; {len(queries)} queries after warm-up")
+    print(
+        f"index {settings.index_dir}: {len(engine.index.chunks)} chunks, "
+        f"model {engine.index.embed_model}; {len(queries)} queries after warm-up"
+    )
     modes = ["bm25"] + (["dense", "hybrid"] if engine.retriever.embedder else [])
     results: dict[str, dict[str, float]] = {}
     for mode in modes:
         opts = engine.options(k=5, mode=mode)
         for q in base[:10]:
             engine.search(q, opts)  # warm-up: jieba dictionary, model, caches
-        results[f"search {mode}"] = _percentiles(_time(lambda q, o=opts: engine.search(q, o), queries))
+        results[f"search {mode}"] = _percentiles(
+            _time(lambda q, o=opts: engine.search(q, o), queries)
+        )
     embedder = engine.retriever.embedder
     dense = engine.index.dense
     if embedder is not None and dense is not None:
@@ -67,17 +70,29 @@ def main() -> None:
         for threads in (1, 2):
             set_threads(threads)
             results[f"faiss search, {threads} thread(s)"] = _percentiles(
-                _time(lambda v: dense.search(v, 50), [vecs[i % len(vecs)] for i in range(len(queries))]))
+                _time(
+                    lambda v: dense.search(v, 50),
+                    [vecs[i % len(vecs)] for i in range(len(queries))],
+                )
+            )
         set_threads(settings.faiss_threads)
     results["bm25 scoring alone"] = _percentiles(
-        _time(lambda q: engine.index.bm25.search(q, 50), queries))
+        _time(lambda q: engine.index.bm25.search(q, 50), queries)
+    )
     print(f"{'what':30} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, r in results.items():
         print(f"{name:30} {r['p50']:8.2f} {r['p95']:8.2f} {r['max']:8.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"chunks": len(engine.index.chunks),
-                                         "embed_model": engine.index.embed_model,
-                                         "results": results}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "chunks": len(engine.index.chunks),
+                    "embed_model": engine.index.embed_model,
+                    "results": results,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

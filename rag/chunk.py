@@ -90,11 +90,8 @@ def _pieces(report: Report) -> list[_Piece]:
         first_in_line = True
         for sa, sb in segments:
             for m in _SENTENCE.finditer(text, sa, sb):
-                s, e = m.start(), m.end()
-                while s < e and text[s].isspace():
-                    s += 1
-                while e > s and text[e - 1].isspace():
-                    e -= 1
+                span = _trimmed(text, _Piece(m.start(), m.end(), None, False))
+                s, e = span.start, span.end
                 if s >= e:
                     continue
                 level = heading_level(text[s:e]) if first_in_line else None
@@ -104,6 +101,15 @@ def _pieces(report: Report) -> list[_Piece]:
                 pending_break = False
                 first_in_line = False
     return out
+
+
+def _trimmed(text: str, p: _Piece) -> _Piece:
+    start, end = p.start, p.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return _Piece(start, end, p.level, p.breaks_before, p.line_start)
 
 
 def _split_long(
@@ -131,6 +137,7 @@ def _split_long(
         last_ok = m.end()
     if cur_start < piece.end:
         parts.append(_Piece(cur_start, piece.end, None, False))
+    parts = [p for p in (_trimmed(text, p) for p in parts) if p.start < p.end]
     parts[0] = _Piece(
         parts[0].start, parts[0].end, piece.level, piece.breaks_before, piece.line_start
     )
@@ -225,7 +232,7 @@ def chunk_report(report: Report, settings: ChunkerSettings | None = None) -> lis
             ):
                 emit(current)
                 current = []
-            if new_section:
+            if level is not None and new_section:
                 headings = {k: v for k, v in headings.items() if k < level}
                 headings[level] = _title(text[piece.start : piece.end])
                 item = None

@@ -52,10 +52,10 @@ class DenseIndex:
         params = None
         if allowed is not None:
             sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            params = (
-                faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, k))
+            params = (  # faiss ships no complete type stubs
+                faiss.SearchParametersHNSW(sel=sel, efSearch=max(128, k))  # type: ignore[attr-defined]
                 if isinstance(self.index, faiss.IndexHNSW)
-                else faiss.SearchParameters(sel=sel)
+                else faiss.SearchParameters(sel=sel)  # type: ignore[call-arg]
             )
         scores, ids = self.index.search(q, k, params=params)
         keep = ids[0] >= 0

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rag.chunk import ChunkerSettings, chunk_report, heading_level
@@ -148,7 +148,8 @@ _fragments = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(parts=["一、", "一、", "开展执法培训15次", "发布机构 | 县政府办 |"], max_tokens=16)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     parts=st.lists(_fragments, min_size=1, max_size=80),
     max_tokens=st.integers(min_value=16, max_value=120),

@@ -26,6 +26,13 @@ def test_text_encodings_decode_to_the_same_text(tmp_path: Path, encoding: str) -
     assert report.meta.places.town == "水口镇"
 
 
+def test_markdown_is_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    path.write_text("# " + BODY, encoding="gb18030")
+    report = load_report(path)
+    assert report.encoding == "gb18030" and "执法培训15次" in report.text
+
+
 def test_docx(tmp_path: Path) -> None:
     import docx
 
