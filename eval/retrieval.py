@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from eval.dataset import load_questions
 from eval.metrics import Retrieved, mean, recall_at_k, reciprocal_rank
 from rag.config import Settings
-from rag.pipeline import SearchEngine
+from rag.pipeline import SearchEngine, build
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "bm25": {"mode": "bm25"},
@@ -54,9 +55,16 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=None)
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--embed-model", default=None, help="index the samples with this model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    settings = Settings(**({"index_dir": args.index} if args.index else {}))
+    overrides: dict[str, Any] = {"index_dir": args.index} if args.index else {}
+    if args.embed_model:
+        tmp = tempfile.TemporaryDirectory(prefix="rag-eval-")
+        overrides = {"embed_model": args.embed_model, "index_dir": Path(tmp.name)}
+        settings = Settings(**overrides)
+        build(settings, settings.reports_dir, settings.index_dir)
+    settings = Settings(**overrides)
     engine = SearchEngine.open(settings, settings.index_dir)
     print(f"{engine.resolution.message}; index built with {engine.index.embed_model}")
     results = evaluate(engine, args.dataset, args.k)

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     # Hugging Face id, local folder, "packaged:all-MiniLM-L6-v2", or "none" (BM25 only).
     embed_model: str = "BAAI/bge-small-zh-v1.5"
     # When embed_model cannot be loaded offline. Measured on eval/dev.jsonl (README): the
-    # packaged English MiniLM drags hybrid recall@1 from 0.975 (BM25) to 0.475, so BM25 only.
+    # packaged English MiniLM drags hybrid recall@1 from 0.958 (BM25) to 0.438, so BM25 only.
     embed_fallback: Literal["packaged", "lexical"] = "lexical"
     query_instruction: str | None = None  # None: the model's own (bge-*-zh have one)
     embed_batch_size: int = Field(32, ge=1)

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from eval.dataset import load_questions
+from eval.metrics import Evidence, Retrieved, recall_at_k, reciprocal_rank
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_recall_and_mrr_oracle() -> None:
+    ev = [Evidence("a.txt", 10, 20), Evidence("b.txt", 5, 8)]
+    ctx = [
+        Retrieved("b.txt", 10, 30),  # right place, wrong report: not a hit
+        Retrieved("a.txt", 12, 40),  # overlaps but does not cover: not a hit
+        Retrieved("a.txt", 0, 25),  # covers ev[0]
+        Retrieved("b.txt", 0, 8),  # covers ev[1]
+    ]
+    assert recall_at_k(ctx, ev, 1) == 0.0
+    assert recall_at_k(ctx, ev, 3) == 0.5
+    assert recall_at_k(ctx, ev, 4) == 1.0
+    assert reciprocal_rank(ctx, ev) == pytest.approx(1 / 3)
+    assert reciprocal_rank(ctx[:2], ev) == 0.0
+    with pytest.raises(ValueError):
+        recall_at_k(ctx, [], 1)
+
+
+def test_dev_set_quotes_are_exact_substrings_of_their_reports() -> None:
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "data" / "reports").iterdir()}
+    questions = load_questions(ROOT / "eval" / "dev.jsonl", texts)
+    assert len(questions) >= 30
+    assert len({q.id for q in questions}) == len(questions)
+    for q in questions:
+        quotes = [texts[e.doc][e.start : e.end] for e in q.evidence]
+        assert all(any(fact in quote for quote in quotes) for fact in q.key_facts), q.id
+
+
+def test_a_missing_quote_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "x", "question": "q", "evidence": [{"doc": "a.txt", "quote": "不存在"}]}\n'
+    )
+    with pytest.raises(ValueError, match=r"q.jsonl:1: quote not found in a.txt"):
+        load_questions(path, {"a.txt": "报告正文"})
