@@ -78,7 +78,7 @@ def file_hash(path: Path) -> str:
 
 
 def place_words(reports: list[Report]) -> list[str]:
-    """Place names and their stems, added to jieba so 水口镇 stays one token."""
+    """Place names of the reports, added to jieba so 水口镇 stays one token."""
     words: set[str] = set()
     for r in reports:
         for name in r.meta.places.names():
@@ -118,6 +118,14 @@ def load_index(index_dir: Path) -> LoadedIndex:
         raise IndexStoreError(
             f"no index in {index_dir}; build it with `rag index --index {index_dir}`"
         )
+    manifest, reports, chunks = _read_build(folder)
+    tokenizer = JiebaTokenizer(manifest.get("tokenizer_words", []))
+    bm25 = BM25Index.load(folder / "bm25", tokenizer)
+    dense = DenseIndex.load(folder / "dense.faiss") if (folder / "dense.faiss").exists() else None
+    return LoadedIndex(folder, manifest, reports, chunks, bm25, dense)
+
+
+def _read_build(folder: Path) -> tuple[dict[str, Any], dict[str, Report], list[Chunk]]:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexStoreError(
@@ -126,38 +134,32 @@ def load_index(index_dir: Path) -> LoadedIndex:
         )
     reports = {r["source"]: Report.from_dict(r) for r in _read_jsonl(folder / "reports.jsonl")}
     chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
-    tokenizer = JiebaTokenizer(manifest.get("tokenizer_words", []))
-    bm25 = BM25Index.load(folder / "bm25", tokenizer)
-    dense = DenseIndex.load(folder / "dense.faiss") if (folder / "dense.faiss").exists() else None
-    return LoadedIndex(folder, manifest, reports, chunks, bm25, dense)
+    return manifest, reports, chunks
 
 
-def _previous(index_dir: Path, embed_model: str, chunker: ChunkerSettings):
+def _previous(
+    index_dir: Path, embed_model: str, chunker: ChunkerSettings
+) -> tuple[dict[str, tuple[Report, list[Chunk]]], dict[str, np.ndarray]]:
     """Reusable parts of the live index: reports+chunks by file hash, vectors by chunk id."""
     folder = _current_build(index_dir)
     if folder is None:
         return {}, {}
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != FORMAT_VERSION:
-            return {}, {}
-        same_chunker = manifest.get("chunker") == asdict(chunker)
-        reports = {r["source"]: r for r in _read_jsonl(folder / "reports.jsonl")}
-        chunks = [Chunk.from_dict(c) for c in _read_jsonl(folder / "chunks.jsonl")]
+        manifest, reports, chunks = _read_build(folder)
+        by_source: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            by_source.setdefault(c.source, []).append(c)
         by_report: dict[str, tuple[Report, list[Chunk]]] = {}
-        if same_chunker:
+        if manifest.get("chunker") == asdict(chunker):
             for source, info in manifest["reports"].items():
                 if source in reports:
-                    by_report[info["hash"]] = (
-                        Report.from_dict(reports[source]),
-                        [c for c in chunks if c.source == source],
-                    )
+                    by_report[info["hash"]] = (reports[source], by_source.get(source, []))
         vectors: dict[str, np.ndarray] = {}
         if manifest.get("embed_model") == embed_model and (folder / "embeddings.npy").exists():
             matrix = np.load(folder / "embeddings.npy", allow_pickle=False)
             vectors = {c.id: matrix[i] for i, c in enumerate(chunks)}
         return by_report, vectors
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, IndexStoreError) as e:
         logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
         return {}, {}
 
