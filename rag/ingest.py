@@ -86,7 +86,7 @@ def _docx_text(data: bytes, name: str) -> str:
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
-            lines.append(" | ".join(cell.text for cell in row.cells))
+            lines.append("\t".join(cell.text for cell in row.cells))  # not "|": see is_noise_line
     return "\n".join(lines)
 
 

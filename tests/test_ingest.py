@@ -41,9 +41,16 @@ def test_docx(tmp_path: Path) -> None:
         document.add_paragraph(line)
     path = tmp_path / "r.docx"
     document.save(str(path))
+    table = document.add_table(rows=2, cols=3)
+    for i, cells in enumerate([("项目", "次数", "人数"), ("执法培训", "15", "120")]):
+        for j, value in enumerate(cells):
+            table.cell(i, j).text = value
+    document.save(str(path))
     report = load_report(path)
     assert report.encoding == "docx"
     assert "执法培训15次" in report.text
+    assert "执法培训\t15\t120" in report.text
+    assert not report.noise  # a data table is content, not a web-page index table
     assert report.meta.title == "水口镇人民政府关于2024年法治政府建设情况的报告"
 
 
