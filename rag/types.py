@@ -24,9 +24,6 @@ class Places:
     def names(self) -> list[str]:
         return [n for n in (self.province, self.city, self.county, self.town) if n]
 
-    def most_specific(self) -> str | None:
-        return self.town or self.county or self.city or self.province
-
 
 @dataclass(frozen=True)
 class ReportMeta:
