@@ -156,13 +156,13 @@ def header_fields(text: str, noise: list[Span]) -> dict[str, str]:
 
 
 def _content_lines(text: str, noise: list[Span]) -> list[str]:
-    noisy = {s.start for s in noise}
-    lines, pos = [], 0
-    for raw in text.splitlines(keepends=True):
-        if pos not in noisy and raw.strip():
-            lines.append(re.sub(r"\[bookmark:[^\]]*\]", "", raw).strip())
-        pos += len(raw)
-    return lines
+    """Non-empty lines of the text with every noise span (whole-line or inline) cut out."""
+    parts, pos = [], 0
+    for span in sorted(noise, key=lambda s: s.start):
+        parts.append(text[pos : span.start])
+        pos = max(pos, span.end)
+    parts.append(text[pos:])
+    return [line.strip() for line in "".join(parts).splitlines() if line.strip()]
 
 
 def _find_title(lines: list[str]) -> str | None:

@@ -36,7 +36,7 @@ from rag.types import Chunk, Report
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump when chunking or metadata code changes: reused reports would be stale
 TOKENIZER = "jieba-search-v1"
 
 

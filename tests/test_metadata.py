@@ -98,3 +98,16 @@ def test_issuer_and_date_from_signature_block(tmp_path: Path) -> None:
     assert meta.year == 2022
     assert meta.title == "某某县某某镇人民政府关于2022年法治政府建设情况的报告"
     assert meta.title_synthesized
+
+
+def test_inline_markup_does_not_hide_the_title_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text(
+        "[bookmark: _GoBack]某某县某某镇人民政府关于2022年法治政府建设情况的报告\n"
+        "2022年,我镇扎实推进法治政府建设,取得积极成效,现将有关情况报告如下。\n"
+        "一、主要举措\n开展普法活动20场。\n",
+        encoding="utf-8",
+    )
+    meta = load_report(path).meta
+    assert meta.title == "某某县某某镇人民政府关于2022年法治政府建设情况的报告"
+    assert not meta.title_synthesized
