@@ -109,17 +109,15 @@ def place_aliases(report: Report) -> set[str]:
     return {n for n in names if len(n) >= 2}
 
 
-def _place_matches(text: str, reports: dict[str, Report]) -> dict[str, set[str]]:
-    """Report -> place names of it that occur in `text` (longest names win)."""
-    found: dict[str, set[str]] = {}
-    for source, report in reports.items():
-        for alias in sorted(place_aliases(report), key=len, reverse=True):
-            if alias in text:
-                found.setdefault(source, set()).add(alias)
-    return found
-
-
-def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions) -> Scope:
+def resolve_scope(
+    question: str,
+    reports: dict[str, Report],
+    opts: QueryOptions,
+    aliases: dict[str, set[str]] | None = None,
+) -> Scope:
+    """Reports to search and to boost; `aliases` (source -> place_aliases) may be precomputed."""
+    if aliases is None:
+        aliases = {s: place_aliases(r) for s, r in reports.items()}
     allowed = set(reports)
     reasons: list[str] = []
     if opts.reports:
@@ -132,9 +130,7 @@ def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions)
         hit = {
             s
             for s, r in reports.items()
-            if any(
-                p in place_aliases(r) or p in "".join(r.meta.places.names()) for p in opts.places
-            )
+            if any(p in aliases[s] or p in "".join(r.meta.places.names()) for p in opts.places)
         }
         allowed &= hit
         reasons.append("place=" + ",".join(opts.places))
@@ -142,7 +138,8 @@ def resolve_scope(question: str, reports: dict[str, Report], opts: QueryOptions)
         allowed &= {s for s, r in reports.items() if r.meta.year in opts.years}
         reasons.append("year=" + ",".join(map(str, opts.years)))
     if opts.scope_from_question and not opts.places and not opts.reports:
-        named = _place_matches(question, {s: reports[s] for s in allowed})
+        named = {s: {a for a in aliases[s] if a in question} for s in allowed}
+        named = {s: found for s, found in named.items() if found}
         if named:
             allowed = set(named)
             reasons.append(
@@ -171,6 +168,7 @@ class Retriever:
         self.embedder = embedder if index.dense is not None else None
         order = list(index.reports)
         self._report_pos = {s: i for i, s in enumerate(order)}
+        self._aliases = {s: place_aliases(r) for s, r in index.reports.items()}
 
     def _allowed(self, scope: Scope) -> np.ndarray | None:
         if scope.reports is None:
@@ -187,7 +185,7 @@ class Retriever:
                 "dense retrieval is not available: the index was built without an embedding "
                 "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
             )
-        scope = resolve_scope(question, self.index.reports, opts)
+        scope = resolve_scope(question, self.index.reports, opts, self._aliases)
         allowed = self._allowed(scope)
         if allowed is not None and len(allowed) == 0:
             return []
