@@ -43,3 +43,31 @@ def reciprocal_rank(contexts: Sequence[Retrieved], evidence: Sequence[Evidence])
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def key_fact_accuracy(answer: str, key_facts: Sequence[str]) -> float:
+    """Share of key facts found in the answer, after folding width, whitespace and numerals."""
+    from rag.numbers import normalize
+
+    if not key_facts:
+        raise ValueError("key-fact accuracy needs at least one key fact")
+    text = normalize(answer)
+    return sum(normalize(f) in text for f in key_facts) / len(key_facts)
+
+
+def overlaps(span: Retrieved, ev: Evidence) -> bool:
+    return span.doc == ev.doc and span.start < ev.end and ev.start < span.end
+
+
+def citation_precision(cited: Sequence[Retrieved], evidence: Sequence[Evidence]) -> float | None:
+    """Share of cited spans that overlap an evidence quote; None when nothing is cited."""
+    if not cited:
+        return None
+    return sum(any(overlaps(c, e) for e in evidence) for c in cited) / len(cited)
+
+
+def citation_recall(cited: Sequence[Retrieved], evidence: Sequence[Evidence]) -> float:
+    """Share of evidence quotes that some cited span overlaps."""
+    if not evidence:
+        raise ValueError("citation recall needs at least one evidence quote")
+    return sum(any(overlaps(c, e) for c in cited) for e in evidence) / len(evidence)

@@ -1,4 +1,4 @@
-"""Command line: rag index | reports | search | doctor."""
+"""Command line: rag index | reports | search | ask | doctor."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.types import Answer
 
 app = typer.Typer(
     add_completion=False,
@@ -183,6 +184,72 @@ def search(
         if h.chunk.section:
             console.print(f"    {h.chunk.section_path}", style="dim", markup=False)
         console.print("    " + h.chunk.text.replace("\n", "\n    "), markup=False, highlight=False)
+
+
+@app.command()
+def ask(
+    question: str,
+    place: Annotated[
+        list[str] | None, typer.Option("--place", help="only reports of this place")
+    ] = None,
+    year: Annotated[
+        list[int] | None, typer.Option("--year", help="only reports covering this year")
+    ] = None,
+    report: Annotated[
+        list[str] | None, typer.Option("--report", help="only this report file")
+    ] = None,
+    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
+    k: Annotated[int | None, typer.Option("-k", help="passages for the answerer")] = None,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer QUESTION from the reports, with [n] citations checked claim by claim."""
+    from rag.pipeline import AskOptions, Pipeline
+
+    s = _settings(index)
+    opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()), mode, k)
+    try:
+        pipeline = Pipeline.open(s)
+        if as_json:
+            print(
+                json.dumps(pipeline.ask(question, (), opts).to_dict(), ensure_ascii=False, indent=1)
+            )
+            return
+        err.print(f"answering: {pipeline.mode}", markup=False)
+        answer = None
+        for event in pipeline.stream(question, (), opts):
+            if event.kind == "token":
+                console.print(event.text, end="", markup=False, highlight=False)
+            elif event.answer is not None:
+                answer = event.answer
+    except RagError as e:
+        _fail(e)
+        return
+    assert answer is not None
+    console.print()
+    _show_answer(answer)
+
+
+def _show_answer(answer: Answer) -> None:
+    if answer.rewritten != answer.question:
+        err.print(f"(question rewritten as: {answer.rewritten})", markup=False)
+    console.print(
+        f"\n[dim]mode {answer.mode}; evidence score {answer.support:.2f}; "
+        f"{answer.latency_ms.get('total', 0):.0f} ms[/dim]"
+    )
+    for w in answer.warnings:
+        err.print(f"[yellow]warning:[/yellow] {w}")
+    for c in answer.citations:
+        console.print(
+            f"[bold][{c.n}][/bold] {c.title} ({c.source} {c.support_start}-{c.support_end})",
+            highlight=False,
+        )
+        console.print(f"    {c.support_text}", markup=False, highlight=False)
+    marks = {"supported": "green", "partly": "yellow", "unsupported": "red", "uncited": "red"}
+    for claim in answer.claims:
+        color = marks.get(claim.verdict, "white")
+        console.print(f"[{color}]{claim.verdict}[/{color}] ", end="")
+        console.print(f"{claim.text}  ({'; '.join(claim.reasons)})", markup=False, highlight=False)
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,3 +28,23 @@ class Settings(BaseSettings):
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+
+    # Answering. No LLM configured -> the extractive answerer.
+    llm_backend: Literal["none", "openai", "llamacpp"] = "none"
+    llm_base_url: str | None = None  # OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None  # never logged or written anywhere
+    llm_api: Literal["chat", "completion"] = "chat"  # completion: base models (plain text prompt)
+    llm_gguf_path: Path | None = None  # llamacpp backend (pip install -e ".[llamacpp]")
+    llm_context_tokens: int = Field(8192, ge=512)  # the model's context window
+    llm_max_tokens: int = Field(512, ge=16)  # room kept for the answer
+    llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
+    llm_timeout: float = Field(120.0, gt=0)
+    llm_fallback: bool = True  # answer extractively when the LLM cannot be reached
+    answer_k: int = Field(6, ge=1)  # passages given to the answerer
+    per_report_k: int = Field(2, ge=1)  # passages per report for cross-report questions
+    max_reports: int = Field(20, ge=1)  # reports covered by one cross-report answer
+    # Below this evidence score the answer is "not in the reports". Calibrated on eval/dev.jsonl
+    # with `python -m eval.calibrate` (README).
+    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)

@@ -125,7 +125,7 @@ def resolve_scope(
         if unknown:
             raise ConfigError(f"unknown report(s): {', '.join(unknown)}; see `rag reports`")
         allowed &= set(opts.reports)
-        reasons.append("report=" + ",".join(opts.reports))
+        reasons.append("报告：" + "、".join(opts.reports))
     if opts.places:
         hit = {
             s
@@ -133,17 +133,17 @@ def resolve_scope(
             if any(p in aliases[s] or p in "".join(r.meta.places.names()) for p in opts.places)
         }
         allowed &= hit
-        reasons.append("place=" + ",".join(opts.places))
+        reasons.append("地方：" + "、".join(opts.places))
     if opts.years:
         allowed &= {s for s, r in reports.items() if r.meta.year in opts.years}
-        reasons.append("year=" + ",".join(map(str, opts.years)))
+        reasons.append("年份：" + "、".join(map(str, opts.years)))
     if opts.scope_from_question and not opts.places and not opts.reports:
         named = {s: {a for a in aliases[s] if a in question} for s in allowed}
         named = {s: found for s, found in named.items() if found}
         if named:
             allowed = set(named)
             reasons.append(
-                "question names " + ",".join(sorted({a for v in named.values() for a in v}))
+                "问题中的地名：" + "、".join(sorted({a for v in named.values() for a in v}))
             )
     boosted: tuple[str, ...] = ()
     if not opts.years:
@@ -168,7 +168,7 @@ class Retriever:
         self.embedder = embedder if index.dense is not None else None
         order = list(index.reports)
         self._report_pos = {s: i for i, s in enumerate(order)}
-        self._aliases = {s: place_aliases(r) for s, r in index.reports.items()}
+        self.aliases = {s: place_aliases(r) for s, r in index.reports.items()}
 
     def _allowed(self, scope: Scope) -> np.ndarray | None:
         if scope.reports is None:
@@ -185,7 +185,7 @@ class Retriever:
                 "dense retrieval is not available: the index was built without an embedding "
                 "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
             )
-        scope = resolve_scope(question, self.index.reports, opts, self._aliases)
+        scope = resolve_scope(question, self.index.reports, opts, self.aliases)
         allowed = self._allowed(scope)
         if allowed is not None and len(allowed) == 0:
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,6 +36,15 @@ class JiebaTokenizer:
     def __call__(self, text: str) -> list[str]:
         out = []
         for tok in self._tk.cut_for_search(text.lower()):
+            tok = tok.strip()
+            if tok and tok not in STOPWORDS and _KEEP.search(tok):
+                out.append(tok)
+        return out
+
+    def words(self, text: str) -> list[str]:
+        """jieba precise-mode words (no sub-words), filtered like `__call__`."""
+        out = []
+        for tok in self._tk.lcut(text.lower()):
             tok = tok.strip()
             if tok and tok not in STOPWORDS and _KEEP.search(tok):
                 out.append(tok)
@@ -77,6 +87,14 @@ class BM25Index:
         top = top[np.argsort(-s[top], kind="stable")]
         top = top[s[top] > 0]
         return top.astype(np.int64), s[top]
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a token (highest for tokens absent from the index)."""
+        n = len(self)
+        i = self.model.vocab_dict.get(token)
+        indptr = self.model.scores["indptr"]
+        df = 0 if i is None or i + 1 >= len(indptr) else int(indptr[i + 1] - indptr[i])
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), allow_pickle=False, show_progress=False)

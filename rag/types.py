@@ -136,3 +136,93 @@ class Hit:
             "dense_rank": self.dense_rank,
             "bm25_rank": self.bm25_rank,
         }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker [n] of one claim, resolved to a passage and to the sentence that best supports it.
+
+    start/end are the cited passage's offsets into the report text; support_start/support_end
+    the supporting sentence's (report_text[support_start:support_end] == support_text).
+    """
+
+    n: int
+    claim: int  # index into Answer.claims
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str
+    support_start: int
+    support_end: int
+    support_text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["support"] = {
+            "start": d.pop("support_start"),
+            "end": d.pop("support_end"),
+            "text": d.pop("support_text"),
+        }
+        return d
+
+
+Verdict = str  # "supported" | "partly" | "unsupported" | "uncited"
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One sentence of an answer, checked against the spans it cites."""
+
+    text: str
+    markers: tuple[int, ...]
+    verdict: Verdict
+    reasons: tuple[str, ...] = ()
+    unmatched_numbers: tuple[str, ...] = ()
+    overlap: float = 0.0  # share of the claim's characters found in its cited spans
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["markers"] = list(self.markers)
+        d["reasons"] = list(self.reasons)
+        d["unmatched_numbers"] = list(self.unmatched_numbers)
+        d["overlap"] = round(self.overlap, 3)
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str  # as asked
+    rewritten: str  # standalone question that was searched (== question on a first turn)
+    text: str  # with [n] markers; invalid markers removed
+    mode: str  # "extractive" or "llm:<model>"
+    abstained: bool
+    citations: tuple[Citation, ...]
+    claims: tuple[ClaimCheck, ...]
+    contexts: tuple[Hit, ...]  # the numbered sources [1]..[n] the answerer was given
+    searched: tuple[str, ...]  # report files searched
+    filters: tuple[str, ...]  # how the search was scoped, e.g. "question names 水口镇"
+    warnings: tuple[str, ...] = ()
+    support: float = 0.0  # evidence score the abstention decision used
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "rewritten": self.rewritten,
+            "answer": self.text,
+            "mode": self.mode,
+            "abstained": self.abstained,
+            "support": round(self.support, 4),
+            "citations": [c.to_dict() for c in self.citations],
+            "claims": [c.to_dict() for c in self.claims],
+            "contexts": [
+                {k: v for k, v in h.to_dict().items() if k not in ("dense_rank", "bm25_rank")}
+                for h in self.contexts
+            ],
+            "searched": list(self.searched),
+            "filters": list(self.filters),
+            "warnings": list(self.warnings),
+            "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
+        }

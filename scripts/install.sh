@@ -8,4 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to the 2.13.0 CPU build in pyproject.toml (a bare torch pulls several GB of CUDA)
-.venv/bin/python -m pip install --quiet -e ".[dev]"
+# llamacpp: local GGUF models and the LLM server the integration tests start (compiles once)
+.venv/bin/python -m pip install --quiet -e ".[dev,llamacpp]"

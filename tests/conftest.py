@@ -65,3 +65,20 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("index")
     build_index(SAMPLES, folder, FakeEmbedder(), ChunkerSettings())  # type: ignore[arg-type]
     return load_index(folder)
+
+
+@pytest.fixture(scope="session")
+def lexical_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five sample reports, BM25 only (what the app uses when no embedding model loads)."""
+    folder = tmp_path_factory.mktemp("lexical-index")
+    build_index(SAMPLES, folder, None, ChunkerSettings())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def extractive(lexical_index_dir: Path):
+    """The answer pipeline in its no-LLM (extractive) mode over the samples."""
+    from rag.config import Settings
+    from rag.pipeline import Pipeline
+
+    return Pipeline.open(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)

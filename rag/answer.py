@@ -1,0 +1,101 @@
+"""The LLM answer chain (LCEL): numbered sources within a token budget -> prompt -> model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseLanguageModel
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from langchain_core.runnables import Runnable
+
+from rag.llm import Style
+from rag.prompting import PromptSpec
+from rag.tokens import count_tokens
+from rag.types import Hit, Report
+
+logger = logging.getLogger(__name__)
+
+
+def source_header(n: int, hit: Hit, report: Report) -> str:
+    m = report.meta
+    bits = [f"[{n}] 《{m.title}》"]
+    bits.append("，".join(x for x in (m.issuer, f"{m.year}年" if m.year else None) if x))
+    if hit.chunk.section:
+        bits.append(f"章节：{hit.chunk.section_path}")
+    return " ".join(b for b in bits if b)
+
+
+def fit_sources(
+    hits: Sequence[Hit],
+    reports: dict[str, Report],
+    budget_tokens: int,
+    encoding: str = "cl100k_base",
+) -> tuple[str, list[Hit]]:
+    """Numbered source blocks in rank order while they fit `budget_tokens`; the hits used.
+
+    Token counts use tiktoken, an estimate of the serving model's own tokenizer; the budget
+    keeps a margin for that (see `budget`).
+    """
+    blocks: list[str] = []
+    used: list[Hit] = []
+    total = 0
+    for hit in hits:
+        n = len(used) + 1
+        block = f"{source_header(n, hit, reports[hit.chunk.source])}\n{hit.chunk.text.strip()}"
+        cost = count_tokens(block, encoding) + 2
+        if total + cost > budget_tokens:
+            logger.info(
+                "source %s:%d left out: token budget %d",
+                hit.chunk.source,
+                hit.chunk.start,
+                budget_tokens,
+            )
+            continue
+        blocks.append(block)
+        used.append(hit)
+        total += cost
+    return "\n\n".join(blocks), used
+
+
+def budget(context_tokens: int, max_answer_tokens: int, prompt_tokens: int) -> int:
+    """Tokens left for sources: the window minus the answer, the prompt and a 10% margin for
+    the difference between tiktoken and the model's tokenizer."""
+    return int((context_tokens - max_answer_tokens - prompt_tokens) * 0.9)
+
+
+@dataclass
+class LLMAnswerer:
+    """prompt | model | str parser; streams text with [n] markers."""
+
+    model: BaseLanguageModel
+    prompt: PromptSpec
+    style: Style
+    label: str  # e.g. "llm:qwen2.5-7b-instruct"
+
+    def __post_init__(self) -> None:
+        self.chain = make_chain(self.model, self.prompt, self.style)
+
+    def prompt_tokens(self, encoding: str = "cl100k_base") -> int:
+        text = (
+            self.prompt.system + self.prompt.user
+            if self.style == "chat"
+            else self.prompt.completion
+        )
+        return count_tokens(text, encoding)
+
+    def stream(self, question: str, sources: str, scope: str) -> Iterator[str]:
+        yield from self.chain.stream({"question": question, "sources": sources, "scope": scope})
+
+
+def make_chain(model: BaseLanguageModel, prompt: PromptSpec, style: Style) -> Runnable:
+    """template | model | StrOutputParser: chat messages, or one text prompt for base models."""
+    if style == "chat":
+        template: Runnable = ChatPromptTemplate.from_messages(
+            [("system", prompt.system), ("human", prompt.user)]
+        )
+    else:
+        template = PromptTemplate.from_template(prompt.completion)
+    return template | model | StrOutputParser()

@@ -1,0 +1,121 @@
+"""Parse [n] / 【n】 / [1,2] / [1][2] markers into claims and citations with supporting spans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.numbers import quantities, same_quantity
+from rag.textmatch import containment, sentences, strip_markers
+from rag.types import Citation, Hit
+
+MARKER = re.compile(
+    r"\[\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*\]|【\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*】"
+)
+_CLAIM_END = re.compile(r"[。！？!?\n]+")
+_MIN_CLAIM_CHARS = 4
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    text: str  # markers rewritten as [1][2]; markers naming no source removed
+    claims: tuple[tuple[str, tuple[int, ...]], ...]  # (claim text with its markers, marker numbers)
+    invalid: tuple[int, ...]  # marker numbers that point at no source
+
+
+def _numbers(body: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*[,，、]\s*", body):
+        if m := re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", part):
+            a, b = int(m.group(1)), int(m.group(2))
+            out.extend(range(a, b + 1) if 0 < b - a < 20 else (a, b))
+        elif part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+def normalize_markers(text: str, n_sources: int) -> tuple[str, tuple[int, ...]]:
+    """Rewrite every marker form as [a][b]; drop numbers outside 1..n_sources."""
+    invalid: list[int] = []
+
+    def repl(m: re.Match[str]) -> str:
+        nums = _numbers(m.group(1) or m.group(2))
+        good = [n for n in dict.fromkeys(nums) if 1 <= n <= n_sources]
+        invalid.extend(n for n in nums if not 1 <= n <= n_sources)
+        return "".join(f"[{n}]" for n in good)
+
+    return MARKER.sub(repl, text), tuple(invalid)
+
+
+def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Sentences of an answer with the markers each ends with (a marker after 。 joins it)."""
+    pieces: list[str] = []
+    pos = 0
+    for m in _CLAIM_END.finditer(text):
+        end = m.end()
+        while trail := re.match(r"\s*\[\d+\]", text[end:]):  # "...15次。[1]"
+            end += trail.end()
+        if end <= pos:
+            continue
+        pieces.append(text[pos:end])
+        pos = end
+    pieces.append(text[pos:])
+    out = []
+    for piece in pieces:
+        claim = piece.strip()
+        body = MARKER.sub("", claim).strip(" -*•·\t")
+        if len(re.sub(r"\W", "", body)) < _MIN_CLAIM_CHARS or body.endswith(("：", ":")):
+            continue
+        out.append((claim, tuple(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", claim)))))
+    return out
+
+
+def parse(text: str, n_sources: int) -> ParsedAnswer:
+    clean, invalid = normalize_markers(text, n_sources)
+    return ParsedAnswer(clean.strip(), tuple(split_claims(clean)), invalid)
+
+
+def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
+    """(start, end) in `passage` of the sentence sharing most wording and numbers with `claim`."""
+    claim_q = quantities(strip_markers(claim))
+    best, best_score = (0, len(passage)), -1.0
+    for start, end in sentences(passage):
+        sent = passage[start:end]
+        score = containment(claim, sent)
+        if claim_q:
+            sent_q = quantities(sent)
+            score += (
+                0.5 * sum(any(same_quantity(q, s) for s in sent_q) for q in claim_q) / len(claim_q)
+            )
+        if score > best_score:
+            best, best_score = (start, end), score
+    return best
+
+
+def resolve_citations(
+    claims: Sequence[tuple[str, tuple[int, ...]]], sources: Sequence[Hit]
+) -> list[Citation]:
+    """One Citation per (claim, marker); sources[n-1] is source [n]."""
+    out = []
+    for i, (claim, markers) in enumerate(claims):
+        for n in markers:
+            hit = sources[n - 1]
+            c = hit.chunk
+            a, b = supporting_sentence(claim, c.text)
+            out.append(
+                Citation(
+                    n=n,
+                    claim=i,
+                    source=c.source,
+                    title=hit.title,
+                    section=c.section_path,
+                    start=c.start,
+                    end=c.end,
+                    text=c.text,
+                    support_start=c.start + a,
+                    support_end=c.start + b,
+                    support_text=c.text[a:b],
+                )
+            )
+    return out

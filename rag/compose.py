@@ -1,0 +1,44 @@
+"""Answer pieces that do not depend on the answerer: cross-report detection, proof of absence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.types import Report
+
+_CROSS = re.compile(
+    r"哪些|哪几个|哪个镇|哪个县|各[镇乡县区地]|各个|分别|对比|比较|相比|异同|区别|不同之处|每个|都有|共同"
+)
+
+ABSTAIN_PREFIX = "所检索的报告中没有找到能回答该问题的内容"
+
+
+def is_cross(question: str, named_reports: int) -> bool:
+    """A question about several reports: names two or more places, or asks across them."""
+    return named_reports > 1 or bool(_CROSS.search(question))
+
+
+def scope_text(searched: Sequence[str], reports: dict[str, Report]) -> str:
+    return "；".join(f"《{reports[s].meta.title}》（{s}）" for s in searched)
+
+
+def absence_text(
+    searched: Sequence[str],
+    reports: dict[str, Report],
+    filters: Sequence[str],
+    reason: str = "",
+) -> str:
+    """The abstention answer: what was searched, under which filters, and why nothing fits."""
+    lines = [f"{ABSTAIN_PREFIX}{('（' + reason + '）') if reason else ''}，无法作答。"]
+    lines.append(f"已检索 {len(searched)} 份报告：{scope_text(searched, reports)}")
+    if filters:
+        lines.append("检索条件：" + "；".join(filters))
+    return "\n".join(lines)
+
+
+def says_absent(text: str) -> bool:
+    """Whether an LLM answer says the sources do not hold the answer."""
+    return bool(
+        re.search(r"没有相关内容|没有找到|未找到|未提及|没有提及|不包含|无法回答|无法作答", text)
+    )

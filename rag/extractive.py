@@ -1,0 +1,143 @@
+"""The no-LLM answerer: compose the answer from the best-supported source sentences, cited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.numbers import quantities
+from rag.support import QuestionTerms, support
+from rag.textmatch import sentences
+from rag.types import Hit, Report
+
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十\d]+）|\d+[.、．])"
+)
+_TRAIL = "。；;，,、 \t"
+
+
+HEADING_CREDIT = 0.9  # a sentence matching only through its section heading
+
+
+def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
+    """A heading of the chunk's section path, or a short line without closing punctuation
+    (七、下一步计划 / 2024年度主要工作安排), or a lead-in ending with a colon."""
+    if sentence.endswith(("：", ":")) or sentence.rstrip("。") in section:
+        return True
+    return len(sentence) <= 40 and not sentence.endswith(("。", "；", ";", "！", "？"))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    n: int  # source number, 1-based
+    start: int  # offsets into the source's chunk text
+    end: int
+    support: float  # share of question terms (decides abstention)
+    score: float  # support plus small preferences (numbers for numeric questions, rank)
+
+    def text(self, hits: Sequence[Hit]) -> str:
+        return hits[self.n - 1].chunk.text[self.start : self.end]
+
+
+def candidates(terms: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
+    """Every sentence of every source, best first."""
+    out = []
+    for n, hit in enumerate(hits, start=1):
+        text = hit.chunk.text
+        heading = hit.chunk.section[-1] if hit.chunk.section else ""
+        for a, b in sentences(text):
+            sent = text[a:b]
+            s_own = support(terms, sent)
+            if is_heading(sent, hit.chunk.section):  # lends its words to what follows
+                heading = sent
+            s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}"))
+            score = s - 0.01 * n
+            if terms.numeric:
+                score += 0.15 if quantities(sent) else -0.1
+            out.append(Candidate(n, a, b, s, score))
+    out.sort(key=lambda c: (-c.score, c.n, c.start))
+    return out
+
+
+def best_support(terms: QuestionTerms, hits: Sequence[Hit]) -> float:
+    return max((c.support for c in candidates(terms, hits)), default=0.0)
+
+
+def _clean(sentence: str) -> str:
+    return _NUMBERING.sub("", sentence.strip()).rstrip(_TRAIL)
+
+
+SHORT_SENTENCE = 30  # "一是...还有不足。": a summary line whose substance is the next sentence
+
+
+def _extend_short(chosen: list[Candidate], hits: Sequence[Hit], limit: int) -> list[Candidate]:
+    """Add the sentence after each short chosen one (same source), while under `limit`."""
+    out = list(chosen)
+    for c in chosen:
+        if len(out) >= limit + 1 or c.end - c.start > SHORT_SENTENCE:
+            continue
+        after = [(a, b) for a, b in sentences(hits[c.n - 1].chunk.text) if a >= c.end]
+        if after and not any(o.n == c.n and o.start == after[0][0] for o in out):
+            out.append(Candidate(c.n, after[0][0], after[0][1], c.support, c.score))
+    return out
+
+
+def place_label(report: Report) -> str:
+    p = report.meta.places
+    name = p.town or p.county or p.city or p.province or report.meta.title
+    return f"{name}（{report.meta.year}年）" if report.meta.year else name
+
+
+def compose(
+    terms: QuestionTerms,
+    hits: Sequence[Hit],
+    reports: dict[str, Report],
+    max_sentences: int = 3,
+    keep_ratio: float = 0.75,
+) -> str:
+    """Up to `max_sentences` sentences close to the best one, each followed by its [n]."""
+    ranked = candidates(terms, hits)
+    if not ranked:
+        return ""
+    best = ranked[0]
+    chosen: list[Candidate] = []
+    for c in ranked:
+        if len(chosen) == max_sentences or c.score < best.score * keep_ratio:
+            break
+        if any(c.n == o.n and c.start < o.end and o.start < c.end for o in chosen):
+            continue
+        if c.support <= 0:
+            break
+        chosen.append(c)
+    chosen = _extend_short(chosen, hits, max_sentences)
+    chosen.sort(key=lambda c: (c.n, c.start))
+    several = len({hits[c.n - 1].chunk.source for c in chosen}) > 1
+    lines = []
+    for c in chosen:
+        label = place_label(reports[hits[c.n - 1].chunk.source]) + "：" if several else ""
+        lines.append(f"{label}{_clean(c.text(hits))}[{c.n}]。")
+    return "\n".join(lines) if several else "".join(lines)
+
+
+def compose_per_report(
+    terms: QuestionTerms,
+    groups: Sequence[tuple[str, Sequence[int]]],
+    hits: Sequence[Hit],
+    reports: dict[str, Report],
+    threshold: float,
+) -> tuple[str, list[str]]:
+    """One line per report (`groups`: source -> its source numbers); reports without support
+    are returned separately so the answer can say where nothing was found."""
+    lines, missing = [], []
+    for source, numbers in groups:
+        subset = [hits[n - 1] for n in numbers]
+        ranked = candidates(terms, subset)
+        if not ranked or ranked[0].support < threshold:
+            missing.append(source)
+            continue
+        picked = sorted(_extend_short(ranked[:1], subset, 1), key=lambda c: c.start)
+        body = "；".join(_clean(c.text(subset)) for c in picked)
+        n = numbers[ranked[0].n - 1]
+        lines.append(f"- {place_label(reports[source])}：{body}[{n}]。")
+    return "\n".join(lines), missing

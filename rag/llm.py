@@ -1,0 +1,105 @@
+"""Chat/completion model factory: OpenAI-compatible endpoints or a local GGUF (llama-cpp)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from langchain_core.language_models import BaseLanguageModel
+
+from rag.config import Settings
+from rag.errors import ConfigError, ModelError
+
+logger = logging.getLogger(__name__)
+
+Style = Literal["chat", "completion"]
+
+
+def provider_errors() -> tuple[type[BaseException], ...]:
+    """Errors an LLM call may raise when the endpoint is down, slow or refuses the request."""
+    import httpx
+    import openai
+
+    return (openai.APIError, httpx.HTTPError, ConnectionError, TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    backend: Literal["openai", "llamacpp"]
+    model: str
+    style: Style
+    base_url: str | None = None
+    gguf_path: str | None = None
+    temperature: float = 0.1
+    max_tokens: int = 512
+    context_tokens: int = 8192
+    timeout: float = 120.0
+
+    @property
+    def label(self) -> str:
+        return f"llm:{self.model}"
+
+
+def config_from(settings: Settings) -> LLMConfig | None:
+    """The configured LLM, or None for the extractive (no-LLM) mode."""
+    common = {
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
+        "context_tokens": settings.llm_context_tokens,
+        "timeout": settings.llm_timeout,
+        "style": settings.llm_api,
+    }
+    if settings.llm_backend == "none":
+        return None
+    if settings.llm_backend == "openai":
+        if not settings.llm_base_url or not settings.llm_model:
+            raise ConfigError(
+                "RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
+                "and RAG_LLM_MODEL"
+            )
+        return LLMConfig("openai", settings.llm_model, base_url=settings.llm_base_url, **common)  # type: ignore[arg-type]
+    path = settings.llm_gguf_path
+    if path is None or not path.is_file():
+        raise ConfigError(
+            f"RAG_LLM_BACKEND=llamacpp needs RAG_LLM_GGUF_PATH to a .gguf file, got {path}"
+        )
+    model = settings.llm_model or path.name
+    return LLMConfig("llamacpp", model, gguf_path=str(path), **common)  # type: ignore[arg-type]
+
+
+def make_model(cfg: LLMConfig, api_key: str | None = None) -> BaseLanguageModel:
+    """A LangChain model for `cfg`; `api_key` is passed through, never logged."""
+    if cfg.backend == "openai":
+        from langchain_openai import ChatOpenAI, OpenAI
+
+        kwargs = {
+            "model": cfg.model,
+            "base_url": cfg.base_url,
+            "api_key": api_key or "not-needed",  # local servers accept any key
+            "temperature": cfg.temperature,
+            "max_tokens": cfg.max_tokens,
+            "timeout": cfg.timeout,
+            "max_retries": 1,
+            "streaming": True,
+        }
+        logger.info("LLM: %s at %s (%s)", cfg.model, cfg.base_url, cfg.style)
+        if cfg.style == "chat":
+            # ChatOpenAI sends the limit only as max_completion_tokens, which llama-cpp's server
+            # (and other OpenAI-compatible servers) ignore: without max_tokens they generate
+            # until the context is full. Send both.
+            return ChatOpenAI(**kwargs, extra_body={"max_tokens": cfg.max_tokens})  # type: ignore[arg-type]
+        return OpenAI(**kwargs)  # type: ignore[arg-type]
+    try:
+        from rag.llamacpp import LlamaCppChat, LlamaCppCompletion
+    except ImportError as e:  # pragma: no cover - depends on the optional extra
+        raise ModelError(
+            'the llamacpp backend needs llama-cpp-python: pip install -e ".[llamacpp]"'
+        ) from e
+    cls = LlamaCppChat if cfg.style == "chat" else LlamaCppCompletion
+    return cls(
+        model_path=cfg.gguf_path or "",
+        n_ctx=cfg.context_tokens,
+        temperature=cfg.temperature,
+        max_tokens=cfg.max_tokens,
+    )

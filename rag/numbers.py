@@ -1,0 +1,111 @@
+"""Quantities in Chinese text: 十五次 = 15次, 1.2万 = 12000, 百分之百 = 100%, 余/多/近.
+
+Chinese numerals are converted with cn2an; this module decides *which* runs are numbers
+(a Chinese numeral counts only before a measure word, so 一是 and 统一 stay words).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+
+import cn2an
+
+_CN = "零〇一二两三四五六七八九十百千万亿"
+_UNITS = (
+    "件次|人次|户次|场次|万元|亿元|元|%|次|场|件|人|名|个|家|份|期|项|条|起|户|所|村|处|支|批|篇|"
+    "堂|天|小时|课时|年度|年|月|日|平方米|公里|米|吨|册|套|台|辆|座|部|张|类|轮|单|宗|块|"
+    "组|队|位|门|节|届|周|倍|个百分点"
+)
+_PRE = r"(?P<pre>近|约|大约|将近|超过|逾|达|共|累计|不少于|不低于)?"
+_NUM_CN = rf"[{_CN}]+(?:点[{_CN}]+)?"
+QUANTITY = re.compile(
+    rf"{_PRE}(?:百分之(?P<pct>{_NUM_CN}|\d+(?:\.\d+)?)"
+    rf"|(?P<arabic>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<amag>[万亿])?\s*(?P<apost>余|多|左右|以上|来)?"
+    rf"\s*(?P<aunit>{_UNITS})?"
+    rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>余|多|左右|以上|来)?(?P<cunit>{_UNITS}))"
+)
+_APPROX = {"近", "约", "大约", "将近", "超过", "逾", "余", "多", "左右", "以上", "来", "不少于"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # "" when none; "%" for percentages
+    approx: bool  # 余/多/近/约/左右/以上...
+    text: str  # as written
+
+    def label(self) -> str:
+        return f"{'≈' if self.approx else ''}{_digits(self.value)}{self.unit}"
+
+
+def _to_number(run: str) -> float | None:
+    if run == "百":  # 百分之百
+        return 100.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return float(cn2an.cn2an(run, "smart"))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _parts(m: re.Match[str]) -> tuple[float | None, str, str, str]:
+    """value, magnitude, qualifier after the number, unit of one QUANTITY match."""
+    g = m.groupdict()
+    if g["pct"] is not None:
+        pct = g["pct"]
+        return (float(pct) if pct[0].isdigit() else _to_number(pct)), "", "", "%"
+    if g["arabic"] is not None:
+        value: float | None = float(g["arabic"].replace(",", ""))
+        mag, post, unit = g["amag"] or "", g["apost"] or "", g["aunit"] or ""
+    else:
+        value = _to_number(g["chinese"])
+        mag, post, unit = g["cmag"] or "", g["cpost"] or "", g["cunit"] or ""
+    if value is not None and mag:
+        value *= 10_000 if mag == "万" else 100_000_000
+    return value, mag, post, unit
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every quantity in `text`, in order of appearance."""
+    out: list[Quantity] = []
+    for m in QUANTITY.finditer(unicodedata.normalize("NFKC", text)):
+        value, _, post, unit = _parts(m)
+        if value is None:
+            continue
+        approx = m.group("pre") in _APPROX or post in _APPROX
+        out.append(Quantity(value, unit, approx, m.group(0)))
+    return out
+
+
+def same_quantity(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:
+    """Equal values; when either side is approximate, within `tolerance` of each other.
+
+    Units are not compared: 15次 and 15场 name the same count in different words.
+    """
+    if a.value == b.value:
+        return True
+    if a.approx or b.approx:
+        top = max(abs(a.value), abs(b.value))
+        return top > 0 and abs(a.value - b.value) / top <= tolerance
+    return False
+
+
+def _digits(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def normalize(text: str) -> str:
+    """Width folded, whitespace removed, numbers in Arabic digits: for comparing texts."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+    def repl(m: re.Match[str]) -> str:
+        value, _, post, unit = _parts(m)
+        if value is None:
+            return m.group(0)
+        return f"{m.group('pre') or ''}{_digits(value)}{post}{unit}"
+
+    return QUANTITY.sub(repl, text)

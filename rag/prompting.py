@@ -1,0 +1,64 @@
+"""Prompt templates loaded from prompts/*.toml and checked before use."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    name: str
+    variables: tuple[str, ...]
+    system: str
+    user: str
+    completion: str
+
+    def render_completion(self, **values: str) -> str:
+        return self.completion.format(**values)
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+
+
+def load_prompt(folder: Path, name: str) -> PromptSpec:
+    """Read prompts/<name>.toml; every declared variable must appear in every template, and no
+    template may use an undeclared one (a typo would otherwise reach the model as literal text)."""
+    path = folder / f"{name}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"prompt file {path} is missing") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"prompt file {path} is not valid TOML: {e}") from e
+    variables = data.get("variables")
+    if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
+        raise ConfigError(f"{path}: 'variables' must be a list of names")
+    templates = {}
+    for key in ("system", "user", "completion"):
+        text = data.get(key)
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"{path}: '{key}' template is missing or empty")
+        try:
+            used = _fields(text)
+        except ValueError as e:
+            raise ConfigError(f"{path}: '{key}' template is malformed: {e}") from e
+        templates[key] = text
+        unknown = used - set(variables)
+        if unknown:
+            raise ConfigError(f"{path}: '{key}' uses undeclared variable(s) {sorted(unknown)}")
+    for v in variables:
+        if v not in _fields(templates["user"] + templates["system"]):
+            raise ConfigError(
+                f"{path}: variable {{{v}}} is declared but the chat templates miss it"
+            )
+        if v not in _fields(templates["completion"]):
+            raise ConfigError(f"{path}: variable {{{v}}} is missing from the 'completion' template")
+    return PromptSpec(
+        name, tuple(variables), templates["system"], templates["user"], templates["completion"]
+    )

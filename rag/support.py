@@ -1,0 +1,97 @@
+"""How well a sentence answers a question: IDF-weighted share of the question's terms it holds.
+
+The same score picks extractive sentences and decides abstention, so a question whose
+distinctive words (预算, 律师...) occur in no retrieved passage is answered "not in the reports".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rag.numbers import normalize
+
+GENERIC = frozenset(
+    "开展 进行 工作 情况 主要 具体 有关 相关 报告 提到 提及 我镇 全镇 该镇 本镇 今年 本年度 年度 "
+    "哪些 哪个 哪几个 多少 几 什么 怎么 如何 怎样 是否 分别 各 对比 比较 相比 异同 共 一共 总共 "
+    "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢".split()
+)
+_NUMERIC = re.compile(r"多少|几[次场项个件人名家期条]|数量|比例|比率|占比|百分|率是|多大|多长")
+_YEAR = re.compile(r"(?:19|20)\d{2}年?")
+
+
+# Words the reports use for what a question asks in other words. Small on purpose: each set
+# was read off the sample reports; a match through a synonym earns SYNONYM_CREDIT.
+SYNONYMS = (
+    frozenset({"打算", "计划", "安排", "思路", "下一步", "今后"}),
+    frozenset({"不足", "问题", "短板", "差距", "薄弱"}),
+    frozenset({"培训", "轮训", "学习"}),
+    frozenset({"宣传", "普法"}),
+    frozenset({"纠纷", "矛盾"}),
+)
+SYNONYM_CREDIT = 0.8
+PART_CREDIT = 0.5  # a long word absent, credit per share of its sub-words present
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    weights: dict[str, float]  # term -> IDF weight
+    numeric: bool  # the question asks for a number
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sub-words of long terms
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+
+def question_terms(
+    question: str,
+    words: Callable[[str], list[str]],
+    subwords: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    place_names: Iterable[str] = (),
+) -> QuestionTerms:
+    """Content words of a question (`words`: precise segmentation; `subwords`: search mode),
+    without stopwords, place names, years or generic question words."""
+    names = [n for n in place_names if n in question]
+    stripped = _YEAR.sub(" ", question)
+    for n in sorted(names, key=len, reverse=True):
+        stripped = stripped.replace(n, " ")
+    weights, parts = {}, {}
+    for tok in words(stripped):
+        if tok in GENERIC or tok.isdigit() or len(tok) < 2 and not _is_cjk(tok):
+            continue
+        if len(tok) == 1 and tok in "镇乡县区市年":
+            continue
+        weights[tok] = idf(tok)
+        if len(tok) >= 4:
+            subs = tuple(t for t in subwords(tok) if t != tok and len(t) >= 2)
+            if subs:
+                parts[tok] = subs
+    return QuestionTerms(weights, bool(_NUMERIC.search(question)), parts)
+
+
+def _is_cjk(tok: str) -> bool:
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]+", tok))
+
+
+def support(terms: QuestionTerms, text: str) -> float:
+    """IDF-weighted share of the question's terms that occur in `text` (0..1)."""
+    total = terms.total
+    if total <= 0:
+        return 0.0
+    norm = normalize(text)
+    return sum(w * _credit(t, terms, norm) for t, w in terms.weights.items()) / total
+
+
+def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
+    if normalize(term) in norm:
+        return 1.0
+    for group in SYNONYMS:
+        if term in group and any(s in norm for s in group):
+            return SYNONYM_CREDIT
+    subs = terms.parts.get(term)
+    if subs:
+        return PART_CREDIT * sum(s in norm for s in subs) / len(subs)
+    return 0.0

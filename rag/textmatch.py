@@ -1,0 +1,55 @@
+"""Sentence spans and character-bigram overlap: the deterministic matching behind citations."""
+
+from __future__ import annotations
+
+import re
+
+from rag.numbers import normalize
+
+_END = re.compile(r"[。！？；!?;\n]+")
+_MARKER = re.compile(r"\[[\d,，、\s\-–]+\]|【[\d,，、\s\-–]+】")
+_KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%.]")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, whitespace trimmed; terminators stay inside."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _END.finditer(text):
+        _add(text, pos, m.end(), out)
+        pos = m.end()
+    _add(text, pos, len(text), out)
+    return out
+
+
+def _add(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start and _KEEP.search(text[start:end]):
+        out.append((start, end))
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text)
+
+
+def content(text: str) -> str:
+    """Letters, digits and CJK only, numbers normalised, citation markers removed."""
+    return "".join(_KEEP.findall(normalize(_MARKER.sub("", text))))
+
+
+def bigrams(text: str) -> set[str]:
+    s = content(text)
+    if len(s) == 1:
+        return {s}
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def containment(claim: str, span: str) -> float:
+    """Share of the claim's character bigrams that occur in `span` (0 when the claim has none)."""
+    a = bigrams(claim)
+    if not a:
+        return 0.0
+    return len(a & bigrams(span)) / len(a)

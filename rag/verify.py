@@ -1,0 +1,70 @@
+"""Claim-level verdicts: does each sentence of an answer agree with the passages it cites?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.numbers import Quantity, quantities, same_quantity
+from rag.textmatch import containment, strip_markers
+from rag.types import Citation, ClaimCheck
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    supported: float = 0.6  # share of the claim's bigrams found in its cited passages
+    partly: float = 0.3
+
+
+def _is_year(q: Quantity) -> bool:
+    return q.unit in ("年", "年度") and 1900 <= q.value <= 2100
+
+
+def check_claim(
+    claim: str,
+    markers: Sequence[int],
+    cited: Sequence[Citation],
+    report_years: dict[str, int | None] | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> ClaimCheck:
+    """Verdict of one claim against the passages of its citations.
+
+    A year may also be matched by the cited report's own year (the body says 今年, the
+    metadata says 2023). Every other number must appear in a cited passage.
+    """
+    if not markers:
+        return ClaimCheck(claim, (), "uncited", ("the claim cites no source",))
+    spans = [c.text for c in cited]
+    joined = "\n".join(spans)
+    overlap = max([containment(claim, joined)] + [containment(claim, s) for s in spans])
+    years = {y for c in cited if (y := (report_years or {}).get(c.source)) is not None}
+    found = [q for s in spans for q in quantities(s)]
+    unmatched = []
+    for q in quantities(strip_markers(claim)):
+        if any(same_quantity(q, f) for f in found):
+            continue
+        if _is_year(q) and int(q.value) in years:
+            continue
+        unmatched.append(q.text)
+    reasons = [f"{overlap:.0%} of the claim's wording is in the cited passage(s)"]
+    if unmatched:
+        reasons.append("number(s) not in any cited passage: " + "、".join(unmatched))
+    if overlap >= thresholds.supported and not unmatched:
+        verdict = "supported"
+    elif overlap >= thresholds.partly:
+        verdict = "partly"
+    else:
+        verdict = "unsupported"
+    return ClaimCheck(claim, tuple(markers), verdict, tuple(reasons), tuple(unmatched), overlap)
+
+
+def check_answer(
+    claims: Sequence[tuple[str, tuple[int, ...]]],
+    citations: Sequence[Citation],
+    report_years: dict[str, int | None] | None = None,
+    thresholds: Thresholds = Thresholds(),
+) -> list[ClaimCheck]:
+    return [
+        check_claim(text, markers, [c for c in citations if c.claim == i], report_years, thresholds)
+        for i, (text, markers) in enumerate(claims)
+    ]

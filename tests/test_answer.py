@@ -1,0 +1,229 @@
+"""The answer pipeline: extractive mode on the samples, and the LLM chain with fake models."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models.fake import FakeStreamingListLLM
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from typer.testing import CliRunner
+
+from rag.answer import LLMAnswerer, budget, fit_sources
+from rag.cli import app
+from rag.config import PROJECT_ROOT
+from rag.converse import Turn
+from rag.llm import LLMConfig, make_model
+from rag.pipeline import AskOptions, Pipeline
+from rag.prompting import load_prompt
+from rag.tokens import count_tokens
+
+SHUIKOU, WAWU = "000_4e493ef760f0cb20.txt", "001_e78c042d1c9dcf59.txt"
+PROMPT = load_prompt(PROJECT_ROOT / "prompts", "answer")
+
+
+class RecordingChat(BaseChatModel):
+    """Streams a fixed reply two characters at a time and keeps the messages it was sent."""
+
+    reply: str
+    seen: list[list[BaseMessage]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "recording"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        self.seen.append(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        self.seen.append(messages)
+        for i in range(0, len(self.reply), 2):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=self.reply[i : i + 2]))
+
+
+def _with_llm(extractive: Pipeline, model: Any, style: str = "chat") -> Pipeline:
+    return Pipeline(extractive.engine, LLMAnswerer(model, PROMPT, style, "llm:fake"))  # type: ignore[arg-type]
+
+
+# --- extractive mode -------------------------------------------------------------------------
+
+
+def test_numeric_answer_is_cited_and_verified(extractive: Pipeline) -> None:
+    a = extractive.ask("水口镇2024年对执法人员进行了多少次执法培训？")
+    assert a.mode == "extractive" and not a.abstained
+    assert "15次" in a.text and "[1]" in a.text
+    c = a.citations[0]
+    report = extractive.reports[c.source].text
+    assert c.source == SHUIKOU
+    assert (
+        report[c.start : c.end] == c.text
+        and report[c.support_start : c.support_end] == c.support_text
+    )
+    assert "执法培训15次" in c.support_text
+    assert a.claims and all(cl.verdict == "supported" for cl in a.claims)
+    assert a.searched == (SHUIKOU,) and a.contexts[0].rank == 1
+
+
+def test_abstains_with_the_reports_searched(extractive: Pipeline) -> None:
+    a = extractive.ask("水口镇2024年的财政预算是多少？")
+    assert a.abstained and not a.citations and not a.claims
+    assert a.text.startswith("所检索的报告中没有找到")
+    assert SHUIKOU in a.text and "水口镇" in a.text  # which report was searched, and why
+    assert a.support < extractive.settings.abstain_threshold
+
+
+def test_abstains_when_no_report_covers_the_year(extractive: Pipeline) -> None:
+    a = extractive.ask("水口镇2022年开展了多少次执法培训？")
+    assert a.abstained and "不涉及2022年" in a.text and "2024" in a.text
+
+
+def test_explicit_filters_are_reported(extractive: Pipeline) -> None:
+    a = extractive.ask("开展了多少场法治宣传活动？", options=AskOptions(reports=(WAWU,)))
+    assert a.searched == (WAWU,) and a.filters == (f"报告：{WAWU}",)
+    assert "8余场次" in a.text
+
+
+def test_cross_report_answer_has_one_line_per_report(extractive: Pipeline) -> None:
+    a = extractive.ask("水口镇和瓦屋镇分别开展了多少次法治宣传活动？")
+    lines = [ln for ln in a.text.splitlines() if ln.startswith("- ")]
+    assert len(lines) == 2 and lines[0].startswith("- 水口镇") != lines[1].startswith("- 水口镇")
+    assert {c.source for c in a.citations} == {SHUIKOU, WAWU}
+    assert "10余次" in a.text and "8余场次" in a.text
+
+
+def test_which_towns_lists_supported_reports_and_the_rest(extractive: Pipeline) -> None:
+    a = extractive.ask("哪些镇设立了调解室？")
+    assert "劳资纠纷调解室" in a.text
+    assert "未找到相关内容的报告" in a.text and "瓦屋镇" in a.text.splitlines()[-1]
+    assert all(c.verdict == "supported" for c in a.claims)  # the 未找到 line is not a claim
+
+
+def test_follow_up_is_rewritten_and_shown(extractive: Pipeline) -> None:
+    first = extractive.ask("水口镇全镇有多少人考取了执法证？")
+    a = extractive.ask("那峡口镇呢？", [Turn(first.question, first.rewritten, first.text)])
+    assert a.rewritten == "峡口镇全镇有多少人考取了执法证？"
+    assert a.question == "那峡口镇呢？" and a.searched == ("004_ec6daf499c9a8590.txt",)
+
+
+def test_stream_yields_rewrite_contexts_text_then_answer(extractive: Pipeline) -> None:
+    events = list(extractive.stream("瓦屋镇2023年开展了多少场法治宣传活动？"))
+    assert [e.kind for e in events] == ["rewritten", "contexts", "token", "answer"]
+    assert events[-1].answer is not None and events[2].text == events[-1].answer.text
+
+
+def test_cli_ask_json(lexical_index_dir: Path) -> None:
+    env = {"RAG_EMBED_MODEL": "none", "RAG_LLM_BACKEND": "none"}
+    result = CliRunner().invoke(
+        app,
+        [
+            "ask",
+            "瓦屋镇2023年开展了多少场法治宣传活动？",
+            "--json",
+            "--index",
+            str(lexical_index_dir),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["mode"] == "extractive" and out["abstained"] is False
+    assert out["rewritten"] == out["question"]
+    cite = out["citations"][0]
+    assert set(cite) >= {"n", "source", "start", "end", "text", "support"}
+    assert set(cite["support"]) == {"start", "end", "text"}
+    assert out["claims"][0]["verdict"] == "supported"
+    assert set(out["contexts"][0]) >= {"rank", "source", "start", "end", "text", "score"}
+
+    result = CliRunner().invoke(
+        app, ["ask", "峡口镇有多少名专职律师？", "--index", str(lexical_index_dir)], env=env
+    )
+    assert result.exit_code == 0 and "所检索的报告中没有找到" in result.output
+
+
+# --- LLM chain with fake models ---------------------------------------------------------------
+
+
+def test_llm_answer_is_streamed_parsed_and_checked(extractive: Pipeline) -> None:
+    model = RecordingChat(
+        reply="水口镇对执法人员共进行执法培训15次[1]。另有法律法规知识测试16次【1】。全镇共有律师8名[9]。",
+        seen=[],
+    )
+    p = _with_llm(extractive, model)
+    events = list(p.stream("水口镇2024年对执法人员进行了多少次执法培训？"))
+    tokens = [e.text for e in events if e.kind == "token"]
+    assert len(tokens) > 5  # streamed in pieces
+    a = events[-1].answer
+    assert a is not None and a.mode == "llm:fake" and not a.abstained
+    assert "[9]" not in a.text and any("[9]" in w for w in a.warnings)
+    verdicts = [c.verdict for c in a.claims]
+    assert verdicts[0] == "supported"
+    assert a.claims[1].unmatched_numbers == ("16次",)  # the source says 6次
+    assert verdicts[2] == "uncited"  # its only marker named no source
+    system, human = model.seen[0]
+    assert "只根据下面编号的资料回答" in str(system.content)
+    assert "[1] 《江华瑶族自治县水口镇人民政府关于2024年法治政府建设情况的报告》" in str(
+        human.content
+    )
+    assert "执法培训15次" in str(human.content) and "检索范围" in str(human.content)
+
+
+def test_llm_saying_the_sources_lack_the_answer_counts_as_abstention(extractive: Pipeline) -> None:
+    model = RecordingChat(reply="所检索的报告中没有相关内容。", seen=[])
+    a = _with_llm(extractive, model).ask("水口镇对执法人员进行了多少次执法培训？")
+    assert a.abstained and SHUIKOU in a.text and not a.claims
+
+
+def test_low_evidence_abstains_without_calling_the_llm(extractive: Pipeline) -> None:
+    model = RecordingChat(reply="编造的答案[1]。", seen=[])
+    a = _with_llm(extractive, model).ask("峡口镇的污水处理厂何时建成？")
+    assert a.abstained and model.seen == []
+
+
+def test_completion_style_for_base_models(extractive: Pipeline) -> None:
+    llm = FakeStreamingListLLM(responses=["对执法人员共进行执法培训15次[1]。"])
+    a = _with_llm(extractive, llm, "completion").ask("水口镇对执法人员进行了多少次执法培训？")
+    assert a.citations and a.citations[0].source == SHUIKOU and a.claims[0].verdict == "supported"
+
+
+def test_unreachable_llm_falls_back_to_extractive(extractive: Pipeline) -> None:
+    cfg = LLMConfig("openai", "nobody", "chat", base_url="http://127.0.0.1:9/v1", timeout=3)
+    p = _with_llm(extractive, make_model(cfg))
+    a = p.ask("水口镇对执法人员进行了多少次执法培训？")
+    assert a.mode == "extractive" and "15次" in a.text
+    assert any("LLM unreachable" in w for w in a.warnings)
+
+
+def test_sources_fit_the_token_budget(extractive: Pipeline) -> None:
+    hits = extractive.engine.search("执法培训", extractive.engine.options(k=6))
+    text, used = fit_sources(hits, extractive.reports, 400)
+    assert 0 < len(used) < len(hits) and count_tokens(text) <= 400
+    assert text.startswith("[1] 《") and f"[{len(used) + 1}]" not in text
+    assert budget(2048, 512, 300) == int((2048 - 512 - 300) * 0.9)
+
+
+def test_llm_config_errors_name_the_setting(tmp_path: Path) -> None:
+    from rag.config import Settings
+    from rag.errors import ConfigError
+    from rag.llm import config_from
+
+    with pytest.raises(ConfigError, match="RAG_LLM_BASE_URL"):
+        config_from(Settings(llm_backend="openai"))
+    with pytest.raises(ConfigError, match="RAG_LLM_GGUF_PATH"):
+        config_from(Settings(llm_backend="llamacpp", llm_gguf_path=tmp_path / "none.gguf"))
+    assert config_from(Settings(llm_backend="none")) is None
+
+
+def test_api_key_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.config import Settings
+
+    monkeypatch.setenv("RAG_LLM_API_KEY", "sk-secret-123")
+    s = Settings()
+    assert "sk-secret-123" not in repr(s) and "sk-secret-123" not in str(s.model_dump())
