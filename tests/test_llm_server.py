@@ -83,7 +83,7 @@ def _check(pipeline: Pipeline, label: str) -> None:
     assert answer.mode == label  # the LLM answered: no fallback to the extractive mode
     assert not any("unreachable" in w for w in answer.warnings)
     assert len(tokens) > 1 and "".join(tokens).strip()  # streamed, not one block
-    assert len(tokens) <= MAX_TOKENS + 2  # the server honoured the answer-length limit
+    assert len([t for t in tokens if t]) <= MAX_TOKENS  # the server honoured the length limit
     assert answer.contexts and answer.contexts[0].chunk.source == "000_4e493ef760f0cb20.txt"
     n_sources = len(answer.contexts)
     for c in answer.citations:  # whatever the model cited resolves to exact spans
