@@ -256,6 +256,7 @@ def _show_answer(answer: Answer) -> None:
 def doctor(index: IndexOpt = None) -> None:
     """Show the models, settings and index in use."""
     from rag.embed import resolve_embedder
+    from rag.llm import config_from
     from rag.store import read_manifest
 
     s = _settings(index)
@@ -266,6 +267,18 @@ def doctor(index: IndexOpt = None) -> None:
     console.print(res.message, markup=False)
     if res.embedder is not None:
         console.print(f"embedding model path: {res.embedder.path}", markup=False)
+    try:
+        cfg = config_from(s)
+    except RagError as e:
+        console.print(f"[red]LLM configuration:[/red] {e}")
+        cfg = None
+    if cfg is None:
+        console.print("answering: extractive (no LLM configured: RAG_LLM_BACKEND=none)")
+    else:
+        where = cfg.base_url or cfg.gguf_path
+        console.print(
+            f"answering: {cfg.label} via {cfg.backend} at {where} ({cfg.style})", markup=False
+        )
     manifest = read_manifest(s.index_dir)
     if manifest is None:
         console.print(f"index: none in {s.index_dir} (run `rag index`)")

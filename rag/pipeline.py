@@ -177,8 +177,7 @@ class Pipeline:
         )
         scope = resolve_scope(rewritten, self.reports, opts, self.engine.retriever.aliases)
         searched = scope.reports or tuple(self.reports)
-        named = len(scope.reports or ()) if any("地名" in r for r in scope.reasons) else 0
-        cross = is_cross(rewritten, named) and len(searched) > 1
+        cross = is_cross(rewritten, len(scope.named)) and len(searched) > 1
         hits, groups = (
             self._per_report(rewritten, opts, searched)
             if cross

@@ -53,6 +53,7 @@ class Scope:
     reports: tuple[str, ...] | None  # None: all
     boosted: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    named: tuple[str, ...] = ()  # reports whose place the question names
 
 
 def rrf(rankings: Sequence[Sequence[int]], k: int = 60) -> dict[int, float]:
@@ -137,6 +138,7 @@ def resolve_scope(
     if opts.years:
         allowed &= {s for s, r in reports.items() if r.meta.year in opts.years}
         reasons.append("年份：" + "、".join(map(str, opts.years)))
+    named: dict[str, set[str]] = {}
     if opts.scope_from_question and not opts.places and not opts.reports:
         named = {s: {a for a in aliases[s] if a in question} for s in allowed}
         named = {s: found for s, found in named.items() if found}
@@ -150,7 +152,9 @@ def resolve_scope(
         years = {int(y) for y in _YEAR.findall(question)}
         boosted = tuple(sorted(s for s in allowed if reports[s].meta.year in years))
     full = allowed == set(reports)
-    return Scope(None if full else tuple(sorted(allowed)), boosted, tuple(reasons))
+    return Scope(
+        None if full else tuple(sorted(allowed)), boosted, tuple(reasons), tuple(sorted(named))
+    )
 
 
 def _trigrams(text: str) -> set[str]:

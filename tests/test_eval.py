@@ -42,3 +42,23 @@ def test_a_missing_quote_names_the_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"q.jsonl:1: quote not found in a.txt"):
         load_questions(path, {"a.txt": "报告正文"})
+
+
+def test_key_fact_accuracy_oracle() -> None:
+    from eval.metrics import key_fact_accuracy
+
+    answer = "水口镇开展执法培训十五次，法律法规知识测试６次[1]。"
+    assert key_fact_accuracy(answer, ["15次"]) == 1.0  # numeral normalised
+    assert key_fact_accuracy(answer, ["15次", "6次", "19人"]) == 2 / 3  # width folded
+    assert key_fact_accuracy("执法 培训", ["执法培训"]) == 1.0  # whitespace ignored
+
+
+def test_citation_precision_and_recall_oracle() -> None:
+    from eval.metrics import Evidence, Retrieved, citation_precision, citation_recall
+
+    ev = [Evidence("a", 10, 20), Evidence("b", 0, 5)]
+    cited = [Retrieved("a", 15, 30), Retrieved("a", 20, 25), Retrieved("b", 4, 6)]
+    assert citation_precision(cited, ev) == 2 / 3  # [20,25) only touches the quote's end
+    assert citation_recall(cited, ev) == 1.0
+    assert citation_recall(cited[:1], ev) == 0.5
+    assert citation_precision([], ev) is None
