@@ -253,6 +253,12 @@ class Pipeline:
                 budget(s.llm_context_tokens, s.llm_max_tokens, self.llm.prompt_tokens()),
                 s.token_encoding,
             )
+            if not used:
+                raise ConfigError(
+                    f"no source fits the LLM's context: RAG_LLM_CONTEXT_TOKENS="
+                    f"{s.llm_context_tokens} less RAG_LLM_MAX_TOKENS={s.llm_max_tokens} and the "
+                    "prompt leaves no room; raise the first or lower the second"
+                )
             parts: list[str] = []
             try:
                 for delta in self.llm.stream(

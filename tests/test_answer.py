@@ -227,3 +227,14 @@ def test_api_key_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAG_LLM_API_KEY", "sk-secret-123")
     s = Settings()
     assert "sk-secret-123" not in repr(s) and "sk-secret-123" not in str(s.model_dump())
+
+
+def test_a_context_window_too_small_for_any_source_is_an_error(extractive: Pipeline) -> None:
+    from rag.errors import ConfigError
+
+    p = _with_llm(extractive, RecordingChat(reply="x", seen=[]))
+    p.settings = extractive.settings.model_copy(
+        update={"llm_context_tokens": 600, "llm_max_tokens": 500}
+    )
+    with pytest.raises(ConfigError, match="RAG_LLM_CONTEXT_TOKENS=600"):
+        p.ask("水口镇对执法人员进行了多少次执法培训？")
