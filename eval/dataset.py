@@ -1,12 +1,41 @@
-"""Load a JSONL question set and locate every evidence quote in its report."""
+"""The JSONL question format: load it, and validate it against the report texts.
+
+One question per line; unknown extra fields are ignored::
+
+    {"id": str, "question": str, "answer": str, "key_facts": [str],
+     "evidence": [{"doc": "<report file name>", "quote": "<exact substring of the report>"}],
+     "answerable": bool, "type": str}
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eval.metrics import Evidence
+from rag.numbers import normalize
+
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "question": str,
+    "answer": str,
+    "key_facts": list,
+    "evidence": list,
+    "answerable": bool,
+    "type": str,
+}
+_REQUIRED = ("id", "question", "answerable")
+
+
+class DatasetError(ValueError):
+    """A dataset with problems; `problems` lists every one as "file:line: field: what"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        super().__init__("; ".join(problems[:5]) + more)
 
 
 @dataclass(frozen=True)
@@ -20,22 +49,81 @@ class Question:
     type: str
 
 
-def load_questions(path: Path, report_texts: dict[str, str]) -> list[Question]:
-    """Questions of a JSONL file; raises ValueError naming the line when a quote is not found."""
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+def _check_row(row: Any, where: str, texts: dict[str, str]) -> tuple[list[str], list[Evidence]]:
+    problems: list[str] = []
+    if not isinstance(row, dict):
+        return [f"{where}: a question must be a JSON object"], []
+    for name in _REQUIRED:
+        if name not in row:
+            problems.append(f"{where}: {name}: missing")
+    for name, kind in _FIELDS.items():
+        if name in row and not isinstance(row[name], kind):
+            problems.append(
+                f"{where}: {name}: must be {getattr(kind, '__name__', kind)}, got {row[name]!r}"
+            )
+    if problems:
+        return problems, []
+    evidence: list[Evidence] = []
+    quotes: list[str] = []
+    for i, ev in enumerate(row.get("evidence", [])):
+        field = f"evidence[{i}]"
+        if (
+            not isinstance(ev, dict)
+            or not isinstance(ev.get("doc"), str)
+            or not isinstance(ev.get("quote"), str)
+        ):
+            problems.append(f'{where}: {field}: must be {{"doc": str, "quote": str}}')
+            continue
+        text = texts.get(ev["doc"])
+        if text is None:
+            problems.append(f"{where}: {field}.doc: unknown report {ev['doc']!r}")
+            continue
+        start = text.find(ev["quote"]) if ev["quote"] else -1
+        if start < 0:
+            problems.append(f"{where}: {field}.quote: not found in {ev['doc']}: {ev['quote']!r}")
+            continue
+        evidence.append(Evidence(ev["doc"], start, start + len(ev["quote"])))
+        quotes.append(ev["quote"])
+    facts = row.get("key_facts", [])
+    if problems:  # key facts are checked against quotes that were all found
+        return problems, evidence
+    if row["answerable"]:
+        if not row.get("evidence"):
+            problems.append(f"{where}: evidence: an answerable question needs at least one quote")
+        joined = normalize("".join(quotes))
+        for fact in facts:
+            if not isinstance(fact, str) or normalize(fact) not in joined:
+                problems.append(f"{where}: key_facts: {fact!r} is not in the evidence quotes")
+    elif row.get("evidence") or facts:
+        problems.append(f"{where}: evidence: an unanswerable question has no evidence or key facts")
+    return problems, evidence
+
+
+def read_questions(path: Path, texts: dict[str, str]) -> tuple[list[Question], list[str]]:
+    """Every valid question of a JSONL file, and every problem found (none lost to the first)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        return [], [f"{path}: cannot read: {e}"]
+    out: list[Question] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        evidence = []
-        for ev in row.get("evidence", []):
-            text = report_texts.get(ev["doc"])
-            if text is None:
-                raise ValueError(f"{path}:{n}: unknown report {ev['doc']!r}")
-            start = text.find(ev["quote"])
-            if start < 0:
-                raise ValueError(f"{path}:{n}: quote not found in {ev['doc']}: {ev['quote']!r}")
-            evidence.append(Evidence(ev["doc"], start, start + len(ev["quote"])))
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            problems.append(f"{where}: not JSON: {e.msg}")
+            continue
+        found, evidence = _check_row(row, where, texts)
+        if not found and row["id"] in seen:
+            found = [f"{where}: id: duplicate {row['id']!r}"]
+        problems += found
+        if found:
+            continue
+        seen.add(row["id"])
         out.append(
             Question(
                 row["id"],
@@ -43,8 +131,16 @@ def load_questions(path: Path, report_texts: dict[str, str]) -> list[Question]:
                 row.get("answer", ""),
                 tuple(row.get("key_facts", [])),
                 tuple(evidence),
-                bool(row.get("answerable", True)),
+                row["answerable"],
                 row.get("type", ""),
             )
         )
-    return out
+    return out, problems
+
+
+def load_questions(path: Path, texts: dict[str, str]) -> list[Question]:
+    """The questions of a JSONL file; DatasetError listing every problem if any."""
+    questions, problems = read_questions(path, texts)
+    if problems:
+        raise DatasetError(problems)
+    return questions

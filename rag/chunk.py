@@ -36,6 +36,7 @@ class ChunkerSettings:
     max_tokens: int = 320
     encoding: str = "cl100k_base"
     item_cut_ratio: float = 0.4  # cut at an 一是/二是 boundary if the part before it is this full
+    context_headers: bool = True  # prefix the indexed text with the report's place/year/title
 
     def __post_init__(self) -> None:
         if self.max_tokens < 16:
@@ -153,9 +154,9 @@ def context_header(report: Report, section: tuple[str, ...]) -> str:
     return f"【{where} {when} {meta.title}】{path}".strip()
 
 
-def index_text(report: Report, section: tuple[str, ...], text: str) -> str:
+def index_text(report: Report, section: tuple[str, ...], text: str, header: bool = True) -> str:
     body = re.sub(r"\s+", " ", INLINE_NOISE.sub("", text)).strip()
-    return f"{context_header(report, section)}\n{body}"
+    return f"{context_header(report, section)}\n{body}" if header else body
 
 
 @dataclass
@@ -212,7 +213,7 @@ def chunk_report(report: Report, settings: ChunkerSettings | None = None) -> lis
                 end=end,
                 text=text[start:end],
                 section=section,
-                index_text=index_text(report, section, text[start:end]),
+                index_text=index_text(report, section, text[start:end], settings.context_headers),
             )
         )
 

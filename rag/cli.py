@@ -1,4 +1,4 @@
-"""Command line: rag index | reports | search | ask | doctor."""
+"""Command line: rag index | reports | search | ask | eval | check-dataset | doctor."""
 
 from __future__ import annotations
 
@@ -250,6 +250,54 @@ def _show_answer(answer: Answer) -> None:
         color = marks.get(claim.verdict, "white")
         console.print(f"[{color}]{claim.verdict}[/{color}] ", end="")
         console.print(f"{claim.text}  ({'; '.join(claim.reasons)})", markup=False, highlight=False)
+
+
+DatasetOpt = Annotated[
+    Path, typer.Option("--dataset", help="JSONL questions (see eval/dataset.py)")
+]
+
+
+@app.command("check-dataset")
+def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
+    """Validate a question file: fields, every quote found in its report, key facts in quotes."""
+    from eval.dataset import read_questions
+    from rag.store import load_index
+
+    s = _settings(index)
+    try:
+        loaded = load_index(s.index_dir)
+    except RagError as e:
+        _fail(e)
+        return
+    questions, problems = read_questions(dataset, {k: r.text for k, r in loaded.reports.items()})
+    for p in problems:
+        err.print(p, markup=False, highlight=False)
+    console.print(f"{len(questions)} valid question(s), {len(problems)} problem(s) in {dataset}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate(
+    dataset: DatasetOpt = Path("eval/dev.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="folder for the results")] = Path("eval/out"),
+    k: Annotated[int, typer.Option("-k", help="passages per answer (recall@k)")] = 5,
+    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
+    ablations: Annotated[
+        bool, typer.Option("--ablations/--no-ablations", help="BM25/dense/hybrid, headers, scoping")
+    ] = True,
+    judge: Annotated[bool, typer.Option("--judge", help="LLM-judge scores (needs an LLM)")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Answer every question of DATASET and write predictions.jsonl, metrics.json, report.md."""
+    from eval.run import run_eval
+
+    try:
+        report = run_eval(_settings(index), dataset, out, k, mode, ablations, judge, err.print)
+    except (RagError, ValueError) as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"wrote {report}")
 
 
 @app.command()

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     query_instruction: str | None = None  # None: the model's own (bge-*-zh have one)
     embed_batch_size: int = Field(32, ge=1)
     chunk_max_tokens: int = Field(320, ge=16)
+    chunk_context_headers: bool = True  # off only to measure what the headers buy (eval)
     token_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)

@@ -23,18 +23,23 @@ from rag.embed import LEXICAL, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import best_support, compose, compose_per_report, place_label
 from rag.llm import config_from, make_model, provider_errors
+from rag.meta_answer import answer_lines, intent
 from rag.prompting import load_prompt
 from rag.retrieve import QueryOptions, Retriever, place_aliases, resolve_scope
 from rag.store import BuildSummary, LoadedIndex, build_index, load_index
 from rag.support import QuestionTerms, question_terms
-from rag.types import Answer, Hit
+from rag.types import Answer, Chunk, Hit
 from rag.verify import check_answer
 
 logger = logging.getLogger(__name__)
 
 
 def chunker_settings(settings: Settings) -> ChunkerSettings:
-    return ChunkerSettings(max_tokens=settings.chunk_max_tokens, encoding=settings.token_encoding)
+    return ChunkerSettings(
+        max_tokens=settings.chunk_max_tokens,
+        encoding=settings.token_encoding,
+        context_headers=settings.chunk_context_headers,
+    )
 
 
 def resolve(settings: Settings) -> Resolution:
@@ -102,6 +107,7 @@ class AskOptions:
     reports: tuple[str, ...] = ()
     mode: str = "hybrid"
     k: int | None = None  # passages for the answerer; None: settings.answer_k
+    scope_from_question: bool = True  # place names in the question restrict the reports
 
 
 @dataclass(frozen=True)
@@ -174,9 +180,14 @@ class Pipeline:
             places=options.places,
             years=options.years,
             reports=options.reports,
+            scope_from_question=options.scope_from_question,
         )
         scope = resolve_scope(rewritten, self.reports, opts, self.engine.retriever.aliases)
         searched = scope.reports or tuple(self.reports)
+        meta = intent(rewritten)
+        if meta and (scope.named or options.reports):
+            yield from self._meta_answer(question, rewritten, meta, searched, scope.reasons, t0)
+            return
         cross = is_cross(rewritten, len(scope.named)) and len(searched) > 1
         hits, groups = (
             self._per_report(rewritten, opts, searched)
@@ -188,6 +199,58 @@ class Pipeline:
         terms = self._terms(rewritten)
         draft = Draft(rewritten, hits, groups, terms, searched, scope.reasons)
         yield from self._answer(question, draft, t0, t_retrieve)
+
+    def _meta_answer(
+        self,
+        question: str,
+        rewritten: str,
+        meta: tuple[str, str],
+        searched: Sequence[str],
+        filters: Sequence[str],
+        t0: float,
+    ) -> Iterator[Event]:
+        """A question about the report itself: its metadata, cited to the line stating it."""
+        lines = answer_lines(meta[0], [self.reports[r] for r in searched])
+        hits = [
+            Hit(
+                rank=i,
+                score=1.0,
+                chunk=Chunk(
+                    x.source,
+                    x.start,
+                    x.end,
+                    self.reports[x.source].text[x.start : x.end],
+                    ("报告信息",),
+                ),
+                title=self.reports[x.source].meta.title,
+            )
+            for i, x in enumerate(lines, start=1)
+        ]
+        t_retrieve = time.perf_counter()
+        yield Event("contexts", hits=tuple(hits))
+        d = Draft(rewritten, hits, [], QuestionTerms({}, False), searched, filters)
+        if not lines:
+            text = absence_text(searched, self.reports, filters, f"报告未载明{meta[1]}")
+            yield Event("token", text)
+            yield Event(
+                "answer",
+                answer=self._finish(
+                    question, d, text, (), "extractive", True, 0.0, (), t0, t_retrieve
+                ),
+            )
+            return
+        text = "\n".join(
+            f"{place_label(self.reports[x.source])}报告的{meta[1]}为{x.value}"
+            f"（原文：“{h.chunk.text.strip()}”）[{h.rank}]。"
+            for x, h in zip(lines, hits, strict=True)
+        )
+        yield Event("token", text)
+        yield Event(
+            "answer",
+            answer=self._finish(
+                question, d, text, hits, "extractive (metadata)", False, 1.0, (), t0, t_retrieve
+            ),
+        )
 
     def _search(self, question: str, opts: QueryOptions) -> list[Hit]:
         return self.engine.search(question, opts)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.numbers import Quantity, quantities, same_quantity
-from rag.textmatch import containment, strip_markers
+from rag.textmatch import containment, content, strip_markers
 from rag.types import Citation, ClaimCheck
 
 
@@ -18,6 +19,16 @@ class Thresholds:
 
 def _is_year(q: Quantity) -> bool:
     return q.unit in ("年", "年度") and 1900 <= q.value <= 2100
+
+
+_QUOTE = re.compile(r"“([^”]{4,})”")
+
+
+def _quotes_verbatim(claim: str, passages: str) -> bool:
+    """The claim quotes (“...”) text that occurs, as written, in its cited passages."""
+    quotes = _QUOTE.findall(claim)
+    target = content(passages)
+    return bool(quotes) and all(content(q) in target for q in quotes)
 
 
 def check_claim(
@@ -47,9 +58,12 @@ def check_claim(
             continue
         unmatched.append(q.text)
     reasons = [f"{overlap:.0%} of the claim's wording is in the cited passage(s)"]
+    quoted = _quotes_verbatim(claim, joined)
+    if quoted:
+        reasons.append("its quotation is verbatim in the cited passage")
     if unmatched:
         reasons.append("number(s) not in any cited passage: " + "、".join(unmatched))
-    if overlap >= thresholds.supported and not unmatched:
+    if (overlap >= thresholds.supported or quoted) and not unmatched:
         verdict = "supported"
     elif overlap >= thresholds.partly:
         verdict = "partly"

@@ -238,3 +238,33 @@ def test_a_context_window_too_small_for_any_source_is_an_error(extractive: Pipel
     )
     with pytest.raises(ConfigError, match="RAG_LLM_CONTEXT_TOKENS=600"):
         p.ask("水口镇对执法人员进行了多少次执法培训？")
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "line"),
+    [
+        ("水口镇的报告落款日期是哪天？", "2025-03-24", "2025年3月24日"),
+        ("金湖县的报告是哪天公开的？", "2025-03-07", "公开日期 | 2025-03-07"),
+        ("峡口镇属于哪个区？", "重庆市南岸区峡口镇", "重庆市南岸区峡口镇人民政府"),
+        ("瓦屋镇的报告是哪个单位报送的？", "鲁山县瓦屋镇人民政府", "鲁山县瓦屋镇人民政府关于"),
+    ],
+)
+def test_questions_about_the_report_itself(
+    extractive: Pipeline, question: str, value: str, line: str
+) -> None:
+    a = extractive.ask(question)
+    assert not a.abstained and a.mode == "extractive (metadata)"
+    assert value in a.text and line in a.citations[0].text
+    c = a.citations[0]
+    assert extractive.reports[c.source].text[c.start : c.end] == c.text
+    assert [cl.verdict for cl in a.claims] == ["supported"]
+
+
+def test_metadata_the_report_lacks_is_an_abstention(extractive: Pipeline) -> None:
+    a = extractive.ask("瓦屋镇的报告是哪天发布的？")  # the file carries no date
+    assert a.abstained and "报告未载明日期" in a.text
+
+
+def test_when_did_something_happen_is_not_a_metadata_question(extractive: Pipeline) -> None:
+    a = extractive.ask("瓦屋镇什么时候开展了法治宣传？")
+    assert a.mode == "extractive"

@@ -38,9 +38,9 @@ def test_dev_set_quotes_are_exact_substrings_of_their_reports() -> None:
 def test_a_missing_quote_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     path.write_text(
-        '{"id": "x", "question": "q", "evidence": [{"doc": "a.txt", "quote": "不存在"}]}\n'
+        '{"id": "x", "question": "q", "answerable": true, "evidence": [{"doc": "a.txt", "quote": "不存在"}]}\n'
     )
-    with pytest.raises(ValueError, match=r"q.jsonl:1: quote not found in a.txt"):
+    with pytest.raises(ValueError, match=r"q.jsonl:1: evidence\[0\].quote: not found in a.txt"):
         load_questions(path, {"a.txt": "报告正文"})
 
 

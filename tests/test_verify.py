@@ -46,3 +46,14 @@ def test_check_answer_pairs_claims_with_their_own_citations() -> None:
     assert [c.verdict for c in checks] == ["supported", "supported"]
     swapped = check_answer(claims, [_cite(PASSAGE[30:], claim=0), _cite(PASSAGE[:30], claim=1)])
     assert [c.verdict for c in swapped] != ["supported", "supported"]
+
+
+def test_a_verbatim_quotation_supports_a_short_framed_claim() -> None:
+    line = "2025年3月24日"
+    claim = "水口镇（2024年）报告的日期为2025-03-24（原文：“2025年3月24日”）[1]。"
+    c = check_claim(claim, (1,), [_cite(line)], {"a.txt": 2024})
+    assert c.verdict == "supported" and c.overlap < 0.6
+    wrong = check_claim(claim.replace("03-24", "03-25"), (1,), [_cite(line)], {"a.txt": 2024})
+    assert wrong.verdict != "supported" and wrong.unmatched_numbers == ("25",)
+    misquoted = "水口镇报告的日期为2025年3月24日（原文：“2025年3月25日”）[1]。"
+    assert check_claim(misquoted, (1,), [_cite(line)]).verdict != "supported"

@@ -1,0 +1,144 @@
+"""`rag eval`: answer every question of a dataset with the real pipeline and score it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.dataset import Question
+from eval.metrics import (
+    Retrieved,
+    citation_precision,
+    citation_recall,
+    key_fact_accuracy,
+    mean,
+    recall_at_k,
+    reciprocal_rank,
+)
+from rag.pipeline import AskOptions, Pipeline
+from rag.types import Answer
+
+logger = logging.getLogger(__name__)
+
+
+def prediction(q: Question, a: Answer) -> dict[str, Any]:
+    """One line of predictions.jsonl. A citation's start/end/text is its supporting sentence;
+    passage_start/passage_end the passage it came from (offsets into the report text)."""
+    return {
+        "id": q.id,
+        "question": q.question,
+        "answer": a.text,
+        "mode": a.mode,
+        "abstained": a.abstained,
+        "rewritten": a.rewritten,
+        "support": round(a.support, 4),
+        "citations": [
+            {
+                "n": c.n,
+                "source": c.source,
+                "start": c.support_start,
+                "end": c.support_end,
+                "text": c.support_text,
+                "passage_start": c.start,
+                "passage_end": c.end,
+            }
+            for c in a.citations
+        ],
+        "contexts": [
+            {
+                "rank": h.rank,
+                "source": h.chunk.source,
+                "start": h.chunk.start,
+                "end": h.chunk.end,
+                "text": h.chunk.text,
+                "score": round(h.score, 6),
+            }
+            for h in a.contexts
+        ],
+        "claims": [{"text": c.text, "verdict": c.verdict} for c in a.claims],
+        "latency_ms": {k: round(v, 3) for k, v in a.latency_ms.items()},
+    }
+
+
+def predict(
+    pipeline: Pipeline, questions: Sequence[Question], options: AskOptions | None = None
+) -> list[dict[str, Any]]:
+    opts = options or AskOptions()
+    return [prediction(q, pipeline.ask(q.question, (), opts)) for q in questions]
+
+
+def score_one(q: Question, p: dict[str, Any], k: int) -> dict[str, Any]:
+    """Per-question metrics; None where a metric does not apply to the question."""
+    contexts = [Retrieved(c["source"], c["start"], c["end"]) for c in p["contexts"]]
+    cited = [Retrieved(c["source"], c["start"], c["end"]) for c in p["citations"]]
+    row: dict[str, Any] = {"id": q.id, "type": q.type, "answerable": q.answerable}
+    row["abstained"] = p["abstained"]
+    if q.answerable and q.evidence:
+        row["recall"] = recall_at_k(contexts, q.evidence, k)
+        row["rr"] = reciprocal_rank(contexts, q.evidence)
+        row["citation_precision"] = citation_precision(cited, q.evidence)
+        row["citation_recall"] = citation_recall(cited, q.evidence)
+    if q.answerable and q.key_facts:
+        row["key_facts"] = 0.0 if p["abstained"] else key_fact_accuracy(p["answer"], q.key_facts)
+    return row
+
+
+def _mean_of(rows: Sequence[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return round(mean(values), 4) if values else None
+
+
+def aggregate(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    return {
+        "questions": len(rows),
+        f"recall@{k}": _mean_of(rows, "recall"),
+        "mrr": _mean_of(rows, "rr"),
+        "key_fact_accuracy": _mean_of(rows, "key_facts"),
+        "citation_precision": _mean_of(rows, "citation_precision"),
+        "citation_recall": _mean_of(rows, "citation_recall"),
+        "abstention_accuracy": (
+            round(mean([float(r["abstained"]) for r in unanswerable]), 4) if unanswerable else None
+        ),
+        "false_abstention_rate": (
+            round(mean([float(r["abstained"]) for r in answerable]), 4) if answerable else None
+        ),
+    }
+
+
+def latency_summary(predictions: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for part in ("retrieve", "answer", "total"):
+        values = np.array([p["latency_ms"][part] for p in predictions], dtype=float)
+        out[part] = {
+            "p50": round(float(np.percentile(values, 50)), 2),
+            "p95": round(float(np.percentile(values, 95)), 2),
+            "max": round(float(values.max()), 2),
+        }
+    return out
+
+
+def evaluate(
+    questions: Sequence[Question], predictions: Sequence[dict[str, Any]], k: int
+) -> dict[str, Any]:
+    rows = [score_one(q, p, k) for q, p in zip(questions, predictions, strict=True)]
+    types = sorted({r["type"] for r in rows})
+    return {
+        "k": k,
+        "overall": aggregate(rows, k),
+        "by_type": {t: aggregate([r for r in rows if r["type"] == t], k) for t in types},
+        "latency_ms": latency_summary(predictions),
+        "per_question": rows,
+    }
+
+
+def write_predictions(path: Path, predictions: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for p in predictions:
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")

@@ -1,0 +1,90 @@
+"""Questions about a report itself (when it was published, by whom, which year, where),
+answered from its metadata and cited to the line of the report that states it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.metadata import parse_date
+from rag.types import Report
+
+_ABOUT_REPORT = r"(?=.*(?:报告|发布|公开|印发|落款|成文|报送|发文))"
+INTENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("published", "日期", re.compile(_ABOUT_REPORT + r".*(?:日期|时间|哪天|哪一天|什么时候|何时)")),
+    (
+        "issuer",
+        "报送单位",
+        re.compile(
+            _ABOUT_REPORT + r".*(?:哪个(?:单位|部门|机关|机构)|发布机构|发文机关|谁|报送单位)"
+        ),
+    ),
+    ("place", "所属地方", re.compile(r"(?:属于|位于|在)哪个(?:省|市|县|区)|哪个(?:省|市|县|区)的")),
+    (
+        "year",
+        "报告年度",
+        re.compile(r"哪一?年的(?:工作|报告|情况)|总结的是哪一?年|哪个年度|报告年度"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class MetaLine:
+    source: str
+    field: str  # 日期 / 报送单位 / ...
+    value: str
+    start: int  # the report line that states the value
+    end: int
+
+
+def intent(question: str) -> tuple[str, str] | None:
+    """(intent, field label) when the question asks about the report itself."""
+    for name, label, pattern in INTENTS:
+        if pattern.search(question):
+            return name, label
+    return None
+
+
+def _line(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _find(text: str, needles: Sequence[str]) -> tuple[int, int] | None:
+    for needle in needles:
+        if needle and (pos := text.find(needle)) >= 0:
+            return _line(text, pos)
+    return None
+
+
+def locate(report: Report, name: str) -> MetaLine | None:
+    """The metadata value for intent `name` and the line of the report that states it."""
+    m, text = report.meta, report.text
+    span: tuple[int, int] | None = None
+    value: str | None = None
+    if name == "published" and m.published:
+        value = m.published
+        for a, b in (_line(text, mt.start()) for mt in re.finditer(r"[年\-]", text)):
+            if parse_date(text[a:b]) == m.published:
+                span = (a, b)
+                break
+    elif name == "issuer" and m.issuer:
+        value = m.issuer
+        tails = [m.issuer[i:] for i in range(0, max(1, len(m.issuer) - 3))]
+        span = _find(text, tails)
+    elif name == "place" and m.places.names():
+        value = "".join(m.places.names())
+        names = m.places.names()  # province .. town
+        span = _find(text, [value, *reversed(names[:-1]), names[-1]])
+    elif name == "year" and m.year:
+        value = f"{m.year}年"
+        span = _find(text, [m.title if not m.title_synthesized else "", value])
+    if value is None or span is None:
+        return None
+    return MetaLine(report.source, "", value, *span)
+
+
+def answer_lines(name: str, reports: Sequence[Report]) -> list[MetaLine]:
+    return [line for r in reports if (line := locate(r, name)) is not None]
