@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from langchain_core.runnables import Runnable
 
 from rag.llm import provider_errors
+from rag.textmatch import names_in
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +38,17 @@ class Turn:
         return self.rewritten or self.question
 
 
-def find_places(text: str, aliases: Sequence[str]) -> list[str]:
+def find_places(text: str, aliases: AbstractSet[str]) -> list[str]:
     """Place names (any alias) in `text`, in order, a name inside a longer one not repeated."""
     spans: list[tuple[int, int]] = []
-    for alias in sorted(set(aliases), key=len, reverse=True):
+    for alias in sorted(names_in(text, aliases), key=len, reverse=True):
         for m in re.finditer(re.escape(alias), text):
             if not any(a <= m.start() and m.end() <= b for a, b in spans):
                 spans.append((m.start(), m.end()))
     return [text[a:b] for a, b in sorted(spans)]
 
 
-def rewrite_heuristic(question: str, history: Sequence[Turn], aliases: Sequence[str]) -> str:
+def rewrite_heuristic(question: str, history: Sequence[Turn], aliases: AbstractSet[str]) -> str:
     q = question.strip()
     if not history:
         return q
@@ -95,7 +97,7 @@ def history_text(history: Sequence[Turn], max_chars: int = 300) -> str:
 def rewrite(
     question: str,
     history: Sequence[Turn],
-    aliases: Sequence[str],
+    aliases: AbstractSet[str],
     chain: Runnable | None = None,
 ) -> str:
     """Standalone question for `question` given `history` (LLM first when `chain` is given)."""
@@ -110,7 +112,7 @@ def rewrite(
     return accept_rewrite(str(out), question, heuristic, aliases)
 
 
-def accept_rewrite(out: str, question: str, heuristic: str, aliases: Sequence[str]) -> str:
+def accept_rewrite(out: str, question: str, heuristic: str, aliases: AbstractSet[str]) -> str:
     """The LLM's rewrite when it is one plausible question keeping the conversation's places."""
     line = next((ln.strip() for ln in out.splitlines() if ln.strip()), "")
     line = re.sub(r"^(?:改写后的独立问题|完整问题|问题)[：:]\s*", "", line).strip("“”\"' ")

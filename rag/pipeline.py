@@ -25,7 +25,7 @@ from rag.extractive import best_support, compose, compose_per_report, place_labe
 from rag.llm import config_from, make_model, provider_errors
 from rag.meta_answer import answer_lines, intent
 from rag.prompting import load_prompt
-from rag.retrieve import QueryOptions, Retriever, place_aliases, resolve_scope
+from rag.retrieve import QueryOptions, Retriever, resolve_scope
 from rag.store import BuildSummary, LoadedIndex, build_index, load_index
 from rag.support import QuestionTerms, question_terms
 from rag.types import Answer, Chunk, Hit
@@ -134,7 +134,7 @@ class Pipeline:
         self.llm = llm
         self.rewriter = rewriter
         self.reports = engine.index.reports
-        self.aliases = sorted({a for r in self.reports.values() for a in place_aliases(r)})
+        self.aliases = frozenset(engine.retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
 
     @classmethod
@@ -182,7 +182,7 @@ class Pipeline:
             reports=options.reports,
             scope_from_question=options.scope_from_question,
         )
-        scope = resolve_scope(rewritten, self.reports, opts, self.engine.retriever.aliases)
+        scope = resolve_scope(rewritten, self.reports, opts, self.engine.retriever.places)
         searched = scope.reports or tuple(self.reports)
         meta = intent(rewritten)
         if meta and (scope.named or options.reports):
@@ -260,7 +260,8 @@ class Pipeline:
     ) -> tuple[list[Hit], list[tuple[str, list[int]]]]:
         """Top passages of each report in scope (reports ordered by their best global rank)."""
         ranked = self.engine.search(
-            question, replace(opts, k=max(opts.candidates, len(searched)), diversify=False)
+            question,
+            replace(opts, k=max(opts.candidates, 4 * self.settings.max_reports), diversify=False),
         )
         order = list(dict.fromkeys([h.chunk.source for h in ranked if h.chunk.source in searched]))
         order += [r for r in searched if r not in order]

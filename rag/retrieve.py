@@ -14,6 +14,7 @@ from rag.embed import Embedder
 from rag.errors import ConfigError
 from rag.ingest import INLINE_NOISE
 from rag.store import LoadedIndex
+from rag.textmatch import names_in
 from rag.types import Hit, Report
 
 logger = logging.getLogger(__name__)
@@ -110,15 +111,34 @@ def place_aliases(report: Report) -> set[str]:
     return {n for n in names if len(n) >= 2}
 
 
+class PlaceIndex:
+    """Every report's place aliases, looked up by the substrings of a question."""
+
+    def __init__(self, reports: dict[str, Report]) -> None:
+        self.by_source = {s: place_aliases(r) for s, r in reports.items()}
+        self.by_alias: dict[str, set[str]] = {}
+        for source, names in self.by_source.items():
+            for name in names:
+                self.by_alias.setdefault(name, set()).add(source)
+        self.longest = max((len(a) for a in self.by_alias), default=2)
+
+    def named(self, text: str) -> dict[str, set[str]]:
+        """source -> the aliases of that report that occur in `text`."""
+        out: dict[str, set[str]] = {}
+        for alias in names_in(text, self.by_alias.keys(), self.longest):
+            for source in self.by_alias[alias]:
+                out.setdefault(source, set()).add(alias)
+        return out
+
+
 def resolve_scope(
     question: str,
     reports: dict[str, Report],
     opts: QueryOptions,
-    aliases: dict[str, set[str]] | None = None,
+    places: PlaceIndex | None = None,
 ) -> Scope:
-    """Reports to search and to boost; `aliases` (source -> place_aliases) may be precomputed."""
-    if aliases is None:
-        aliases = {s: place_aliases(r) for s, r in reports.items()}
+    """Reports to search and to boost; `places` may be precomputed for `reports`."""
+    places = places or PlaceIndex(reports)
     allowed = set(reports)
     reasons: list[str] = []
     if opts.reports:
@@ -128,11 +148,13 @@ def resolve_scope(
         allowed &= set(opts.reports)
         reasons.append("报告：" + "、".join(opts.reports))
     if opts.places:
-        hit = {
-            s
-            for s, r in reports.items()
-            if any(p in aliases[s] or p in "".join(r.meta.places.names()) for p in opts.places)
-        }
+        hit = {s for p in opts.places for s in places.by_alias.get(p, ())}
+        if len(hit) < len(opts.places):  # a longer or partial name: 江华瑶族自治县水口镇, 南岸
+            hit |= {
+                s
+                for s, r in reports.items()
+                if any(p in "".join(r.meta.places.names()) for p in opts.places)
+            }
         allowed &= hit
         reasons.append("地方：" + "、".join(opts.places))
     if opts.years:
@@ -140,8 +162,7 @@ def resolve_scope(
         reasons.append("年份：" + "、".join(map(str, opts.years)))
     named: dict[str, set[str]] = {}
     if opts.scope_from_question and not opts.places and not opts.reports:
-        named = {s: {a for a in aliases[s] if a in question} for s in allowed}
-        named = {s: found for s, found in named.items() if found}
+        named = {s: found for s, found in places.named(question).items() if s in allowed}
         if named:
             allowed = set(named)
             reasons.append(
@@ -150,7 +171,8 @@ def resolve_scope(
     boosted: tuple[str, ...] = ()
     if not opts.years:
         years = {int(y) for y in _YEAR.findall(question)}
-        boosted = tuple(sorted(s for s in allowed if reports[s].meta.year in years))
+        if years:
+            boosted = tuple(sorted(s for s in allowed if reports[s].meta.year in years))
     full = allowed == set(reports)
     return Scope(
         None if full else tuple(sorted(allowed)), boosted, tuple(reasons), tuple(sorted(named))
@@ -170,15 +192,19 @@ class Retriever:
     def __init__(self, index: LoadedIndex, embedder: Embedder | None) -> None:
         self.index = index
         self.embedder = embedder if index.dense is not None else None
-        order = list(index.reports)
-        self._report_pos = {s: i for i, s in enumerate(order)}
-        self.aliases = {s: place_aliases(r) for s, r in index.reports.items()}
+        self._report_pos = {s: i for i, s in enumerate(index.reports)}
+        self.places = PlaceIndex(index.reports)
+        # chunk ids of each report, grouped once (a scoped query then concatenates a few arrays)
+        ids = index.chunk_report_ids
+        by_report = np.argsort(ids, kind="stable").astype(np.int64)
+        bounds = np.searchsorted(ids[by_report], np.arange(len(index.reports) + 1))
+        self._chunks_of = [by_report[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
     def _allowed(self, scope: Scope) -> np.ndarray | None:
         if scope.reports is None:
             return None
-        pos = np.array([self._report_pos[s] for s in scope.reports], dtype=np.int32)
-        return np.flatnonzero(np.isin(self.index.chunk_report_ids, pos)).astype(np.int64)
+        parts = [self._chunks_of[self._report_pos[s]] for s in scope.reports]
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
     def search(self, question: str, opts: QueryOptions | None = None) -> list[Hit]:
         opts = opts or QueryOptions()
@@ -189,7 +215,7 @@ class Retriever:
                 "dense retrieval is not available: the index was built without an embedding "
                 "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
             )
-        scope = resolve_scope(question, self.index.reports, opts, self.aliases)
+        scope = resolve_scope(question, self.index.reports, opts, self.places)
         allowed = self._allowed(scope)
         if allowed is not None and len(allowed) == 0:
             return []

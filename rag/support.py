@@ -7,10 +7,12 @@ distinctive words (预算, 律师...) occur in no retrieved passage is answered 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from rag.numbers import normalize
+from rag.textmatch import names_in
 
 GENERIC = frozenset(
     "开展 进行 工作 情况 主要 具体 有关 相关 报告 提到 提及 我镇 全镇 该镇 本镇 今年 本年度 年度 "
@@ -50,11 +52,11 @@ def question_terms(
     words: Callable[[str], list[str]],
     subwords: Callable[[str], list[str]],
     idf: Callable[[str], float],
-    place_names: Iterable[str] = (),
+    place_names: AbstractSet[str] = frozenset(),
 ) -> QuestionTerms:
     """Content words of a question (`words`: precise segmentation; `subwords`: search mode),
     without stopwords, place names, years or generic question words."""
-    names = [n for n in place_names if n in question]
+    names = names_in(question, place_names)
     stripped = _YEAR.sub(" ", question)
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 
 from rag.numbers import normalize
 
@@ -53,3 +54,14 @@ def containment(claim: str, span: str) -> float:
     if not a:
         return 0.0
     return len(a & bigrams(span)) / len(a)
+
+
+def names_in(text: str, names: AbstractSet[str], longest: int = 12) -> set[str]:
+    """Members of `names` (2..`longest` characters) that occur in `text`: one set lookup per
+    substring, so the cost depends on the text, not on how many names there are."""
+    found = set()
+    for i in range(len(text)):
+        for j in range(i + 2, min(len(text), i + longest) + 1):
+            if text[i:j] in names:
+                found.add(text[i:j])
+    return found

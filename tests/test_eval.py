@@ -62,3 +62,36 @@ def test_citation_precision_and_recall_oracle() -> None:
     assert citation_recall(cited, ev) == 1.0
     assert citation_recall(cited[:1], ev) == 0.5
     assert citation_precision([], ev) is None
+
+
+def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: ignore[no-untyped-def]
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from eval.dataset import Question
+    from eval.judge import judge_all, parse_scores
+    from rag.answer import LLMAnswerer
+    from rag.config import PROJECT_ROOT
+    from rag.pipeline import Pipeline
+    from rag.prompting import load_prompt
+
+    assert parse_scores("忠实度：2\n正确性：1") == {"faithfulness": 1.0, "correctness": 0.5}
+    assert parse_scores("1\n正确性：0", completion=True) == {
+        "faithfulness": 0.5,
+        "correctness": 0.0,
+    }
+    assert parse_scores("很好") == {"faithfulness": None, "correctness": None}
+
+    model = FakeListChatModel(responses=["忠实度：2\n正确性：2", "忠实度: 1\n正确性: 0", "不知道"])
+    prompt = load_prompt(PROJECT_ROOT / "prompts", "answer")
+    p = Pipeline(extractive.engine, LLMAnswerer(model, prompt, "chat", "llm:fake"))
+    qs = [Question(f"q{i}", "问", "答", (), (), True, "t") for i in range(4)]
+    preds = [{"abstained": False, "answer": "a", "citations": [{"n": 1, "text": "x"}]}] * 3
+    preds = [*preds, {"abstained": True, "answer": "", "citations": []}]
+    result = judge_all(p, qs, preds, extractive.settings)
+    assert result == {
+        "judged": 3,
+        "faithfulness": 0.75,
+        "faithfulness_unparsed": 1,
+        "correctness": 0.5,
+        "correctness_unparsed": 1,
+    }

@@ -19,6 +19,8 @@ def test_shipped_prompts_load() -> None:
     assert "[1]" in answer.system  # tells the model how to cite
     rewrite = load_prompt(PROJECT_ROOT / "prompts", "rewrite")
     assert set(rewrite.variables) == {"history", "question"}
+    judge = load_prompt(PROJECT_ROOT / "prompts", "judge")
+    assert set(judge.variables) == {"question", "reference", "answer", "sources"}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,376 @@
+"""Benchmarks (printed figures and a JSON file; never a timed test).
+
+    python -m eval.bench [--sizes 10000,100000,1000000] [--peer-size 100000] [--queries 60]
+                         [--out eval/results/bench.json]
+
+1. Index build: throughput (MB/s of text, chunks/s) and peak memory of `rag index` over copies
+   of the sample reports, in a child process, and the raw encode throughput of the embedding
+   model alone in the same run.
+2. Retrieval at each size on a synthetic corpus grown from the samples (eval/synth.py): p50/p95
+   of the whole retrieval call, and the raw costs measured in the same run (query embedding
+   alone, FAISS alone, BM25 alone), so the pipeline's overhead shows as a ratio. Recall@5 on the
+   dev questions, whose evidence lies in the five real reports among the synthetic copies.
+3. Above the exact-index limit: the approximate (HNSW) index's recall@10 against exact search,
+   and the index memory against vectors plus BM25 postings.
+4. The reference peer at --peer-size: a stock LangChain EnsembleRetriever (BM25Retriever on
+   rank-bm25 with a jieba preprocessor + a FAISS vector store, same chunks, same vectors, same
+   embedding model), recall@5 and latency side by side.
+5. `rag ask` latency in extractive mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import faiss
+import numpy as np
+import psutil
+
+from eval.dataset import Question, load_questions
+from eval.metrics import Retrieved, mean, recall_at_k
+from eval.synth import SynthCorpus, _substitute, derived_vectors, grow
+from rag.config import PROJECT_ROOT, Settings
+from rag.dense import DenseIndex, set_threads
+from rag.embed import PACKAGED, Resolution, resolve_embedder
+from rag.pipeline import Pipeline, SearchEngine, build
+from rag.retrieve import QueryOptions, Retriever
+from rag.sparse import BM25Index, JiebaTokenizer
+from rag.store import LoadedIndex, load_index
+
+MODEL = PACKAGED
+
+
+def _pct(ms: Sequence[float]) -> dict[str, float]:
+    q = statistics.quantiles(ms, n=100, method="inclusive")
+    return {"p50": round(q[49], 3), "p95": round(q[94], 3), "n": len(ms)}
+
+
+def _timed(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[float]:
+    out = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def _rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+# --- 1. index build ---------------------------------------------------------------------------
+
+
+def _build_child(reports: str, index: str, model: str, queue: Any) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    s = Settings(embed_model=model, embed_fallback="packaged", reports_dir=Path(reports))
+    t = time.perf_counter()
+    summary, resolution = build(s, s.reports_dir, Path(index))
+    seconds = time.perf_counter() - t
+    out: dict[str, Any] = {"seconds": seconds, "chunks": summary.chunks, "reports": summary.reports}
+    if resolution.embedder is not None:
+        texts = [c.index_text for c in load_index(Path(index)).chunks]
+        t = time.perf_counter()
+        resolution.embedder.embed_documents(texts)
+        out["encode_chunks_per_s"] = len(texts) / (time.perf_counter() - t)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(out)
+
+
+def bench_build(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
+    import random
+
+    folder = tmp / "build-reports"
+    folder.mkdir()
+    rng = random.Random(3)
+    names = iter(grow(base, len(base.chunks) * (copies + 1)).reports.values())
+    originals = list(base.reports.values())
+    for r in originals:
+        (folder / r.source).write_text(r.text, encoding="utf-8")
+    for i in range(copies * len(originals)):
+        original = originals[i % len(originals)]
+        new = next(r for r in names if r.source.startswith("synthetic") and r.meta.title)
+        pairs = dict(zip(original.meta.places.names(), new.meta.places.names(), strict=False))
+        (folder / f"copy_{i:03d}.txt").write_text(
+            _substitute(original.text, pairs, new.meta.year or 2024, rng), encoding="utf-8"
+        )
+    mb = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
+    out = {"reports": len(list(folder.iterdir())), "text_mb": round(mb, 3)}
+    ctx = mp.get_context("spawn")
+    for label, model in (("bm25_only", "none"), ("with_embeddings", MODEL)):
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_build_child, args=(str(folder), str(tmp / label), model, queue))
+        proc.start()
+        r = queue.get()
+        proc.join()
+        r["mb_per_s"] = mb / r["seconds"]
+        r["chunks_per_s"] = r["chunks"] / r["seconds"]
+        out[label] = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
+    return out
+
+
+# --- 2-4. retrieval ---------------------------------------------------------------------------
+
+
+def _structures(
+    corpus: SynthCorpus, vectors: np.ndarray, words: list[str]
+) -> tuple[LoadedIndex, dict[str, float]]:
+    t = time.perf_counter()
+    model = bm25s.BM25()
+    model.index(corpus.tokens, show_progress=False)
+    bm25 = BM25Index(model, JiebaTokenizer(words + corpus.names))
+    t_bm25 = time.perf_counter() - t
+    set_threads(2)
+    t = time.perf_counter()
+    dense = DenseIndex.build(vectors)
+    t_dense = time.perf_counter() - t
+    set_threads(1)
+    index = LoadedIndex(
+        Path("synthetic"),
+        {"embed_model": MODEL, "dim": vectors.shape[1]},
+        corpus.reports,
+        corpus.chunks,
+        bm25,
+        dense,
+    )
+    return index, {"bm25_build_s": round(t_bm25, 2), "dense_build_s": round(t_dense, 2)}
+
+
+def _memory(index: LoadedIndex, vectors: np.ndarray) -> dict[str, float]:
+    scores = index.bm25.model.scores
+    postings = sum(scores[k].nbytes for k in ("data", "indices", "indptr"))
+    faiss_bytes = len(faiss.serialize_index(index.dense.index)) if index.dense else 0
+    plain = vectors.nbytes + postings
+    return {
+        "vectors_mb": round(vectors.nbytes / 2**20, 1),
+        "bm25_postings_mb": round(postings / 2**20, 1),
+        "faiss_index_mb": round(faiss_bytes / 2**20, 1),
+        "index_over_vectors_plus_postings": round((faiss_bytes + postings) / plain, 3),
+    }
+
+
+def _recall(
+    hits_of: Callable[[str], list[Retrieved]], questions: Sequence[Question], k: int
+) -> float:
+    return round(mean([recall_at_k(hits_of(q.question), q.evidence, k) for q in questions]), 4)
+
+
+def bench_size(
+    size: int,
+    base: LoadedIndex,
+    real: np.ndarray,
+    embedder: Any,
+    questions: Sequence[Question],
+    queries: list[str],
+    settings: Settings,
+) -> tuple[dict[str, Any], LoadedIndex, np.ndarray, SynthCorpus]:
+    t = time.perf_counter()
+    corpus = grow(base, size)
+    vectors = derived_vectors(real, corpus.base)
+    grow_s = time.perf_counter() - t
+    rss0 = _rss_mb()
+    index, build_s = _structures(corpus, vectors, base.bm25.tokenizer.extra_words)
+    gc.collect()
+    retriever = Retriever(index, embedder)
+    opts = QueryOptions(k=5, mode="hybrid", candidates=settings.candidates)
+    for q in queries[:5]:
+        retriever.search(q, opts)  # warm-up
+    pipeline_ms = _timed(lambda q: retriever.search(q, opts), queries)
+    qvecs = [embedder.embed_query(q) for q in queries]
+    embed_ms = _timed(embedder.embed_query, queries)
+    faiss_ms = _timed(lambda v: index.dense.search(v, opts.candidates), qvecs)  # type: ignore[union-attr]
+    bm25_ms = _timed(lambda q: index.bm25.search(q, opts.candidates), queries)
+    raw = statistics.median(embed_ms) + statistics.median(faiss_ms) + statistics.median(bm25_ms)
+
+    def ours(q: str) -> list[Retrieved]:
+        return [
+            Retrieved(h.chunk.source, h.chunk.start, h.chunk.end) for h in retriever.search(q, opts)
+        ]
+
+    engine = SearchEngine(index, Resolution(MODEL, embedder, ""), retriever, settings)
+    pipeline = Pipeline(engine)
+    ask_ms = _timed(pipeline.ask, queries)
+    out: dict[str, Any] = {
+        "chunks": len(corpus.chunks),
+        "reports": len(corpus.reports),
+        "dense_index": type(index.dense.index).__name__ if index.dense else None,
+        "grow_corpus_s": round(grow_s, 1),
+        **build_s,
+        "rss_growth_mb": round(_rss_mb() - rss0, 1),
+        "retrieval_ms": _pct(pipeline_ms),
+        "raw_ms": {
+            "query_embedding": _pct(embed_ms),
+            "faiss": _pct(faiss_ms),
+            "bm25": _pct(bm25_ms),
+        },
+        "overhead_ratio_p50": round(statistics.median(pipeline_ms) / raw, 3),
+        "recall@5": _recall(ours, questions, 5),
+        "ask_extractive_ms": _pct(ask_ms),
+        "memory": _memory(index, vectors),
+    }
+    if not isinstance(index.dense.index, faiss.IndexFlat):  # type: ignore[union-attr]
+        out["nprobe"] = faiss.extract_index_ivf(index.dense.index).nprobe  # type: ignore[union-attr]
+        exact = faiss.IndexFlatIP(vectors.shape[1])
+        exact.add(vectors)
+        qs = np.stack(qvecs).astype(np.float32)
+        _, truth = exact.search(qs, 10)
+        _, approx = index.dense.index.search(qs, 10)  # type: ignore[union-attr]
+        out["approx_recall@10_vs_exact"] = round(
+            float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(approx, truth, strict=True)])),
+            4,
+        )
+        del exact
+    return out, index, vectors, corpus
+
+
+def bench_peer(
+    corpus: SynthCorpus,
+    vectors: np.ndarray,
+    embedder: Any,
+    questions: Sequence[Question],
+    queries: list[str],
+    base: LoadedIndex,
+) -> dict[str, Any]:
+    """A stock LangChain hybrid retriever over the same chunks and vectors."""
+    import jieba
+    from langchain_classic.retrievers import EnsembleRetriever
+    from langchain_community.retrievers import BM25Retriever
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.embeddings import Embeddings
+
+    class Wrapped(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed_documents(texts).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed_query(text).tolist()
+
+    t = time.perf_counter()
+    texts = [c.text for c in corpus.chunks]
+    metas = [{"source": c.source, "start": c.start, "end": c.end} for c in corpus.chunks]
+    base_words = [jieba.lcut(c.text) for c in base.chunks]  # jieba once per original chunk
+    from eval.synth import _name_map, _sub_tokens  # same substitutions as the corpus
+
+    cache: dict[str, list[str]] = {}
+    import random
+
+    rng = random.Random(11)
+    for c, b in zip(corpus.chunks, corpus.base, strict=True):
+        r = corpus.reports[c.source]
+        names = (
+            _name_map(base.reports[base.chunks[b].source], r.meta.places)
+            if c.source not in base.reports
+            else {}
+        )
+        cache[c.text] = (
+            _sub_tokens(base_words[b], names, r.meta.year or 2024, rng) if names else base_words[b]
+        )
+
+    def tokenize(text: str) -> list[str]:
+        return cache.get(text) or jieba.lcut(text)
+
+    bm25 = BM25Retriever.from_texts(texts, metas, preprocess_func=tokenize, k=5)
+    store = FAISS.from_embeddings(
+        zip(texts, vectors.tolist(), strict=True), Wrapped(), metadatas=metas
+    )
+    peer = EnsembleRetriever(
+        retrievers=[bm25, store.as_retriever(search_kwargs={"k": 5})], weights=[0.5, 0.5]
+    )
+    build_s = time.perf_counter() - t
+    for q in queries[:3]:
+        peer.invoke(q)
+    ms = _timed(peer.invoke, queries)
+
+    def hits(q: str) -> list[Retrieved]:
+        return [
+            Retrieved(d.metadata["source"], d.metadata["start"], d.metadata["end"])
+            for d in peer.invoke(q)[:5]
+        ]
+
+    return {
+        "build_s": round(build_s, 1),
+        "retrieval_ms": _pct(ms),
+        "recall@5": _recall(hits, questions, 5),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--peer-size", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument(
+        "--build-copies", type=int, default=3, help="renamed copies per sample report"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "eval" / "results" / "bench.json"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    settings = Settings(embed_model="none")
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "embedding_model": MODEL,
+        "vectors": "derived from the real embeddings of the 96 sample chunks plus noise (eval/synth.py); "
+        "queries are embedded for real",
+    }
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        build(settings, settings.reports_dir, tmp / "base")
+        base = load_index(tmp / "base")
+        print("1. index build ...", flush=True)
+        results["build"] = bench_build(base, args.build_copies, tmp)
+        print(json.dumps(results["build"], indent=1), flush=True)
+        embedder = resolve_embedder(MODEL, "packaged", None).embedder
+        real = embedder.embed_documents([c.index_text for c in base.chunks])
+        questions = [
+            q
+            for q in load_questions(
+                PROJECT_ROOT / "eval" / "dev.jsonl", {s: r.text for s, r in base.reports.items()}
+            )
+            if q.answerable and q.evidence
+        ]
+        queries = [q.question for q in questions][: args.queries]
+        questions = questions[: args.queries]
+        results["queries"] = len(queries)
+        results["sizes"] = {}
+        for size in (int(s) for s in args.sizes.split(",")):
+            print(f"2. retrieval at {size} chunks ...", flush=True)
+            row, index, vectors, corpus = bench_size(
+                size, base, real, embedder, questions, queries, settings
+            )
+            if size == args.peer_size:
+                print("4. LangChain EnsembleRetriever peer ...", flush=True)
+                row["langchain_peer"] = bench_peer(
+                    corpus, vectors, embedder, questions, queries, base
+                )
+                row["speedup_p50_vs_peer"] = round(
+                    row["langchain_peer"]["retrieval_ms"]["p50"] / row["retrieval_ms"]["p50"], 1
+                )
+            results["sizes"][str(size)] = row
+            print(json.dumps(row, indent=1), flush=True)
+            del index, vectors, corpus
+            gc.collect()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    shutil.rmtree(tmp_name, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
