@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,6 +22,7 @@ from rag.types import Hit, Report
 logger = logging.getLogger(__name__)
 
 Mode = Literal["hybrid", "bm25", "dense"]
+CACHE_ENTRIES = 8  # questions whose query vector and BM25 scores are kept
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?")
 _SUFFIXES = ("自治县", "自治州", "自治区", "街道", "省", "市", "县", "区", "镇", "乡")
 
@@ -199,6 +202,22 @@ class Retriever:
         by_report = np.argsort(ids, kind="stable").astype(np.int64)
         bounds = np.searchsorted(ids[by_report], np.arange(len(index.reports) + 1))
         self._chunks_of = [by_report[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        self._cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[str, str], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """Query vectors and BM25 score arrays of the last few questions: a cross-report
+        answer searches each report with the same question."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
 
     def _allowed(self, scope: Scope) -> np.ndarray | None:
         if scope.reports is None:
@@ -224,11 +243,14 @@ class Retriever:
         bm25_rank: dict[int, int] = {}
         dense_rank: dict[int, int] = {}
         if opts.mode in ("hybrid", "bm25"):
-            ids, _ = self.index.bm25.search(question, n, allowed)
+            scores = self._cached(("bm25", question), lambda: self.index.bm25.scores(question))
+            ids, _ = self.index.bm25.search(question, n, allowed, scores)
             rankings.append(ids.tolist())
             bm25_rank = {d: r for r, d in enumerate(ids.tolist(), start=1)}
         if opts.mode in ("hybrid", "dense") and self.embedder is not None and self.index.dense:
-            ids, _ = self.index.dense.search(self.embedder.embed_query(question), n, allowed)
+            embedder = self.embedder
+            vector = self._cached(("query", question), lambda: embedder.embed_query(question))
+            ids, _ = self.index.dense.search(vector, n, allowed)
             rankings.append(ids.tolist())
             dense_rank = {d: r for r, d in enumerate(ids.tolist(), start=1)}
         fused = rrf(rankings, opts.rrf_k)

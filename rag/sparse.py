@@ -67,26 +67,34 @@ class BM25Index:
     def __len__(self) -> int:
         return int(self.model.scores["num_docs"])
 
-    def scores(self, query: str, allowed: np.ndarray | None = None) -> np.ndarray:
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for `query` (zeros when no query token is indexed)."""
         tokens = [t for t in self.tokenizer(query) if t in self.model.vocab_dict]
         if not tokens:
             return np.zeros(len(self), dtype=np.float32)
-        mask = None
-        if allowed is not None:
-            mask = np.zeros(len(self), dtype=np.float32)
-            mask[allowed] = 1.0
-        return np.asarray(self.model.get_scores(tokens, weight_mask=mask), dtype=np.float32)
+        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
 
     def search(
-        self, query: str, k: int, allowed: np.ndarray | None = None
+        self,
+        query: str,
+        k: int,
+        allowed: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and scores of the top-k chunks with a positive score."""
-        s = self.scores(query, allowed)
-        k = min(k, len(s))
-        top = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
-        top = top[np.argsort(-s[top], kind="stable")]
-        top = top[s[top] > 0]
-        return top.astype(np.int64), s[top]
+        """Ids and scores of the top-k chunks with a positive score, optionally only among
+        `allowed`; `scores` may be passed when already computed for this query."""
+        s = self.scores(query) if scores is None else scores
+        ids = (
+            np.arange(len(s), dtype=np.int64) if allowed is None else np.asarray(allowed, np.int64)
+        )
+        sub = s if allowed is None else s[ids]
+        k = min(k, len(sub))
+        if k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        top = np.argpartition(-sub, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
+        top = top[np.argsort(-sub[top], kind="stable")]
+        top = top[sub[top] > 0]
+        return ids[top], sub[top]
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token (highest for tokens absent from the index)."""
