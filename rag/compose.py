@@ -19,8 +19,13 @@ def is_cross(question: str, named_reports: int) -> bool:
     return named_reports > 1 or bool(_CROSS.search(question))
 
 
+LISTED = 10  # reports named one by one in an answer; the rest are counted
+
+
 def scope_text(searched: Sequence[str], reports: dict[str, Report]) -> str:
-    return "；".join(f"《{reports[s].meta.title}》（{s}）" for s in searched)
+    named = "；".join(f"《{reports[s].meta.title}》（{s}）" for s in searched[:LISTED])
+    rest = len(searched) - LISTED
+    return named + (f"；等，另有 {rest} 份" if rest > 0 else "")
 
 
 def absence_text(

@@ -142,13 +142,17 @@ def resolve_scope(
 ) -> Scope:
     """Reports to search and to boost; `places` may be precomputed for `reports`."""
     places = places or PlaceIndex(reports)
-    allowed = set(reports)
+    allowed: set[str] | None = None  # None: every report (no set of all sources is built)
     reasons: list[str] = []
+
+    def narrow(to: set[str]) -> set[str]:
+        return to if allowed is None else allowed & to
+
     if opts.reports:
         unknown = [r for r in opts.reports if r not in reports]
         if unknown:
             raise ConfigError(f"unknown report(s): {', '.join(unknown)}; see `rag reports`")
-        allowed &= set(opts.reports)
+        allowed = narrow(set(opts.reports))
         reasons.append("报告：" + "、".join(opts.reports))
     if opts.places:
         hit = {s for p in opts.places for s in places.by_alias.get(p, ())}
@@ -158,14 +162,18 @@ def resolve_scope(
                 for s, r in reports.items()
                 if any(p in "".join(r.meta.places.names()) for p in opts.places)
             }
-        allowed &= hit
+        allowed = narrow(hit)
         reasons.append("地方：" + "、".join(opts.places))
     if opts.years:
-        allowed &= {s for s, r in reports.items() if r.meta.year in opts.years}
+        allowed = narrow({s for s, r in reports.items() if r.meta.year in opts.years})
         reasons.append("年份：" + "、".join(map(str, opts.years)))
     named: dict[str, set[str]] = {}
     if opts.scope_from_question and not opts.places and not opts.reports:
-        named = {s: found for s, found in places.named(question).items() if s in allowed}
+        named = {
+            s: found
+            for s, found in places.named(question).items()
+            if allowed is None or s in allowed
+        }
         if named:
             allowed = set(named)
             reasons.append(
@@ -175,10 +183,13 @@ def resolve_scope(
     if not opts.years:
         years = {int(y) for y in _YEAR.findall(question)}
         if years:
-            boosted = tuple(sorted(s for s in allowed if reports[s].meta.year in years))
-    full = allowed == set(reports)
+            pool = reports if allowed is None else allowed
+            boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
     return Scope(
-        None if full else tuple(sorted(allowed)), boosted, tuple(reasons), tuple(sorted(named))
+        None if allowed is None else tuple(sorted(allowed)),
+        boosted,
+        tuple(reasons),
+        tuple(sorted(named)),
     )
 
 

@@ -268,3 +268,11 @@ def test_metadata_the_report_lacks_is_an_abstention(extractive: Pipeline) -> Non
 def test_when_did_something_happen_is_not_a_metadata_question(extractive: Pipeline) -> None:
     a = extractive.ask("瓦屋镇什么时候开展了法治宣传？")
     assert a.mode == "extractive"
+
+
+def test_a_long_search_scope_is_counted_not_listed(extractive: Pipeline) -> None:
+    from rag.compose import LISTED, scope_text
+
+    source = next(iter(extractive.reports))
+    text = scope_text([source] * (LISTED + 5), extractive.reports)
+    assert text.count(source) == LISTED and text.endswith("另有 5 份")

@@ -1,0 +1,62 @@
+"""The benchmark code runs (its figures are read by people, never asserted on)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval.synth import derived_vectors, grow
+from rag.store import load_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SHUIKOU = "000_4e493ef760f0cb20.txt"
+
+
+def test_grow_renames_places_years_and_numbers(lexical_index_dir: Path) -> None:
+    base = load_index(lexical_index_dir)
+    corpus = grow(base, 500)
+    assert len(corpus.chunks) == len(corpus.tokens) == len(corpus.base) == 500
+    synthetic = [c for c in corpus.chunks if c.source.startswith("synthetic_")]
+    assert len(synthetic) == 500 - len(base.chunks)
+    first = corpus.reports[synthetic[0].source]
+    assert first.meta.places.town not in {r.meta.places.town for r in base.reports.values()}
+    grown_from_shuikou = [
+        c
+        for c, b in zip(corpus.chunks, corpus.base, strict=True)
+        if c.source.startswith("synthetic_") and base.chunks[b].source == SHUIKOU
+    ]
+    assert grown_from_shuikou and not any("水口" in c.index_text for c in grown_from_shuikou)
+    vectors = derived_vectors(np.eye(len(base.chunks), 8, dtype=np.float32) + 0.1, corpus.base)
+    assert vectors.shape == (500, 8)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.integration
+def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "eval.bench",
+        "--sizes",
+        "300",
+        "--peer-size",
+        "300",
+        "--queries",
+        "6",
+        "--build-copies",
+        "0",
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    row = result["sizes"]["300"]
+    assert result["build"]["with_embeddings"]["chunks"] == 96
+    assert set(row["raw_ms"]) == {"query_embedding", "faiss", "bm25"}
+    assert 0 <= row["recall@5"] <= 1 and 0 <= row["langchain_peer"]["recall@5"] <= 1
+    assert row["retrieval_ms"]["n"] == 6 and "overhead_ratio_p50" in row
