@@ -301,6 +301,36 @@ def evaluate(
 
 
 @app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="address to bind (keep 127.0.0.1 unless proxied)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 7860,
+    audit_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-log", help="JSONL of review decisions [default: ./audit/audit.jsonl]"
+        ),
+    ] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from rag.config import PROJECT_ROOT
+    from rag.pipeline import Pipeline
+    from ui.app import launch
+
+    s = _settings(index)
+    try:
+        pipeline = Pipeline.open(s)
+    except RagError as e:
+        _fail(e)
+        return
+    err.print(f"answering: {pipeline.mode}; http://{host}:{port}", markup=False)
+    launch(pipeline, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port)
+
+
+@app.command()
 def doctor(index: IndexOpt = None) -> None:
     """Show the models, settings and index in use."""
     from rag.embed import resolve_embedder

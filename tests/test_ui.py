@@ -1,0 +1,89 @@
+"""UI pieces without a browser: escaping, the audit log, and the /ask API through gradio_client."""
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from rag.pipeline import Pipeline
+from ui import audit
+from ui.render import answer_markdown, claim_rows, passage_html, sources_html, status_line
+
+
+def test_passages_are_escaped_and_the_support_is_marked(extractive: Pipeline) -> None:
+    a = extractive.ask("水口镇2024年对执法人员进行了多少次执法培训？")
+    c = a.citations[0]
+    html = passage_html(c, extractive.reports[c.source])
+    assert "<mark>" + c.support_text + "</mark>" in html
+    assert c.source in html and "[1]" in html
+    assert sources_html(a, extractive.reports).count("<mark>") == len(
+        {(x.n, x.support_start) for x in a.citations}
+    )
+    rows = claim_rows(a)
+    assert rows[0][2] == "有依据" and c.support_text in rows[0][5]
+    assert status_line(a).startswith("回答方式：抽取式")
+    assert "### 问：" in answer_markdown(a) and "核查：有依据" in answer_markdown(a)
+
+
+def test_report_html_shows_as_text(extractive: Pipeline) -> None:
+    from dataclasses import replace
+
+    a = extractive.ask("水口镇2024年对执法人员进行了多少次执法培训？")
+    c = a.citations[0]
+    report = extractive.reports[c.source]
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    text = report.text[: c.support_start] + evil + report.text[c.support_start :]
+    shifted = replace(c, support_end=c.support_end + len(evil), end=c.end + len(evil))
+    html = passage_html(shifted, replace(report, text=text))
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+
+
+def test_audit_log_appends_and_validates(extractive: Pipeline, tmp_path: Path) -> None:
+    a = extractive.ask("水口镇全镇有多少人考取了执法证？")
+    log = tmp_path / "audit" / "audit.jsonl"
+    first = audit.record(log, a, 0, "approve", "张三", "数字与原文一致")
+    audit.record(log, a, 0, "reject", "李四")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and json.loads(lines[0]) == first
+    entries = audit.read(log)
+    assert [e["decision"] for e in entries] == ["approve", "reject"]
+    assert entries[0]["question"] == a.question and entries[0]["citations"]
+    assert entries[0]["claim"]["verdict"] == "supported" and entries[0]["reviewer"] == "张三"
+    for bad in [(5, "approve", "张三"), (0, "maybe", "张三"), (0, "approve", " ")]:
+        with pytest.raises(ValueError):
+            audit.record(log, a, *bad)
+    assert len(audit.read(log)) == 2  # nothing written for the refused ones
+
+
+@pytest.mark.integration
+def test_ask_api_through_gradio_client(extractive: Pipeline, tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    from ui.app import build_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app(extractive, tmp_path / "audit.jsonl")
+    demo.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        out = client.predict("瓦屋镇2023年开展了多少场法治宣传活动？", api_name="/ask")
+        assert out["mode"] == "extractive" and "8余场次" in out["answer"]
+        cite = out["citations"][0]
+        assert cite["source"] == "001_e78c042d1c9dcf59.txt" and set(cite["support"]) == {
+            "start",
+            "end",
+            "text",
+        }
+        assert out["claims"][0]["verdict"] == "supported"
+        scoped = client.predict(
+            "开展了多少场法治宣传活动？", "", 0, "001_e78c042d1c9dcf59.txt", api_name="/ask"
+        )
+        assert scoped["searched"] == ["001_e78c042d1c9dcf59.txt"]
+    finally:
+        demo.close()
