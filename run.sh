@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install, build the index over data/reports/ and run the main job (a sample answer for now).
+# Install, build the index over data/reports/ and open the chat UI on http://127.0.0.1:7860/.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/install.sh
 .venv/bin/rag index
-.venv/bin/rag ask "水口镇2024年对执法人员进行了多少次执法培训？"
+export GRADIO_ANALYTICS_ENABLED=False
+exec .venv/bin/rag serve

@@ -6,6 +6,7 @@ Report text and model output are shown as text: the sources panel escapes every 
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from pathlib import Path
@@ -32,6 +33,11 @@ EXAMPLES = [
     "峡口镇存在哪些不足？",
 ]
 CLAIM_HEADERS = ["#", "陈述", "核查结果", "未找到的数字", "理由", "引用原文"]
+
+
+def as_text(text: str) -> str:
+    """Chat messages are rendered as HTML by the browser: escape them so markup shows as text."""
+    return html.escape(text, quote=False)
 
 
 def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> AskOptions:
@@ -62,7 +68,7 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
             return
         messages = [
             *messages,
-            {"role": "user", "content": question},
+            {"role": "user", "content": as_text(question)},
             {"role": "assistant", "content": ""},
         ]
         text, answer = "", None
@@ -80,16 +86,16 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
                     )
                 elif event.kind == "token":
                     text += event.text
-                    messages[-1] = {"role": "assistant", "content": text}
+                    messages[-1] = {"role": "assistant", "content": as_text(text)}
                     yield messages, gr.skip(), gr.skip(), gr.skip(), turns, answers, ""
                 elif event.answer is not None:
                     answer = event.answer
         except RagError as e:
-            messages[-1] = {"role": "assistant", "content": f"出错：{e}"}
+            messages[-1] = {"role": "assistant", "content": as_text(f"出错：{e}")}
             yield messages, f"出错：{e}", gr.skip(), gr.skip(), turns, answers, ""
             return
         assert answer is not None
-        messages[-1] = {"role": "assistant", "content": answer.text}
+        messages[-1] = {"role": "assistant", "content": as_text(answer.text)}
         turns = [*turns, Turn(answer.question, answer.rewritten, answer.text)]
         answers = [*answers, answer]
         yield (
@@ -156,7 +162,11 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
                 )
         with gr.Tab("核查", elem_id="verify-tab"):
             claims = gr.Dataframe(
-                headers=CLAIM_HEADERS, interactive=False, wrap=True, elem_id="claims"
+                headers=CLAIM_HEADERS,
+                interactive=False,
+                wrap=True,
+                elem_id="claims",
+                column_widths=["5%", "35%", "10%", "10%", "15%", "25%"],
             )
             with gr.Row():
                 claim_no = gr.Number(label="句子编号 #", precision=0, value=0, elem_id="claim-no")

@@ -1,0 +1,130 @@
+"""The UI in headless Chromium (Debian's, driven by Playwright; never `playwright install`):
+ask, see the answer and a highlighted citation, approve a claim into the audit log, and see a
+report's <script> rendered as text. With RAG_SCREENSHOT_DIR=docs it saves the screenshots the
+README shows; otherwise they go to a temporary folder."""
+
+import json
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.chunk import ChunkerSettings
+from rag.config import Settings
+from rag.pipeline import Pipeline
+from rag.store import build_index
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+EVIL_REPORT = (
+    "测试镇人民政府关于2024年法治政府建设情况的报告\n\n"
+    f"2024年，测试镇开展防诈骗宣讲活动77场{EVIL}，覆盖全镇群众。\n"
+)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium fonts-wqy-microhei")
+    from ui.app import build_app
+
+    tmp = tmp_path_factory.mktemp("ui")
+    reports = tmp / "reports"
+    shutil.copytree(ROOT / "data" / "reports", reports)
+    (reports / "900_evil.txt").write_text(EVIL_REPORT, encoding="utf-8")
+    build_index(reports, tmp / "index", None, ChunkerSettings())
+    pipeline = Pipeline.open(Settings(embed_model="none", llm_backend="none"), tmp / "index")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    audit_log = tmp / "audit.jsonl"
+    demo = build_app(pipeline, audit_log)
+    demo.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+    yield f"http://127.0.0.1:{port}/", audit_log
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("RAG_SCREENSHOT_DIR")
+    return Path(folder) if folder else tmp_path_factory.mktemp("shots")
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+    page.locator("#sources mark").first.wait_for(timeout=30_000)
+
+
+def test_ask_verify_and_audit(app_url: tuple[str, Path], browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    url, audit_log = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, wait_until="load")
+    _ask(page, "水口镇2024年对执法人员进行了多少次执法培训？")
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('15次')", timeout=30_000
+    )
+    assert "执法培训15次" in page.locator("#sources mark").first.inner_text()
+    assert "抽取式" in page.locator("#status textarea").input_value()
+    page.screenshot(path=str(shots / "chat.png"), full_page=True)
+
+    page.get_by_role("tab", name="核查").click()
+    page.locator("#claims").wait_for()
+    assert "有依据" in page.locator("#claims").inner_text()
+    page.locator("#reviewer textarea").fill("督查员甲")
+    page.locator("#comment textarea").fill("与原文一致")
+    page.locator("#approve").click()
+    page.wait_for_function(
+        "document.querySelector('#audit-msg textarea').value.includes('已记录')", timeout=15_000
+    )
+    page.screenshot(path=str(shots / "verify.png"), full_page=True)
+    entry = json.loads(audit_log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["reviewer"] == "督查员甲" and entry["decision"] == "approve"
+    assert (
+        "15次" in entry["answer"] and entry["citations"][0]["source"] == "000_4e493ef760f0cb20.txt"
+    )
+    page.close()
+
+
+def test_report_markup_is_shown_as_text(app_url: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = app_url
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url, wait_until="load")
+    _ask(page, "测试镇开展了多少场防诈骗宣讲活动？")
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('77场')", timeout=30_000
+    )
+    assert "<script>alert(1)</script>" in page.locator("#sources").inner_text()
+    assert "<script>alert(1)</script>" in page.locator("#chat").inner_text()
+    assert page.locator("#sources script, #sources img, #chat img[src=x]").count() == 0
+    assert dialogs == []
+    page.close()
