@@ -312,6 +312,9 @@ def serve(
             "--audit-log", help="JSONL of review decisions [default: ./audit/audit.jsonl]"
         ),
     ] = None,
+    users: Annotated[
+        Path | None, typer.Option("--users", help="TOML of users and roles: turns on login")
+    ] = None,
     index: IndexOpt = None,
 ) -> None:
     """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
@@ -319,15 +322,28 @@ def serve(
     from rag.config import PROJECT_ROOT
     from rag.pipeline import Pipeline
     from ui.app import launch
+    from ui.users import load_users
 
     s = _settings(index)
     try:
+        accounts = load_users(users) if users else None
         pipeline = Pipeline.open(s)
     except RagError as e:
         _fail(e)
         return
-    err.print(f"answering: {pipeline.mode}; http://{host}:{port}", markup=False)
-    launch(pipeline, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port)
+    login = f"login on ({len(accounts)} users)" if accounts else "no login"
+    err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
+    launch(pipeline, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port, accounts)
+
+
+@app.command("hash-password")
+def hash_password_cmd(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+) -> None:
+    """Print a password hash for the users file of `rag serve --users`."""
+    from ui.users import hash_password
+
+    print(hash_password(password))
 
 
 @app.command()

@@ -46,7 +46,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     audit_log = tmp / "audit.jsonl"
     demo = build_app(pipeline, audit_log)
     demo.queue().launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        allowed_paths=[str(reports)],
     )
     yield f"http://127.0.0.1:{port}/", audit_log
     demo.close()
@@ -93,6 +97,13 @@ def test_ask_verify_and_audit(app_url: tuple[str, Path], browser, shots: Path) -
     )
     assert "执法培训15次" in page.locator("#sources mark").first.inner_text()
     assert "抽取式" in page.locator("#status textarea").input_value()
+    page.locator("#sources details summary").first.click()  # the whole section, span marked
+    section = page.locator("#sources details").first
+    assert "执法培训15次" in section.locator("mark").inner_text()
+    assert len(section.inner_text()) > len(page.locator("#sources .cite-body").first.inner_text())
+    href = page.locator("#sources a[download]").first.get_attribute("href")
+    original = page.request.get(url.rstrip("/") + href)
+    assert original.ok and "对执法人员共进行执法培训15次" in original.text()
     page.screenshot(path=str(shots / "chat.png"), full_page=True)
 
     page.get_by_role("tab", name="核查").click()
@@ -127,4 +138,31 @@ def test_report_markup_is_shown_as_text(app_url: tuple[str, Path], browser) -> N
     assert "<script>alert(1)</script>" in page.locator("#chat").inner_text()
     assert page.locator("#sources script, #sources img, #chat img[src=x]").count() == 0
     assert dialogs == []
+    page.close()
+
+
+def test_upload_adds_a_report_while_chat_keeps_working(
+    app_url: tuple[str, Path], browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url, _ = app_url
+    new = tmp_path / "901_upload.txt"
+    new.write_text(
+        "上传镇人民政府关于2024年法治政府建设情况的报告\n\n2024年，上传镇组织法律明白人培训31期。\n",
+        encoding="utf-8",
+    )
+    page = browser.new_page()
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab", name="报告").click()
+    page.get_by_text("上传报告（管理员）").click()
+    page.locator("#upload input[type=file]").set_input_files(str(new))
+    page.locator("#upload-btn").click()
+    page.wait_for_function(
+        "document.querySelector('#upload-msg textarea').value.includes('已加入')", timeout=60_000
+    )
+    assert "901_upload.txt" in page.locator("#reports").inner_text()
+    page.get_by_role("tab", name="问答").click()
+    _ask(page, "上传镇组织了多少期法律明白人培训？")
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('31期')", timeout=30_000
+    )
     page.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ import gradio as gr  # noqa: E402
 from rag.converse import Turn  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
-from rag.types import Answer  # noqa: E402
+from rag.types import Answer, Chunk, Citation  # noqa: E402
 from ui import audit  # noqa: E402
 from ui.render import answer_markdown, claim_rows, sources_html, status_line  # noqa: E402
+from ui.upload import ALLOWED, add_report  # noqa: E402
+from ui.users import User, check_password  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +51,65 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
     )
 
 
-def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
+UPLOAD_MAX_MB = 20.0
+REPORT_HEADERS = ["文件", "标题", "发布机构", "年份", "发布日期"]
+
+
+def report_rows(pipeline: Pipeline) -> list[list[Any]]:
+    return [
+        [s, r.meta.title, r.meta.issuer or "", r.meta.year or "", r.meta.published or ""]
+        for s, r in pipeline.reports.items()
+    ]
+
+
+class Live:
+    """The pipeline the app answers with; replaced whole when an upload updates the index."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.swap(pipeline)
+
+    def swap(self, pipeline: Pipeline) -> None:
+        spans = section_spans(pipeline.engine.index.chunks)
+        self.pipeline, self.spans = pipeline, spans  # one assignment: readers see old or new
+
+
+def section_spans(chunks: list[Chunk]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(source, section path) -> span of the report covering every chunk under that path."""
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    for c in chunks:
+        for depth in range(1, len(c.section) + 1):
+            key = (c.source, " > ".join(c.section[:depth]))
+            a, b = spans.get(key, (c.start, c.end))
+            spans[key] = (min(a, c.start), max(b, c.end))
+    return spans
+
+
+def build_app(
+    pipeline: Pipeline,
+    audit_path: Path,
+    reports_dir: Path | None = None,
+    users: dict[str, User] | None = None,
+    index_dir: Path | None = None,
+) -> gr.Blocks:
+    """The app; `reports_dir` (default: the folder the index was built from) serves downloads;
+    with `users`, reviewing needs a supervisor or admin login (see ui/users.py)."""
+    live = Live(pipeline)
     reports = pipeline.reports
+    folder = Path(reports_dir or pipeline.engine.index.manifest.get("reports_dir", "."))
+
+    def section_of(c: Citation) -> tuple[int, int] | None:
+        """The smallest section around the cited passage that is larger than the passage."""
+        parts = c.section.split(" > ") if c.section else []
+        for depth in range(len(parts), 0, -1):
+            span = live.spans.get((c.source, " > ".join(parts[:depth])))
+            if span and (span[0] < c.start or span[1] > c.end):
+                return span
+        return None
+
+    def download_of(source: str) -> str | None:
+        path = (folder / source).resolve()
+        return f"/gradio_api/file={path}" if path.is_file() else None
+
     report_choices = [(f"{r.meta.title}（{s}）", s) for s, r in reports.items()]
     years = sorted({r.meta.year for r in reports.values() if r.meta.year})
 
@@ -73,7 +133,7 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
         ]
         text, answer = "", None
         try:
-            for event in pipeline.stream(question, turns, _options(place, years_, reports_)):
+            for event in live.pipeline.stream(question, turns, _options(place, years_, reports_)):
                 if event.kind == "rewritten" and event.text != question:
                     yield (
                         messages,
@@ -101,7 +161,7 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
         yield (
             messages,
             status_line(answer),
-            sources_html(answer, reports),
+            sources_html(answer, live.pipeline.reports, section_of, download_of),
             claim_rows(answer),
             turns,
             answers,
@@ -109,17 +169,36 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
         )
 
     def decide(
-        decision: str, answers: list[Answer], claim: float | None, reviewer: str, comment: str
+        decision: str,
+        answers: list[Answer],
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request | None,
     ) -> str:
+        if users is not None:  # logged in: the reviewer is the user, and needs the right role
+            user = users.get(getattr(request, "username", None) or "")
+            if user is None or not user.can("review"):
+                return "未记录：只有督查员（supervisor）或管理员可以审核"
+            reviewer = user.name
         if not answers:
             return "还没有可核查的回答"
+        n = int(claim or 0)
         try:
-            entry = audit.record(
-                audit_path, answers[-1], int(claim or 0), decision, reviewer, comment
-            )
+            entry = audit.record(audit_path, answers[-1], n, decision, reviewer, comment)
         except ValueError as e:
             return f"未记录：{e}"
-        return f"已记录：{entry['reviewer']} {entry['decision']} 第{int(claim or 0)}句（{entry['time']}）"
+        return f"已记录：{entry['reviewer']} {entry['decision']} 第{n}句（{entry['time']}）"
+
+    def approve_claim(
+        answers: list[Answer], claim: float | None, reviewer: str, comment: str, request: gr.Request
+    ) -> str:
+        return decide("approve", answers, claim, reviewer, comment, request)
+
+    def reject_claim(
+        answers: list[Answer], claim: float | None, reviewer: str, comment: str, request: gr.Request
+    ) -> str:
+        return decide("reject", answers, claim, reviewer, comment, request)
 
     def export(answers: list[Answer]) -> str | None:
         if not answers:
@@ -132,7 +211,51 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
     def api_ask(question: str, place: str = "", year: int = 0, report: str = "") -> dict:
         """The JSON of `rag ask --json` for one question."""
         opts = _options(place, [year] if year else [], [report] if report else [])
-        return pipeline.ask(question, (), opts).to_dict()
+        return live.pipeline.ask(question, (), opts).to_dict()
+
+    def upload(file: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
+        if users is not None:
+            user = users.get(getattr(request, "username", None) or "")
+            if user is None or not user.can("upload"):
+                yield "只有管理员（admin）可以上传报告", gr.skip()
+                return
+        if not file:
+            yield "请选择文件", gr.skip()
+            return
+        s = live.pipeline.settings
+        target = index_dir or live.pipeline.engine.index.folder.parent.parent  # builds/<id>
+        steps: list[str] = []
+        done: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                done["summary"] = add_report(
+                    Path(file),
+                    Path(file).name,
+                    s,
+                    folder,
+                    target,
+                    UPLOAD_MAX_MB,
+                    lambda stage, i, n: steps.append(f"{stage} {i}/{n}"),
+                )
+                live.swap(Pipeline.open(s, target))
+            except RagError as e:
+                done["error"] = str(e)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        while worker.is_alive():  # progress while the index is updated; chat keeps answering
+            worker.join(0.5)
+            yield f"正在加入索引：{steps[-1] if steps else '读取文件'}", gr.skip()
+        if "error" in done:
+            yield f"未加入：{done['error']}", gr.skip()
+            return
+        summary = done["summary"]
+        yield (
+            f"已加入：{Path(file).name}（共 {summary.reports} 份报告、{summary.chunks} 段；"
+            f"新增或变化 {len(summary.new_reports)} 份）",
+            report_rows(live.pipeline),
+        )
 
     with gr.Blocks(title="法治政府建设报告问答") as demo:
         gr.Markdown("## 法治政府建设报告问答\n回答中的 [n] 指向右侧的引用原文；核查页可逐句审核。")
@@ -179,20 +302,18 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
             export_btn = gr.Button("导出对话（Markdown）")
             export_file = gr.File(label="导出文件")
         with gr.Tab("报告"):
-            gr.Dataframe(
-                [
-                    [
-                        s,
-                        r.meta.title,
-                        r.meta.issuer or "",
-                        r.meta.year or "",
-                        r.meta.published or "",
-                    ]
-                    for s, r in reports.items()
-                ],
-                headers=["文件", "标题", "发布机构", "年份", "发布日期"],
-                interactive=False,
+            report_table = gr.Dataframe(
+                report_rows(pipeline), headers=REPORT_HEADERS, interactive=False, elem_id="reports"
             )
+            with gr.Accordion("上传报告（管理员）", open=False):
+                upload_file = gr.File(
+                    label=f"报告文件（{'、'.join(ALLOWED)}，不超过 {UPLOAD_MAX_MB:g} MB）",
+                    file_types=list(ALLOWED),
+                    type="filepath",
+                    elem_id="upload",
+                )
+                upload_btn = gr.Button("加入索引", elem_id="upload-btn")
+                upload_msg = gr.Textbox(label="进度", interactive=False, elem_id="upload-msg")
         inputs = [question, chat, turns, answers, place_f, year_f, report_f]
         outputs = [chat, status, sources, claims, turns, answers, question]
         send.click(respond, inputs, outputs, api_visibility="private")
@@ -204,24 +325,50 @@ def build_app(pipeline: Pipeline, audit_path: Path) -> gr.Blocks:
             api_visibility="private",
         )
         approve.click(
-            lambda *a: decide("approve", *a),
+            approve_claim,
             [answers, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
         reject.click(
-            lambda *a: decide("reject", *a),
+            reject_claim,
             [answers, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
         export_btn.click(export, answers, export_file, api_visibility="private")
+        upload_btn.click(
+            upload,
+            upload_file,
+            [upload_msg, report_table],
+            api_visibility="private",
+            concurrency_id="upload",
+            concurrency_limit=1,
+        )
         gr.api(api_ask, api_name="ask")
     return demo
 
 
-def launch(pipeline: Pipeline, audit_path: Path, host: str, port: int) -> None:
-    demo = build_app(pipeline, audit_path)
+def launch(
+    pipeline: Pipeline,
+    audit_path: Path,
+    host: str,
+    port: int,
+    users: dict[str, User] | None = None,
+) -> None:
+    demo = build_app(pipeline, audit_path, users=users)
+
+    def login(name: str, password: str) -> bool:
+        user = (users or {}).get(name)
+        return user is not None and check_password(password, user.password)
+
+    folder = pipeline.engine.index.manifest.get("reports_dir")
     demo.queue(default_concurrency_limit=8).launch(
-        server_name=host, server_port=port, share=False, show_error=True
+        server_name=host,
+        server_port=port,
+        share=False,
+        show_error=True,
+        allowed_paths=[folder] if folder else None,
+        auth=login if users else None,
+        auth_message="法治政府建设报告问答：请登录",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from rag.types import Answer, Citation, Report
@@ -15,23 +16,29 @@ VERDICT_ZH = {
 }
 
 
-def passage_html(c: Citation, report: Report, whole_section: str | None = None) -> str:
-    """The cited passage (or `whole_section`, a larger span of the report containing it) with
-    the supporting sentence marked; all text escaped."""
-    meta = report.meta
-    text = report.text
-    start, end = c.start, c.end
-    if whole_section is not None:
-        start = text.find(whole_section)
-        start, end = (c.start, c.end) if start < 0 else (start, start + len(whole_section))
-    a, b = max(start, c.support_start), min(end, c.support_end)
-    body = (
+def _marked(text: str, start: int, end: int, a: int, b: int) -> str:
+    """text[start:end] escaped, with text[a:b] (clipped to it) in <mark>."""
+    a, b = max(start, a), min(end, b)
+    return (
         html.escape(text[start:a])
         + "<mark>"
         + html.escape(text[a:b])
         + "</mark>"
         + html.escape(text[b:end])
     )
+
+
+def passage_html(
+    c: Citation,
+    report: Report,
+    section: tuple[int, int] | None = None,
+    download: str | None = None,
+) -> str:
+    """The cited passage with the supporting sentence marked; `section`, the span of the whole
+    section it belongs to, folds out below it; `download` links the original file. All report
+    text is escaped."""
+    meta = report.meta
+    text = report.text
     head = " · ".join(
         html.escape(x)
         for x in (
@@ -43,13 +50,31 @@ def passage_html(c: Citation, report: Report, whole_section: str | None = None) 
         )
         if x
     )
-    return (
-        f'<div class="cite"><div class="cite-head"><b>[{c.n}]</b> {head}</div>'
-        f'<div class="cite-body" style="white-space:pre-wrap">{body}</div></div>'
-    )
+    parts = [
+        f'<div class="cite"><div class="cite-head"><b>[{c.n}]</b> {head}</div>',
+        '<div class="cite-body" style="white-space:pre-wrap">'
+        + _marked(text, c.start, c.end, c.support_start, c.support_end)
+        + "</div>",
+    ]
+    if section and (section[0] < c.start or section[1] > c.end):
+        parts.append(
+            '<details class="cite-section"><summary>展开整节原文</summary>'
+            '<div style="white-space:pre-wrap">'
+            + _marked(text, section[0], section[1], c.support_start, c.support_end)
+            + "</div></details>"
+        )
+    if download:
+        parts.append(f'<a href="{html.escape(download)}" target="_blank" download>下载原文件</a>')
+    parts.append("</div>")
+    return "".join(parts)
 
 
-def sources_html(answer: Answer, reports: dict[str, Report]) -> str:
+def sources_html(
+    answer: Answer,
+    reports: dict[str, Report],
+    section_of: Callable[[Citation], tuple[int, int] | None] | None = None,
+    download_of: Callable[[str], str | None] | None = None,
+) -> str:
     if answer.abstained or not answer.citations:
         searched = "、".join(html.escape(s) for s in answer.searched[:10])
         return f"<p>没有引用。已检索：{searched}</p>"
@@ -59,7 +84,14 @@ def sources_html(answer: Answer, reports: dict[str, Report]) -> str:
         if (c.n, c.support_start) in seen:
             continue
         seen.add((c.n, c.support_start))
-        parts.append(passage_html(c, reports[c.source]))
+        parts.append(
+            passage_html(
+                c,
+                reports[c.source],
+                section_of(c) if section_of else None,
+                download_of(c.source) if download_of else None,
+            )
+        )
     return "\n".join(parts)
 
 

@@ -1,0 +1,76 @@
+"""Adding a report from the UI: validate the upload, copy it in, update the index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.config import Settings
+from rag.errors import IngestError, RagError
+from rag.ingest import load_report
+from rag.pipeline import build
+from rag.store import BuildSummary
+
+ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+
+
+class UploadError(RagError):
+    """An upload that is refused; the message says why."""
+
+
+def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
+    """The file name the report will have; raises UploadError naming what is wrong.
+
+    The file must have an allowed type, fit the size limit, not replace an existing report,
+    and be readable the way `rag index` reads it (encoding, text layer...)."""
+    safe = Path(name).name
+    if not safe or safe.startswith(".") or "/" in name or "\\" in name:
+        raise UploadError(f"{name!r}: not a plain file name")
+    if Path(safe).suffix.lower() not in ALLOWED:
+        raise UploadError(
+            f"{safe}: type {Path(safe).suffix or '(none)'} is not one of {', '.join(ALLOWED)}"
+        )
+    size = upload.stat().st_size
+    if size > max_mb * 2**20:
+        raise UploadError(f"{safe}: {size / 2**20:.1f} MB is over the {max_mb:g} MB limit")
+    if size == 0:
+        raise UploadError(f"{safe}: the file is empty")
+    if (reports_dir / safe).exists():
+        raise UploadError(f"{safe}: a report with this name is already indexed")
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / safe
+        shutil.copyfile(upload, probe)
+        try:
+            report = load_report(probe)
+        except IngestError as e:
+            raise UploadError(str(e)) from e
+    if not report.text.strip():
+        raise UploadError(f"{safe}: no text could be read")
+    return safe
+
+
+def add_report(
+    upload: Path,
+    name: str,
+    settings: Settings,
+    reports_dir: Path,
+    index_dir: Path,
+    max_mb: float,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BuildSummary:
+    """Validate, copy into `reports_dir` (atomically) and update the index incrementally.
+    If the index update fails, the copied file is removed again."""
+    safe = validate(upload, name, reports_dir, max_mb)
+    target = reports_dir / safe
+    partial = reports_dir / f".{safe}.uploading"
+    shutil.copyfile(upload, partial)
+    os.replace(partial, target)
+    try:
+        summary, _ = build(settings, reports_dir, index_dir, progress)
+    except RagError:
+        target.unlink(missing_ok=True)
+        raise
+    return summary
