@@ -166,3 +166,48 @@ def test_upload_adds_a_report_while_chat_keeps_working(
         "document.querySelector('#chat').innerText.includes('31期')", timeout=30_000
     )
     page.close()
+
+
+def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from ui.app import build_app, login_checker
+    from ui.users import User, hash_password
+
+    secret = hash_password("pw")
+    users = {"li": User("li", "staff", secret), "zhang": User("zhang", "supervisor", secret)}
+    pipeline = Pipeline.open(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
+    audit_log = tmp_path / "audit.jsonl"
+    demo = build_app(pipeline, audit_log, users=users)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        auth=login_checker(users),
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for name, expected in (("li", "只有督查员"), ("zhang", "已记录：zhang approve")):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url, wait_until="load")
+            page.locator("input[type=password]").wait_for()
+            page.locator("input[type=text]").first.fill(name)
+            page.locator("input[type=password]").fill("pw")
+            page.locator("button", has_text="Login").click()
+            page.locator("#question textarea").wait_for(timeout=15_000)
+            _ask(page, "水口镇全镇有多少人考取了执法证？")
+            page.get_by_role("tab", name="核查").click()
+            page.locator("#reviewer textarea").fill("冒名")  # ignored: the login decides
+            page.locator("#approve").click()
+            page.wait_for_function(
+                f"document.querySelector('#audit-msg textarea').value.includes('{expected}')",
+                timeout=15_000,
+            )
+            context.close()
+        entries = [json.loads(line) for line in audit_log.read_text(encoding="utf-8").splitlines()]
+        assert [e["reviewer"] for e in entries] == ["zhang"]
+    finally:
+        demo.close()

@@ -82,3 +82,15 @@ def test_users_file(tmp_path: Path) -> None:
     path.write_text('[users.x]\nrole = "admin"\npassword = "hunter2"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="rag hash-password"):
         load_users(path)
+
+
+def test_hash_password_command() -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["hash-password"], input="s3cret\ns3cret\n")
+    assert result.exit_code == 0, result.output
+    stored = result.output.strip().splitlines()[-1]
+    assert stored.startswith("scrypt$") and check_password("s3cret", stored)
+    assert "s3cret" not in result.output.replace(stored, "")  # the prompt hides the input

@@ -10,6 +10,7 @@ import html
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +350,14 @@ def build_app(
     return demo
 
 
+def login_checker(users: dict[str, User]) -> Callable[[str, str], bool]:
+    def login(name: str, password: str) -> bool:
+        user = users.get(name)
+        return user is not None and check_password(password, user.password)
+
+    return login
+
+
 def launch(
     pipeline: Pipeline,
     audit_path: Path,
@@ -358,10 +367,6 @@ def launch(
 ) -> None:
     demo = build_app(pipeline, audit_path, users=users)
 
-    def login(name: str, password: str) -> bool:
-        user = (users or {}).get(name)
-        return user is not None and check_password(password, user.password)
-
     folder = pipeline.engine.index.manifest.get("reports_dir")
     demo.queue(default_concurrency_limit=8).launch(
         server_name=host,
@@ -369,6 +374,6 @@ def launch(
         share=False,
         show_error=True,
         allowed_paths=[folder] if folder else None,
-        auth=login if users else None,
+        auth=login_checker(users) if users else None,
         auth_message="法治政府建设报告问答：请登录",
     )

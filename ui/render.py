@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from rag.types import Answer, Citation, Report
+from rag.types import Answer, Citation, ClaimCheck, Report
 
 VERDICT_ZH = {
     "supported": "有依据",
@@ -95,6 +95,18 @@ def sources_html(
     return "\n".join(parts)
 
 
+def reason_zh(claim: ClaimCheck) -> str:
+    """The verdict's reasons in Chinese, from the check's fields."""
+    if claim.verdict == "uncited":
+        return "该句没有标注引用"
+    parts = [f"该句 {claim.overlap:.0%} 的字词见于所引原文"]
+    if any("verbatim" in r for r in claim.reasons):
+        parts.append("引号内文字与原文一致")
+    if claim.unmatched_numbers:
+        parts.append("所引原文中没有这些数字：" + "、".join(claim.unmatched_numbers))
+    return "；".join(parts)
+
+
 def claim_rows(answer: Answer) -> list[list[Any]]:
     """One row per claim: #, claim, verdict, numbers not found, reasons, cited spans."""
     rows = []
@@ -106,7 +118,7 @@ def claim_rows(answer: Answer) -> list[list[Any]]:
                 claim.text,
                 VERDICT_ZH.get(claim.verdict, claim.verdict),
                 "、".join(claim.unmatched_numbers),
-                "；".join(claim.reasons),
+                reason_zh(claim),
                 "\n".join(f"[{c.n}] {c.support_text}" for c in cited),
             ]
         )
