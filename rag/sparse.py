@@ -34,21 +34,21 @@ class JiebaTokenizer:
             self._tk.add_word(w, freq=2000)
 
     def __call__(self, text: str) -> list[str]:
-        out = []
-        for tok in self._tk.cut_for_search(text.lower()):
-            tok = tok.strip()
-            if tok and tok not in STOPWORDS and _KEEP.search(tok):
-                out.append(tok)
-        return out
+        return _filtered(self._tk.cut_for_search(text.lower()))
 
     def words(self, text: str) -> list[str]:
         """jieba precise-mode words (no sub-words), filtered like `__call__`."""
-        out = []
-        for tok in self._tk.lcut(text.lower()):
-            tok = tok.strip()
-            if tok and tok not in STOPWORDS and _KEEP.search(tok):
-                out.append(tok)
-        return out
+        return _filtered(self._tk.lcut(text.lower()))
+
+
+def _filtered(tokens: Iterable[str]) -> list[str]:
+    """Stripped tokens without stopwords and punctuation."""
+    out = []
+    for tok in tokens:
+        tok = tok.strip()
+        if tok and tok not in STOPWORDS and _KEEP.search(tok):
+            out.append(tok)
+    return out
 
 
 class BM25Index:
