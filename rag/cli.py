@@ -27,6 +27,11 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder [default: ./index]")]
+PlaceOpt = Annotated[list[str] | None, typer.Option("--place", help="only reports of this place")]
+YearOpt = Annotated[
+    list[int] | None, typer.Option("--year", help="only reports covering this year")
+]
+ReportOpt = Annotated[list[str] | None, typer.Option("--report", help="only this report file")]
 
 
 def _settings(index: Path | None = None, reports: Path | None = None) -> Settings:
@@ -138,15 +143,9 @@ def reports(
 def search(
     question: str,
     k: Annotated[int, typer.Option("-k", help="passages to return")] = 5,
-    place: Annotated[
-        list[str] | None, typer.Option("--place", help="only reports of this place")
-    ] = None,
-    year: Annotated[
-        list[int] | None, typer.Option("--year", help="only reports covering this year")
-    ] = None,
-    report: Annotated[
-        list[str] | None, typer.Option("--report", help="only this report file")
-    ] = None,
+    place: PlaceOpt = None,
+    year: YearOpt = None,
+    report: ReportOpt = None,
     mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -189,15 +188,9 @@ def search(
 @app.command()
 def ask(
     question: str,
-    place: Annotated[
-        list[str] | None, typer.Option("--place", help="only reports of this place")
-    ] = None,
-    year: Annotated[
-        list[int] | None, typer.Option("--year", help="only reports covering this year")
-    ] = None,
-    report: Annotated[
-        list[str] | None, typer.Option("--report", help="only this report file")
-    ] = None,
+    place: PlaceOpt = None,
+    year: YearOpt = None,
+    report: ReportOpt = None,
     mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
     k: Annotated[int | None, typer.Option("-k", help="passages for the answerer")] = None,
     index: IndexOpt = None,
