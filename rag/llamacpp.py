@@ -42,6 +42,32 @@ def _close_all() -> None:
         _MODELS.clear()
 
 
+def _stream_texts(
+    params: LlamaCppCompletion | LlamaCppChat,
+    create: str,
+    request: Any,
+    stop: list[str] | None,
+    run_manager: CallbackManagerForLLMRun | None,
+) -> Iterator[str]:
+    """Non-empty text deltas of a streamed llama.cpp completion or chat completion."""
+    llm, lock = _llama(params.model_path, params.n_ctx)
+    with lock:
+        for part in getattr(llm, create)(
+            request,
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            stop=stop,
+            stream=True,
+        ):
+            choice = part["choices"][0]
+            text = choice["text"] if "text" in choice else choice["delta"].get("content") or ""
+            if not text:
+                continue
+            if run_manager:
+                run_manager.on_llm_new_token(text)
+            yield text
+
+
 class LlamaCppCompletion(LLM):
     model_path: str
     n_ctx: int = 4096
@@ -68,19 +94,8 @@ class LlamaCppCompletion(LLM):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[GenerationChunk]:
-        llm, lock = _llama(self.model_path, self.n_ctx)
-        with lock:
-            for part in llm.create_completion(
-                prompt,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-                stop=stop,
-                stream=True,
-            ):
-                text = part["choices"][0]["text"]
-                if run_manager:
-                    run_manager.on_llm_new_token(text)
-                yield GenerationChunk(text=text)
+        for text in _stream_texts(self, "create_completion", prompt, stop, run_manager):
+            yield GenerationChunk(text=text)
 
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
@@ -113,21 +128,8 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        llm, lock = _llama(self.model_path, self.n_ctx)
         payload = [
             {"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages
         ]
-        with lock:
-            for part in llm.create_chat_completion(
-                payload,
-                max_tokens=self.max_tokens,
-                temperature=self.temperature,
-                stop=stop,
-                stream=True,
-            ):
-                text = part["choices"][0]["delta"].get("content") or ""
-                if not text:
-                    continue
-                if run_manager:
-                    run_manager.on_llm_new_token(text)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        for text in _stream_texts(self, "create_chat_completion", payload, stop, run_manager):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
