@@ -60,10 +60,6 @@ def candidates(terms: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
     return out
 
 
-def best_support(terms: QuestionTerms, hits: Sequence[Hit]) -> float:
-    return max((c.support for c in candidates(terms, hits)), default=0.0)
-
-
 def _clean(sentence: str) -> str:
     return _NUMBERING.sub("", sentence.strip()).rstrip(_TRAIL)
 
@@ -71,7 +67,7 @@ def _clean(sentence: str) -> str:
 SHORT_SENTENCE = 30  # "一是...还有不足。": a summary line whose substance is the next sentence
 
 
-def _extend_short(chosen: list[Candidate], hits: Sequence[Hit], limit: int) -> list[Candidate]:
+def _extend_short(chosen: Sequence[Candidate], hits: Sequence[Hit], limit: int) -> list[Candidate]:
     """Add the sentence after each short chosen one (same source), while under `limit`."""
     out = list(chosen)
     for c in chosen:
@@ -90,14 +86,14 @@ def place_label(report: Report) -> str:
 
 
 def compose(
-    terms: QuestionTerms,
+    ranked: Sequence[Candidate],
     hits: Sequence[Hit],
     reports: dict[str, Report],
     max_sentences: int = 3,
     keep_ratio: float = 0.75,
 ) -> str:
-    """Up to `max_sentences` sentences close to the best one, each followed by its [n]."""
-    ranked = candidates(terms, hits)
+    """Up to `max_sentences` sentences close to the best one, each followed by its [n];
+    `ranked` is `candidates(terms, hits)`."""
     if not ranked:
         return ""
     best = ranked[0]
@@ -121,18 +117,18 @@ def compose(
 
 
 def compose_per_report(
-    terms: QuestionTerms,
+    ranked_groups: Sequence[Sequence[Candidate]],
     groups: Sequence[tuple[str, Sequence[int]]],
     hits: Sequence[Hit],
     reports: dict[str, Report],
     threshold: float,
 ) -> tuple[str, list[str]]:
-    """One line per report (`groups`: source -> its source numbers); reports without support
-    are returned separately so the answer can say where nothing was found."""
+    """One line per report (`groups`: source -> its source numbers; `ranked_groups`: the
+    candidates of each group's hits); reports without support are returned separately so the
+    answer can say where nothing was found."""
     lines, missing = [], []
-    for source, numbers in groups:
+    for (source, numbers), ranked in zip(groups, ranked_groups, strict=True):
         subset = [hits[n - 1] for n in numbers]
-        ranked = candidates(terms, subset)
         if not ranked or ranked[0].support < threshold:
             missing.append(source)
             continue

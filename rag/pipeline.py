@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -21,11 +21,11 @@ from rag.converse import Turn, rewrite
 from rag.dense import set_threads
 from rag.embed import LEXICAL, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError, RagError
-from rag.extractive import best_support, compose, compose_per_report, place_label
+from rag.extractive import Candidate, candidates, compose, compose_per_report, place_label
 from rag.llm import config_from, make_model, provider_errors
 from rag.meta_answer import answer_lines, intent
 from rag.prompting import load_prompt
-from rag.retrieve import QueryOptions, Retriever, resolve_scope
+from rag.retrieve import QueryOptions, Retriever, Scope, resolve_scope
 from rag.store import BuildSummary, LoadedIndex, build_index, load_index
 from rag.support import QuestionTerms, question_terms
 from rag.types import Answer, Chunk, Hit
@@ -94,8 +94,10 @@ class SearchEngine:
         base = {"candidates": self.settings.candidates, "rrf_k": self.settings.rrf_k}
         return QueryOptions(**{**base, **overrides})  # type: ignore[arg-type]
 
-    def search(self, question: str, opts: QueryOptions | None = None) -> list[Hit]:
-        return self.retriever.search(question, opts or self.options())
+    def search(
+        self, question: str, opts: QueryOptions | None = None, scope: Scope | None = None
+    ) -> list[Hit]:
+        return self.retriever.search(question, opts or self.options(), scope)
 
 
 @dataclass(frozen=True)
@@ -192,12 +194,16 @@ class Pipeline:
         hits, groups = (
             self._per_report(rewritten, opts, searched)
             if cross
-            else (self._search(rewritten, opts), [])
+            else (self.engine.search(rewritten, opts, scope), [])
         )
         t_retrieve = time.perf_counter()
         yield Event("contexts", hits=tuple(hits))
         terms = self._terms(rewritten)
-        draft = Draft(rewritten, hits, groups, terms, searched, scope.reasons)
+        if groups:
+            ranked = [candidates(terms, [hits[n - 1] for n in ns]) for _, ns in groups]
+        else:
+            ranked = [candidates(terms, hits)]
+        draft = Draft(rewritten, hits, groups, terms, searched, scope.reasons, ranked)
         yield from self._answer(question, draft, t0, t_retrieve)
 
     def _meta_answer(
@@ -252,9 +258,6 @@ class Pipeline:
             ),
         )
 
-    def _search(self, question: str, opts: QueryOptions) -> list[Hit]:
-        return self.engine.search(question, opts)
-
     def _per_report(
         self, question: str, opts: QueryOptions, searched: Sequence[str]
     ) -> tuple[list[Hit], list[tuple[str, list[int]]]]:
@@ -289,11 +292,7 @@ class Pipeline:
 
     def _answer(self, question: str, d: Draft, t0: float, t_retrieve: float) -> Iterator[Event]:
         s = self.settings
-        if d.groups:
-            by_report = [best_support(d.terms, [d.hits[n - 1] for n in ns]) for _, ns in d.groups]
-            support = max(by_report, default=0.0)
-        else:
-            support = best_support(d.terms, d.hits)
+        support = max((c.support for group in d.ranked for c in group), default=0.0)
         gap = self._year_gap(d)
         if not d.hits or gap or support < s.abstain_threshold:
             reason = "没有检索到任何段落" if not d.hits else gap
@@ -392,9 +391,9 @@ class Pipeline:
 
     def _extractive(self, d: Draft) -> str:
         if not d.groups:
-            return compose(d.terms, d.hits, self.reports)
+            return compose(d.ranked[0], d.hits, self.reports)
         body, missing = compose_per_report(
-            d.terms, d.groups, d.hits, self.reports, self.settings.abstain_threshold
+            d.ranked, d.groups, d.hits, self.reports, self.settings.abstain_threshold
         )
         if missing:
             labels = "、".join(place_label(self.reports[m]) for m in missing)
@@ -423,3 +422,5 @@ class Draft:
     terms: QuestionTerms
     searched: Sequence[str]
     filters: Sequence[str]
+    # the sources' sentences ranked for the question: one list per group, or one for all hits
+    ranked: list[list[Candidate]] = field(default_factory=list)

@@ -236,7 +236,10 @@ class Retriever:
         parts = [self._chunks_of[self._report_pos[s]] for s in scope.reports]
         return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
-    def search(self, question: str, opts: QueryOptions | None = None) -> list[Hit]:
+    def search(
+        self, question: str, opts: QueryOptions | None = None, scope: Scope | None = None
+    ) -> list[Hit]:
+        """Top-k hits; `scope` may be passed when already resolved for this question and opts."""
         opts = opts or QueryOptions()
         if not question.strip():
             raise ConfigError("the question is empty")
@@ -245,7 +248,7 @@ class Retriever:
                 "dense retrieval is not available: the index was built without an embedding "
                 "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
             )
-        scope = resolve_scope(question, self.index.reports, opts, self.places)
+        scope = scope or resolve_scope(question, self.index.reports, opts, self.places)
         allowed = self._allowed(scope)
         if allowed is not None and len(allowed) == 0:
             return []

@@ -41,6 +41,7 @@ class QuestionTerms:
     weights: dict[str, float]  # term -> IDF weight
     numeric: bool  # the question asks for a number
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sub-words of long terms
+    normalized: dict[str, str] = field(default_factory=dict)  # term -> normalize(term)
 
     @property
     def total(self) -> float:
@@ -71,7 +72,8 @@ def question_terms(
             subs = tuple(t for t in subwords(tok) if t != tok and len(t) >= 2)
             if subs:
                 parts[tok] = subs
-    return QuestionTerms(weights, bool(_NUMERIC.search(question)), parts)
+    normalized = {t: normalize(t) for t in weights}
+    return QuestionTerms(weights, bool(_NUMERIC.search(question)), parts, normalized)
 
 
 def _is_cjk(tok: str) -> bool:
@@ -88,7 +90,7 @@ def support(terms: QuestionTerms, text: str) -> float:
 
 
 def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
-    if normalize(term) in norm:
+    if (terms.normalized.get(term) or normalize(term)) in norm:
         return 1.0
     for group in SYNONYMS:
         if term in group and any(s in norm for s in group):
