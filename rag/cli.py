@@ -196,7 +196,7 @@ def ask(
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Answer QUESTION from the reports, with [n] citations checked claim by claim."""
+    """Answer QUESTION from the reports, with cited sources checked claim by claim."""
     from rag.pipeline import AskOptions, Pipeline
 
     s = _settings(index)
