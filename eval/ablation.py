@@ -13,8 +13,8 @@ from typing import Any
 from eval.dataset import Question
 from eval.runner import evaluate, predict
 from rag.config import Settings
-from rag.embed import PACKAGED
-from rag.pipeline import AskOptions, Pipeline, build
+from rag.factory import PACKAGED, build, open_pipeline
+from rag.pipeline import AskOptions, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def run_ablations(
                 )
                 folder = Path(tmp) / f"{len(pipelines)}"
                 build(s, s.reports_dir, folder)
-                pipelines[key] = Pipeline.open(s, folder)
+                pipelines[key] = open_pipeline(s, folder)
             opts = AskOptions(mode=cfg.mode, k=k, scope_from_question=cfg.scoping)
             metrics = evaluate(questions, predict(pipelines[key], questions, opts), k)
             logger.info("ablation %s done", cfg.name)

@@ -19,7 +19,7 @@ from pathlib import Path
 from eval.dataset import Question, load_questions
 from eval.metrics import mean
 from rag.config import PROJECT_ROOT, Settings
-from rag.pipeline import Pipeline
+from rag.factory import open_pipeline
 from rag.types import Answer
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings(llm_backend="none", abstain_threshold=0.0)
-    pipeline = Pipeline.open(settings)
+    pipeline = open_pipeline(settings)
     questions = load_questions(args.dataset, {s: r.text for s, r in pipeline.reports.items()})
     answers = [pipeline.ask(q.question) for q in questions]
     rows = sweep(questions, answers)

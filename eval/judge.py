@@ -9,11 +9,9 @@ from typing import Any
 
 from eval.dataset import Question
 from eval.metrics import mean
-from rag.answer import make_chain
 from rag.config import Settings
-from rag.llm import provider_errors
+from rag.factory import judge_chain, provider_errors
 from rag.pipeline import Pipeline
-from rag.prompting import load_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +40,7 @@ def judge_all(
     settings: Settings,
 ) -> dict[str, Any]:
     """Mean judge scores over the answered questions (abstentions are not judged)."""
-    if pipeline.llm is None:
-        raise ValueError("the judge needs an LLM")
-    style = pipeline.llm.style
-    chain = make_chain(pipeline.llm.model, load_prompt(settings.prompts_dir, "judge"), style)
+    chain, style = judge_chain(settings, pipeline)
     scores: list[dict[str, float | None]] = []
     for q, p in zip(questions, predictions, strict=True):
         if p["abstained"] or not q.answerable:

@@ -15,11 +15,13 @@ import os
 import random
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
-from rag.config import PROJECT_ROOT, Settings
+from rag.config import PROJECT_ROOT
 
 
 def _user(
@@ -41,6 +43,19 @@ def _user(
             errors.append(f"{type(e).__name__}: {e}")
 
 
+def _wait_for(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        if server.poll() is not None:
+            raise SystemExit(f"rag serve exited with {server.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    server.kill()
+    raise SystemExit(f"rag serve did not listen on port {port} within {timeout:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20)
@@ -52,20 +67,21 @@ def main() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     rows = (PROJECT_ROOT / "eval" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
     questions = [json.loads(r)["question"] for r in rows if r.strip()]
-    demo = None
+    server = None
     url = args.url
-    if url is None:
-        from rag.pipeline import Pipeline
-        from ui.app import build_app
-
+    if url is None:  # `rag serve` in its own process, extractive mode
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        pipeline = Pipeline.open(Settings(llm_backend="none"))
-        demo = build_app(pipeline, Path(os.devnull))
-        demo.queue(default_concurrency_limit=8).launch(
-            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
-        )
+        env = {**os.environ, "RAG_LLM_BACKEND": "none"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "rag", "serve", "--port", str(port),
+             "--audit-log", os.devnull],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_for(port, server)
         url = f"http://127.0.0.1:{port}/"
     latencies: list[float] = []
     errors: list[str] = []
@@ -80,8 +96,9 @@ def main() -> None:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - t0
-    if demo is not None:
-        demo.close()
+    if server is not None:
+        server.terminate()
+        server.wait(10)
     q = (
         statistics.quantiles(latencies, n=100, method="inclusive")
         if len(latencies) > 1

@@ -15,7 +15,8 @@ from eval.report import write_report
 from eval.runner import evaluate, predict, write_predictions
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.pipeline import AskOptions, Pipeline
+from rag.factory import open_pipeline
+from rag.pipeline import AskOptions
 
 
 def run_eval(
@@ -29,7 +30,7 @@ def run_eval(
     say: Callable[[str], object] = print,
 ) -> Path:
     t0 = time.perf_counter()
-    pipeline = Pipeline.open(settings)
+    pipeline = open_pipeline(settings)
     questions = load_questions(dataset, {s: r.text for s, r in pipeline.reports.items()})
     if judge and pipeline.llm is None:
         raise ConfigError("--judge needs an LLM: set RAG_LLM_BACKEND (see README)")
@@ -53,7 +54,7 @@ def run_eval(
     setup = {
         "dataset": f"{dataset} ({len(questions)} questions)",
         "answering": pipeline.mode,
-        "retrieval": f"{mode}, k={k}, index built with {pipeline.engine.index.embed_model}",
+        "retrieval": f"{mode}, k={k}, index built with {pipeline.index.embed_model}",
         "abstain threshold": settings.abstain_threshold,
         "date": date.today().isoformat(),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.chunk import context_header
-from rag.retrieve import place_aliases
-from rag.store import LoadedIndex
+from rag.factory import LoadedIndex
+from rag.places import place_aliases
 from rag.types import Chunk, Places, Report
 
 _SYLLABLES = (
@@ -104,7 +104,7 @@ def _sub_tokens(
 def grow(index: LoadedIndex, n_chunks: int, seed: int = 7) -> SynthCorpus:
     """The sample reports plus synthetic copies, `n_chunks` chunks in all."""
     rng = random.Random(seed)
-    tokenize = index.bm25.tokenizer
+    tokenize = index.sparse.tokenizer
     originals = list(index.reports.values())
     by_report: dict[str, list[int]] = {}
     for i, c in enumerate(index.chunks):

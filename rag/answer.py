@@ -11,7 +11,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 from langchain_core.runnables import Runnable
 
-from rag.llm import Style
+from rag.compose import scope_text
+from rag.contracts import Draft
+from rag.errors import ConfigError, RagError
+from rag.llm import Style, provider_errors
 from rag.prompting import PromptSpec
 from rag.tokens import count_tokens
 from rag.types import Hit, Report
@@ -26,6 +29,10 @@ def source_header(n: int, hit: Hit, report: Report) -> str:
     if hit.chunk.section:
         bits.append(f"章节：{hit.chunk.section_path}")
     return " ".join(b for b in bits if b)
+
+
+def source_block(n: int, hit: Hit, report: Report) -> str:
+    return f"{source_header(n, hit, report)}\n{hit.chunk.text.strip()}"
 
 
 def fit_sources(
@@ -44,7 +51,7 @@ def fit_sources(
     total = 0
     for hit in hits:
         n = len(used) + 1
-        block = f"{source_header(n, hit, reports[hit.chunk.source])}\n{hit.chunk.text.strip()}"
+        block = source_block(n, hit, reports[hit.chunk.source])
         cost = count_tokens(block, encoding) + 2
         if total + cost > budget_tokens:
             logger.info(
@@ -66,28 +73,67 @@ def budget(context_tokens: int, max_answer_tokens: int, prompt_tokens: int) -> i
     return int((context_tokens - max_answer_tokens - prompt_tokens) * 0.9)
 
 
+class LLMUnavailable(RagError):
+    """The LLM could not be reached or refused the request (`started`: after text came)."""
+
+    def __init__(self, label: str, cause: BaseException, started: bool) -> None:
+        super().__init__(f"the LLM ({label}) failed: {cause}")
+        self.kind = type(cause).__name__
+        self.started = started
+
+
 @dataclass
 class LLMAnswerer:
-    """prompt | model | str parser; streams text with [n] markers."""
+    """`Answerer`: prompt | model | str parser over the sources that fit the context window;
+    streams text with [n] markers."""
 
     model: BaseLanguageModel
     prompt: PromptSpec
     style: Style
     label: str  # e.g. "llm:qwen2.5-7b-instruct"
+    context_tokens: int = 8192
+    max_tokens: int = 512
+    encoding: str = "cl100k_base"
 
     def __post_init__(self) -> None:
         self.chain = make_chain(self.model, self.prompt, self.style)
 
-    def prompt_tokens(self, encoding: str = "cl100k_base") -> int:
+    def prompt_tokens(self) -> int:
         text = (
             self.prompt.system + self.prompt.user
             if self.style == "chat"
             else self.prompt.completion
         )
-        return count_tokens(text, encoding)
+        return count_tokens(text, self.encoding)
 
-    def stream(self, question: str, sources: str, scope: str) -> Iterator[str]:
-        yield from self.chain.stream({"question": question, "sources": sources, "scope": scope})
+    def select(self, draft: Draft, hits: Sequence[Hit]) -> list[Hit]:
+        room = budget(self.context_tokens, self.max_tokens, self.prompt_tokens())
+        _, used = fit_sources(hits, draft.reports, room, self.encoding)
+        if not used:
+            raise ConfigError(
+                f"no source fits the LLM's context: RAG_LLM_CONTEXT_TOKENS="
+                f"{self.context_tokens} less RAG_LLM_MAX_TOKENS={self.max_tokens} and the "
+                "prompt leaves no room; raise the first or lower the second"
+            )
+        return used
+
+    def stream(self, draft: Draft, hits: Sequence[Hit]) -> Iterator[str]:
+        sources = "\n\n".join(
+            source_block(n, h, draft.reports[h.chunk.source]) for n, h in enumerate(hits, 1)
+        )
+        started = False
+        try:
+            for delta in self.chain.stream(
+                {
+                    "question": draft.question,
+                    "sources": sources,
+                    "scope": scope_text(draft.searched, draft.reports),
+                }
+            ):
+                started = True
+                yield delta
+        except provider_errors() as e:
+            raise LLMUnavailable(self.label, e, started) from e
 
 
 def make_chain(model: BaseLanguageModel, prompt: PromptSpec, style: Style) -> Runnable:

@@ -1,4 +1,8 @@
-"""Command line: rag index | reports | search | ask | eval | check-dataset | doctor."""
+"""Command line: rag index | reports | search | ask | doctor.
+
+The layers above the library add their own commands (`rag serve`, `rag hash-password` from
+ui/cli.py; `rag eval`, `rag check-dataset` from eval/cli.py) through the `rag.commands` entry
+points of pyproject.toml, so nothing in rag/ imports ui/ or eval/."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.types import Answer
 
+ENTRY_POINTS = "rag.commands"  # each names a function register(app: typer.Typer) -> None
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -34,12 +40,12 @@ YearOpt = Annotated[
 ReportOpt = Annotated[list[str] | None, typer.Option("--report", help="only this report file")]
 
 
-def _settings(index: Path | None = None, reports: Path | None = None) -> Settings:
+def settings_for(index: Path | None = None, reports: Path | None = None) -> Settings:
     overrides = {k: v for k, v in (("index_dir", index), ("reports_dir", reports)) if v is not None}
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-def _fail(e: RagError) -> None:
+def fail(e: RagError) -> None:
     err.print(f"[red]error:[/red] {e}")
     raise typer.Exit(1)
 
@@ -65,9 +71,9 @@ def index(
     index: IndexOpt = None,
 ) -> None:
     """Build or update the index (only new or changed reports are processed)."""
-    from rag.pipeline import build
+    from rag.factory import build
 
-    s = _settings(index, reports)
+    s = settings_for(index, reports)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,9 +89,9 @@ def index(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            summary, resolution = build(s, s.reports_dir, s.index_dir, progress)
+            summary, resolution = build(s, progress=progress)
         except RagError as e:
-            _fail(e)
+            fail(e)
             return
     err.print(resolution.message)
     console.print(
@@ -103,19 +109,18 @@ def reports(
     index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """List the indexed reports with their metadata."""
-    from rag.store import load_index
+    from rag.factory import open_index
 
-    s = _settings(index)
     try:
-        loaded = load_index(s.index_dir)
+        loaded = open_index(settings_for(index))
     except RagError as e:
-        _fail(e)
+        fail(e)
         return
     rows = [
         {
             "source": r.source,
             **r.meta.to_dict(),
-            "chunks": loaded.manifest["reports"][r.source]["chunks"],
+            "chunks": loaded.manifest.reports[r.source].chunks,
         }
         for r in loaded.reports.values()
     ]
@@ -151,11 +156,10 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Retrieve the passages that best answer QUESTION."""
-    from rag.pipeline import SearchEngine
+    from rag.factory import open_pipeline
 
-    s = _settings(index)
     try:
-        engine = SearchEngine.open(s, s.index_dir)
+        engine = open_pipeline(settings_for(index))
         opts = engine.options(
             k=k,
             mode=mode,
@@ -165,12 +169,12 @@ def search(
         )
         hits = engine.search(question, opts)
     except RagError as e:
-        _fail(e)
+        fail(e)
         return
     if as_json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return
-    err.print(engine.resolution.message)
+    err.print(engine.embedding, markup=False)
     if not hits:
         console.print("no passages found")
     for h in hits:
@@ -197,12 +201,12 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Answer QUESTION from the reports, with cited sources checked claim by claim."""
-    from rag.pipeline import AskOptions, Pipeline
+    from rag.factory import open_pipeline
+    from rag.pipeline import AskOptions
 
-    s = _settings(index)
     opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()), mode, k)
     try:
-        pipeline = Pipeline.open(s)
+        pipeline = open_pipeline(settings_for(index))
         if as_json:
             print(
                 json.dumps(pipeline.ask(question, (), opts).to_dict(), ensure_ascii=False, indent=1)
@@ -216,7 +220,7 @@ def ask(
             elif event.answer is not None:
                 answer = event.answer
     except RagError as e:
-        _fail(e)
+        fail(e)
         return
     assert answer is not None
     console.print()
@@ -245,136 +249,40 @@ def _show_answer(answer: Answer) -> None:
         console.print(f"{claim.text}  ({'; '.join(claim.reasons)})", markup=False, highlight=False)
 
 
-DatasetOpt = Annotated[
-    Path, typer.Option("--dataset", help="JSONL questions (see eval/dataset.py)")
-]
-
-
-@app.command("check-dataset")
-def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
-    """Validate a question file: fields, every quote found in its report, key facts in quotes."""
-    from eval.dataset import read_questions
-    from rag.store import load_index
-
-    s = _settings(index)
-    try:
-        loaded = load_index(s.index_dir)
-    except RagError as e:
-        _fail(e)
-        return
-    questions, problems = read_questions(dataset, {k: r.text for k, r in loaded.reports.items()})
-    for p in problems:
-        err.print(p, markup=False, highlight=False)
-    console.print(f"{len(questions)} valid question(s), {len(problems)} problem(s) in {dataset}")
-    if problems:
-        raise typer.Exit(1)
-
-
-@app.command("eval")
-def evaluate(
-    dataset: DatasetOpt = Path("eval/dev.jsonl"),
-    out: Annotated[Path, typer.Option("--out", help="folder for the results")] = Path("eval/out"),
-    k: Annotated[int, typer.Option("-k", help="passages per answer (recall@k)")] = 5,
-    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
-    ablations: Annotated[
-        bool, typer.Option("--ablations/--no-ablations", help="BM25/dense/hybrid, headers, scoping")
-    ] = True,
-    judge: Annotated[bool, typer.Option("--judge", help="LLM-judge scores (needs an LLM)")] = False,
-    index: IndexOpt = None,
-) -> None:
-    """Answer every question of DATASET and write predictions.jsonl, metrics.json, report.md."""
-    from eval.run import run_eval
-
-    try:
-        report = run_eval(_settings(index), dataset, out, k, mode, ablations, judge, err.print)
-    except (RagError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
-        raise typer.Exit(1) from None
-    console.print(f"wrote {report}")
-
-
-@app.command()
-def serve(
-    host: Annotated[
-        str, typer.Option(help="address to bind (keep 127.0.0.1 unless proxied)")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 7860,
-    audit_log: Annotated[
-        Path | None,
-        typer.Option(
-            "--audit-log", help="JSONL of review decisions [default: ./audit/audit.jsonl]"
-        ),
-    ] = None,
-    users: Annotated[
-        Path | None, typer.Option("--users", help="TOML of users and roles: turns on login")
-    ] = None,
-    index: IndexOpt = None,
-) -> None:
-    """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from rag.config import PROJECT_ROOT
-    from rag.pipeline import Pipeline
-    from ui.app import launch
-    from ui.users import load_users
-
-    s = _settings(index)
-    try:
-        accounts = load_users(users) if users else None
-        pipeline = Pipeline.open(s)
-    except RagError as e:
-        _fail(e)
-        return
-    login = f"login on ({len(accounts)} users)" if accounts else "no login"
-    err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
-    launch(pipeline, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port, accounts)
-
-
-@app.command("hash-password")
-def hash_password_cmd(
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
-) -> None:
-    """Print a password hash for the users file of `rag serve --users`."""
-    from ui.users import hash_password
-
-    print(hash_password(password))
-
-
 @app.command()
 def doctor(index: IndexOpt = None) -> None:
     """Show the models, settings and index in use."""
-    from rag.embed import resolve_embedder
-    from rag.llm import config_from
-    from rag.store import read_manifest
+    from rag.factory import describe
 
-    s = _settings(index)
+    d = describe(settings_for(index))
     console.print(f"python {sys.version.split()[0]}")
-    for key, value in s.model_dump().items():
+    for key, value in d.settings.items():
         console.print(f"setting {key} = {value}", markup=False)
-    res = resolve_embedder(s.embed_model, s.embed_fallback, s.query_instruction)
-    console.print(res.message, markup=False)
-    if res.embedder is not None:
-        console.print(f"embedding model path: {res.embedder.path}", markup=False)
-    try:
-        cfg = config_from(s)
-    except RagError as e:
-        console.print(f"[red]LLM configuration:[/red] {e}")
-        cfg = None
-    if cfg is None:
-        console.print("answering: extractive (no LLM configured: RAG_LLM_BACKEND=none)")
-    else:
-        where = cfg.base_url or cfg.gguf_path
-        console.print(
-            f"answering: {cfg.label} via {cfg.backend} at {where} ({cfg.style})", markup=False
-        )
-    manifest = read_manifest(s.index_dir)
-    if manifest is None:
-        console.print(f"index: none in {s.index_dir} (run `rag index`)")
+    console.print(d.embedding, markup=False)
+    if d.embedding_path:
+        console.print(f"embedding model path: {d.embedding_path}", markup=False)
+    if d.llm_problem:
+        console.print(f"[red]LLM configuration:[/red] {d.llm_problem}", highlight=False)
+    console.print(f"answering: {d.answering}", markup=False)
+    m = d.manifest
+    if m is None:
+        console.print(f"index: none in {d.index_dir} (run `rag index`)", markup=False)
         return
     console.print(
-        f"index: {s.index_dir} ({manifest['n_chunks']} chunks, {len(manifest['reports'])} "
-        f"reports, built {manifest['created']} with {manifest['embed_model']}, dim "
-        f"{manifest['dim']})",
+        f"index: {d.index_dir} ({m.n_chunks} chunks, {len(m.reports)} reports, built "
+        f"{m.created} with {m.embed_model}, dim {m.dim})",
         markup=False,
     )
-    if manifest["embed_model"] not in ("none", res.model_name):
-        console.print(f"[red]mismatch:[/red] the index was built with {manifest['embed_model']}")
+    if d.mismatch:
+        console.print(f"[red]mismatch:[/red] {d.mismatch}", highlight=False)
+
+
+def _plugins() -> None:
+    """Commands of the outer layers (ui, eval), registered through entry points."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINTS):
+        ep.load()(app)
+
+
+_plugins()

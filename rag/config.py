@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,3 +52,29 @@ class Settings(BaseSettings):
     # Below this evidence score the answer is "not in the reports". Calibrated on eval/dev.jsonl
     # with `python -m eval.calibrate` (README).
     abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """Per-query knobs."""
+
+    k: int = 5
+    mode: Mode = "hybrid"
+    places: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    reports: tuple[str, ...] = ()  # report file names
+    scope_from_question: bool = True  # place names in the question restrict the reports
+    year_boost: float = 0.25  # fused-score bonus for reports covering a year the question names
+    diversify: bool = True
+    dedup_threshold: float = 0.6  # char-trigram Jaccard above which a hit counts as a copy
+    candidates: int = 50
+    rrf_k: int = 60
+
+    def __post_init__(self) -> None:
+        if self.k < 1:
+            raise ConfigError(f"k must be >= 1, got {self.k}")
+        if self.mode not in ("hybrid", "bm25", "dense"):
+            raise ConfigError(f"mode must be hybrid, bm25 or dense, got {self.mode!r}")

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from langchain_core.runnables import Runnable
 
 from rag.llm import provider_errors
-from rag.textmatch import names_in
+from rag.textmatch import names_in, year_strings
 
 logger = logging.getLogger(__name__)
 
-_YEAR = re.compile(r"(?:19|20)\d{2}(?=年)")
 _PRONOUN = re.compile(r"它们|它|该镇|该县|该区|该乡|该地|这个镇|这个县|这个地方|这里|当地|他们")
 _SHORT_FOLLOWUP = re.compile(
     r"^(?:那么?|那|还有|再看看?|换成|如果是)?(?P<rest>.*?)(?:呢|怎么样|如何|的情况)?[？?。！!]*$"
@@ -55,7 +54,7 @@ def rewrite_heuristic(question: str, history: Sequence[Turn], aliases: AbstractS
     prev = history[-1].standalone
     prev_places = find_places(prev, aliases)
     places = find_places(q, aliases)
-    years = _YEAR.findall(q)
+    years = year_strings(q)
     short = _SHORT_FOLLOWUP.fullmatch(q)
     rest = short.group("rest") if short else q
     leftover = rest
@@ -72,14 +71,14 @@ def rewrite_heuristic(question: str, history: Sequence[Turn], aliases: AbstractS
             else:
                 new = "和".join(places) + new
         if years:
-            prev_years = _YEAR.findall(new)
+            prev_years = year_strings(new)
             new = new.replace(prev_years[0], years[0], 1) if prev_years else years[0] + "年" + new
         return new
     if not places and prev_places:
         label = "和".join(dict.fromkeys(prev_places))
         if _PRONOUN.search(q):
             return _PRONOUN.sub(label, q, count=1)
-        prev_years = _YEAR.findall(prev)
+        prev_years = year_strings(prev)
         year = f"{prev_years[0]}年" if prev_years and not years else ""
         return f"{label}{year}{q}"
     return q

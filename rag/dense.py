@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from rag.errors import IndexStoreError
+from rag.rows import Rows
+from rag.types import Chunk
 
 EXACT_LIMIT = 50_000  # up to this many vectors an exact (flat) index is fast enough
 # A filter this small is searched exactly over its own vectors: the approximate index would
@@ -91,3 +94,71 @@ class DenseIndex:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as e:
             raise IndexStoreError(f"cannot read FAISS index {path}: {e}") from e
+
+
+class FaissStore:
+    """`VectorIndex` over a `DenseIndex` file: chunk ids and report filters in, chunk ids out.
+
+    `delete` compacts a flat index in place; an IVF index is rebuilt from its remaining
+    vectors (its lists are retrained), which is what a full build does too."""
+
+    FILE = "dense.faiss"
+
+    def __init__(self, dense: DenseIndex, rows: Rows, shared: bool = False) -> None:
+        if len(dense) != len(rows):
+            raise IndexStoreError(
+                f"the FAISS index holds {len(dense)} vectors but the index lists {len(rows)} "
+                "chunks; rebuild it with `rag index`"
+            )
+        self.dense, self.rows, self._shared = dense, rows, shared
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk], vectors: np.ndarray) -> FaissStore:
+        return cls(DenseIndex.build(vectors), Rows(chunks))
+
+    @classmethod
+    def open(cls, folder: Path, rows: Rows) -> FaissStore:
+        """The store of a build folder; `rows` may be shared with the other backend."""
+        return cls(DenseIndex.load(folder / cls.FILE), rows, shared=True)
+
+    def __len__(self) -> int:
+        return len(self.dense)
+
+    def _own_rows(self) -> None:
+        if self._shared:
+            self.rows, self._shared = self.rows.copy(), False
+
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        if len(chunks) != len(vectors):
+            raise IndexStoreError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if not chunks:
+            return
+        self._own_rows()
+        self.rows.add(chunks)
+        v = np.ascontiguousarray(vectors, dtype=np.float32)
+        if isinstance(self.dense.index, faiss.IndexFlat):
+            self.dense.index.add(v)
+        else:
+            old = self.dense.index.reconstruct_n(0, len(self.dense))
+            self.dense = DenseIndex.build(np.vstack([old, v]))
+
+    def delete(self, report: str) -> int:
+        self._own_rows()
+        gone = self.rows.delete(report)
+        if not len(gone):
+            return 0
+        if isinstance(self.dense.index, faiss.IndexFlat):
+            self.dense.index.remove_ids(faiss.IDSelectorBatch(gone))
+        else:
+            keep = np.setdiff1d(np.arange(len(self.dense)), gone)
+            self.dense = DenseIndex.build(self.dense.index.reconstruct_batch(keep))
+        return len(gone)
+
+    def search(
+        self, vector: np.ndarray, k: int, reports: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        ids, scores = self.dense.search(vector, k, self.rows.of_reports(reports))
+        return self.rows.ranked(ids, scores)
+
+    def save(self, folder: Path) -> None:
+        self.dense.save(folder / self.FILE)

@@ -13,12 +13,14 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlparse
 
 import numpy as np
 
+from rag.contracts import Embedder
 from rag.errors import ModelError
+
+__all__ = ["Embedder", "LEXICAL", "PACKAGED", "Resolution", "resolve_embedder"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +32,6 @@ QUERY_INSTRUCTIONS = {
     "bge-base-zh": "为这个句子生成表示以用于检索相关文章：",
     "bge-large-zh": "为这个句子生成表示以用于检索相关文章：",
 }
-
-
-class Embedder(Protocol):
-    name: str
-
-    @property
-    def dim(self) -> int: ...
-
-    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
-
-    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 def default_instruction(model: str) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 
+from rag.contracts import Draft
 from rag.numbers import quantities
 from rag.support import QuestionTerms, support
 from rag.textmatch import sentences
-from rag.types import Hit, Report
+from rag.types import Candidate, Hit, Report
 
 _NUMBERING = re.compile(
     r"^(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十\d]+）|\d+[.、．])"
@@ -26,18 +26,6 @@ def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
     if sentence.endswith(("：", ":")) or sentence.rstrip("。") in section:
         return True
     return len(sentence) <= 40 and not sentence.endswith(("。", "；", ";", "！", "？"))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    n: int  # source number, 1-based
-    start: int  # offsets into the source's chunk text
-    end: int
-    support: float  # share of question terms (decides abstention)
-    score: float  # support plus small preferences (numbers for numeric questions, rank)
-
-    def text(self, hits: Sequence[Hit]) -> str:
-        return hits[self.n - 1].chunk.text[self.start : self.end]
 
 
 def candidates(terms: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
@@ -137,3 +125,28 @@ def compose_per_report(
         n = numbers[ranked[0].n - 1]
         lines.append(f"- {place_label(reports[source])}：{body}[{n}]。")
     return "\n".join(lines), missing
+
+
+class ExtractiveAnswerer:
+    """`Answerer` without an LLM: the best-supported sentences of the sources, each cited;
+    for a question across reports, one line per report (and the reports with nothing)."""
+
+    label = "extractive"
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def select(self, draft: Draft, hits: Sequence[Hit]) -> list[Hit]:
+        return list(hits)
+
+    def stream(self, draft: Draft, hits: Sequence[Hit]) -> Iterator[str]:
+        if not draft.groups:
+            yield compose(draft.ranked[0], hits, draft.reports)
+            return
+        body, missing = compose_per_report(
+            draft.ranked, draft.groups, hits, draft.reports, self.threshold
+        )
+        if missing:
+            labels = "、".join(place_label(draft.reports[m]) for m in missing)
+            body += f"\n未找到相关内容的报告：{labels}"
+        yield body

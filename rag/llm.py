@@ -8,8 +8,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseLanguageModel
 
-from rag.config import Settings
-from rag.errors import ConfigError, ModelError
+from rag.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
@@ -39,33 +38,6 @@ class LLMConfig:
     @property
     def label(self) -> str:
         return f"llm:{self.model}"
-
-
-def config_from(settings: Settings) -> LLMConfig | None:
-    """The configured LLM, or None for the extractive (no-LLM) mode."""
-    common = {
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
-        "context_tokens": settings.llm_context_tokens,
-        "timeout": settings.llm_timeout,
-        "style": settings.llm_api,
-    }
-    if settings.llm_backend == "none":
-        return None
-    if settings.llm_backend == "openai":
-        if not settings.llm_base_url or not settings.llm_model:
-            raise ConfigError(
-                "RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                "and RAG_LLM_MODEL"
-            )
-        return LLMConfig("openai", settings.llm_model, base_url=settings.llm_base_url, **common)  # type: ignore[arg-type]
-    path = settings.llm_gguf_path
-    if path is None or not path.is_file():
-        raise ConfigError(
-            f"RAG_LLM_BACKEND=llamacpp needs RAG_LLM_GGUF_PATH to a .gguf file, got {path}"
-        )
-    model = settings.llm_model or path.name
-    return LLMConfig("llamacpp", model, gguf_path=str(path), **common)  # type: ignore[arg-type]
 
 
 def make_model(cfg: LLMConfig, api_key: str | None = None) -> BaseLanguageModel:

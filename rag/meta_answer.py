@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.extractive import place_label
 from rag.metadata import parse_date
-from rag.types import Report
+from rag.types import Chunk, Hit, Report
 
 _ABOUT_REPORT = r"(?=.*(?:报告|发布|公开|印发|落款|成文|报送|发文))"
 INTENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -88,3 +89,29 @@ def locate(report: Report, name: str) -> MetaLine | None:
 
 def answer_lines(name: str, reports: Sequence[Report]) -> list[MetaLine]:
     return [line for r in reports if (line := locate(r, name)) is not None]
+
+
+def meta_hits(lines: Sequence[MetaLine], reports: dict[str, Report]) -> list[Hit]:
+    """Each stating line as a numbered source."""
+    return [
+        Hit(
+            rank=i,
+            score=1.0,
+            chunk=Chunk(
+                x.source, x.start, x.end, reports[x.source].text[x.start : x.end], ("报告信息",)
+            ),
+            title=reports[x.source].meta.title,
+        )
+        for i, x in enumerate(lines, start=1)
+    ]
+
+
+def meta_text(
+    label: str, lines: Sequence[MetaLine], hits: Sequence[Hit], reports: dict[str, Report]
+) -> str:
+    """One cited line per report: 水口镇（2024年）报告的日期为…（原文：“…”）[1]。"""
+    return "\n".join(
+        f"{place_label(reports[x.source])}报告的{label}为{x.value}"
+        f"（原文：“{h.chunk.text.strip()}”）[{h.rank}]。"
+        for x, h in zip(lines, hits, strict=True)
+    )

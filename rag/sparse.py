@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 import bm25s
@@ -13,6 +15,8 @@ import jieba
 import numpy as np
 
 from rag.errors import IndexStoreError
+from rag.rows import Rows
+from rag.types import Chunk
 
 logger = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
@@ -24,11 +28,29 @@ STOPWORDS = frozenset(
 _KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%％]")
 
 
+_BASE: jieba.Tokenizer | None = None
+_BASE_LOCK = threading.Lock()
+
+
+def _fresh_jieba() -> jieba.Tokenizer:
+    """A jieba tokenizer with the default dictionary, copied from one loaded per process
+    (loading it takes about a second; copying its word table a few milliseconds)."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            base = jieba.Tokenizer()
+            base.initialize()
+            _BASE = base
+    tk = jieba.Tokenizer()
+    tk.FREQ, tk.total, tk.initialized = dict(_BASE.FREQ), _BASE.total, True
+    return tk
+
+
 class JiebaTokenizer:
     """jieba search-mode tokens (words and their sub-words), stopwords and punctuation removed."""
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
-        self._tk = jieba.Tokenizer()
+        self._tk = _fresh_jieba()
         self.extra_words = sorted(set(extra_words))
         for w in self.extra_words:
             self._tk.add_word(w, freq=2000)
@@ -114,3 +136,90 @@ class BM25Index:
         except (OSError, ValueError) as e:
             raise IndexStoreError(f"cannot read BM25 index {folder}: {e}") from e
         return cls(model, tokenizer)
+
+
+CACHE_ENTRIES = 8  # questions whose full BM25 score arrays are kept
+
+
+class BM25Store:
+    """`SparseIndex` over a `BM25Index` folder: chunk ids and report filters in, chunk ids out.
+
+    The score array of the last few questions is kept: a cross-report answer searches each
+    report with the same question. bm25s cannot add or remove documents, so `add` and
+    `delete` re-index the remaining chunks' texts (what a full build does)."""
+
+    FOLDER = "bm25"
+
+    def __init__(self, bm25: BM25Index, rows: Rows, shared: bool = False) -> None:
+        if len(bm25) != len(rows):
+            raise IndexStoreError(
+                f"the BM25 index holds {len(bm25)} documents but the index lists {len(rows)} "
+                "chunks; rebuild it with `rag index`"
+            )
+        self.bm25, self.rows, self._shared = bm25, rows, shared
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk], tokenizer: JiebaTokenizer) -> BM25Store:
+        return cls(BM25Index.build([c.index_text for c in chunks], tokenizer), Rows(chunks))
+
+    @classmethod
+    def open(cls, folder: Path, rows: Rows, tokenizer: JiebaTokenizer) -> BM25Store:
+        return cls(BM25Index.load(folder / cls.FOLDER, tokenizer), rows, shared=True)
+
+    @property
+    def tokenizer(self) -> JiebaTokenizer:
+        return self.bm25.tokenizer
+
+    def idf(self, token: str) -> float:
+        return self.bm25.idf(token)
+
+    def __len__(self) -> int:
+        return len(self.bm25)
+
+    def _rebuild(self) -> None:
+        with self._lock:
+            self._cache.clear()
+        texts = [c.index_text for c in self.rows.chunks]
+        if not texts:
+            raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
+        self.bm25 = BM25Index.build(texts, self.bm25.tokenizer)
+
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        if not chunks:
+            return
+        if self._shared:
+            self.rows, self._shared = self.rows.copy(), False
+        self.rows.add(chunks)
+        self._rebuild()
+
+    def delete(self, report: str) -> int:
+        if self._shared:
+            self.rows, self._shared = self.rows.copy(), False
+        gone = self.rows.delete(report)
+        if len(gone):
+            self._rebuild()
+        return len(gone)
+
+    def scores(self, query: str) -> np.ndarray:
+        with self._lock:
+            if query in self._cache:
+                self._cache.move_to_end(query)
+                return self._cache[query]
+        value = self.bm25.scores(query)
+        with self._lock:
+            self._cache[query] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
+
+    def search(
+        self, query: str, k: int, reports: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        ids, scores = self.bm25.search(query, k, self.rows.of_reports(reports), self.scores(query))
+        return self.rows.ranked(ids, scores)
+
+    def save(self, folder: Path) -> None:
+        (folder / self.FOLDER).mkdir(exist_ok=True)
+        self.bm25.save(folder / self.FOLDER)

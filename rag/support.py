@@ -12,7 +12,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from rag.numbers import normalize
-from rag.textmatch import names_in
+from rag.textmatch import names_in, strip_years
 
 GENERIC = frozenset(
     "开展 进行 工作 情况 主要 具体 有关 相关 报告 提到 提及 我镇 全镇 该镇 本镇 今年 本年度 年度 "
@@ -20,7 +20,6 @@ GENERIC = frozenset(
     "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢".split()
 )
 _NUMERIC = re.compile(r"多少|几[次场项个件人名家期条]|数量|比例|比率|占比|百分|率是|多大|多长")
-_YEAR = re.compile(r"(?:19|20)\d{2}年?")
 
 
 # Words the reports use for what a question asks in other words. Small on purpose: each set
@@ -54,11 +53,13 @@ def question_terms(
     subwords: Callable[[str], list[str]],
     idf: Callable[[str], float],
     place_names: AbstractSet[str] = frozenset(),
+    found: AbstractSet[str] | None = None,
 ) -> QuestionTerms:
     """Content words of a question (`words`: precise segmentation; `subwords`: search mode),
-    without stopwords, place names, years or generic question words."""
-    names = names_in(question, place_names)
-    stripped = _YEAR.sub(" ", question)
+    without stopwords, place names (`found`: those in the question, when already known),
+    years or generic question words."""
+    names = names_in(question, place_names) if found is None else found
+    stripped = strip_years(question)
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
     weights, parts = {}, {}

@@ -10,6 +10,22 @@ from rag.numbers import normalize
 _END = re.compile(r"[。！？；!?;\n]+")
 _MARKER = re.compile(r"\[[\d,，、\s\-–]+\]|【[\d,，、\s\-–]+】")
 _KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%.]")
+# A year as questions write it: 2024年 (the one pattern for every stage; a bare 2024 is a number)
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")
+
+
+def year_strings(text: str) -> list[str]:
+    """The years a text names, in order, as written (2024年 -> "2024")."""
+    return YEAR.findall(text)
+
+
+def years_in(text: str) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(int(y) for y in year_strings(text)))
+
+
+def strip_years(text: str) -> str:
+    """`text` with each year and its 年 replaced by a space."""
+    return re.sub(YEAR.pattern + r"\s*年", " ", text)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -136,6 +137,21 @@ class Hit:
             "dense_rank": self.dense_rank,
             "bm25_rank": self.bm25_rank,
         }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a numbered source, scored for a question (the extractive answer and the
+    evidence score)."""
+
+    n: int  # source number, 1-based
+    start: int  # offsets into the source's chunk text
+    end: int
+    support: float  # share of question terms (decides abstention)
+    score: float  # support plus small preferences (numbers for numeric questions, rank)
+
+    def text(self, hits: Sequence[Hit]) -> str:
+        return hits[self.n - 1].chunk.text[self.start : self.end]
 
 
 @dataclass(frozen=True)

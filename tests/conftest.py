@@ -7,12 +7,18 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import hashlib  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from langchain_core.language_models import BaseChatModel  # noqa: E402
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage  # noqa: E402
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult  # noqa: E402
 
+from rag.build import build_index  # noqa: E402
 from rag.chunk import ChunkerSettings  # noqa: E402
-from rag.store import build_index, load_index  # noqa: E402
+from rag.store import load_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "reports"
@@ -47,6 +53,30 @@ class FakeEmbedder:
         return self._vec(text)
 
 
+class RecordingChat(BaseChatModel):
+    """Streams a fixed reply two characters at a time and keeps the messages it was sent."""
+
+    reply: str
+    seen: list[list[BaseMessage]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "recording"
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        self.seen.append(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
+
+    def _stream(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        self.seen.append(messages)
+        for i in range(0, len(self.reply), 2):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=self.reply[i : i + 2]))
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
@@ -79,6 +109,6 @@ def lexical_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def extractive(lexical_index_dir: Path):
     """The answer pipeline in its no-LLM (extractive) mode over the samples."""
     from rag.config import Settings
-    from rag.pipeline import Pipeline
+    from rag.factory import open_pipeline
 
-    return Pipeline.open(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
+    return open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)

@@ -1,17 +1,14 @@
 """The answer pipeline: extractive mode on the samples, and the LLM chain with fake models."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
 from langchain_core.language_models.fake import FakeStreamingListLLM
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from typer.testing import CliRunner
 
+from conftest import RecordingChat
 from rag.answer import LLMAnswerer, budget, fit_sources
 from rag.cli import app
 from rag.config import PROJECT_ROOT
@@ -25,32 +22,8 @@ SHUIKOU, WAWU = "000_4e493ef760f0cb20.txt", "001_e78c042d1c9dcf59.txt"
 PROMPT = load_prompt(PROJECT_ROOT / "prompts", "answer")
 
 
-class RecordingChat(BaseChatModel):
-    """Streams a fixed reply two characters at a time and keeps the messages it was sent."""
-
-    reply: str
-    seen: list[list[BaseMessage]] = []
-
-    @property
-    def _llm_type(self) -> str:
-        return "recording"
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        self.seen.append(messages)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.reply))])
-
-    def _stream(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> Iterator[ChatGenerationChunk]:
-        self.seen.append(messages)
-        for i in range(0, len(self.reply), 2):
-            yield ChatGenerationChunk(message=AIMessageChunk(content=self.reply[i : i + 2]))
-
-
 def _with_llm(extractive: Pipeline, model: Any, style: str = "chat") -> Pipeline:
-    return Pipeline(extractive.engine, LLMAnswerer(model, PROMPT, style, "llm:fake"))  # type: ignore[arg-type]
+    return extractive.with_answerer(LLMAnswerer(model, PROMPT, style, "llm:fake"))  # type: ignore[arg-type]
 
 
 # --- extractive mode -------------------------------------------------------------------------
@@ -77,7 +50,7 @@ def test_abstains_with_the_reports_searched(extractive: Pipeline) -> None:
     assert a.abstained and not a.citations and not a.claims
     assert a.text.startswith("所检索的报告中没有找到")
     assert SHUIKOU in a.text and "水口镇" in a.text  # which report was searched, and why
-    assert a.support < extractive.settings.abstain_threshold
+    assert a.support < extractive.knobs.abstain_threshold
 
 
 def test_abstains_when_no_report_covers_the_year(extractive: Pipeline) -> None:
@@ -202,7 +175,7 @@ def test_unreachable_llm_falls_back_to_extractive(extractive: Pipeline) -> None:
 
 
 def test_sources_fit_the_token_budget(extractive: Pipeline) -> None:
-    hits = extractive.engine.search("执法培训", extractive.engine.options(k=6))
+    hits = extractive.search("执法培训", extractive.options(k=6))
     text, used = fit_sources(hits, extractive.reports, 400)
     assert 0 < len(used) < len(hits) and count_tokens(text) <= 400
     assert text.startswith("[1] 《") and f"[{len(used) + 1}]" not in text
@@ -212,7 +185,7 @@ def test_sources_fit_the_token_budget(extractive: Pipeline) -> None:
 def test_llm_config_errors_name_the_setting(tmp_path: Path) -> None:
     from rag.config import Settings
     from rag.errors import ConfigError
-    from rag.llm import config_from
+    from rag.factory import llm_config as config_from
 
     with pytest.raises(ConfigError, match="RAG_LLM_BASE_URL"):
         config_from(Settings(llm_backend="openai"))
@@ -232,10 +205,8 @@ def test_api_key_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_context_window_too_small_for_any_source_is_an_error(extractive: Pipeline) -> None:
     from rag.errors import ConfigError
 
-    p = _with_llm(extractive, RecordingChat(reply="x", seen=[]))
-    p.settings = extractive.settings.model_copy(
-        update={"llm_context_tokens": 600, "llm_max_tokens": 500}
-    )
+    answerer = LLMAnswerer(RecordingChat(reply="x", seen=[]), PROMPT, "chat", "llm:fake", 600, 500)
+    p = extractive.with_answerer(answerer)
     with pytest.raises(ConfigError, match="RAG_LLM_CONTEXT_TOKENS=600"):
         p.ask("水口镇对执法人员进行了多少次执法培训？")
 

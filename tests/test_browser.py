@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.build import build_index
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
-from rag.pipeline import Pipeline
-from rag.store import build_index
+from rag.factory import open_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +39,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     shutil.copytree(ROOT / "data" / "reports", reports)
     (reports / "900_evil.txt").write_text(EVIL_REPORT, encoding="utf-8")
     build_index(reports, tmp / "index", None, ChunkerSettings())
-    pipeline = Pipeline.open(Settings(embed_model="none", llm_backend="none"), tmp / "index")
+    settings = Settings(embed_model="none", llm_backend="none")
+    pipeline = open_pipeline(settings, tmp / "index")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     audit_log = tmp / "audit.jsonl"
-    demo = build_app(pipeline, audit_log)
+    demo = build_app(pipeline, audit_log, settings=settings)
     demo.queue().launch(
         server_name="127.0.0.1",
         server_port=port,
@@ -174,7 +175,7 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
 
     secret = hash_password("pw")
     users = {"li": User("li", "staff", secret), "zhang": User("zhang", "supervisor", secret)}
-    pipeline = Pipeline.open(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
+    pipeline = open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
     audit_log = tmp_path / "audit.jsonl"
     demo = build_app(pipeline, audit_log, users=users)
     with socket.socket() as s:

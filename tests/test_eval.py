@@ -4,6 +4,7 @@ import pytest
 
 from eval.dataset import load_questions
 from eval.metrics import Evidence, Retrieved, recall_at_k, reciprocal_rank
+from rag.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +72,6 @@ def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: igno
     from eval.judge import judge_all, parse_scores
     from rag.answer import LLMAnswerer
     from rag.config import PROJECT_ROOT
-    from rag.pipeline import Pipeline
     from rag.prompting import load_prompt
 
     assert parse_scores("忠实度：2\n正确性：1") == {"faithfulness": 1.0, "correctness": 0.5}
@@ -83,11 +83,11 @@ def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: igno
 
     model = FakeListChatModel(responses=["忠实度：2\n正确性：2", "忠实度: 1\n正确性: 0", "不知道"])
     prompt = load_prompt(PROJECT_ROOT / "prompts", "answer")
-    p = Pipeline(extractive.engine, LLMAnswerer(model, prompt, "chat", "llm:fake"))
+    p = extractive.with_answerer(LLMAnswerer(model, prompt, "chat", "llm:fake"))
     qs = [Question(f"q{i}", "问", "答", (), (), True, "t") for i in range(4)]
     preds = [{"abstained": False, "answer": "a", "citations": [{"n": 1, "text": "x"}]}] * 3
     preds = [*preds, {"abstained": True, "answer": "", "citations": []}]
-    result = judge_all(p, qs, preds, extractive.settings)
+    result = judge_all(p, qs, preds, Settings())
     assert result == {
         "judged": 3,
         "faithfulness": 0.75,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import Settings
+from rag.factory import open_pipeline
 from rag.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -111,9 +112,9 @@ def _settings(**kw: object) -> Settings:
 @pytest.mark.parametrize("style", ["completion", "chat"])
 def test_openai_compatible_server(server: str, lexical_index_dir: Path, style: str) -> None:
     s = _settings(llm_backend="openai", llm_base_url=server, llm_model=ALIAS, llm_api=style)
-    _check(Pipeline.open(s, lexical_index_dir), f"llm:{ALIAS}")
+    _check(open_pipeline(s, lexical_index_dir), f"llm:{ALIAS}")
 
 
 def test_local_gguf_in_process(gguf: Path, lexical_index_dir: Path) -> None:
     s = _settings(llm_backend="llamacpp", llm_gguf_path=gguf, llm_api="completion")
-    _check(Pipeline.open(s, lexical_index_dir), f"llm:{gguf.name}")
+    _check(open_pipeline(s, lexical_index_dir), f"llm:{gguf.name}")

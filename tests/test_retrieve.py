@@ -1,8 +1,12 @@
 import pytest
 
 from conftest import SHUIKOU, FakeEmbedder
+from rag.config import QueryOptions
 from rag.errors import ConfigError
-from rag.retrieve import QueryOptions, Retriever, place_aliases, resolve_scope, rrf
+from rag.fusion import rrf
+from rag.places import place_aliases
+from rag.retrieve import Retriever
+from rag.scope import resolve_scope
 from rag.store import LoadedIndex
 
 
@@ -23,7 +27,7 @@ def test_place_aliases(sample_index: LoadedIndex) -> None:
 def test_question_naming_a_town_returns_its_report_first(
     sample_index: LoadedIndex, mode: str
 ) -> None:
-    retriever = Retriever(sample_index, FakeEmbedder())
+    retriever = Retriever.over(sample_index, FakeEmbedder())
     hits = retriever.search("水口镇开展了多少次执法培训？", QueryOptions(k=5, mode=mode))  # type: ignore[arg-type]
     assert hits and all(h.chunk.source == SHUIKOU for h in hits)
     assert "水口镇" not in hits[0].chunk.text or mode != "bm25"  # the body says 我镇 / nothing
@@ -32,13 +36,13 @@ def test_question_naming_a_town_returns_its_report_first(
 
 
 def test_unscoped_question_spans_reports(sample_index: LoadedIndex) -> None:
-    retriever = Retriever(sample_index, FakeEmbedder())
+    retriever = Retriever.over(sample_index, FakeEmbedder())
     hits = retriever.search("法律顾问", QueryOptions(k=8, mode="bm25"))
     assert len({h.chunk.source for h in hits}) >= 3
 
 
 def test_explicit_filters(sample_index: LoadedIndex) -> None:
-    retriever = Retriever(sample_index, FakeEmbedder())
+    retriever = Retriever.over(sample_index, FakeEmbedder())
     by_year = retriever.search("执法培训", QueryOptions(k=10, years=(2019,)))
     assert {h.chunk.source for h in by_year} == {"003_bf156fa8c0c17ca2.txt"}
     by_place = retriever.search("执法培训", QueryOptions(k=10, places=("峡口镇",)))
@@ -74,12 +78,10 @@ def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
         SHUIKOU: sample_index.reports[SHUIKOU],
         copy_src: replace(sample_index.reports[SHUIKOU], source=copy_src),
     }
-    from rag.sparse import BM25Index, JiebaTokenizer
+    from rag.sparse import BM25Store, JiebaTokenizer
 
-    chunks = a + b
-    bm25 = BM25Index.build([c.index_text for c in chunks], JiebaTokenizer())
-    index = LoadedIndex(sample_index.folder, sample_index.manifest, reports, chunks, bm25, None)
-    retriever = Retriever(index, None)
+    sparse = BM25Store.build(a + b, JiebaTokenizer())
+    retriever = Retriever(reports, sparse.rows, sparse)
     plain = retriever.search("法律顾问 合法性审查", QueryOptions(k=4, mode="bm25", diversify=False))
     texts = [h.chunk.text for h in plain]
     assert len(set(texts)) < len(texts)
@@ -96,4 +98,4 @@ def test_options_are_validated() -> None:
 
 def test_dense_mode_without_vectors_is_refused(sample_index: LoadedIndex) -> None:
     with pytest.raises(ConfigError, match="dense retrieval is not available"):
-        Retriever(sample_index, None).search("执法", QueryOptions(mode="dense"))
+        Retriever.over(sample_index, None).search("执法", QueryOptions(mode="dense"))

@@ -3,12 +3,14 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeEmbedder
-from rag import store
+from rag import build
+from rag.build import build_index
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.errors import IndexStoreError, ModelError
-from rag.pipeline import SearchEngine
-from rag.store import build_index, load_index, read_manifest
+from rag.factory import open_pipeline
+from rag.layout import read_manifest
+from rag.store import load_index
 
 
 def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_path: Path) -> None:
@@ -32,7 +34,8 @@ def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_pa
     loaded = load_index(index)
     assert "003_bf156fa8c0c17ca2.txt" not in loaded.reports
     assert all(c.source != "003_bf156fa8c0c17ca2.txt" for c in loaded.chunks)
-    assert len(loaded.chunks) == third.chunks == loaded.dense.index.ntotal  # type: ignore[union-attr]
+    assert loaded.dense is not None
+    assert len(loaded.chunks) == third.chunks == len(loaded.dense)
 
 
 def test_settings_change_rebuilds_everything(reports_copy: Path, tmp_path: Path) -> None:
@@ -44,7 +47,7 @@ def test_settings_change_rebuilds_everything(reports_copy: Path, tmp_path: Path)
         reports_copy, index, FakeEmbedder(name="other"), ChunkerSettings(max_tokens=100)
     )
     assert other_model.embedded == other_model.chunks
-    assert read_manifest(index)["embed_model"] == "other"  # type: ignore[index]
+    assert read_manifest(index).embed_model == "other"  # type: ignore[union-attr]
 
 
 def test_bad_file_is_skipped_and_listed(reports_copy: Path, tmp_path: Path) -> None:
@@ -55,7 +58,8 @@ def test_bad_file_is_skipped_and_listed(reports_copy: Path, tmp_path: Path) -> N
     assert dict(summary.skipped).keys() == {"broken.docx", "empty.txt"}
     assert "file is empty" in dict(summary.skipped)["empty.txt"]
     manifest = read_manifest(tmp_path / "index")
-    assert {s["file"] for s in manifest["skipped"]} == {"broken.docx", "empty.txt"}  # type: ignore[index]
+    assert manifest is not None
+    assert {s["file"] for s in manifest.skipped} == {"broken.docx", "empty.txt"}
 
 
 def test_nothing_indexable_is_an_error_and_keeps_the_old_index(
@@ -83,7 +87,7 @@ def test_interrupted_build_leaves_previous_index_usable(
     def crash(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store.BM25Index, "save", crash)
+    monkeypatch.setattr(build.BM25Store, "save", crash)
     (reports_copy / "000_4e493ef760f0cb20.txt").unlink()
     with pytest.raises(KeyboardInterrupt):
         build_index(reports_copy, index, None, ChunkerSettings())
@@ -101,4 +105,4 @@ def test_model_mismatch_at_query_time(reports_copy: Path, tmp_path: Path) -> Non
     index = tmp_path / "index"
     build_index(reports_copy, index, FakeEmbedder(name="fake-model"), ChunkerSettings())
     with pytest.raises(ModelError, match="built with embedding model fake-model"):
-        SearchEngine.open(Settings(embed_model="none", index_dir=index), index)
+        open_pipeline(Settings(embed_model="none", index_dir=index), index)

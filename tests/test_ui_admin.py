@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from rag.build import build_index
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.pipeline import Pipeline
-from rag.store import build_index
+from rag.factory import open_pipeline
 from ui.upload import UploadError, add_report, validate
 from ui.users import check_password, hash_password, load_users
 
@@ -58,7 +58,7 @@ def test_an_upload_is_indexed_incrementally(corpus, tmp_path: Path) -> None:  # 
     )
     assert (reports / "900_new.txt").exists()
     assert summary.new_reports == ["900_new.txt"] and len(summary.reused_reports) == 5
-    a = Pipeline.open(settings, index).ask("测试镇开展了多少场防诈骗宣讲活动？")
+    a = open_pipeline(settings, index).ask("测试镇开展了多少场防诈骗宣讲活动？")
     assert "77场" in a.text and a.citations[0].source == "900_new.txt"
     assert not list(reports.glob(".*uploading"))
 

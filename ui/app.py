@@ -18,8 +18,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from rag.config import Settings  # noqa: E402
 from rag.converse import Turn  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.factory import open_pipeline  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
 from rag.types import Answer, Chunk, Citation  # noqa: E402
 from ui import audit  # noqa: E402
@@ -70,7 +72,7 @@ class Live:
         self.swap(pipeline)
 
     def swap(self, pipeline: Pipeline) -> None:
-        spans = section_spans(pipeline.engine.index.chunks)
+        spans = section_spans(pipeline.index.chunks)
         self.pipeline, self.spans = pipeline, spans  # one assignment: readers see old or new
 
 
@@ -91,12 +93,14 @@ def build_app(
     reports_dir: Path | None = None,
     users: dict[str, User] | None = None,
     index_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> gr.Blocks:
     """The app; `reports_dir` (default: the folder the index was built from) serves downloads;
-    with `users`, reviewing needs a supervisor or admin login (see ui/users.py)."""
+    with `users`, reviewing needs a supervisor or admin login (see ui/users.py); `settings`
+    (default: from the environment) open the pipeline again after an upload."""
     live = Live(pipeline)
     reports = pipeline.reports
-    folder = Path(reports_dir or pipeline.engine.index.manifest.get("reports_dir", "."))
+    folder = Path(reports_dir or pipeline.index.manifest.reports_dir or ".")
 
     def section_of(c: Citation) -> tuple[int, int] | None:
         """The smallest section around the cited passage that is larger than the passage."""
@@ -223,8 +227,8 @@ def build_app(
         if not file:
             yield "请选择文件", gr.skip()
             return
-        s = live.pipeline.settings
-        target = index_dir or live.pipeline.engine.index.folder.parent.parent  # builds/<id>
+        s = settings or Settings()
+        target = index_dir or live.pipeline.index.folder.parent.parent  # builds/<id>
         steps: list[str] = []
         done: dict[str, Any] = {}
 
@@ -239,7 +243,7 @@ def build_app(
                     UPLOAD_MAX_MB,
                     lambda stage, i, n: steps.append(f"{stage} {i}/{n}"),
                 )
-                live.swap(Pipeline.open(s, target))
+                live.swap(open_pipeline(s, target))
             except RagError as e:
                 done["error"] = str(e)
 
@@ -360,14 +364,15 @@ def login_checker(users: dict[str, User]) -> Callable[[str, str], bool]:
 
 def launch(
     pipeline: Pipeline,
+    settings: Settings,
     audit_path: Path,
     host: str,
     port: int,
     users: dict[str, User] | None = None,
 ) -> None:
-    demo = build_app(pipeline, audit_path, users=users)
+    demo = build_app(pipeline, audit_path, users=users, settings=settings)
 
-    folder = pipeline.engine.index.manifest.get("reports_dir")
+    folder = pipeline.index.manifest.reports_dir
     demo.queue(default_concurrency_limit=8).launch(
         server_name=host,
         server_port=port,

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IngestError, RagError
-from rag.ingest import load_report
-from rag.pipeline import build
-from rag.store import BuildSummary
+from rag.factory import BuildSummary, build, read_report
 
 ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
 
@@ -44,7 +42,7 @@ def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
         probe = Path(tmp) / safe
         shutil.copyfile(upload, probe)
         try:
-            report = load_report(probe)
+            report = read_report(probe)
         except IngestError as e:
             raise UploadError(str(e)) from e
     if not report.text.strip():

@@ -1,0 +1,61 @@
+"""`rag eval` and `rag check-dataset`: the evaluation's commands, added to the `rag` CLI
+through the `rag.commands` entry point (pyproject.toml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.cli import IndexOpt, console, err, fail, settings_for
+from rag.errors import RagError
+
+DatasetOpt = Annotated[
+    Path, typer.Option("--dataset", help="JSONL questions (see eval/dataset.py)")
+]
+
+
+def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
+    """Validate a question file: fields, every quote found in its report, key facts in quotes."""
+    from eval.dataset import read_questions
+    from rag.factory import open_index
+
+    try:
+        loaded = open_index(settings_for(index))
+    except RagError as e:
+        fail(e)
+        return
+    questions, problems = read_questions(dataset, {k: r.text for k, r in loaded.reports.items()})
+    for p in problems:
+        err.print(p, markup=False, highlight=False)
+    console.print(f"{len(questions)} valid question(s), {len(problems)} problem(s) in {dataset}")
+    if problems:
+        raise typer.Exit(1)
+
+
+def evaluate(
+    dataset: DatasetOpt = Path("eval/dev.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="folder for the results")] = Path("eval/out"),
+    k: Annotated[int, typer.Option("-k", help="passages per answer (recall@k)")] = 5,
+    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
+    ablations: Annotated[
+        bool, typer.Option("--ablations/--no-ablations", help="BM25/dense/hybrid, headers, scoping")
+    ] = True,
+    judge: Annotated[bool, typer.Option("--judge", help="LLM-judge scores (needs an LLM)")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Answer every question of DATASET and write predictions.jsonl, metrics.json, report.md."""
+    from eval.run import run_eval
+
+    try:
+        report = run_eval(settings_for(index), dataset, out, k, mode, ablations, judge, err.print)
+    except (RagError, ValueError) as e:
+        err.print(f"[red]error:[/red] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"wrote {report}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check-dataset")(check_dataset)
+    app.command("eval")(evaluate)

@@ -1,0 +1,209 @@
+"""Build or update the index folder: read, chunk, embed and index only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import ChunkerSettings, chunk_report
+from rag.contracts import Embedder
+from rag.dense import FaissStore
+from rag.embed import LEXICAL
+from rag.errors import IndexStoreError, IngestError
+from rag.ingest import discover, load_report
+from rag.layout import (
+    Manifest,
+    ReportEntry,
+    commit,
+    current_build,
+    read_build,
+    read_manifest,
+    write_jsonl,
+)
+from rag.sparse import BM25Store, JiebaTokenizer
+from rag.types import Chunk, Report
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildSummary:
+    index_dir: Path
+    reports: int = 0
+    chunks: int = 0
+    reused_reports: list[str] = field(default_factory=list)
+    new_reports: list[str] = field(default_factory=list)
+    removed_reports: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    embedded: int = 0
+    reused_embeddings: int = 0
+    seconds: float = 0.0
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def place_words(reports: list[Report]) -> list[str]:
+    """Place names of the reports, added to jieba so 水口镇 stays one token."""
+    return sorted({name for r in reports for name in r.meta.places.names()})
+
+
+def _previous(
+    index_dir: Path, embed_model: str, chunker: ChunkerSettings
+) -> tuple[dict[str, tuple[Report, list[Chunk]]], dict[str, np.ndarray]]:
+    """Reusable parts of the live index: reports+chunks by file hash, vectors by chunk id."""
+    folder = current_build(index_dir)
+    if folder is None:
+        return {}, {}
+    try:
+        manifest, reports, chunks = read_build(folder)
+        by_source: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            by_source.setdefault(c.source, []).append(c)
+        by_report: dict[str, tuple[Report, list[Chunk]]] = {}
+        if manifest.chunker == asdict(chunker):
+            for source, info in manifest.reports.items():
+                if source in reports:
+                    by_report[info.hash] = (reports[source], by_source.get(source, []))
+        vectors: dict[str, np.ndarray] = {}
+        if manifest.embed_model == embed_model and (folder / "embeddings.npy").exists():
+            matrix = np.load(folder / "embeddings.npy", allow_pickle=False)
+            vectors = {c.id: matrix[i] for i, c in enumerate(chunks)}
+        return by_report, vectors
+    except (OSError, ValueError, KeyError, IndexStoreError) as e:
+        logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
+        return {}, {}
+
+
+def _read_all(
+    files: list[Path],
+    prev_reports: dict[str, tuple[Report, list[Chunk]]],
+    chunker: ChunkerSettings,
+    summary: BuildSummary,
+    progress: Progress | None,
+) -> tuple[list[Report], list[Chunk], dict[str, str]]:
+    reports: list[Report] = []
+    chunks: list[Chunk] = []
+    hashes: dict[str, str] = {}
+    for i, path in enumerate(files):
+        if progress:
+            progress("read", i, len(files))
+        try:
+            digest = file_hash(path)
+            if digest in prev_reports and prev_reports[digest][0].source == path.name:
+                report, report_chunks = prev_reports[digest]
+                summary.reused_reports.append(path.name)
+            else:
+                report = load_report(path)
+                report_chunks = chunk_report(report, chunker)
+                summary.new_reports.append(path.name)
+        except IngestError as e:
+            summary.skipped.append((path.name, e.reason))
+            logger.warning("skipped %s", e)
+            continue
+        except OSError as e:
+            summary.skipped.append((path.name, str(e)))
+            continue
+        if not report_chunks:
+            summary.skipped.append((path.name, "no report text left after cleaning"))
+            continue
+        hashes[path.name] = digest
+        reports.append(report)
+        chunks.extend(report_chunks)
+    return reports, chunks, hashes
+
+
+def _embed(
+    chunks: list[Chunk],
+    embedder: Embedder,
+    prev_vectors: dict[str, np.ndarray],
+    summary: BuildSummary,
+    progress: Progress | None,
+) -> np.ndarray:
+    missing = [i for i, c in enumerate(chunks) if c.id not in prev_vectors]
+    summary.embedded, summary.reused_embeddings = len(missing), len(chunks) - len(missing)
+    new_vecs: dict[int, np.ndarray] = {}
+    batch = 64
+    for b in range(0, len(missing), batch):
+        if progress:
+            progress("embed", b, len(missing))
+        ids = missing[b : b + batch]
+        for j, v in zip(
+            ids, embedder.embed_documents([chunks[j].index_text for j in ids]), strict=True
+        ):
+            new_vecs[j] = v
+    return np.stack(
+        [new_vecs[i] if i in new_vecs else prev_vectors[c.id] for i, c in enumerate(chunks)]
+    ).astype(np.float32)
+
+
+def build_index(
+    reports_dir: Path,
+    index_dir: Path,
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    progress: Progress | None = None,
+) -> BuildSummary:
+    """Index every report in `reports_dir` into `index_dir`, reusing unchanged work."""
+    t0 = time.perf_counter()
+    summary = BuildSummary(index_dir=index_dir)
+    embed_model = embedder.name if embedder else LEXICAL
+    prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
+    try:
+        old = read_manifest(index_dir)
+    except (OSError, ValueError, IndexStoreError):
+        old = None
+    reports, chunks, hashes = _read_all(
+        discover(reports_dir), prev_reports, chunker, summary, progress
+    )
+    if not reports:
+        raise IndexStoreError(
+            f"nothing could be indexed in {reports_dir} "
+            f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged"
+        )
+    summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
+    matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
+    words = place_words(reports)
+    sparse = BM25Store.build(chunks, JiebaTokenizer(words))
+    manifest = Manifest(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        embed_model=embed_model,
+        dim=int(matrix.shape[1]) if matrix is not None else 0,
+        chunker=asdict(chunker),
+        tokenizer_words=words,
+        reports_dir=str(reports_dir),
+        n_chunks=len(chunks),
+        reports={
+            r.source: ReportEntry(
+                hashes[r.source], r.meta.title, sum(c.source == r.source for c in chunks)
+            )
+            for r in reports
+        },
+        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+    )
+
+    def write(folder: Path) -> None:
+        write_jsonl(folder / "reports.jsonl", [r.to_dict() for r in reports])
+        write_jsonl(folder / "chunks.jsonl", [c.to_dict() for c in chunks])
+        if matrix is not None:
+            np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
+            FaissStore.build(chunks, matrix).save(folder)
+        sparse.save(folder)
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+    commit(index_dir, write)
+    summary.reports, summary.chunks = len(reports), len(chunks)
+    summary.seconds = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,277 @@
+"""The composition root: the only reader of `Settings`. It builds the index, opens the
+pipeline and its parts, and describes the configuration (`rag doctor`). The CLI, the UI, the
+evaluation and the benchmarks all go through it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer import LLMAnswerer, make_chain
+from rag.build import BuildSummary, build_index
+from rag.chunk import ChunkerSettings
+from rag.config import Settings
+from rag.contracts import Answerer, Embedder, Reranker
+from rag.dense import DenseIndex, FaissStore, set_threads
+from rag.embed import LEXICAL, PACKAGED, Resolution, resolve_embedder
+from rag.errors import ConfigError, ModelError
+from rag.extractive import ExtractiveAnswerer
+from rag.ingest import load_report
+from rag.layout import Manifest, ReportEntry, read_manifest
+from rag.llm import LLMConfig, make_model, provider_errors
+from rag.pipeline import Knobs, Pipeline
+from rag.prompting import PromptSpec, load_prompt
+from rag.retrieve import Retriever
+from rag.rows import Rows
+from rag.sparse import BM25Index, BM25Store
+from rag.store import LoadedIndex, load_index
+from rag.types import Chunk, Report
+
+__all__ = [
+    "PACKAGED",
+    "BuildSummary",
+    "LoadedIndex",
+    "build",
+    "describe",
+    "open_index",
+    "open_pipeline",
+    "provider_errors",
+    "read_report",
+]
+
+
+def chunker_settings(settings: Settings) -> ChunkerSettings:
+    return ChunkerSettings(
+        max_tokens=settings.chunk_max_tokens,
+        encoding=settings.token_encoding,
+        context_headers=settings.chunk_context_headers,
+    )
+
+
+def knobs(settings: Settings) -> Knobs:
+    return Knobs(
+        answer_k=settings.answer_k,
+        per_report_k=settings.per_report_k,
+        max_reports=settings.max_reports,
+        abstain_threshold=settings.abstain_threshold,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        llm_fallback=settings.llm_fallback,
+    )
+
+
+def resolve(settings: Settings) -> Resolution:
+    """The embedding model to use (or why there is none)."""
+    return resolve_embedder(
+        settings.embed_model, settings.embed_fallback, settings.query_instruction
+    )
+
+
+def build(
+    settings: Settings,
+    reports_dir: Path | None = None,
+    index_dir: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> tuple[BuildSummary, Resolution]:
+    """Build or update the index (only new or changed reports are read and embedded)."""
+    resolution = resolve(settings)
+    summary = build_index(
+        reports_dir or settings.reports_dir,
+        index_dir or settings.index_dir,
+        resolution.embedder,
+        chunker_settings(settings),
+        progress,
+    )
+    return summary, resolution
+
+
+def read_report(path: Path) -> Report:
+    """One report file, read as `rag index` reads it (IngestError names what is wrong)."""
+    return load_report(path)
+
+
+def open_index(settings: Settings, index_dir: Path | None = None) -> LoadedIndex:
+    return load_index(index_dir or settings.index_dir)
+
+
+def manifest(settings: Settings, index_dir: Path | None = None) -> Manifest | None:
+    return read_manifest(index_dir or settings.index_dir)
+
+
+def _checked_embedder(index: LoadedIndex, resolution: Resolution) -> Resolution:
+    """The resolution, if it can query `index`; a ModelError naming both models otherwise."""
+    built_with = index.embed_model
+    if built_with != LEXICAL and resolution.model_name != built_with:
+        raise ModelError(
+            f"the index in {index.folder.parent.parent} was built with embedding model "
+            f"{built_with}, but this run uses {resolution.model_name} ({resolution.message}); "
+            f"set RAG_EMBED_MODEL={built_with} or rebuild with `rag index`"
+        )
+    emb = resolution.embedder
+    if emb is not None and built_with != LEXICAL and emb.dim != index.manifest.dim:
+        raise ModelError(
+            f"embedding dimension {emb.dim} of {resolution.model_name} "
+            f"!= {index.manifest.dim} in the index; rebuild it"
+        )
+    return resolution
+
+
+def open_retriever(
+    settings: Settings, index: LoadedIndex, reranker: Reranker | None = None
+) -> tuple[Retriever, Resolution]:
+    set_threads(settings.faiss_threads)
+    resolution = _checked_embedder(index, resolve(settings))
+    embedder = resolution.embedder if index.embed_model != LEXICAL else None
+    return Retriever.over(index, embedder, reranker), resolution
+
+
+def llm_config(settings: Settings) -> LLMConfig | None:
+    """The configured LLM, or None for the extractive (no-LLM) mode."""
+    common = {
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
+        "context_tokens": settings.llm_context_tokens,
+        "timeout": settings.llm_timeout,
+        "style": settings.llm_api,
+    }
+    if settings.llm_backend == "none":
+        return None
+    if settings.llm_backend == "openai":
+        if not settings.llm_base_url or not settings.llm_model:
+            raise ConfigError(
+                "RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
+                "and RAG_LLM_MODEL"
+            )
+        return LLMConfig("openai", settings.llm_model, base_url=settings.llm_base_url, **common)  # type: ignore[arg-type]
+    path = settings.llm_gguf_path
+    if path is None or not path.is_file():
+        raise ConfigError(
+            f"RAG_LLM_BACKEND=llamacpp needs RAG_LLM_GGUF_PATH to a .gguf file, got {path}"
+        )
+    model = settings.llm_model or path.name
+    return LLMConfig("llamacpp", model, gguf_path=str(path), **common)  # type: ignore[arg-type]
+
+
+def llm_answerer(settings: Settings, cfg: LLMConfig, prompt: PromptSpec) -> LLMAnswerer:
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return LLMAnswerer(
+        make_model(cfg, key),
+        prompt,
+        cfg.style,
+        cfg.label,
+        settings.llm_context_tokens,
+        settings.llm_max_tokens,
+        settings.token_encoding,
+    )
+
+
+def open_pipeline(settings: Settings, index_dir: Path | None = None) -> Pipeline:
+    """The answer pipeline over the index: extractive, or the configured LLM (with the
+    extractive answerer as its fallback)."""
+    index = open_index(settings, index_dir)
+    retriever, resolution = open_retriever(settings, index)
+    extractive: Answerer = ExtractiveAnswerer(settings.abstain_threshold)
+    cfg = llm_config(settings)
+    if cfg is None:
+        return Pipeline(index, retriever, extractive, knobs(settings), embedding=resolution.message)
+    llm = llm_answerer(settings, cfg, load_prompt(settings.prompts_dir, "answer"))
+    rewriter = make_chain(llm.model, load_prompt(settings.prompts_dir, "rewrite"), cfg.style)
+    return Pipeline(
+        index, retriever, llm, knobs(settings), extractive, rewriter, resolution.message
+    )
+
+
+def judge_chain(settings: Settings, pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    """The LLM-judge chain (prompts/judge.toml) over the pipeline's model."""
+    llm = pipeline.llm
+    if llm is None:
+        raise ConfigError("--judge needs an LLM: set RAG_LLM_BACKEND (see README)")
+    return make_chain(llm.model, load_prompt(settings.prompts_dir, "judge"), llm.style), llm.style
+
+
+@dataclass(frozen=True)
+class Description:
+    """What `rag doctor` reports."""
+
+    settings: dict[str, object]
+    embedding: str  # one line: the model in use, or why none
+    embedding_path: str | None
+    answering: str
+    llm_problem: str | None
+    manifest: Manifest | None
+    index_dir: Path
+    mismatch: str | None  # the index was built with another embedding model
+
+
+def describe(settings: Settings) -> Description:
+    res = resolve(settings)
+    problem = None
+    try:
+        cfg = llm_config(settings)
+    except ConfigError as e:
+        cfg, problem = None, str(e)
+    if cfg is None:
+        answering = "extractive (no LLM configured: RAG_LLM_BACKEND=none)"
+    else:
+        where = cfg.base_url or cfg.gguf_path
+        answering = f"{cfg.label} via {cfg.backend} at {where} ({cfg.style})"
+    m = manifest(settings)
+    mismatch = None
+    if m is not None and m.embed_model not in (LEXICAL, res.model_name):
+        mismatch = f"the index was built with {m.embed_model}"
+    return Description(
+        settings.model_dump(),
+        res.message,
+        getattr(res.embedder, "path", None),
+        answering,
+        problem,
+        m,
+        settings.index_dir,
+        mismatch,
+    )
+
+
+def index_from_parts(
+    reports: dict[str, Report],
+    chunks: list[Chunk],
+    bm25: BM25Index,
+    dense: DenseIndex | None,
+    embed_model: str,
+) -> LoadedIndex:
+    """An in-memory index over structures built elsewhere (the benchmark's synthetic corpora,
+    whose BM25 postings come from pre-tokenised text)."""
+    rows = Rows(chunks)
+    manifest = Manifest(
+        embed_model=embed_model if dense is not None else LEXICAL,
+        dim=dense.index.d if dense is not None else 0,
+        chunker={},
+        tokenizer_words=bm25.tokenizer.extra_words,
+        reports_dir="",
+        n_chunks=len(chunks),
+        reports={s: ReportEntry("", r.meta.title, 0) for s, r in reports.items()},
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    return LoadedIndex(
+        Path("in-memory"),
+        manifest,
+        reports,
+        rows,
+        BM25Store(bm25, rows, shared=True),
+        FaissStore(dense, rows, shared=True) if dense is not None else None,
+    )
+
+
+def pipeline_over(
+    settings: Settings, index: LoadedIndex, embedder: Embedder | None, message: str = ""
+) -> Pipeline:
+    """The extractive pipeline over an index already in memory, with a given embedder."""
+    set_threads(settings.faiss_threads)
+    retriever = Retriever.over(index, embedder if index.dense is not None else None)
+    answerer = ExtractiveAnswerer(settings.abstain_threshold)
+    return Pipeline(index, retriever, answerer, knobs(settings), embedding=message)
+
+
+def faiss_threads(n: int) -> None:
+    set_threads(n)

@@ -1,0 +1,59 @@
+"""The answer decision: is the evidence good enough, and does the corpus cover the year asked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.query import Query
+from rag.types import Candidate, Hit, Report
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A question with its sources, before it is answered."""
+
+    query: Query
+    reports: dict[str, Report]
+    hits: list[Hit]
+    groups: list[tuple[str, list[int]]]  # cross-report: source -> its source numbers
+    # the sources' sentences ranked for the question: one list per group, or one for all hits
+    ranked: list[list[Candidate]] = field(default_factory=list)
+
+    @property
+    def question(self) -> str:
+        return self.query.text
+
+    @property
+    def searched(self) -> Sequence[str]:
+        return self.query.searched
+
+    @property
+    def filters(self) -> Sequence[str]:
+        return self.query.filters
+
+    @property
+    def support(self) -> float:
+        """The evidence score: the best-supported sentence's share of the question's terms."""
+        return max((c.support for group in self.ranked for c in group), default=0.0)
+
+
+def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
+    """Why the searched reports cannot answer for the year(s) asked, or ''."""
+    asked = set(d.query.years)
+    covered = {report_years[r] for r in d.searched}
+    if not asked or asked & covered or any(str(y) in h.chunk.text for h in d.hits for y in asked):
+        return ""
+    years = "、".join(str(y) for y in sorted(y for y in covered if y))
+    return f"检索范围内的报告不涉及{'、'.join(map(str, sorted(asked)))}年，报告年份为{years}"
+
+
+def abstain_reason(d: Draft, threshold: float, report_years: dict[str, int | None]) -> str | None:
+    """None when the draft may be answered; otherwise the reason to say "not in the reports"
+    ('' when the evidence score is below `threshold`)."""
+    if not d.hits:
+        return "没有检索到任何段落"
+    gap = year_gap(d, report_years)
+    if gap:
+        return gap
+    return "" if d.support < threshold else None

@@ -1,0 +1,48 @@
+"""What a question asks, derived once and passed down: places, years, scope, weighted terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.config import QueryOptions
+from rag.places import PlaceIndex
+from rag.scope import Scope, resolve_scope
+from rag.sparse import BM25Store
+from rag.support import QuestionTerms, question_terms
+from rag.textmatch import years_in
+from rag.types import Report
+
+
+@dataclass(frozen=True)
+class Query:
+    question: str  # as asked
+    text: str  # the standalone question that is searched (== question on a first turn)
+    options: QueryOptions
+    places: frozenset[str]  # place aliases of indexed reports named in `text`
+    years: tuple[int, ...]  # years named in `text` (2024年)
+    scope: Scope
+    terms: QuestionTerms  # content words with their IDF (the evidence score)
+    searched: tuple[str, ...]  # the reports in scope
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return self.scope.reasons
+
+
+def analyze(
+    question: str,
+    text: str,
+    options: QueryOptions,
+    reports: dict[str, Report],
+    places: PlaceIndex,
+    lexical: BM25Store,
+) -> Query:
+    """The `Query` of `text`, the standalone form of `question`."""
+    found = places.find(text)
+    scope = resolve_scope(text, reports, options, places, found)
+    tokenizer = lexical.tokenizer
+    terms = question_terms(
+        text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), found
+    )
+    searched = scope.reports if scope.reports is not None else tuple(reports)
+    return Query(question, text, options, frozenset(found), years_in(text), scope, terms, searched)

@@ -1,0 +1,82 @@
+"""Which reports a question searches: explicit filters, place names in the question, years."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rag.config import QueryOptions
+from rag.errors import ConfigError
+from rag.places import PlaceIndex
+from rag.textmatch import years_in
+from rag.types import Report
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which reports a query searches, and why."""
+
+    reports: tuple[str, ...] | None  # None: all
+    boosted: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    named: tuple[str, ...] = ()  # reports whose place the question names
+
+
+def resolve_scope(
+    question: str,
+    reports: dict[str, Report],
+    opts: QueryOptions,
+    places: PlaceIndex | None = None,
+    found: set[str] | None = None,
+) -> Scope:
+    """Reports to search and to boost; `places` may be precomputed for `reports`, and `found`
+    (the place aliases in the question) for the question."""
+    places = places or PlaceIndex(reports)
+    allowed: set[str] | None = None  # None: every report (no set of all sources is built)
+    reasons: list[str] = []
+
+    def narrow(to: set[str]) -> set[str]:
+        return to if allowed is None else allowed & to
+
+    if opts.reports:
+        unknown = [r for r in opts.reports if r not in reports]
+        if unknown:
+            raise ConfigError(f"unknown report(s): {', '.join(unknown)}; see `rag reports`")
+        allowed = narrow(set(opts.reports))
+        reasons.append("报告：" + "、".join(opts.reports))
+    if opts.places:
+        hit = {s for p in opts.places for s in places.by_alias.get(p, ())}
+        if len(hit) < len(opts.places):  # a longer or partial name: 江华瑶族自治县水口镇, 南岸
+            hit |= {
+                s
+                for s, r in reports.items()
+                if any(p in "".join(r.meta.places.names()) for p in opts.places)
+            }
+        allowed = narrow(hit)
+        reasons.append("地方：" + "、".join(opts.places))
+    if opts.years:
+        allowed = narrow({s for s, r in reports.items() if r.meta.year in opts.years})
+        reasons.append("年份：" + "、".join(map(str, opts.years)))
+    named: dict[str, set[str]] = {}
+    if opts.scope_from_question and not opts.places and not opts.reports:
+        named = {
+            s: hit
+            for s, hit in places.named(question, found).items()
+            if allowed is None or s in allowed
+        }
+        if named:
+            allowed = set(named)
+            reasons.append(
+                "问题中的地名：" + "、".join(sorted({a for v in named.values() for a in v}))
+            )
+    boosted: tuple[str, ...] = ()
+    if not opts.years:
+        years = set(years_in(question))
+        if years:
+            pool = reports if allowed is None else allowed
+            boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
+    return Scope(
+        None if allowed is None else tuple(sorted(allowed)),
+        boosted,
+        tuple(reasons),
+        tuple(sorted(named)),
+    )

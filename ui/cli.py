@@ -1,0 +1,62 @@
+"""`rag serve` and `rag hash-password`: the UI's commands, added to the `rag` CLI through
+the `rag.commands` entry point (pyproject.toml)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.cli import IndexOpt, err, fail, settings_for
+from rag.errors import RagError
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="address to bind (keep 127.0.0.1 unless proxied)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 7860,
+    audit_log: Annotated[
+        Path | None,
+        typer.Option(
+            "--audit-log", help="JSONL of review decisions [default: ./audit/audit.jsonl]"
+        ),
+    ] = None,
+    users: Annotated[
+        Path | None, typer.Option("--users", help="TOML of users and roles: turns on login")
+    ] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from rag.config import PROJECT_ROOT
+    from rag.factory import open_pipeline
+    from ui.app import launch
+    from ui.users import load_users
+
+    s = settings_for(index)
+    try:
+        accounts = load_users(users) if users else None
+        pipeline = open_pipeline(s)
+    except RagError as e:
+        fail(e)
+        return
+    login = f"login on ({len(accounts)} users)" if accounts else "no login"
+    err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
+    launch(pipeline, s, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port, accounts)
+
+
+def hash_password_cmd(
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+) -> None:
+    """Print a password hash for the users file of `rag serve --users`."""
+    from ui.users import hash_password
+
+    print(hash_password(password))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command("hash-password")(hash_password_cmd)
