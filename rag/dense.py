@@ -38,14 +38,16 @@ class DenseIndex:
         self._ivf = ivf
 
     @classmethod
-    def build(cls, vectors: np.ndarray, nprobe: int = 64) -> DenseIndex:
+    def build(
+        cls, vectors: np.ndarray, nprobe: int = 64, exact_limit: int = EXACT_LIMIT
+    ) -> DenseIndex:
         if vectors.ndim != 2 or vectors.shape[0] == 0:
             raise IndexStoreError(
                 f"need a non-empty 2-d array of vectors, got shape {vectors.shape}"
             )
         n, dim = vectors.shape
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if n <= EXACT_LIMIT:
+        if n <= exact_limit:
             index: faiss.Index = faiss.IndexFlatIP(dim)
             index.add(vectors)
             return cls(index)
@@ -104,17 +106,23 @@ class FaissStore:
 
     FILE = "dense.faiss"
 
-    def __init__(self, dense: DenseIndex, rows: Rows, shared: bool = False) -> None:
+    def __init__(
+        self, dense: DenseIndex, rows: Rows, shared: bool = False, exact_limit: int = EXACT_LIMIT
+    ) -> None:
         if len(dense) != len(rows):
             raise IndexStoreError(
                 f"the FAISS index holds {len(dense)} vectors but the index lists {len(rows)} "
                 "chunks; rebuild it with `rag index`"
             )
         self.dense, self.rows, self._shared = dense, rows, shared
+        self.exact_limit = exact_limit  # above it, an IVF index (tests lower it)
 
     @classmethod
-    def build(cls, chunks: Sequence[Chunk], vectors: np.ndarray) -> FaissStore:
-        return cls(DenseIndex.build(vectors), Rows(chunks))
+    def build(
+        cls, chunks: Sequence[Chunk], vectors: np.ndarray, exact_limit: int = EXACT_LIMIT
+    ) -> FaissStore:
+        dense = DenseIndex.build(vectors, exact_limit=exact_limit)
+        return cls(dense, Rows(chunks), exact_limit=exact_limit)
 
     @classmethod
     def open(cls, folder: Path, rows: Rows) -> FaissStore:
@@ -140,7 +148,7 @@ class FaissStore:
             self.dense.index.add(v)
         else:
             old = self.dense.index.reconstruct_n(0, len(self.dense))
-            self.dense = DenseIndex.build(np.vstack([old, v]))
+            self.dense = DenseIndex.build(np.vstack([old, v]), exact_limit=self.exact_limit)
 
     def delete(self, report: str) -> int:
         self._own_rows()
@@ -151,7 +159,11 @@ class FaissStore:
             self.dense.index.remove_ids(faiss.IDSelectorBatch(gone))
         else:
             keep = np.setdiff1d(np.arange(len(self.dense)), gone)
-            self.dense = DenseIndex.build(self.dense.index.reconstruct_batch(keep))
+            if len(keep):
+                remaining = self.dense.index.reconstruct_batch(keep)
+                self.dense = DenseIndex.build(remaining, exact_limit=self.exact_limit)
+            else:
+                self.dense = DenseIndex(faiss.IndexFlatIP(self.dense.index.d))
         return len(gone)
 
     def search(

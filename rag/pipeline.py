@@ -143,14 +143,13 @@ class Pipeline:
                 return event.answer
         raise RagError("the answer stream ended without an answer")  # pragma: no cover
 
-    def stream(
+    def analyze(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
-    ) -> Iterator[Event]:
+    ) -> Query:
+        """The standalone question and what it asks (places, years, scope, terms)."""
         if not question.strip():
             raise ConfigError("the question is empty")
-        timer = Timer()
         rewritten = rewrite(question, history, self.aliases, self.rewriter)
-        yield Event("rewritten", rewritten)
         opts = self.options(
             k=options.k or self.knobs.answer_k,
             mode=options.mode,
@@ -159,26 +158,40 @@ class Pipeline:
             reports=options.reports,
             scope_from_question=options.scope_from_question,
         )
-        query = analyze(
+        return analyze(
             question, rewritten, opts, self.reports, self.retriever.places, self.index.sparse
         )
-        meta = intent(rewritten)
-        if meta and (query.scope.named or options.reports):
-            yield from self._meta_answer(query, meta, timer)
-            return
+
+    def draft(self, query: Query) -> Draft:
+        """The sources of a question (per report for a question across reports), with their
+        sentences ranked for it: everything the answerer is given (retrieval-only use)."""
         groups: list[tuple[str, list[int]]] = []
         if asks_across(query):
             k = self.knobs
             hits, groups = per_report(
-                self.retriever, rewritten, opts, query.searched, k.per_report_k, k.max_reports
-            )
+                self.retriever, query.text, query.options, query.searched, k.per_report_k,
+                k.max_reports,
+            )  # fmt: skip
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns]) for _, ns in groups]
         else:
-            hits = self.retriever.search(rewritten, opts, query.scope)
+            hits = self.retriever.search(query.text, query.options, query.scope)
             ranked = [candidates(query.terms, hits)]
+        return Draft(query, self.reports, hits, groups, ranked)
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
+    ) -> Iterator[Event]:
+        timer = Timer()
+        query = self.analyze(question, history, options)
+        yield Event("rewritten", query.text)
+        meta = intent(query.text)
+        if meta and (query.scope.named or options.reports):
+            yield from self._meta_answer(query, meta, timer)
+            return
+        draft = self.draft(query)
         timer.mark()
-        yield Event("contexts", hits=tuple(hits))
-        yield from self._answer(Draft(query, self.reports, hits, groups, ranked), timer)
+        yield Event("contexts", hits=tuple(draft.hits))
+        yield from self._answer(draft, timer)
 
     def _meta_answer(self, query: Query, meta: tuple[str, str], timer: Timer) -> Iterator[Event]:
         """A question about the report itself: its metadata, cited to the line stating it."""
