@@ -27,42 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def prediction(q: Question, a: Answer) -> dict[str, Any]:
-    """One line of predictions.jsonl. A citation's start/end/text is its supporting sentence;
-    passage_start/passage_end the passage it came from (offsets into the report text)."""
-    return {
-        "id": q.id,
-        "question": q.question,
-        "answer": a.text,
-        "mode": a.mode,
-        "abstained": a.abstained,
-        "rewritten": a.rewritten,
-        "support": round(a.support, 4),
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "start": c.support_start,
-                "end": c.support_end,
-                "text": c.support_text,
-                "passage_start": c.start,
-                "passage_end": c.end,
-            }
-            for c in a.citations
-        ],
-        "contexts": [
-            {
-                "rank": h.rank,
-                "source": h.chunk.source,
-                "start": h.chunk.start,
-                "end": h.chunk.end,
-                "text": h.chunk.text,
-                "score": round(h.score, 6),
-            }
-            for h in a.contexts
-        ],
-        "claims": [{"text": c.text, "verdict": c.verdict} for c in a.claims],
-        "latency_ms": {k: round(v, 3) for k, v in a.latency_ms.items()},
-    }
+    """One line of predictions.jsonl: the answer's JSON form with the question's id. A
+    citation's start/end/text is its supporting sentence; passage_start/passage_end the
+    passage it came from (offsets into the report text)."""
+    return {"id": q.id, **a.to_dict(citations="support")}
 
 
 def predict(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rag.errors import ConfigError
 from rag.ingest import INLINE_NOISE, iter_lines
+from rag.textmatch import sentences
 from rag.tokens import count_tokens
 from rag.types import Chunk, Report
 
@@ -26,7 +27,6 @@ HEADING_LEVELS: tuple[tuple[int, re.Pattern[str]], ...] = (
 )
 ITEM = re.compile(rf"^[{_CN_NUM}]+是")
 ITEM_LEVEL = 5
-_SENTENCE = re.compile(r"[^。！？；!?;]*(?:[。！？；!?;]+[”’」』）)]*|$)")
 _CLAUSE = re.compile(r"[^，,、：:]*(?:[，,、：:]+|$)")
 TITLE_CHARS = 40
 
@@ -90,11 +90,7 @@ def _pieces(report: Report) -> list[_Piece]:
             continue
         first_in_line = True
         for sa, sb in segments:
-            for m in _SENTENCE.finditer(text, sa, sb):
-                span = _trimmed(text, _Piece(m.start(), m.end(), None, False))
-                s, e = span.start, span.end
-                if s >= e:
-                    continue
+            for s, e in sentences(text, sa, sb, content_only=False):
                 level = heading_level(text[s:e]) if first_in_line else None
                 if level is None and ITEM.match(text[s:e]):
                     level = ITEM_LEVEL

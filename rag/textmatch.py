@@ -7,7 +7,8 @@ from collections.abc import Set as AbstractSet
 
 from rag.numbers import normalize
 
-_END = re.compile(r"[。！？；!?;\n]+")
+# A sentence ends at 。！？；!?; (with the closing quotes or brackets after them) or a newline.
+_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n+")
 _MARKER = re.compile(r"\[[\d,，、\s\-–]+\]|【[\d,，、\s\-–]+】")
 _KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%.]")
 # A year as questions write it: 2024年 (the one pattern for every stage; a bare 2024 is a number)
@@ -28,23 +29,29 @@ def strip_years(text: str) -> str:
     return re.sub(YEAR.pattern + r"\s*年", " ", text)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, whitespace trimmed; terminators stay inside."""
+def sentences(
+    text: str, start: int = 0, end: int | None = None, content_only: bool = True
+) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text[start:end]` as offsets into `text`, whitespace
+    trimmed, terminators and closing quotes inside. The one splitter of passages: chunking
+    (which keeps every piece: `content_only=False`), extraction, citation and verification
+    (which leave out pieces without a letter, digit or CJK character)."""
+    end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
-    pos = 0
-    for m in _END.finditer(text):
-        _add(text, pos, m.end(), out)
+    pos = start
+    for m in _END.finditer(text, start, end):
+        _add(text, pos, m.end(), out, content_only)
         pos = m.end()
-    _add(text, pos, len(text), out)
+    _add(text, pos, end, out, content_only)
     return out
 
 
-def _add(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+def _add(text: str, start: int, end: int, out: list[tuple[int, int]], content_only: bool) -> None:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    if end > start and _KEEP.search(text[start:end]):
+    if end > start and (not content_only or _KEEP.search(text[start:end])):
         out.append((start, end))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 
 def content_hash(text: str) -> str:
@@ -154,6 +154,9 @@ class Candidate:
         return hits[self.n - 1].chunk.text[self.start : self.end]
 
 
+CitationView = Literal["passage", "support"]
+
+
 @dataclass(frozen=True)
 class Citation:
     """Marker [n] of one claim, resolved to a passage and to the sentence that best supports it.
@@ -174,13 +177,21 @@ class Citation:
     support_end: int
     support_text: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, view: CitationView = "passage") -> dict[str, Any]:
+        """`passage`: start/end/text are the cited passage's, `support` the sentence's.
+        `support` (predictions.jsonl): start/end/text are the supporting sentence's, and
+        passage_start/passage_end the passage's."""
         d = asdict(self)
-        d["support"] = {
+        support = {
             "start": d.pop("support_start"),
             "end": d.pop("support_end"),
             "text": d.pop("support_text"),
         }
+        if view == "support":
+            d["passage_start"], d["passage_end"] = d["start"], d["end"]
+            d.update(support)
+        else:
+            d["support"] = support
         return d
 
 
@@ -223,7 +234,9 @@ class Answer:
     support: float = 0.0  # evidence score the abstention decision used
     latency_ms: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, citations: CitationView = "passage") -> dict[str, Any]:
+        """The one JSON form of an answer: `rag ask --json`, the /ask API, the audit log and,
+        with citations="support", predictions.jsonl of `rag eval`."""
         return {
             "question": self.question,
             "rewritten": self.rewritten,
@@ -231,7 +244,7 @@ class Answer:
             "mode": self.mode,
             "abstained": self.abstained,
             "support": round(self.support, 4),
-            "citations": [c.to_dict() for c in self.citations],
+            "citations": [c.to_dict(citations) for c in self.citations],
             "claims": [c.to_dict() for c in self.claims],
             "contexts": [
                 {k: v for k, v in h.to_dict().items() if k not in ("dense_rank", "bm25_rank")}

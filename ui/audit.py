@@ -24,17 +24,15 @@ def record(
         raise ValueError(f"claim {claim} does not exist (the answer has {len(answer.claims)})")
     if not reviewer.strip():
         raise ValueError("reviewer is required")
+    d = answer.to_dict()
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "reviewer": reviewer.strip(),
         "decision": decision,
         "comment": comment,
-        "question": answer.question,
-        "rewritten": answer.rewritten,
-        "answer": answer.text,
-        "mode": answer.mode,
-        "claim": answer.claims[claim].to_dict(),
-        "citations": [c.to_dict() for c in answer.citations if c.claim == claim],
+        **{k: d[k] for k in ("question", "rewritten", "answer", "mode")},
+        "claim": d["claims"][claim],
+        "citations": [c for c in d["citations"] if c["claim"] == claim],
     }
     line = json.dumps(entry, ensure_ascii=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
