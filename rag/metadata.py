@@ -5,22 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from rag.numbers import to_number
 from rag.types import Places, ReportMeta, Span
-
-_CN_DIGIT = {
-    "〇": 0,
-    "○": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 
 _FIELD_KEYS = {
     "索引号": "index_no",
@@ -116,17 +102,15 @@ _LEVEL = {
 }
 
 
-def _cn_int(s: str) -> int:
-    """一..九十九 and digit-by-digit years (二〇二五)."""
-    if len(s) == 4 and all(c in _CN_DIGIT for c in s):
-        return int("".join(str(_CN_DIGIT[c]) for c in s))
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (_CN_DIGIT[tens] if tens else 1) * 10 + (_CN_DIGIT[ones] if ones else 0)
-    return _CN_DIGIT[s]
+def _cn_int(s: str) -> int | None:
+    """一..九十九 and digit-by-digit years (二〇二五, 二○二五) through cn2an."""
+    n = to_number(s.replace("○", "〇"))
+    return None if n is None or n != int(n) else int(n)
 
 
-def _iso(y: int, m: int, d: int) -> str | None:
+def _iso(y: int | None, m: int | None, d: int | None) -> str | None:
+    if y is None or m is None or d is None:
+        return None
     if 1900 < y < 2200 and 1 <= m <= 12 and 1 <= d <= 31:
         return f"{y:04d}-{m:02d}-{d:02d}"
     return None

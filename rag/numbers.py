@@ -41,7 +41,8 @@ class Quantity:
         return f"{'≈' if self.approx else ''}{_digits(self.value)}{self.unit}"
 
 
-def _to_number(run: str) -> float | None:
+def to_number(run: str) -> float | None:
+    """A numeral (十五, 二〇二五, 1.2万) as a number, or None (cn2an, smart mode)."""
     if run == "百":  # 百分之百
         return 100.0
     with warnings.catch_warnings():
@@ -57,12 +58,12 @@ def _parts(m: re.Match[str]) -> tuple[float | None, str, str, str]:
     g = m.groupdict()
     if g["pct"] is not None:
         pct = g["pct"]
-        return (float(pct) if pct[0].isdigit() else _to_number(pct)), "", "", "%"
+        return (float(pct) if pct[0].isdigit() else to_number(pct)), "", "", "%"
     if g["arabic"] is not None:
         value: float | None = float(g["arabic"].replace(",", ""))
         mag, post, unit = g["amag"] or "", g["apost"] or "", g["aunit"] or ""
     else:
-        value = _to_number(g["chinese"])
+        value = to_number(g["chinese"])
         mag, post, unit = g["cmag"] or "", g["cpost"] or "", g["cunit"] or ""
     if value is not None and mag:
         value *= 10_000 if mag == "万" else 100_000_000
