@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.compose import is_cross
-from rag.config import QueryOptions
 from rag.query import Query
 from rag.retrieve import Retriever
 from rag.types import Hit
@@ -19,18 +17,13 @@ def asks_across(query: Query) -> bool:
 
 
 def per_report(
-    retriever: Retriever,
-    question: str,
-    opts: QueryOptions,
-    searched: Sequence[str],
-    per_report_k: int,
-    max_reports: int,
+    retriever: Retriever, query: Query, per_report_k: int, max_reports: int
 ) -> tuple[list[Hit], Groups]:
     """Top `per_report_k` passages of each report in scope, reports ordered by their best
     global rank, at most `max_reports` of them."""
-    ranked = retriever.search(
-        question, replace(opts, k=max(opts.candidates, 4 * max_reports), diversify=False)
-    )
+    question, opts, searched = query.text, query.options, query.searched
+    wide = replace(opts, k=max(opts.candidates, 4 * max_reports), diversify=False)
+    ranked = retriever.search(question, wide, query.scope)
     order = list(dict.fromkeys([h.chunk.source for h in ranked if h.chunk.source in searched]))
     order += [r for r in searched if r not in order]
     hits: list[Hit] = []

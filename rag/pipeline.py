@@ -168,10 +168,7 @@ class Pipeline:
         groups: list[tuple[str, list[int]]] = []
         if asks_across(query):
             k = self.knobs
-            hits, groups = per_report(
-                self.retriever, query.text, query.options, query.searched, k.per_report_k,
-                k.max_reports,
-            )  # fmt: skip
+            hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns]) for _, ns in groups]
         else:
             hits = self.retriever.search(query.text, query.options, query.scope)
