@@ -82,11 +82,30 @@ def quantities(text: str) -> list[Quantity]:
     return out
 
 
-def same_quantity(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:
-    """Equal values; when either side is approximate, within `tolerance` of each other.
+# Units that count the same thing in different words (15次 = 15场, 20人 = 20名); any other
+# two different units are different things (12起 of cases is not 12人).
+_SAME_UNIT = (
+    frozenset({"次", "场", "场次", "期", "轮"}),
+    frozenset({"人", "名", "人次", "位"}),
+    frozenset({"件", "件次", "起", "宗"}),
+    frozenset({"个", "家", "所", "处"}),
+    frozenset({"年", "年度"}),
+    frozenset({"天", "日"}),
+)
 
-    Units are not compared: 15次 and 15场 name the same count in different words.
-    """
+
+def compatible_units(a: str, b: str) -> bool:
+    """Whether two units may name the same quantity; a bare number fits any unit."""
+    if a == b or not a or not b:
+        return True
+    return any(a in group and b in group for group in _SAME_UNIT)
+
+
+def same_quantity(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:
+    """Equal values with compatible units (19起 is not 19人); when either side is
+    approximate, values within `tolerance` of each other."""
+    if not compatible_units(a.unit, b.unit):
+        return False
     if a.value == b.value:
         return True
     if a.approx or b.approx:

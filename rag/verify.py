@@ -22,6 +22,35 @@ def _is_year(q: Quantity) -> bool:
 
 
 _QUOTE = re.compile(r"“([^”]{4,})”")
+# A negation and the two characters it negates (未严格按照 -> 严格). Words that start with a
+# negation character but negate nothing are left out (不断加强, 无论如何, 不少于...).
+_NEGATION = re.compile(r"(尚未|并未|从未|未能|没有|未|没|不|无|非)([\u4e00-\u9fff]{2})")
+_NOT_NEGATIONS = frozenset(
+    "不断 不仅 不但 不少 不论 无论 不同 不良 不定 不等 无纸 无缝 非法 非诉 非遗 不足 不久 "
+    "不止 不管 无偿 无害 无人 非常 不宜".split()
+)
+
+
+def negated(text: str) -> set[str]:
+    """What a text negates: the two characters after each negation (未严格 -> 严格)."""
+    out = set()
+    for m in _NEGATION.finditer(text):
+        cue, pred = m.groups()
+        if (cue + pred)[:2] not in _NOT_NEGATIONS:
+            out.add(pred)
+    return out
+
+
+def negation_mismatch(claim: str, support: str) -> str:
+    """Why the claim and its supporting sentence disagree in negation, or ''."""
+    claim_neg, support_neg = negated(claim), negated(support)
+    for pred in sorted(claim_neg - support_neg):
+        if pred in support:
+            return f"the claim negates “{pred}” but the cited sentence does not"
+    for pred in sorted(support_neg - claim_neg):
+        if pred in claim:
+            return f"the cited sentence negates “{pred}” but the claim does not"
+    return ""
 
 
 def _quotes_verbatim(claim: str, passages: str) -> bool:
@@ -58,12 +87,16 @@ def check_claim(
             continue
         unmatched.append(q.text)
     reasons = [f"{overlap:.0%} of the claim's wording is in the cited passage(s)"]
+    bare = strip_markers(claim)
+    clash = next((why for c in cited if (why := negation_mismatch(bare, c.support_text))), "")
+    if clash:
+        reasons.append(clash)
     quoted = _quotes_verbatim(claim, joined)
     if quoted:
         reasons.append("its quotation is verbatim in the cited passage")
     if unmatched:
         reasons.append("number(s) not in any cited passage: " + "、".join(unmatched))
-    if (overlap >= thresholds.supported or quoted) and not unmatched:
+    if (overlap >= thresholds.supported or quoted) and not unmatched and not clash:
         verdict = "supported"
     elif overlap >= thresholds.partly:
         verdict = "partly"

@@ -57,3 +57,30 @@ def test_a_verbatim_quotation_supports_a_short_framed_claim() -> None:
     assert wrong.verdict != "supported" and wrong.unmatched_numbers == ("25",)
     misquoted = "水口镇报告的日期为2025年3月24日（原文：“2025年3月25日”）[1]。"
     assert check_claim(misquoted, (1,), [_cite(line)]).verdict != "supported"
+
+
+CASES = "今年以来，执法办案12起，处理违法人员19人，开展普法活动15场。"
+
+
+def test_a_number_matches_only_with_a_compatible_unit() -> None:
+    wrong_unit = check_claim("执法办案19起[1]。", (1,), [_cite(CASES)])
+    assert wrong_unit.verdict != "supported" and wrong_unit.unmatched_numbers == ("19起",)
+    assert check_claim("执法办案12起[1]。", (1,), [_cite(CASES)]).verdict == "supported"
+    # the same count in other words: 15场 = 15次, 19人 = 19名
+    assert check_claim("开展普法活动15次[1]。", (1,), [_cite(CASES)]).verdict == "supported"
+    assert check_claim("处理违法人员19名[1]。", (1,), [_cite(CASES)]).verdict == "supported"
+    assert check_claim("开展普法活动12场[1]。", (1,), [_cite(CASES)]).unmatched_numbers == ("12场",)
+
+
+def test_a_negation_the_cited_sentence_lacks_is_not_supported() -> None:
+    passage = "严格按照规定程序开展行政执法，没有发生重大执法过错。"
+    negated = check_claim("未严格按照规定程序开展行政执法[1]。", (1,), [_cite(passage)])
+    assert negated.verdict == "partly"
+    assert any("negates “严格”" in r for r in negated.reasons)
+    dropped = check_claim("发生重大执法过错[1]。", (1,), [_cite(passage)])
+    assert dropped.verdict != "supported"
+    same = check_claim("没有发生重大执法过错[1]。", (1,), [_cite(passage)])
+    assert same.verdict == "supported"
+    # words that begin with 不/无 but negate nothing
+    steady = "不断加强执法队伍建设，无论大小案件均依法办理。"
+    assert check_claim("不断加强执法队伍建设[1]。", (1,), [_cite(steady)]).verdict == "supported"
