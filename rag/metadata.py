@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
+from rag.gazetteer import level_of, split_chain
 from rag.numbers import to_number
 from rag.types import Places, ReportMeta, Span
 
@@ -87,18 +89,6 @@ _STEM_STOP_2 = {
     "试点",
     "重点",
     "中共",
-}
-_LEVEL = {
-    "省": "province",
-    "自治区": "province",
-    "市": "city",
-    "自治州": "city",
-    "县": "county",
-    "自治县": "county",
-    "区": "county",
-    "镇": "town",
-    "乡": "town",
-    "街道": "town",
 }
 
 
@@ -187,16 +177,22 @@ def _place_counts(text: str) -> Counter[str]:
 
 
 def _level(name: str) -> str:
-    for suffix in ("自治区", "自治州", "自治县", "街道", "省", "市", "县", "区", "镇", "乡"):
-        if name.endswith(suffix):
-            return _LEVEL[suffix]
-    raise ValueError(name)
+    level = level_of(name)
+    if level is None:
+        raise ValueError(f"not a place name: {name}")
+    return level
 
 
-def _find_places(header: str, body: str) -> Places:
+def _header_places(part: str) -> list[str]:
+    """The place names a title or issuer starts with, whole (平顶山市, 大石桥镇); else the
+    place-like names anywhere in it."""
+    return split_chain(part.strip()) or _PLACE.findall(part)
+
+
+def _find_places(header: Sequence[str], body: str) -> Places:
     """Named places: all from the title/issuer/publisher, plus body names seen at least twice."""
     found: dict[str, str] = {}
-    for name in _PLACE.findall(header):
+    for name in (n for part in header for n in _header_places(part)):
         found.setdefault(_level(name), name)
     for name, n in _place_counts(body).most_common():
         if n >= 2:
@@ -238,9 +234,9 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     lines = _content_lines(text, noise)
     title = _find_title(lines)
     issuer = _find_issuer(lines, title, fields)
-    places = _find_places(" ".join(filter(None, [title, issuer])), "\n".join(lines))
+    places = _find_places([p for p in (title, issuer) if p], "\n".join(lines))
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
-        level = _LEVEL[issuer[0]]
+        level = _level(issuer[0])
         if full := getattr(places, level):
             issuer = full + issuer[1:]
     year = _find_year(title, lines)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.gazetteer import LEFT_STOP, LEVEL, Token, level_of, mentions, suffix_of
 from rag.textmatch import names_in
 from rag.types import Report
 
 _SUFFIXES = ("自治县", "自治州", "自治区", "街道", "省", "市", "县", "区", "镇", "乡")
+Segmenter = Callable[[str], list[Token]]
 
 
 _MULTI_CHAR_ETHNIC = (
@@ -40,33 +46,130 @@ def _strip_ethnic(stem: str) -> str:
 
 def place_aliases(report: Report) -> set[str]:
     """Names a user may call a report's place by: 水口镇, 水口, 江华瑶族自治县, 江华..."""
-    names: set[str] = set()
-    for name in report.meta.places.names():
-        names.add(name)
-        for suffix in _SUFFIXES:
-            if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-                stem = name[: -len(suffix)]
-                names.add(stem)
-                if stem.endswith("族"):
-                    names.add(_strip_ethnic(stem))
-                break
+    return {a for name in report.meta.places.names() for a in place_aliases_of(name)}
+
+
+def place_aliases_of(name: str) -> set[str]:
+    """水口镇 -> {水口镇, 水口}; 江华瑶族自治县 -> {江华瑶族自治县, 江华瑶族, 江华}."""
+    names = {name}
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            stem = name[: -len(suffix)]
+            names.add(stem)
+            if stem.endswith("族"):
+                names.add(_strip_ethnic(stem))
+            break
     return {n for n in names if len(n) >= 2}
 
 
-class PlaceIndex:
-    """Every report's place aliases, looked up by the substrings of a question."""
+@dataclass(frozen=True)
+class Grounding:
+    """The places a question names: aliases of indexed reports, and names no report covers."""
 
-    def __init__(self, reports: dict[str, Report]) -> None:
+    found: frozenset[str]
+    unknown: tuple[str, ...]  # not tolerated: no indexed report covers them
+
+
+_RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
+
+
+class PlaceIndex:
+    """Every report's place aliases, looked up by the substrings of a question. With a
+    `segment` function (jieba's word spans), a name counts only on word boundaries (排水口 does
+    not name 水口镇) and place-like names that no report covers are reported."""
+
+    def __init__(self, reports: dict[str, Report], segment: Segmenter | None = None) -> None:
+        self.segment = segment
         self.by_source = {s: place_aliases(r) for s, r in reports.items()}
         self.by_alias: dict[str, set[str]] = {}
+        self.levels: dict[str, set[str]] = {}  # alias -> levels of the names it stands for
         for source, names in self.by_source.items():
             for name in names:
                 self.by_alias.setdefault(name, set()).add(source)
+        for r in reports.values():
+            for full in r.meta.places.names():
+                level = level_of(full)
+                for alias in place_aliases_of(full):
+                    if level:
+                        self.levels.setdefault(alias, set()).add(level)
         self.longest = max((len(a) for a in self.by_alias), default=2)
 
     def find(self, text: str) -> set[str]:
-        """The aliases that occur in `text`."""
-        return names_in(text, self.by_alias.keys(), self.longest)
+        """The aliases that occur in `text` (on word boundaries, with a segmenter)."""
+        if self.segment is None:
+            return names_in(text, self.by_alias.keys(), self.longest)
+        return set(self.ground(text).found)
+
+    def ground(self, text: str) -> Grounding:
+        """Known and unknown places of `text`. An unknown name above the level of a known one
+        is tolerated (平顶山市瓦屋镇: the report need not name its city)."""
+        if self.segment is None:
+            return Grounding(frozenset(self.find(text)), ())
+        tokens = self.segment(text)
+        bounds = {a for _, a, _ in tokens} | {b for _, _, b in tokens}
+        before = {b: w for w, _, b in tokens}
+        after = {a: w for w, a, _ in tokens}
+        found: set[str] = set()
+        covered: list[tuple[int, int]] = []
+        unknown: list[str] = []
+        hits = names_in(text, self.by_alias.keys(), self.longest)
+        for alias in sorted(hits, key=len, reverse=True):
+            for m in re.finditer(re.escape(alias), text):
+                a, b = m.span()
+                if a not in bounds or b not in bounds:
+                    continue
+                if any(x <= a and b <= y for x, y in covered):
+                    continue
+                left = before.get(a, "")
+                longer = left + alias  # 大石桥镇 is not 石桥镇
+                if (
+                    suffix_of(alias)
+                    and len(left) == 1
+                    and "\u4e00" <= left <= "\u9fff"
+                    and left not in LEFT_STOP
+                    and longer not in self.by_alias
+                ):
+                    unknown.append(longer)
+                    covered.append((a - 1, b))
+                    continue
+                nxt = after.get(b, "")
+                if not suffix_of(alias) and nxt and suffix_of(nxt) == nxt:  # 水口 + 县
+                    name = alias + nxt
+                    known = name if name in self.by_alias else self._stem_alias(name)
+                    covered.append((a, b + len(nxt)))
+                    if known:
+                        found.add(known)
+                    else:
+                        unknown.append(name)
+                    continue
+                found.add(alias)
+                covered.append((a, b))
+        for word, _, _ in mentions(tokens, covered):
+            stem = self._stem_alias(word)
+            if stem:
+                found.add(stem)
+            else:
+                unknown.append(word)
+        lowest = min((_RANK[lv] for a in found for lv in self.levels.get(a, ())), default=None)
+        strict = tuple(
+            dict.fromkeys(
+                u
+                for u in unknown
+                if lowest is None or _RANK.get(level_of(u) or "town", 0) <= lowest
+            )
+        )
+        return Grounding(frozenset(found), strict)
+
+    def _stem_alias(self, name: str) -> str | None:
+        """江华县 -> 江华 when 江华 is an alias of a place of the same kind (a town is not a
+        county: 水口县 does not name 水口镇)."""
+        s = suffix_of(name)
+        stem = _strip_ethnic(name[: -len(s)]) if s else name
+        levels = self.levels.get(stem)
+        if not s or not levels:
+            return None
+        town = LEVEL[s] == "town"
+        return stem if any((lv == "town") == town for lv in levels) else None
 
     def named(self, text: str, found: set[str] | None = None) -> dict[str, set[str]]:
         """source -> the aliases of that report that occur in `text` (`found`: `find(text)`,

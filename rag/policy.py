@@ -51,6 +51,8 @@ def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
 def abstain_reason(d: Draft, threshold: float, report_years: dict[str, int | None]) -> str | None:
     """None when the draft may be answered; otherwise the reason to say "not in the reports"
     ('' when the evidence score is below `threshold`)."""
+    if d.query.unknown_places:
+        return f"语料中没有关于{'、'.join(d.query.unknown_places)}的报告"
     if not d.hits:
         return "没有检索到任何段落"
     gap = year_gap(d, report_years)

@@ -19,6 +19,7 @@ class Query:
     text: str  # the standalone question that is searched (== question on a first turn)
     options: QueryOptions
     places: frozenset[str]  # place aliases of indexed reports named in `text`
+    unknown_places: tuple[str, ...]  # places named in `text` that no indexed report covers
     years: tuple[int, ...]  # years named in `text` (2024年)
     scope: Scope
     terms: QuestionTerms  # content words with their IDF (the evidence score)
@@ -38,11 +39,22 @@ def analyze(
     lexical: BM25Store,
 ) -> Query:
     """The `Query` of `text`, the standalone form of `question`."""
-    found = places.find(text)
+    grounding = places.ground(text)
+    found = set(grounding.found)
     scope = resolve_scope(text, reports, options, places, found)
     tokenizer = lexical.tokenizer
     terms = question_terms(
         text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), found
     )
     searched = scope.reports if scope.reports is not None else tuple(reports)
-    return Query(question, text, options, frozenset(found), years_in(text), scope, terms, searched)
+    return Query(
+        question,
+        text,
+        options,
+        grounding.found,
+        grounding.unknown,
+        years_in(text),
+        scope,
+        terms,
+        searched,
+    )

@@ -14,7 +14,7 @@ from rag.config import QueryOptions
 from rag.contracts import Embedder, IdentityReranker, Reranker, SparseIndex, VectorIndex
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
-from rag.places import PlaceIndex
+from rag.places import PlaceIndex, Segmenter
 from rag.rows import Rows
 from rag.scope import Scope, resolve_scope
 from rag.store import LoadedIndex
@@ -36,6 +36,7 @@ class Retriever:
         dense: VectorIndex | None = None,
         embedder: Embedder | None = None,
         reranker: Reranker | None = None,
+        segment: Segmenter | None = None,
     ) -> None:
         self.reports = reports
         self.rows = rows
@@ -43,7 +44,7 @@ class Retriever:
         self.dense = dense if embedder is not None else None
         self.embedder = embedder if dense is not None else None
         self.reranker = reranker or IdentityReranker()
-        self.places = PlaceIndex(reports)
+        self.places = PlaceIndex(reports, segment)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -51,7 +52,10 @@ class Retriever:
     def over(
         cls, index: LoadedIndex, embedder: Embedder | None, reranker: Reranker | None = None
     ) -> Retriever:
-        return cls(index.reports, index.rows, index.sparse, index.dense, embedder, reranker)
+        segment = index.sparse.tokenizer.spans
+        return cls(
+            index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment
+        )
 
     def _query_vector(self, question: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Query vectors of the last few questions: a cross-report answer searches each

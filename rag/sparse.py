@@ -58,6 +58,10 @@ class JiebaTokenizer:
     def __call__(self, text: str) -> list[str]:
         return _filtered(self._tk.cut_for_search(text.lower()))
 
+    def spans(self, text: str) -> list[tuple[str, int, int]]:
+        """jieba precise-mode words with their offsets (every character covered)."""
+        return [(w, a, b) for w, a, b in self._tk.tokenize(text)]
+
     def words(self, text: str) -> list[str]:
         """jieba precise-mode words (no sub-words), filtered like `__call__`."""
         return _filtered(self._tk.lcut(text.lower()))
