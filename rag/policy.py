@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -38,11 +39,33 @@ class Draft:
         return max((c.support for group in self.ranked for c in group), default=0.0)
 
 
+_PLANS = re.compile(r"计划|打算|安排|下一步|明年|今后|思路|规划")
+
+
+def evidence_text(d: Draft) -> str:
+    """The best-supported sentence with its section path: where a year asked may be stated."""
+    subsets = [[d.hits[n - 1] for n in ns] for _, ns in d.groups] if d.groups else [d.hits]
+    best = max(
+        ((g[0], hits) for g, hits in zip(d.ranked, subsets, strict=False) if g),
+        key=lambda pair: pair[0].support,
+        default=None,
+    )
+    if best is None:
+        return ""
+    c, hits = best
+    return hits[c.n - 1].chunk.section_path + " " + c.text(hits)
+
+
 def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
-    """Why the searched reports cannot answer for the year(s) asked, or ''."""
+    """Why the searched reports cannot answer for the year(s) asked, or ''. A report covers
+    its own year, the next year's plans (a 2024 report's 下一步 is 2025's plan), and a year
+    its best evidence sentence names; a year only mentioned elsewhere in a passage does not
+    count (the 2024 figures are not 2023's)."""
     asked = set(d.query.years)
     covered = {report_years[r] for r in d.searched}
-    if not asked or asked & covered or any(str(y) in h.chunk.text for h in d.hits for y in asked):
+    if _PLANS.search(d.question):
+        covered |= {y + 1 for y in covered if y}
+    if not asked or asked & covered or any(str(y) in evidence_text(d) for y in asked):
         return ""
     years = "、".join(str(y) for y in sorted(y for y in covered if y))
     return f"检索范围内的报告不涉及{'、'.join(map(str, sorted(asked)))}年，报告年份为{years}"

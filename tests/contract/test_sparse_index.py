@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-
 from contract_data import REPORTS, make_chunks
+
 from rag.contracts import SparseIndex
 from rag.rows import Rows
 from rag.sparse import BM25Store, JiebaTokenizer

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from contract_data import REPORTS, make_chunks, make_vectors
+
 from rag.contracts import VectorIndex
 from rag.dense import FaissStore
 from rag.rows import Rows
