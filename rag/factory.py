@@ -15,7 +15,7 @@ from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.contracts import Answerer, Embedder, Reranker
 from rag.dense import DenseIndex, FaissStore, set_threads
-from rag.embed import LEXICAL, PACKAGED, Resolution, resolve_embedder
+from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import load_report
@@ -62,10 +62,30 @@ def knobs(settings: Settings) -> Knobs:
     )
 
 
+def endpoint(settings: Settings) -> EndpointConfig | None:
+    """The OpenAI-compatible embeddings endpoint, when RAG_EMBED_BASE_URL is set."""
+    if not settings.embed_base_url:
+        return None
+    key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
+    return EndpointConfig(
+        base_url=settings.embed_base_url,
+        model=settings.embed_model.removeprefix("openai:"),
+        api_key=key,
+        query_instruction=settings.query_instruction or "",
+        document_instruction=settings.document_instruction,
+        input_type=settings.embed_input_type,
+        timeout=settings.embed_timeout,
+        batch_size=settings.embed_batch_size,
+    )
+
+
 def resolve(settings: Settings) -> Resolution:
     """The embedding model to use (or why there is none)."""
     return resolve_embedder(
-        settings.embed_model, settings.embed_fallback, settings.query_instruction
+        settings.embed_model,
+        settings.embed_fallback,
+        settings.query_instruction,
+        endpoint(settings),
     )
 
 
@@ -110,6 +130,14 @@ def _checked_embedder(index: LoadedIndex, resolution: Resolution) -> Resolution:
             f"set RAG_EMBED_MODEL={built_with} or rebuild with `rag index`"
         )
     emb = resolution.embedder
+    recorded = index.manifest.query_instruction
+    used = getattr(emb, "query_instruction", "") if emb is not None else ""
+    if emb is not None and built_with != LEXICAL and recorded and used != recorded:
+        raise ModelError(
+            f"the index in {index.folder.parent.parent} was built for queries prefixed "
+            f"{recorded!r}, but this run prefixes {used!r}; set RAG_QUERY_INSTRUCTION="
+            f"{recorded!r} or rebuild with `rag index`"
+        )
     if emb is not None and built_with != LEXICAL and emb.dim != index.manifest.dim:
         raise ModelError(
             f"embedding dimension {emb.dim} of {resolution.model_name} "

@@ -51,6 +51,7 @@ class Manifest:
     created: str = ""
     format: int = FORMAT_VERSION
     tokenizer: str = TOKENIZER
+    query_instruction: str = ""  # the prefix queries get (the model's own, or the setting)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,6 +24,7 @@ def test_none_means_lexical_and_bad_fallback_is_rejected() -> None:
 def test_bge_zh_models_get_their_query_instruction() -> None:
     assert default_instruction("BAAI/bge-small-zh-v1.5").startswith("为这个句子生成表示")
     assert default_instruction("sentence-transformers/all-MiniLM-L6-v2") == ""
+    assert default_instruction("/models/my-bge-small-zh-copy") == ""  # never from a folder name
 
 
 def test_local_folder_is_loaded_by_path() -> None:
