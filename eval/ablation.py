@@ -55,6 +55,7 @@ def run_ablations(
                     update={
                         "embed_model": cfg.embed_model,
                         "embed_fallback": "packaged" if cfg.embed_model == PACKAGED else "lexical",
+                        "query_instruction": None,
                         "chunk_context_headers": cfg.headers,
                         "llm_backend": "none",
                     }

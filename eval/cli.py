@@ -43,13 +43,18 @@ def evaluate(
         bool, typer.Option("--ablations/--no-ablations", help="BM25/dense/hybrid, headers, scoping")
     ] = True,
     judge: Annotated[bool, typer.Option("--judge", help="LLM-judge scores (needs an LLM)")] = False,
+    dense_model: Annotated[
+        str, typer.Option("--dense-model", help="embedding model of the dense/hybrid ablations")
+    ] = "packaged:all-MiniLM-L6-v2",
     index: IndexOpt = None,
 ) -> None:
     """Answer every question of DATASET and write predictions.jsonl, metrics.json, report.md."""
     from eval.run import run_eval
 
     try:
-        report = run_eval(settings_for(index), dataset, out, k, mode, ablations, judge, err.print)
+        report = run_eval(
+            settings_for(index), dataset, out, k, mode, ablations, judge, err.print, dense_model
+        )
     except (RagError, ValueError) as e:
         err.print(f"[red]error:[/red] {e}", highlight=False)
         raise typer.Exit(1) from None

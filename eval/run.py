@@ -15,7 +15,7 @@ from eval.report import write_report
 from eval.runner import evaluate, predict, write_predictions
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.factory import open_pipeline
+from rag.factory import PACKAGED, open_pipeline
 from rag.pipeline import AskOptions
 
 
@@ -28,6 +28,7 @@ def run_eval(
     ablations: bool,
     judge: bool,
     say: Callable[[str], object] = print,
+    dense_model: str = PACKAGED,
 ) -> Path:
     t0 = time.perf_counter()
     pipeline = open_pipeline(settings)
@@ -43,8 +44,8 @@ def run_eval(
         metrics["judge"] = judge_all(pipeline, questions, predictions, settings)
     rows = []
     if ablations:
-        say("ablations: building BM25 and packaged-MiniLM indexes with and without headers")
-        rows = run_ablations(settings, questions, k)
+        say(f"ablations: building BM25 and {dense_model} indexes with and without headers")
+        rows = run_ablations(settings, questions, k, dense_model)
         metrics["ablations"] = rows
     out.mkdir(parents=True, exist_ok=True)
     write_predictions(out / "predictions.jsonl", predictions)

