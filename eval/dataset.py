@@ -4,7 +4,8 @@ One question per line; unknown extra fields are ignored::
 
     {"id": str, "question": str, "answer": str, "key_facts": [str],
      "evidence": [{"doc": "<report file name>", "quote": "<exact substring of the report>"}],
-     "answerable": bool, "type": str}
+     "answerable": bool, "type": str,
+     "phrasing": "own-words" | "report-words", "kind": "figure" | "town" | "year"}
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class Question:
     evidence: tuple[Evidence, ...]
     answerable: bool
     type: str
+    phrasing: str = ""  # "own-words" (not the report's wording) or "report-words"
+    kind: str = ""  # unanswerable: "figure" never reported, "town" or "year" not covered
 
 
 def _check_row(row: Any, where: str, texts: dict[str, str]) -> tuple[list[str], list[Evidence]]:
@@ -133,6 +136,8 @@ def read_questions(path: Path, texts: dict[str, str]) -> tuple[list[Question], l
                 tuple(evidence),
                 row["answerable"],
                 row.get("type", ""),
+                str(row.get("phrasing", "")),
+                str(row.get("kind", "")),
             )
         )
     return out, problems

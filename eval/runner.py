@@ -44,8 +44,20 @@ def score_one(q: Question, p: dict[str, Any], k: int) -> dict[str, Any]:
     """Per-question metrics; None where a metric does not apply to the question."""
     contexts = [Retrieved(c["source"], c["start"], c["end"]) for c in p["contexts"]]
     cited = [Retrieved(c["source"], c["start"], c["end"]) for c in p["citations"]]
-    row: dict[str, Any] = {"id": q.id, "type": q.type, "answerable": q.answerable}
+    row: dict[str, Any] = {
+        "id": q.id,
+        "type": q.type,
+        "phrasing": q.phrasing,
+        "kind": q.kind,
+        "answerable": q.answerable,
+    }
     row["abstained"] = p["abstained"]
+    # the worst failure: an answer drawn from a report of another town or year than asked
+    # (a cited report outside the question's evidence, or any answer to a town or year
+    # that no report covers)
+    docs = {e.doc for e in q.evidence}
+    if not p["abstained"] and (q.evidence or q.kind in ("town", "year")):
+        row["wrong_report"] = float(any(c.doc not in docs for c in cited) or not docs)
     if q.answerable and q.evidence:
         row["recall"] = recall_at_k(contexts, q.evidence, k)
         row["rr"] = reciprocal_rank(contexts, q.evidence)
@@ -77,6 +89,7 @@ def aggregate(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any]:
         "false_abstention_rate": (
             round(mean([float(r["abstained"]) for r in answerable]), 4) if answerable else None
         ),
+        "wrong_report_answers": int(sum(r.get("wrong_report") or 0 for r in rows)),
     }
 
 
@@ -101,6 +114,14 @@ def evaluate(
         "k": k,
         "overall": aggregate(rows, k),
         "by_type": {t: aggregate([r for r in rows if r["type"] == t], k) for t in types},
+        "by_phrasing": {
+            ph: aggregate([r for r in rows if r["phrasing"] == ph], k)
+            for ph in sorted({r["phrasing"] for r in rows if r["phrasing"]})
+        },
+        "by_unanswerable_kind": {
+            kd: aggregate([r for r in rows if r["kind"] == kd], k)
+            for kd in sorted({r["kind"] for r in rows if r["kind"]})
+        },
         "latency_ms": latency_summary(predictions),
         "per_question": rows,
     }
