@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+import numpy as np
+
 from rag.contracts import Draft
 from rag.numbers import quantities
-from rag.support import QuestionTerms, support
+from rag.support import QuestionTerms, SentenceSimilarity, semantic_support, support
 from rag.textmatch import sentences
 from rag.types import Candidate, Hit, Report
 
@@ -28,24 +30,46 @@ def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
     return len(sentence) <= 40 and not sentence.endswith(("。", "；", ";", "！", "？"))
 
 
-def candidates(terms: QuestionTerms, hits: Sequence[Hit]) -> list[Candidate]:
-    """Every sentence of every source, best first."""
+def candidates(
+    terms: QuestionTerms,
+    hits: Sequence[Hit],
+    semantic: Semantic | None = None,
+) -> list[Candidate]:
+    """Every sentence of every source, best first. With `semantic` (the question's vector and
+    a sentence-vector cache), a sentence's support is the larger of its lexical support and
+    its semantic support (rag.support.semantic_support)."""
     out = []
     for n, hit in enumerate(hits, start=1):
         text = hit.chunk.text
         heading = hit.chunk.section[-1] if hit.chunk.section else ""
-        for a, b in sentences(text):
+        spans = sentences(text)
+        cosines = _cosines(semantic, hit, [text[a:b] for a, b in spans])
+        for i, (a, b) in enumerate(spans):
             sent = text[a:b]
             s_own = support(terms, sent)
             if is_heading(sent, hit.chunk.section):  # lends its words to what follows
                 heading = sent
             s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}"))
+            if cosines is not None and not is_heading(sent, hit.chunk.section):
+                s = max(s, semantic_support(float(cosines[i]), semantic[1].anchors))  # type: ignore[index]
             score = s - 0.01 * n
             if terms.numeric:
                 score += 0.15 if quantities(sent) else -0.1
             out.append(Candidate(n, a, b, s, score))
     out.sort(key=lambda c: (-c.score, c.n, c.start))
     return out
+
+
+Semantic = tuple["np.ndarray", SentenceSimilarity]  # the question's vector, sentence vectors
+
+
+def _cosines(semantic: Semantic | None, hit: Hit, sents: list[str]) -> np.ndarray | None:
+    if semantic is None or not sents:
+        return None
+    qv, cache = semantic
+    section = hit.chunk.section[-1] if hit.chunk.section else ""
+    vecs = cache.vectors(hit.chunk.id, [f"{section} {s}" for s in sents])
+    return None if vecs is None else np.asarray(vecs) @ qv
 
 
 def _clean(sentence: str) -> str:

@@ -24,12 +24,13 @@ from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
 from rag.crossreport import asks_across, per_report
 from rag.errors import ConfigError, ModelError, RagError
-from rag.extractive import candidates
+from rag.extractive import Semantic, candidates
 from rag.meta_answer import answer_lines, intent, meta_hits, meta_text
 from rag.policy import Draft, abstain_reason
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
 from rag.store import LoadedIndex
+from rag.support import SEMANTIC_ANCHORS, SentenceSimilarity
 from rag.types import Answer, Hit
 from rag.verify import check_answer
 
@@ -110,6 +111,11 @@ class Pipeline:
         self.rewriter = rewriter
         self.embedding = embedding  # one line: the embedding model in use, or why none
         self.reports = index.reports
+        emb = retriever.embedder
+        anchors = SEMANTIC_ANCHORS.get(emb.name) if emb is not None else None
+        self.similarity = (
+            SentenceSimilarity(emb.embed_documents, anchors) if emb and anchors else None
+        )
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
 
@@ -169,11 +175,18 @@ class Pipeline:
         if asks_across(query):
             k = self.knobs
             hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
-            ranked = [candidates(query.terms, [hits[n - 1] for n in ns]) for _, ns in groups]
+            sem = self._semantic(query)
+            ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
         else:
             hits = self.retriever.search(query.text, query.options, query.scope)
-            ranked = [candidates(query.terms, hits)]
+            ranked = [candidates(query.terms, hits, self._semantic(query))]
         return Draft(query, self.reports, hits, groups, ranked)
+
+    def _semantic(self, query: Query) -> Semantic | None:
+        if self.similarity is None:
+            return None
+        vector = self.retriever.query_vector(query.text)
+        return None if vector is None else (vector, self.similarity)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()

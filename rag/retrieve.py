@@ -71,6 +71,13 @@ class Retriever:
                 self._cache.popitem(last=False)
         return value
 
+    def query_vector(self, question: str) -> np.ndarray | None:
+        """The question's vector (None without an embedder); kept for the last questions."""
+        embedder = self.embedder
+        if embedder is None:
+            return None
+        return self._query_vector(question, lambda: embedder.embed_query(question))
+
     def search(
         self, question: str, opts: QueryOptions | None = None, scope: Scope | None = None
     ) -> list[Hit]:
