@@ -247,3 +247,27 @@ def test_a_long_search_scope_is_counted_not_listed(extractive: Pipeline) -> None
     source = next(iter(extractive.reports))
     text = scope_text([source] * (LISTED + 5), extractive.reports)
     assert text.count(source) == LISTED and text.endswith("另有 5 份")
+
+
+def test_question_words_and_relative_time_are_not_terms(extractive: Pipeline) -> None:
+    terms = extractive.analyze("瓦屋镇去年给干部搞了几回培训？").terms.weights
+    assert not {"去年", "给", "搞", "几回"} & set(terms)
+    assert "培训" in terms
+
+
+def test_a_thesaurus_synonym_earns_credit() -> None:
+    from rag.support import SYNONYM_CREDIT, QuestionTerms, support, thesaurus
+
+    assert "调解" in thesaurus("调处")
+    terms = QuestionTerms({"调处": 1.0}, False)
+    assert support(terms, "全年调解纠纷42宗") == SYNONYM_CREDIT
+    assert support(terms, "全年开展普法10次") == 0.0
+
+
+def test_semantic_support_maps_the_anchors() -> None:
+    from rag.support import semantic_support
+
+    anchors = (0.87, 0.97)
+    assert semantic_support(0.87, anchors) == 0.0
+    assert semantic_support(0.92, anchors) == pytest.approx(0.5)
+    assert semantic_support(0.99, anchors) == 1.0

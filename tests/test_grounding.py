@@ -103,3 +103,34 @@ def test_a_year_no_report_covers_is_refused(extractive: Pipeline) -> None:
     # a 2024 report's next steps are 2025's plans
     plan = extractive.ask("水口镇2025年有什么工作计划？")
     assert not plan.abstained
+
+
+@pytest.fixture(scope="module")
+def with_near_duplicates(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The samples plus 15 near-duplicates (other towns, counties, years and figures)."""
+    from eval.neardup import near_duplicates
+
+    folder = tmp_path_factory.mktemp("neardup")
+    for p in SAMPLES.iterdir():
+        shutil.copy(p, folder / p.name)
+    assert len(near_duplicates(SAMPLES, folder)) == 15
+    index = tmp_path_factory.mktemp("neardup-index")
+    build_index(folder, index, None, ChunkerSettings())
+    return open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "figure"),
+    [
+        ("水口镇对执法人员进行了多少次执法培训？", SHUIKOU, "15次"),
+        ("瓦屋镇2023年开展了多少场法治宣传活动？", "001_e78c042d1c9dcf59.txt", "8余场次"),
+        ("峡口镇有多少人通过考试入驻数字执法系统？", "004_ec6daf499c9a8590.txt", "27人"),
+    ],
+)
+def test_near_duplicates_of_other_towns_are_never_cited(
+    with_near_duplicates: Pipeline, question: str, source: str, figure: str
+) -> None:
+    a = with_near_duplicates.ask(question)
+    assert not a.abstained, a.text
+    assert {c.source for c in a.citations} == {source}
+    assert figure in a.text
