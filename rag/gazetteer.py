@@ -70,10 +70,6 @@ def level_of(name: str) -> str | None:
     return LEVEL[s] if s else None
 
 
-def is_town(name: str) -> bool:
-    return level_of(name) == "town"
-
-
 def split_chain(text: str) -> list[str]:
     """The administrative names at the start of `text`, in order:
     平顶山市鲁山县瓦屋镇人民政府 -> [平顶山市, 鲁山县, 瓦屋镇]. A suffix counts only after a

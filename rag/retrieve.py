@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,6 +13,7 @@ from rag.contracts import Embedder, IdentityReranker, Reranker, SparseIndex, Vec
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
 from rag.places import PlaceIndex, Segmenter
+from rag.recent import Recent
 from rag.rows import Rows
 from rag.scope import Scope, resolve_scope
 from rag.store import LoadedIndex
@@ -45,8 +44,7 @@ class Retriever:
         self.embedder = embedder if dense is not None else None
         self.reranker = reranker or IdentityReranker()
         self.places = PlaceIndex(reports, segment)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._vectors: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
     def over(
@@ -60,16 +58,7 @@ class Retriever:
     def _query_vector(self, question: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Query vectors of the last few questions: a cross-report answer searches each
         report with the same question."""
-        with self._lock:
-            if question in self._cache:
-                self._cache.move_to_end(question)
-                return self._cache[question]
-        value = compute()
-        with self._lock:
-            self._cache[question] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        return value
+        return self._vectors.get(question, compute)
 
     def query_vector(self, question: str) -> np.ndarray | None:
         """The question's vector (None without an embedder); kept for the last questions."""

@@ -6,7 +6,6 @@ import logging
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import jieba
 import numpy as np
 
 from rag.errors import IndexStoreError
+from rag.recent import Recent
 from rag.rows import Rows
 from rag.types import Chunk
 
@@ -161,8 +161,7 @@ class BM25Store:
                 "chunks; rebuild it with `rag index`"
             )
         self.bm25, self.rows, self._shared = bm25, rows, shared
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._scores: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
     def build(cls, chunks: Sequence[Chunk], tokenizer: JiebaTokenizer) -> BM25Store:
@@ -183,8 +182,7 @@ class BM25Store:
         return len(self.bm25)
 
     def _rebuild(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._scores.clear()
         texts = [c.index_text for c in self.rows.chunks]
         if not texts:
             raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
@@ -207,16 +205,7 @@ class BM25Store:
         return len(gone)
 
     def scores(self, query: str) -> np.ndarray:
-        with self._lock:
-            if query in self._cache:
-                self._cache.move_to_end(query)
-                return self._cache[query]
-        value = self.bm25.scores(query)
-        with self._lock:
-            self._cache[query] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
-        return value
+        return self._scores.get(query, lambda: self.bm25.scores(query))
 
     def search(
         self, query: str, k: int, reports: Collection[str] | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.contracts import SparseIndex
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError
@@ -34,10 +33,6 @@ class LoadedIndex:
     @property
     def embed_model(self) -> str:
         return self.manifest.embed_model
-
-    @property
-    def lexical(self) -> SparseIndex:
-        return self.sparse
 
 
 def load_index(index_dir: Path) -> LoadedIndex:

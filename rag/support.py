@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.numbers import normalize
+from rag.recent import Recent
 from rag.textmatch import names_in, strip_years
 
 GENERIC = frozenset(
@@ -170,12 +171,7 @@ class SentenceSimilarity:
     ) -> None:
         self.embed_documents = embed_documents
         self.anchors = anchors
-        self.cache = cache
-        self._vectors: dict[str, Any] = {}
+        self._vectors: Recent[str, Any] = Recent(cache)
 
     def vectors(self, key: str, texts: list[str]) -> Any:
-        if key not in self._vectors:
-            if len(self._vectors) >= self.cache:
-                self._vectors.pop(next(iter(self._vectors)))
-            self._vectors[key] = self.embed_documents(texts) if texts else None
-        return self._vectors[key]
+        return self._vectors.get(key, lambda: self.embed_documents(texts) if texts else None)
