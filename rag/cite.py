@@ -77,12 +77,17 @@ def parse(text: str, n_sources: int) -> ParsedAnswer:
 
 
 def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
-    """(start, end) in `passage` of the sentence sharing most wording and numbers with `claim`."""
+    """(start, end) in `passage` of the sentence sharing most wording and numbers with `claim`,
+    or of two adjacent sentences when the claim joins them (a plan's heading and its first
+    sentence) and the pair holds clearly more of it."""
     claim_q = quantities(strip_markers(claim))
+    spans = sentences(passage)
+    windows = [(s, s) for s in spans] + list(zip(spans, spans[1:], strict=False))
     best, best_score = (0, len(passage)), -1.0
-    for start, end in sentences(passage):
+    for first, last in windows:
+        start, end = first[0], last[1]
         sent = passage[start:end]
-        score = containment(claim, sent)
+        score = containment(claim, sent) - (JOIN_MARGIN if first != last else 0.0)
         if claim_q:
             sent_q = quantities(sent)
             score += (
@@ -91,6 +96,9 @@ def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
         if score > best_score:
             best, best_score = (start, end), score
     return best
+
+
+JOIN_MARGIN = 0.1  # two sentences are cited only if they hold 10% more of the claim than one
 
 
 def resolve_citations(

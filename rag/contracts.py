@@ -120,4 +120,9 @@ class Draft(Protocol):
     def searched(self) -> Sequence[str]: ...
 
     @property
+    def topic(self) -> str:
+        """The part of a report the question asks for (rag.sections), or ''."""
+        ...
+
+    @property
     def reports(self) -> dict[str, Report]: ...

@@ -8,13 +8,19 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from rag.contracts import Draft
-from rag.numbers import quantities
-from rag.support import QuestionTerms, SentenceSimilarity, semantic_support, support
+from rag.sections import ITEM_START, sentence_topic
+from rag.support import (
+    QuestionTerms,
+    SentenceSimilarity,
+    has_figure,
+    semantic_support,
+    support,
+)
 from rag.textmatch import sentences
-from rag.types import Candidate, Hit, Report
+from rag.types import Candidate, Hit, Report, best_evidence
 
 _NUMBERING = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、是]|（[一二三四五六七八九十\d]+）|\d+[.、．])"
+    r"^(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[）)]\s*|\d+[.、．])"
 )
 _TRAIL = "。；;，,、 \t"
 
@@ -46,16 +52,18 @@ def candidates(
         cosines = _cosines(semantic, hit, [text[a:b] for a, b in spans])
         for i, (a, b) in enumerate(spans):
             sent = text[a:b]
-            s_own = support(terms, sent)
+            topic = sentence_topic(hit.chunk, a) if terms.topic else ""
+            s_own = support(terms, sent, topic)
             if is_heading(sent, hit.chunk.section):  # lends its words to what follows
                 heading = sent
-            s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}"))
+            s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}", topic))
             if cosines is not None and not is_heading(sent, hit.chunk.section):
                 s = max(s, semantic_support(float(cosines[i]), semantic[1].anchors))  # type: ignore[index]
             score = s - 0.01 * n
+            answers = not terms.numeric or has_figure(sent, terms.unit)
             if terms.numeric:
-                score += 0.15 if quantities(sent) else -0.1
-            out.append(Candidate(n, a, b, s, score))
+                score += 0.15 if answers else -0.1
+            out.append(Candidate(n, a, b, s, score, answers))
     out.sort(key=lambda c: (-c.score, c.n, c.start))
     return out
 
@@ -128,6 +136,61 @@ def compose(
     return "\n".join(lines) if several else "".join(lines)
 
 
+def topic_items(
+    ranked: Sequence[Candidate],
+    hits: Sequence[Hit],
+    topic: str,
+    keep_ratio: float = 0.75,
+    most: int = 8,
+) -> list[tuple[int, str]]:
+    """The items of the part of a report that states `topic` ((一)…, 一是…), each as its head
+    sentence (a short head joined to the sentence after it) with its source number, in
+    reading order. Items under a (一)-level heading are read at that level; items whose
+    support is below `keep_ratio` of the best one's are left out (a question about one plan
+    gets that plan)."""
+    support_of = {(c.n, c.start): c.support for c in ranked}
+    heads: list[tuple[int, int, int, str]] = []  # n, start, level, sentence
+    order = sorted(
+        range(1, len(hits) + 1), key=lambda n: (hits[n - 1].chunk.source, hits[n - 1].chunk.start)
+    )
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for n in order:
+        chunk = hits[n - 1].chunk
+        spans[n] = [(a, b) for a, b in sentences(chunk.text) if sentence_topic(chunk, a) == topic]
+        for a, b in spans[n]:
+            level = item_level(chunk.text[a:b])
+            if level:
+                heads.append((n, a, level, chunk.text[a:b]))
+    if not heads:
+        return []
+    top = min(level for _, _, level, _ in heads)
+    items: list[tuple[int, float, list[str]]] = []
+    for n, a, level, sent in heads:
+        if level != top:
+            continue
+        text, after = [sent], [s for s in spans[n] if s[0] > a]
+        score = support_of.get((n, a), 0.0)
+        if len(sent) <= SHORT_SENTENCE and after:
+            text.append(hits[n - 1].chunk.text[after[0][0] : after[0][1]])
+            score = max(score, support_of.get((n, after[0][0]), 0.0))
+        items.append((n, score, text))
+    best = max(score for _, score, _ in items)
+    kept = [i for i in items if i[1] >= best * keep_ratio and i[1] > 0][:most]
+    return [(n, "：".join(_clean(s) for s in sents)) for n, _, sents in kept]
+
+
+_LEVEL_1 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+
+
+def item_level(sentence: str) -> int:
+    """1 for a (一) item, 2 for 一是/（1）/1. items, 0 for no item (a lead-in ending in ：)."""
+    if sentence.endswith(("：", ":")):
+        return 0
+    if _LEVEL_1.match(sentence):
+        return 1
+    return 2 if ITEM_START.match(sentence) else 0
+
+
 def compose_per_report(
     ranked_groups: Sequence[Sequence[Candidate]],
     groups: Sequence[tuple[str, Sequence[int]]],
@@ -141,12 +204,14 @@ def compose_per_report(
     lines, missing = [], []
     for (source, numbers), ranked in zip(groups, ranked_groups, strict=True):
         subset = [hits[n - 1] for n in numbers]
-        if not ranked or ranked[0].support < threshold:
+        best = best_evidence(ranked)
+        if best is None or best.support < threshold:
             missing.append(source)
             continue
-        picked = sorted(_extend_short(ranked[:1], subset, 1), key=lambda c: c.start)
+        top = ranked[0] if ranked[0].answers else best
+        picked = sorted(_extend_short([top], subset, 1), key=lambda c: c.start)
         body = "；".join(_clean(c.text(subset)) for c in picked)
-        n = numbers[ranked[0].n - 1]
+        n = numbers[top.n - 1]
         lines.append(f"- {place_label(reports[source])}：{body}[{n}]。")
     return "\n".join(lines), missing
 
@@ -165,6 +230,11 @@ class ExtractiveAnswerer:
 
     def stream(self, draft: Draft, hits: Sequence[Hit]) -> Iterator[str]:
         if not draft.groups:
+            topic = draft.topic
+            items = topic_items(draft.ranked[0], hits, topic) if topic else []
+            if len(items) > 1:
+                yield "\n".join(f"- {text}[{n}]。" for n, text in items)
+                return
             yield compose(draft.ranked[0], hits, draft.reports)
             return
         body, missing = compose_per_report(

@@ -14,18 +14,18 @@ from dataclasses import dataclass
 import cn2an
 
 _CN = "零〇一二两三四五六七八九十百千万亿"
-_UNITS = (
+UNITS = (
     "件次|人次|户次|场次|万元|亿元|元|%|次|场|件|人|名|个|家|份|期|项|条|起|户|所|村|处|支|批|篇|"
     "堂|天|小时|课时|年度|年|月|日|平方米|公里|米|吨|册|套|台|辆|座|部|张|类|轮|单|宗|块|"
-    "组|队|位|门|节|届|周|倍|个百分点"
+    "组|队|位|门|节|届|周|倍|种|个百分点"
 )
 _PRE = r"(?P<pre>近|约|大约|将近|超过|逾|达|共|累计|不少于|不低于)?"
 _NUM_CN = rf"[{_CN}]+(?:点[{_CN}]+)?"
 QUANTITY = re.compile(
     rf"{_PRE}(?:百分之(?P<pct>{_NUM_CN}|\d+(?:\.\d+)?)"
     rf"|(?P<arabic>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<amag>[万亿])?\s*(?P<apost>余|多|左右|以上|来)?"
-    rf"\s*(?P<aunit>{_UNITS})?"
-    rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>余|多|左右|以上|来)?(?P<cunit>{_UNITS}))"
+    rf"\s*(?P<aunit>{UNITS})?"
+    rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>余|多|左右|以上|来)?(?P<cunit>{UNITS}))"
 )
 _APPROX = {"近", "约", "大约", "将近", "超过", "逾", "余", "多", "左右", "以上", "来", "不少于"}
 
@@ -85,12 +85,13 @@ def quantities(text: str) -> list[Quantity]:
 # Units that count the same thing in different words (15次 = 15场, 20人 = 20名); any other
 # two different units are different things (12起 of cases is not 12人).
 _SAME_UNIT = (
-    frozenset({"次", "场", "场次", "期", "轮"}),
+    frozenset({"次", "场", "场次", "期", "轮", "回", "遍"}),
     frozenset({"人", "名", "人次", "位"}),
     frozenset({"件", "件次", "起", "宗"}),
     frozenset({"个", "家", "所", "处"}),
     frozenset({"年", "年度"}),
     frozenset({"天", "日"}),
+    frozenset({"元", "万元", "亿元"}),
 )
 
 
@@ -99,6 +100,10 @@ def compatible_units(a: str, b: str) -> bool:
     if a == b or not a or not b:
         return True
     return any(a in group and b in group for group in _SAME_UNIT)
+
+
+def is_year(q: Quantity) -> bool:
+    return q.unit in ("年", "年度") and 1900 <= q.value <= 2100
 
 
 def same_quantity(a: Quantity, b: Quantity, tolerance: float = 0.1) -> bool:

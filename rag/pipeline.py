@@ -29,6 +29,7 @@ from rag.meta_answer import answer_lines, intent, meta_hits, meta_text
 from rag.policy import Draft, abstain_reason
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
+from rag.sections import section_chunks
 from rag.store import LoadedIndex
 from rag.support import SEMANTIC_ANCHORS, SentenceSimilarity
 from rag.types import Answer, Hit
@@ -178,9 +179,27 @@ class Pipeline:
             sem = self._semantic(query)
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
         else:
-            hits = self.retriever.search(query.text, query.options, query.scope)
+            hits = self._with_section(
+                query, self.retriever.search(query.text, query.options, query.scope)
+            )
             ranked = [candidates(query.terms, hits, self._semantic(query))]
         return Draft(query, self.reports, hits, groups, ranked)
+
+    def _with_section(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """For a question asking for a report's plans or shortcomings, the whole part of the
+        best-ranked report that states them first (all its items), then the other hits."""
+        topic = query.terms.topic
+        if not topic or not hits:
+            return hits
+        part = section_chunks(self.index.chunks, hits[0].chunk.source, topic)
+        if not part:
+            return hits
+        ids = {c.id for c in part}
+        title = hits[0].title
+        first = [Hit(0, hits[0].score, c, title) for c in part]
+        rest = [h for h in hits if h.chunk.id not in ids]
+        out = first + rest[: max(0, query.options.k - len(first))]
+        return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
 
     def _semantic(self, query: Query) -> Semantic | None:
         if self.similarity is None:

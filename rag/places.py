@@ -68,6 +68,7 @@ class Grounding:
 
     found: frozenset[str]
     unknown: tuple[str, ...]  # not tolerated: no indexed report covers them
+    tolerated: tuple[str, ...] = ()  # unknown, but above a known place (平顶山市瓦屋镇)
 
 
 _RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
@@ -158,7 +159,8 @@ class PlaceIndex:
                 if lowest is None or _RANK.get(level_of(u) or "town", 0) <= lowest
             )
         )
-        return Grounding(frozenset(found), strict)
+        above = tuple(dict.fromkeys(u for u in unknown if u not in strict))
+        return Grounding(frozenset(found), strict, above)
 
     def _stem_alias(self, name: str) -> str | None:
         """江华县 -> 江华 when 江华 is an alias of a place of the same kind (a town is not a

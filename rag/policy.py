@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.query import Query
-from rag.types import Candidate, Hit, Report
+from rag.types import Candidate, Hit, Report, best_evidence
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,19 @@ class Draft:
         return self.query.searched
 
     @property
+    def topic(self) -> str:
+        return self.query.terms.topic
+
+    @property
     def filters(self) -> Sequence[str]:
         return self.query.filters
 
     @property
     def support(self) -> float:
-        """The evidence score: the best-supported sentence's share of the question's terms."""
-        return max((c.support for group in self.ranked for c in group), default=0.0)
+        """The evidence score: the best-supported sentence's share of the question's terms
+        (for a numeric question, among the sentences stating a figure in the unit asked)."""
+        best = [best_evidence(group) for group in self.ranked]
+        return max((c.support for c in best if c is not None), default=0.0)
 
 
 _PLANS = re.compile(r"计划|打算|安排|下一步|明年|今后|思路|规划")
@@ -45,8 +51,9 @@ _PLANS = re.compile(r"计划|打算|安排|下一步|明年|今后|思路|规划
 def evidence_text(d: Draft) -> str:
     """The best-supported sentence with its section path: where a year asked may be stated."""
     subsets = [[d.hits[n - 1] for n in ns] for _, ns in d.groups] if d.groups else [d.hits]
+    pairs = [(best_evidence(g), hits) for g, hits in zip(d.ranked, subsets, strict=False)]
     best = max(
-        ((g[0], hits) for g, hits in zip(d.ranked, subsets, strict=False) if g),
+        ((c, hits) for c, hits in pairs if c is not None),
         key=lambda pair: pair[0].support,
         default=None,
     )

@@ -43,8 +43,9 @@ def analyze(
     found = set(grounding.found)
     scope = resolve_scope(text, reports, options, places, found)
     tokenizer = lexical.tokenizer
+    named = found | set(grounding.tolerated)  # place names are not content words
     terms = question_terms(
-        text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), found
+        text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named
     )
     searched = scope.reports if scope.reports is not None else tuple(reports)
     return Query(

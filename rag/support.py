@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rag.numbers import normalize
+from rag.numbers import UNITS, compatible_units, is_year, normalize, quantities
 from rag.recent import Recent
+from rag.sections import asked_topic
 from rag.textmatch import names_in, strip_years
 
 GENERIC = frozenset(
@@ -22,11 +23,19 @@ GENERIC = frozenset(
     "哪些 哪个 哪几个 多少 几 什么 怎么 如何 怎样 是否 分别 各 对比 比较 相比 异同 共 一共 总共 "
     "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢 "
     # relative time: a report covers one year, and the question means that one
-    "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年".split()
+    "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 "
+    # filler of spoken questions
+    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事".split()
 )
-_NUMERIC = re.compile(r"多少|几[次场项个件人名家期条]|数量|比例|比率|占比|百分|率是|多大|多长")
+# How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
+_COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
+_PERCENT = re.compile(
+    r"比例|比率|占比|百分|[率度](?:是|有|为|达到?)?(?:多少|多高|几|怎样|怎么样|如何)"
+)
+_MONEY = re.compile(r"多少钱|多少资金|多少经费|金额|几万|多少万")
+_FIGURE = re.compile(r"数量|多大|多长")
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
-_ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]?$")
+_ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
 _FUNCTION_CHARS = frozenset("给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或")
 CILIN_MAX_GROUP = 16  # larger 同义词词林 groups are too loose to count as the same word
@@ -42,6 +51,8 @@ SYNONYMS = (
     frozenset({"纠纷", "矛盾"}),
 )
 SYNONYM_CREDIT = 0.8
+FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
+SINGLE_CHAR_SHARE = 0.5  # a one-character word (办, 花) is weaker evidence than a word
 PART_CREDIT = 0.5  # a long word absent, credit per share of its sub-words present
 
 
@@ -51,10 +62,42 @@ class QuestionTerms:
     numeric: bool  # the question asks for a number
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sub-words of long terms
     normalized: dict[str, str] = field(default_factory=dict)  # term -> normalize(term)
+    unit: str = ""  # the unit asked for (宗, 元, %), "" for any; only when `numeric`
+    topic: str = ""  # the part of a report asked for (rag.sections: plans, shortcomings)
+
+    @property
+    def topic_weight(self) -> float:
+        """A question asking for a topic (短板, 接下来怎么干) counts being in that part of the
+        report as one more term of average weight."""
+        if not self.topic:
+            return 0.0
+        return sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
+
+    @property
+    def figure_weight(self) -> float:
+        """A numeric question's asked figure counts as one more term of FIGURE_SHARE of the
+        average weight (less than a word: a number alone does not answer 的GDP是多少)."""
+        if not self.numeric:
+            return 0.0
+        mean = sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
+        return FIGURE_SHARE * mean
 
     @property
     def total(self) -> float:
-        return sum(self.weights.values())
+        return sum(self.weights.values()) + self.figure_weight + self.topic_weight
+
+
+def asked_figure(question: str) -> str | None:
+    """The unit a question asks a figure in (几宗 -> 宗, 多少钱 -> 元, 满意率 -> %), "" for a
+    figure in any unit (多少纠纷), None when it asks for no figure (哪几种 asks for a list)."""
+    if _PERCENT.search(question):
+        return "%"
+    if _MONEY.search(question):
+        return "元"
+    m = _COUNT.search(question)
+    if m:
+        return {"回": "次", "遍": "次"}.get(m["unit"] or "", m["unit"] or "")
+    return "" if _FIGURE.search(question) else None
 
 
 def question_terms(
@@ -72,21 +115,29 @@ def question_terms(
     stripped = strip_years(question)
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
+    unit = asked_figure(stripped)
+    topic = ""
+    if unit is not None:  # the asking words (几宗, 多少钱, 比例) become the figure term
+        stripped = _PERCENT.sub(" ", _MONEY.sub(" ", _COUNT.sub(" ", stripped)))
+    else:  # the topic words (短板, 下一步) become the topic term
+        topic, stripped = asked_topic(stripped)
     weights, parts = {}, {}
     for tok in words(stripped):
+        if len(tok) > 1 and tok[-1] in "了过着":  # 学了 -> 学
+            tok = tok[:-1]
         if tok in GENERIC or tok.isdigit() or len(tok) < 2 and not _is_cjk(tok):
             continue
         if len(tok) == 1 and tok in "镇乡县区市年" or tok in _FUNCTION_CHARS:
             continue
         if _ASKING.match(tok):
             continue
-        weights[tok] = idf(tok)
+        weights[tok] = idf(tok) * (SINGLE_CHAR_SHARE if len(tok) == 1 else 1.0)
         if len(tok) >= 4:
             subs = tuple(t for t in subwords(tok) if t != tok and len(t) >= 2)
             if subs:
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
-    return QuestionTerms(weights, bool(_NUMERIC.search(question)), parts, normalized)
+    return QuestionTerms(weights, unit is not None, parts, normalized, unit or "", topic)
 
 
 @lru_cache(maxsize=1)
@@ -122,13 +173,27 @@ def _is_cjk(tok: str) -> bool:
     return bool(re.fullmatch(r"[\u4e00-\u9fff]+", tok))
 
 
-def support(terms: QuestionTerms, text: str) -> float:
-    """IDF-weighted share of the question's terms that occur in `text` (0..1)."""
+def support(terms: QuestionTerms, text: str, topic: str = "") -> float:
+    """IDF-weighted share of the question's terms that occur in `text` (0..1); `topic` is
+    the part of the report `text` is in (rag.sections)."""
     total = terms.total
     if total <= 0:
         return 0.0
     norm = normalize(text)
-    return sum(w * _credit(t, terms, norm) for t, w in terms.weights.items()) / total
+    found = sum(w * _credit(t, terms, norm) for t, w in terms.weights.items())
+    if terms.numeric and has_figure(text, terms.unit):
+        found += terms.figure_weight
+    if terms.topic and topic == terms.topic:
+        found += terms.topic_weight
+    return found / total
+
+
+def has_figure(text: str, unit: str) -> bool:
+    """Whether `text` states a figure in `unit` ("" any), years aside."""
+    return any(
+        not is_year(q) and (compatible_units(q.unit, unit) if unit else True)
+        for q in quantities(text)
+    )
 
 
 def _credit(term: str, terms: QuestionTerms, norm: str) -> float:

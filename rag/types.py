@@ -149,9 +149,17 @@ class Candidate:
     end: int
     support: float  # share of question terms (decides abstention)
     score: float  # support plus small preferences (numbers for numeric questions, rank)
+    # False for a sentence without the figure a numeric question asks (it cannot answer it)
+    answers: bool = True
 
     def text(self, hits: Sequence[Hit]) -> str:
         return hits[self.n - 1].chunk.text[self.start : self.end]
+
+
+def best_evidence(ranked: Sequence[Candidate]) -> Candidate | None:
+    """The best-supported sentence that can answer (for a numeric question: one stating a
+    figure in the unit asked), or None."""
+    return max((c for c in ranked if c.answers), key=lambda c: c.support, default=None)
 
 
 CitationView = Literal["passage", "support"]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.numbers import Quantity, quantities, same_quantity
+from rag.numbers import is_year, quantities, same_quantity
 from rag.textmatch import containment, content, strip_markers
 from rag.types import Citation, ClaimCheck
 
@@ -15,10 +15,6 @@ from rag.types import Citation, ClaimCheck
 class Thresholds:
     supported: float = 0.6  # share of the claim's bigrams found in its cited passages
     partly: float = 0.3
-
-
-def _is_year(q: Quantity) -> bool:
-    return q.unit in ("年", "年度") and 1900 <= q.value <= 2100
 
 
 _QUOTE = re.compile(r"“([^”]{4,})”")
@@ -83,7 +79,7 @@ def check_claim(
     for q in quantities(strip_markers(claim)):
         if any(same_quantity(q, f) for f in found):
             continue
-        if _is_year(q) and int(q.value) in years:
+        if is_year(q) and int(q.value) in years:
             continue
         unmatched.append(q.text)
     reasons = [f"{overlap:.0%} of the claim's wording is in the cited passage(s)"]

@@ -1,0 +1,94 @@
+"""What part of a report a question asks about, and which sentences belong to that part.
+
+Reports state their shortcomings (存在的不足/困难和问题) and next year's plans (下一步工作安排,
+工作思路) in sections of their own, or in a paragraph that opens with "…但仍存在一定困难和问题".
+Staff ask in other words (短板, 毛病, 接下来准备怎么干): a question asking for one of these
+topics is answered from that part, and gets all of its items (一是…二是…, (一)…(二)…).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.textmatch import sentences
+from rag.types import Chunk
+
+PLANS, SHORTCOMINGS = "plans", "shortcomings"
+
+# How staff ask for a topic; the matched words leave the question's content terms.
+_ASK = {
+    PLANS: re.compile(
+        r"下一步|接下来|今后|明年|来年|打算|计划|规划|思路|准备(?:怎么|如何|做|干|抓)"
+        r"|(?:怎么|如何)(?:干|搞|抓|安排|推进)|工作安排|有何安排|有什么安排|哪些安排|目标"
+    ),
+    SHORTCOMINGS: re.compile(
+        r"不足|短板|差距|毛病|欠缺|薄弱|困难|缺点|弱项|难点|不够|差在|做得不好|不到位"
+        r"|(?:存在|有)(?:哪些|什么|啥|的)?问题|问题(?:和|及)原因"
+    ),
+}
+# How reports head those parts (the heading of any level of a chunk's section path).
+_HEADING = {
+    PLANS: re.compile(r"下一步|工作安排|主要安排|工作思路|目标举措|计划|打算|工作要点"),
+    SHORTCOMINGS: re.compile(r"不足|困难和问题|存在的(?:困难|问题)|差距"),
+}
+# A paragraph that states the shortcomings without a heading of its own.
+_LEAD = {SHORTCOMINGS: re.compile(r"(?:仍|还)?存在(?:一定|一些|的)*(?:困难|问题|不足|差距)")}
+ITEM_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])"
+)
+
+
+def asked_topic(question: str) -> tuple[str, str]:
+    """(topic, the question without its topic words); ("", question) when it asks none."""
+    for topic, pattern in _ASK.items():
+        if pattern.search(question):
+            return topic, pattern.sub(" ", question)
+    return "", question
+
+
+def chunk_topic(chunk: Chunk) -> str:
+    for topic, pattern in _HEADING.items():
+        if any(pattern.search(h) for h in chunk.section):
+            return topic
+    return ""
+
+
+def sentence_topic(chunk: Chunk, start: int) -> str:
+    """The topic of the sentence at `start` of the chunk's text: its section's, or that of a
+    paragraph whose opening sentence says it lists shortcomings."""
+    topic = chunk_topic(chunk)
+    if topic:
+        return topic
+    text = chunk.text
+    line_start = text.rfind("\n", 0, start) + 1
+    spans = sentences(text, line_start, start + 1)
+    lead = text[spans[0][0] : spans[0][1]] if spans else ""
+    for name, pattern in _LEAD.items():
+        if pattern.search(lead):
+            return name
+    return ""
+
+
+def section_chunks(chunks: Sequence[Chunk], source: str, topic: str) -> list[Chunk]:
+    """The chunks of one report in the part that states `topic` (or holding a paragraph that
+    opens by stating it), in reading order."""
+    lead = _LEAD.get(topic)
+    return sorted(
+        (
+            c
+            for c in chunks
+            if c.source == source
+            and (chunk_topic(c) == topic or (lead is not None and _leads(c.text, lead)))
+        ),
+        key=lambda c: c.start,
+    )
+
+
+def _leads(text: str, pattern: re.Pattern[str]) -> bool:
+    """Whether a paragraph of `text` opens with a sentence matching `pattern`."""
+    for line in text.split("\n"):
+        spans = sentences(line)
+        if spans and pattern.search(line[spans[0][0] : spans[0][1]]):
+            return True
+    return False
