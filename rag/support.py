@@ -25,7 +25,7 @@ GENERIC = frozenset(
     # relative time: a report covers one year, and the question means that one
     "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 "
     # filler of spoken questions
-    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事".split()
+    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概".split()
 )
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
 _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
@@ -37,7 +37,9 @@ _FIGURE = re.compile(r"数量|多大|多长")
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
 _ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
-_FUNCTION_CHARS = frozenset("给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或")
+_FUNCTION_CHARS = frozenset(
+    "给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或靠来想去用在有是"
+)
 CILIN_MAX_GROUP = 16  # larger 同义词词林 groups are too loose to count as the same word
 
 
@@ -49,9 +51,13 @@ SYNONYMS = (
     frozenset({"培训", "轮训", "学习"}),
     frozenset({"宣传", "普法"}),
     frozenset({"纠纷", "矛盾"}),
+    frozenset({"渠道", "方式", "途径", "形式", "办法", "手段", "联系方式"}),
+    frozenset({"程序", "步骤", "流程", "环节"}),
 )
 SYNONYM_CREDIT = 0.8
 FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
+LIST_SHARE = 0.5
+_LISTING = re.compile(r"哪些|哪几|分别|都有(?:什么|啥|哪)|包括(?:什么|哪)")
 SINGLE_CHAR_SHARE = 0.5  # a one-character word (办, 花) is weaker evidence than a word
 PART_CREDIT = 0.5  # a long word absent, credit per share of its sub-words present
 
@@ -64,6 +70,16 @@ class QuestionTerms:
     normalized: dict[str, str] = field(default_factory=dict)  # term -> normalize(term)
     unit: str = ""  # the unit asked for (宗, 元, %), "" for any; only when `numeric`
     topic: str = ""  # the part of a report asked for (rag.sections: plans, shortcomings)
+    listing: bool = False  # the question asks for the items of a list (哪些, 哪几种, 分别)
+
+    @property
+    def list_weight(self) -> float:
+        """A list question counts an enumeration (A、B、C) as one more term of LIST_SHARE of
+        the average weight."""
+        if not self.listing:
+            return 0.0
+        mean = sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
+        return LIST_SHARE * mean
 
     @property
     def topic_weight(self) -> float:
@@ -84,7 +100,9 @@ class QuestionTerms:
 
     @property
     def total(self) -> float:
-        return sum(self.weights.values()) + self.figure_weight + self.topic_weight
+        return (
+            sum(self.weights.values()) + self.figure_weight + self.topic_weight + self.list_weight
+        )
 
 
 def asked_figure(question: str) -> str | None:
@@ -137,7 +155,8 @@ def question_terms(
             if subs:
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
-    return QuestionTerms(weights, unit is not None, parts, normalized, unit or "", topic)
+    listing = unit is None and not topic and bool(_LISTING.search(question))
+    return QuestionTerms(weights, unit is not None, parts, normalized, unit or "", topic, listing)
 
 
 @lru_cache(maxsize=1)
@@ -185,15 +204,28 @@ def support(terms: QuestionTerms, text: str, topic: str = "") -> float:
         found += terms.figure_weight
     if terms.topic and topic == terms.topic:
         found += terms.topic_weight
+    if terms.listing and is_enumeration(text):
+        found += terms.list_weight
     return found / total
+
+
+def is_enumeration(text: str) -> bool:
+    """A sentence listing items: A、B、C, or A、B等 / A和B等."""
+    return text.count("、") >= 2 or ("等" in text and ("、" in text or "和" in text))
 
 
 def has_figure(text: str, unit: str) -> bool:
     """Whether `text` states a figure in `unit` ("" any), years aside."""
-    return any(
-        not is_year(q) and (compatible_units(q.unit, unit) if unit else True)
-        for q in quantities(text)
-    )
+    return any(not is_year(q) and _fits(q.unit, unit) for q in quantities(text))
+
+
+def _fits(found: str, asked: str) -> bool:
+    """几个 asks for a count of anything (几个执法人员 -> 5名), not a share or a sum."""
+    if not asked:
+        return True
+    if asked == "个":
+        return found not in ("%", "元", "万元", "亿元", "年", "年度")
+    return compatible_units(found, asked)
 
 
 def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
