@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from rag.cli import IndexOpt, console, err, fail, settings_for
 from rag.errors import RagError
@@ -29,7 +30,9 @@ def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
     questions, problems = read_questions(dataset, {k: r.text for k, r in loaded.reports.items()})
     for p in problems:
         err.print(p, markup=False, highlight=False)
-    console.print(f"{len(questions)} valid question(s), {len(problems)} problem(s) in {dataset}")
+    console.print(
+        f"{len(questions)} valid question(s), {len(problems)} problem(s) in {dataset}", markup=False
+    )
     if problems:
         raise typer.Exit(1)
 
@@ -56,9 +59,9 @@ def evaluate(
             settings_for(index), dataset, out, k, mode, ablations, judge, err.print, dense_model
         )
     except (RagError, ValueError) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"wrote {report}")
+    console.print(f"wrote {report}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
+import resource
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,7 +19,7 @@ from rag.contracts import Embedder
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, IngestError
-from rag.ingest import discover, load_report
+from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
 from rag.layout import (
     Manifest,
     ReportEntry,
@@ -85,12 +87,69 @@ def _previous(
         return {}, {}
 
 
+def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[Chunk]]:
+    return (report := load_report(path)), chunk_report(report, chunker)
+
+
+def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        conn.send(("ok", read_and_chunk(path, chunker)))
+    except IngestError as e:
+        conn.send(("skip", e.reason))
+    except BaseException as e:  # any reader library's error: the build goes on without it
+        conn.send(("skip", _one_line(e)))
+    finally:
+        conn.close()
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).splitlines()[0][:200] if str(e) else ""
+    return f"could not be read ({type(e).__name__}{': ' + text if text else ''})"
+
+
+def read_isolated(
+    path: Path, chunker: ChunkerSettings, limits: ReadLimits
+) -> tuple[Report, list[Chunk]]:
+    """Read and chunk one file. A .docx/.pdf/.html is parsed in a child process with a time
+    and memory limit (killed at the limit); any error of any reader becomes an IngestError
+    naming the file."""
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        try:
+            return read_and_chunk(path, chunker)
+        except (IngestError, OSError):
+            raise
+        except (Exception, RecursionError, MemoryError) as e:
+            raise IngestError(path.name, _one_line(e)) from e
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, path, chunker, limits.memory_bytes))
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(limits.seconds):
+            raise IngestError(path.name, f"reading took over {limits.seconds:.0f} s; skipped")
+        try:
+            kind, value = parent.recv()
+        except (EOFError, OSError) as e:
+            raise IngestError(path.name, "the reader crashed (out of memory?)") from e
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
+    if kind == "skip":
+        raise IngestError(path.name, value)
+    return value  # type: ignore[no-any-return]
+
+
 def _read_all(
     files: list[Path],
     prev_reports: dict[str, tuple[Report, list[Chunk]]],
     chunker: ChunkerSettings,
     summary: BuildSummary,
     progress: Progress | None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> tuple[list[Report], list[Chunk], dict[str, str]]:
     reports: list[Report] = []
     chunks: list[Chunk] = []
@@ -104,15 +163,14 @@ def _read_all(
                 report, report_chunks = prev_reports[digest]
                 summary.reused_reports.append(path.name)
             else:
-                report = load_report(path)
-                report_chunks = chunk_report(report, chunker)
+                report, report_chunks = read_isolated(path, chunker, limits)
                 summary.new_reports.append(path.name)
         except IngestError as e:
             summary.skipped.append((path.name, e.reason))
             logger.warning("skipped %s", e)
             continue
         except OSError as e:
-            summary.skipped.append((path.name, str(e)))
+            summary.skipped.append((path.name, f"cannot read the file ({e.strerror or e})"))
             continue
         if not report_chunks:
             summary.skipped.append((path.name, "no report text left after cleaning"))
@@ -153,8 +211,10 @@ def build_index(
     embedder: Embedder | None,
     chunker: ChunkerSettings,
     progress: Progress | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> BuildSummary:
-    """Index every report in `reports_dir` into `index_dir`, reusing unchanged work."""
+    """Index every report in `reports_dir` into `index_dir`, reusing unchanged work. A file
+    that cannot be read is skipped with its reason; the others are indexed."""
     t0 = time.perf_counter()
     summary = BuildSummary(index_dir=index_dir)
     embed_model = embedder.name if embedder else LEXICAL
@@ -163,9 +223,9 @@ def build_index(
         old = read_manifest(index_dir)
     except (OSError, ValueError, IndexStoreError):
         old = None
-    reports, chunks, hashes = _read_all(
-        discover(reports_dir), prev_reports, chunker, summary, progress
-    )
+    files, skipped = survey(reports_dir, limits)
+    summary.skipped.extend(skipped)
+    reports, chunks, hashes = _read_all(files, prev_reports, chunker, summary, progress, limits)
     if not reports:
         raise IndexStoreError(
             f"nothing could be indexed in {reports_dir} "

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
@@ -26,6 +27,7 @@ ENTRY_POINTS = "rag.commands"  # each names a function register(app: typer.Typer
 
 app = typer.Typer(
     add_completion=False,
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Q&A over 法治政府建设 reports: index, inspect and search them.",
 )
@@ -46,12 +48,32 @@ def settings_for(index: Path | None = None, reports: Path | None = None) -> Sett
 
 
 def fail(e: RagError) -> None:
-    err.print(f"[red]error:[/red] {e}")
+    err.print(f"[red]error:[/red] {escape(str(e))}")
     raise typer.Exit(1)
 
 
+def run() -> None:
+    """The `rag` command: no traceback reaches the user (`--debug` shows it)."""
+    debug = "--debug" in sys.argv or os.environ.get("RAG_DEBUG") == "1"
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        sys.exit(130)
+    except Exception as e:
+        if debug:
+            raise
+        first = (str(e).splitlines() or [""])[0][:300]
+        err.print(f"error: {type(e).__name__}: {first}", markup=False)
+        err.print("(run with --debug to see where it happened)", markup=False)
+        sys.exit(1)
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show the trace of an error")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -101,7 +123,7 @@ def index(
         f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused"
     )
     for name, why in summary.skipped:
-        err.print(f"[yellow]skipped[/yellow] {name}: {why}")
+        err.print(f"[yellow]skipped[/yellow] {escape(name)}: {escape(why)}")
 
 
 @app.command()
@@ -202,11 +224,13 @@ def ask(
 ) -> None:
     """Answer QUESTION from the reports, with cited sources checked claim by claim."""
     from rag.factory import open_pipeline
-    from rag.pipeline import AskOptions
+    from rag.pipeline import AskOptions, check_question
 
     opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()), mode, k)
+    settings = settings_for(index)
     try:
-        pipeline = open_pipeline(settings_for(index))
+        check_question(question, settings.max_question_chars)  # before loading any model
+        pipeline = open_pipeline(settings)
         if as_json:
             print(
                 json.dumps(pipeline.ask(question, (), opts).to_dict(), ensure_ascii=False, indent=1)
@@ -235,7 +259,7 @@ def _show_answer(answer: Answer) -> None:
         f"{answer.latency_ms.get('total', 0):.0f} ms[/dim]"
     )
     for w in answer.warnings:
-        err.print(f"[yellow]warning:[/yellow] {w}")
+        err.print(f"[yellow]warning:[/yellow] {escape(w)}")
     for c in answer.citations:
         console.print(
             f"[bold][{c.n}][/bold] {c.title} ({c.source} {c.support_start}-{c.support_end})",
@@ -262,7 +286,7 @@ def doctor(index: IndexOpt = None) -> None:
     if d.embedding_path:
         console.print(f"embedding model path: {d.embedding_path}", markup=False)
     if d.llm_problem:
-        console.print(f"[red]LLM configuration:[/red] {d.llm_problem}", highlight=False)
+        console.print(f"[red]LLM configuration:[/red] {escape(d.llm_problem)}", highlight=False)
     console.print(f"answering: {d.answering}", markup=False)
     m = d.manifest
     if m is None:
@@ -274,7 +298,7 @@ def doctor(index: IndexOpt = None) -> None:
         markup=False,
     )
     if d.mismatch:
-        console.print(f"[red]mismatch:[/red] {d.mismatch}", highlight=False)
+        console.print(f"[red]mismatch:[/red] {escape(d.mismatch)}", highlight=False)
 
 
 def _plugins() -> None:

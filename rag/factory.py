@@ -18,7 +18,7 @@ from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError
 from rag.extractive import ExtractiveAnswerer
-from rag.ingest import load_report
+from rag.ingest import ReadLimits, load_report
 from rag.layout import Manifest, ReportEntry, read_manifest
 from rag.llm import LLMConfig, make_model, provider_errors
 from rag.pipeline import Knobs, Pipeline
@@ -59,6 +59,8 @@ def knobs(settings: Settings) -> Knobs:
         candidates=settings.candidates,
         rrf_k=settings.rrf_k,
         llm_fallback=settings.llm_fallback,
+        max_question_chars=settings.max_question_chars,
+        max_history_chars=settings.max_history_chars,
     )
 
 
@@ -103,8 +105,13 @@ def build(
         resolution.embedder,
         chunker_settings(settings),
         progress,
+        read_limits(settings),
     )
     return summary, resolution
+
+
+def read_limits(settings: Settings) -> ReadLimits:
+    return ReadLimits(int(settings.max_file_mb * 1024**2), settings.read_timeout)
 
 
 def read_report(path: Path) -> Report:

@@ -96,6 +96,8 @@ def _pdf_text(data: bytes, name: str) -> str:
 
     try:
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _decrypts(reader):
+            raise IngestError(name, "the PDF is encrypted; it cannot be read without its password")
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, OSError) as e:
         raise IngestError(name, f"not a readable .pdf file ({e})") from e
@@ -103,6 +105,14 @@ def _pdf_text(data: bytes, name: str) -> str:
     if not text.strip():
         raise IngestError(name, "the PDF has no text layer (scanned image?); run OCR first")
     return text
+
+
+def _decrypts(reader) -> bool:  # type: ignore[no-untyped-def]
+    """Whether an encrypted PDF opens with the empty password (AES needs `cryptography`)."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # pypdf's DependencyError, NotImplementedError for unknown ciphers
+        return False
 
 
 def _html_text(data: bytes, name: str) -> str:
@@ -187,8 +197,56 @@ def load_report(path: Path) -> Report:
     )
 
 
-def discover(reports_dir: Path) -> list[Path]:
-    """Report files in a folder (not recursive), sorted by name; hidden files skipped."""
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may cost a build: bytes on disk, and seconds (and memory) to read a
+    .docx/.pdf/.html in a child process that is killed at the limit (a decompression bomb or a
+    PDF with a million objects is skipped, not waited for)."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    seconds: float = 60.0
+    memory_bytes: int = 4 * 1024**3
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+def display_name(name: str) -> str:
+    """A file name that prints: undecodable bytes as \\xNN escapes."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def survey(
+    reports_dir: Path, limits: ReadLimits = DEFAULT_LIMITS
+) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The report files of a folder (not recursive), sorted by name, and every other entry
+    with the reason it is skipped: hidden files, symbolic links (never followed), folders,
+    FIFOs and devices, names that are not UTF-8, files over the size limit."""
     if not reports_dir.is_dir():
         raise IngestError(str(reports_dir), "reports folder does not exist")
-    return sorted(p for p in reports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for p in sorted(reports_dir.iterdir()):
+        name = display_name(p.name)
+        if p.name.startswith("."):
+            skipped.append((name, "hidden file (its name starts with a dot)"))
+        elif p.is_symlink():
+            skipped.append((name, "a symbolic link; links are not followed"))
+        elif p.is_dir():
+            skipped.append((name, "a folder; sub-folders are not read"))
+        elif not p.is_file():
+            skipped.append((name, "not a regular file (a FIFO, socket or device)"))
+        elif name != p.name:
+            skipped.append((name, "the file name is not valid UTF-8; rename the file"))
+        elif p.stat().st_size > limits.max_bytes:
+            mb = p.stat().st_size / 1024**2
+            limit = limits.max_bytes / 1024**2
+            skipped.append((name, f"{mb:.1f} MB, over the {limit:.0f} MB limit per file"))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def discover(reports_dir: Path) -> list[Path]:
+    """Report files in a folder (see `survey` for what is left out and why)."""
+    return survey(reports_dir)[0]

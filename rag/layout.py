@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rag.errors import IndexStoreError
 from rag.types import Chunk, Report
@@ -85,9 +85,33 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if (folder / "manifest.json").exists() else None
 
 
+REBUILD = "rebuild it with `rag index`"
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The rows of a JSON-lines file; IndexStoreError names the file and line when damaged."""
+    rows, n = [], 0
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                n += 1
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not a JSON object")
+                rows.append(row)
+    except FileNotFoundError as e:
+        raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise IndexStoreError(
+            f"index file {path} is damaged at line {max(n, 1)}: {_first_line(e)}; {REBUILD}"
+        ) from e
+    return rows
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0][:200]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -97,8 +121,16 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def read_manifest_file(folder: Path) -> Manifest:
-    d = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    return Manifest.from_dict(d, folder)
+    path = folder / "manifest.json"
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(d, dict):
+            raise ValueError("not a JSON object")
+        return Manifest.from_dict(d, folder)
+    except FileNotFoundError as e:
+        raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise IndexStoreError(f"index file {path} is damaged: {_first_line(e)}; {REBUILD}") from e
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -108,10 +140,53 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 
 def read_build(folder: Path) -> tuple[Manifest, dict[str, Report], list[Chunk]]:
+    """The manifest, reports and chunks of a build, checked against each other: a damaged or
+    foreign file is an IndexStoreError naming it (and the fix), never a traceback."""
     manifest = read_manifest_file(folder)
-    reports = {r["source"]: Report.from_dict(r) for r in read_jsonl(folder / "reports.jsonl")}
-    chunks = [Chunk.from_dict(c) for c in read_jsonl(folder / "chunks.jsonl")]
-    return manifest, reports, chunks
+    reports = _rows(folder / "reports.jsonl", Report.from_dict)
+    chunks = _rows(folder / "chunks.jsonl", Chunk.from_dict)
+    by_source = {r.source: r for r in reports}
+    problems = []
+    if len(chunks) != manifest.n_chunks:
+        problems.append(
+            f"chunks.jsonl has {len(chunks)} chunks, the manifest says {manifest.n_chunks}"
+        )
+    missing = sorted(set(manifest.reports) - set(by_source))
+    if missing:
+        problems.append(f"the manifest names report(s) missing from reports.jsonl: {missing[:3]}")
+    orphans = sorted({c.source for c in chunks} - set(by_source))
+    if orphans:
+        problems.append(f"chunks.jsonl has chunks of unknown report(s): {orphans[:3]}")
+    bad = next(
+        (
+            c
+            for c in chunks
+            if c.source in by_source and by_source[c.source].text[c.start : c.end] != c.text
+        ),
+        None,
+    )
+    if bad is not None:
+        problems.append(
+            f"a chunk of {bad.source} ({bad.start}-{bad.end}) does not match its report"
+        )
+    if problems:
+        raise IndexStoreError(f"index {folder} is inconsistent: {'; '.join(problems)}; {REBUILD}")
+    return manifest, by_source, chunks
+
+
+T = TypeVar("T")
+
+
+def _rows(path: Path, parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    out = []
+    for n, row in enumerate(read_jsonl(path), start=1):
+        try:
+            out.append(parse(row))
+        except (KeyError, TypeError, ValueError) as e:
+            raise IndexStoreError(
+                f"index file {path}: row {n} is not a valid entry ({_first_line(e)}); {REBUILD}"
+            ) from e
+    return out
 
 
 def commit(index_dir: Path, write: Callable[[Path], None]) -> Path:

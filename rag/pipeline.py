@@ -61,6 +61,8 @@ class Knobs:
     candidates: int = 50
     rrf_k: int = 60
     llm_fallback: bool = True
+    max_question_chars: int = 2000
+    max_history_chars: int = 8000
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,17 @@ class Timer:
 
     def mark(self) -> None:
         self.retrieved = time.perf_counter()
+
+
+def check_question(question: str, limit: int) -> None:
+    """An empty or over-long question is refused before any work (ConfigError says why)."""
+    if not question.strip():
+        raise ConfigError("the question is empty")
+    if len(question) > limit:
+        raise ConfigError(
+            f"the question is {len(question)} characters long; the limit is {limit} "
+            "(RAG_MAX_QUESTION_CHARS): ask a shorter question"
+        )
 
 
 class Pipeline:
@@ -154,8 +167,8 @@ class Pipeline:
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
     ) -> Query:
         """The standalone question and what it asks (places, years, scope, terms)."""
-        if not question.strip():
-            raise ConfigError("the question is empty")
+        check_question(question, self.knobs.max_question_chars)
+        history, notes = self._bounded(history)
         rewritten = rewrite(question, history, self.aliases, self.rewriter)
         opts = self.options(
             k=options.k or self.knobs.answer_k,
@@ -165,9 +178,26 @@ class Pipeline:
             reports=options.reports,
             scope_from_question=options.scope_from_question,
         )
-        return analyze(
+        query = analyze(
             question, rewritten, opts, self.reports, self.retriever.places, self.index.sparse
         )
+        return replace(query, notes=notes) if notes else query
+
+    def _bounded(self, history: Sequence[Turn]) -> tuple[Sequence[Turn], tuple[str, ...]]:
+        """The most recent turns within `max_history_chars`, and a note when some were left."""
+        limit, kept, size = self.knobs.max_history_chars, 0, 0
+        for turn in reversed(history):
+            size += len(turn.question) + len(turn.rewritten) + len(turn.answer)
+            if size > limit:
+                break
+            kept += 1
+        if kept == len(history):
+            return history, ()
+        note = (
+            f"conversation history over {limit} characters (RAG_MAX_HISTORY_CHARS): "
+            f"only the last {kept} of {len(history)} turn(s) were read"
+        )
+        return history[len(history) - kept :], (note,)
 
     def draft(self, query: Query) -> Draft:
         """The sources of a question (per report for a question across reports), with their
@@ -272,7 +302,7 @@ class Pipeline:
         claims = [] if abstained else [c for c in parsed.claims if not says_absent(c[0]) or c[1]]
         citations = resolve_citations(claims, o.used)
         checks = check_answer(claims, citations, self.years)
-        warnings = o.warnings
+        warnings = d.query.notes + o.warnings
         if parsed.invalid:
             warnings += (f"removed marker(s) naming no source: {list(parsed.invalid)}",)
         final = parsed.text

@@ -24,6 +24,7 @@ class Query:
     scope: Scope
     terms: QuestionTerms  # content words with their IDF (the evidence score)
     searched: tuple[str, ...]  # the reports in scope
+    notes: tuple[str, ...] = ()  # what the user should know (history trimmed to the limit)
 
     @property
     def filters(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError
-from rag.layout import Manifest, current_build, read_build
+from rag.layout import REBUILD, Manifest, current_build, read_build
 from rag.rows import Rows
 from rag.sparse import BM25Store, JiebaTokenizer
 from rag.types import Chunk, Report
@@ -35,6 +35,11 @@ class LoadedIndex:
         return self.manifest.embed_model
 
 
+def _damaged(path: Path, e: BaseException) -> IndexStoreError:
+    first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+    return IndexStoreError(f"index file {path} is damaged ({first}); {REBUILD}")
+
+
 def load_index(index_dir: Path) -> LoadedIndex:
     folder = current_build(index_dir)
     if folder is None:
@@ -43,10 +48,20 @@ def load_index(index_dir: Path) -> LoadedIndex:
         )
     manifest, reports, chunks = read_build(folder)
     rows = Rows(chunks)
-    sparse = BM25Store.open(folder, rows, JiebaTokenizer(manifest.tokenizer_words))
-    dense = (
-        FaissStore.open(folder, rows)
-        if manifest.embed_model != LEXICAL and (folder / FaissStore.FILE).exists()
-        else None
-    )
+    try:
+        sparse = BM25Store.open(folder, rows, JiebaTokenizer(manifest.tokenizer_words))
+    except Exception as e:  # bm25s reading a truncated or foreign file: any error
+        raise _damaged(folder / BM25Store.FOLDER, e) from e
+    dense = None
+    if manifest.embed_model != LEXICAL and (folder / FaissStore.FILE).exists():
+        try:
+            dense = FaissStore.open(folder, rows)
+        except Exception as e:  # faiss reading a truncated file raises RuntimeError
+            raise _damaged(folder / FaissStore.FILE, e) from e
+    for name, store in (("BM25", sparse), ("vector", dense)):
+        if store is not None and len(store) != len(rows):
+            raise IndexStoreError(
+                f"the {name} index in {folder} has {len(store)} rows for {len(rows)} chunks; "
+                f"{REBUILD}"
+            )
     return LoadedIndex(folder, manifest, reports, rows, sparse, dense)

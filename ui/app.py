@@ -216,7 +216,10 @@ def build_app(
     def api_ask(question: str, place: str = "", year: int = 0, report: str = "") -> dict:
         """The JSON of `rag ask --json` for one question."""
         opts = _options(place, [year] if year else [], [report] if report else [])
-        return live.pipeline.ask(question, (), opts).to_dict()
+        try:
+            return live.pipeline.ask(question, (), opts).to_dict()
+        except RagError as e:  # an empty or over-long question: the reason, not a traceback
+            return {"error": str(e), "question": question[:200]}
 
     def upload(file: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         if users is not None:
@@ -275,7 +278,12 @@ def build_app(
                     elem_id="status",
                     value=f"回答方式：{'抽取式（未使用大模型）' if pipeline.llm is None else pipeline.mode}",
                 )
-                question = gr.Textbox(label="问题", placeholder=EXAMPLES[0], elem_id="question")
+                question = gr.Textbox(
+                    label="问题",
+                    placeholder=EXAMPLES[0],
+                    elem_id="question",
+                    max_length=live.pipeline.knobs.max_question_chars,
+                )
                 with gr.Row():
                     send = gr.Button("提问", variant="primary", elem_id="send")
                     clear = gr.Button("清空对话")

@@ -1,0 +1,125 @@
+"""One bad file never stops a build: fuzzed files of every type (the fast tier of
+`python -m eval.fuzz`), special entries of the reports folder, size and line limits."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES
+from eval.fuzz import generate
+from rag.build import build_index
+from rag.chunk import ChunkerSettings, chunk_report
+from rag.ingest import DEFAULT_LIMITS, ReadLimits, load_report, survey
+from rag.store import load_index
+
+GOOD = sorted(p.name for p in SAMPLES.glob("*.txt"))
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in GOOD:
+        shutil.copy(SAMPLES / name, folder / name)
+    return folder
+
+
+def _check(
+    folder: Path, index_dir: Path, limits: ReadLimits = DEFAULT_LIMITS
+) -> list[tuple[str, str]]:
+    summary = build_index(folder, index_dir, None, ChunkerSettings(), limits=limits)
+    index = load_index(index_dir)
+    assert set(GOOD) <= set(index.reports), "a good report was lost"
+    for chunk in index.chunks:
+        assert index.reports[chunk.source].text[chunk.start : chunk.end] == chunk.text
+    return summary.skipped
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fuzzed_files_are_skipped_with_a_reason_and_good_reports_indexed(
+    tmp_path: Path, seed: int
+) -> None:
+    folder = _folder(tmp_path)
+    seeds = [(n, (SAMPLES / n).read_text(encoding="utf-8")) for n in GOOD]
+    fuzzed = list(generate(seeds, 40, seed))
+    for f in fuzzed:
+        (folder / f.name).write_bytes(f.data)
+    skipped = _check(folder, tmp_path / "index", ReadLimits(seconds=20))
+    assert all(reason.strip() for _, reason in skipped)
+    assert {name for name, _ in skipped} <= {f.name for f in fuzzed}
+
+
+def test_special_entries_are_skipped_and_named(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (folder / "folder.txt").mkdir()
+    os.mkfifo(folder / "pipe.txt")
+    (folder / ".hidden.txt").write_text("x", encoding="utf-8")
+    (folder / "big.txt").write_bytes(("法治" * 600_000).encode())
+    os.close(os.open(bytes(folder) + b"/\xff\xfe-name.txt", os.O_CREAT | os.O_WRONLY))
+    files, skipped = survey(folder, ReadLimits(max_bytes=2 * 1024 * 1024))
+    reasons = dict(skipped)
+    assert sorted(p.name for p in files) == GOOD
+    assert "symbolic link" in reasons["passwd.txt"]
+    assert "folder" in reasons["folder.txt"]
+    assert "FIFO" in reasons["pipe.txt"]
+    assert "hidden" in reasons[".hidden.txt"]
+    assert "MB limit" in reasons["big.txt"]
+    assert "not valid UTF-8" in reasons["\\xff\\xfe-name.txt"]
+    # and the build goes on past all of them
+    _check(folder, tmp_path / "index", ReadLimits(max_bytes=2 * 1024 * 1024))
+
+
+def test_a_long_line_without_punctuation_is_chunked_in_linear_time(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("瓦屋镇2023年法治政府建设情况的报告\n" + "法治建设" * 100_000, encoding="utf-8")
+    report = load_report(path)
+    t0 = time.perf_counter()
+    chunks = chunk_report(report, ChunkerSettings())
+    # 400k characters: seconds before the fix were minutes; a generous bound for a busy machine
+    assert time.perf_counter() - t0 < 30
+    assert all(report.text[c.start : c.end] == c.text for c in chunks)
+
+
+def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.build
+
+    folder = _folder(tmp_path)
+    (folder / "slow.docx").write_bytes(b"PK not really a docx")
+    real = rag.build.read_and_chunk
+
+    def hang(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
+        if path.suffix == ".docx":
+            time.sleep(60)
+        return real(path, chunker)
+
+    monkeypatch.setattr(rag.build, "read_and_chunk", hang)
+    t0 = time.perf_counter()
+    skipped = dict(_check(folder, tmp_path / "index", ReadLimits(seconds=1)))
+    assert time.perf_counter() - t0 < 30
+    assert "took over 1 s" in skipped["slow.docx"]
+
+
+def test_a_reader_error_of_any_kind_is_a_skip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.build
+
+    folder = _folder(tmp_path)
+    (folder / "odd.txt").write_text("瓦屋镇" * 100, encoding="utf-8")
+    real = rag.build.read_and_chunk
+
+    def boom(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
+        if path.name == "odd.txt":
+            raise KeyError("summary")
+        return real(path, chunker)
+
+    monkeypatch.setattr(rag.build, "read_and_chunk", boom)
+    skipped = dict(_check(folder, tmp_path / "index"))
+    assert skipped["odd.txt"] == "could not be read (KeyError: 'summary')"

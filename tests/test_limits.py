@@ -1,0 +1,131 @@
+"""Bounded requests and damaged indexes: a clear message, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.converse import Turn
+from rag.errors import ConfigError, IndexStoreError
+from rag.layout import current_build
+from rag.pipeline import Pipeline
+from rag.store import load_index
+
+runner = CliRunner()
+
+
+def test_a_huge_question_is_refused_at_once(extractive: Pipeline) -> None:
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match="100000 characters long; the limit is 2000"):
+        extractive.ask("法" * 100_000)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_an_over_long_history_is_cut_to_the_recent_turns_and_said(extractive: Pipeline) -> None:
+    long = [Turn("瓦屋镇开展了多少场普法活动？", answer="普法" * 2000) for _ in range(10)]
+    t0 = time.perf_counter()
+    a = extractive.ask("峡口镇呢？", long)
+    assert time.perf_counter() - t0 < 10
+    assert any("RAG_MAX_HISTORY_CHARS" in w and "last 1 of 10" in w for w in a.warnings)
+
+
+def test_the_cli_refuses_before_loading_anything(lexical_index_dir: Path) -> None:
+    from rag.cli import app
+
+    result = runner.invoke(app, ["ask", "法" * 40_000, "--index", str(lexical_index_dir)])
+    assert result.exit_code == 1
+    assert "40000 characters long" in result.output and "Traceback" not in result.output
+
+
+def _copy(index_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    dst = tmp_path / "index"
+    shutil.copytree(index_dir, dst)
+    folder = current_build(dst)
+    assert folder is not None
+    return dst, folder
+
+
+def _damage_chunks(folder: Path) -> None:
+    data = (folder / "chunks.jsonl").read_text(encoding="utf-8")
+    (folder / "chunks.jsonl").write_text(data[: len(data) // 2], encoding="utf-8")
+
+
+def _damage_manifest(folder: Path) -> None:
+    (folder / "manifest.json").write_text('{"reports": [', encoding="utf-8")
+
+
+def _drop_report(folder: Path) -> None:
+    lines = (folder / "reports.jsonl").read_text(encoding="utf-8").splitlines()
+    (folder / "reports.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+
+
+def _foreign_manifest(folder: Path) -> None:
+    (folder / "manifest.json").write_text(json.dumps([1, 2, 3]), encoding="utf-8")
+
+
+def _damage_bm25(folder: Path) -> None:
+    for f in (folder / "bm25").iterdir():
+        f.write_bytes(f.read_bytes()[:7])
+
+
+@pytest.mark.parametrize(
+    ("damage", "names"),
+    [
+        (_damage_chunks, "chunks.jsonl"),
+        (_damage_manifest, "manifest.json"),
+        (_drop_report, "missing from reports.jsonl"),
+        (_foreign_manifest, "manifest.json"),
+        (_damage_bm25, "bm25"),
+    ],
+)
+def test_a_damaged_index_names_the_file_and_the_fix(
+    lexical_index_dir: Path,
+    tmp_path: Path,
+    damage,
+    names: str,  # type: ignore[no-untyped-def]
+) -> None:
+    index_dir, folder = _copy(lexical_index_dir, tmp_path)
+    damage(folder)
+    with pytest.raises(IndexStoreError) as e:
+        load_index(index_dir)
+    assert names in str(e.value) and "rag index" in str(e.value)
+
+
+def test_the_cli_prints_a_damaged_index_without_a_traceback(
+    lexical_index_dir: Path, tmp_path: Path
+) -> None:
+    index_dir, folder = _copy(lexical_index_dir, tmp_path / "[bold]x[red]")
+    _damage_chunks(folder)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "search", "执法培训", "--index", str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HF_HUB_OFFLINE": "1", "RAG_EMBED_MODEL": "none", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert "chunks.jsonl" in result.stderr and "[bold]x[red]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.cli
+
+    def boom() -> None:
+        raise KeyError("summary")
+
+    monkeypatch.setattr(rag.cli, "app", boom)
+    monkeypatch.setattr(sys, "argv", ["rag", "index"])
+    with pytest.raises(SystemExit) as e:
+        rag.cli.run()
+    assert e.value.code == 1
+    monkeypatch.setattr(sys, "argv", ["rag", "--debug", "index"])
+    with pytest.raises(KeyError):
+        rag.cli.run()
