@@ -45,7 +45,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     audit_log = tmp / "audit.jsonl"
-    demo = build_app(pipeline, audit_log, settings=settings)
+    demo = build_app(pipeline, audit_log, settings=settings, anonymous_edits=True)
     demo.queue().launch(
         server_name="127.0.0.1",
         server_port=port,

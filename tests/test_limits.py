@@ -129,3 +129,25 @@ def test_an_unexpected_error_is_one_line_unless_debug(monkeypatch: pytest.Monkey
     monkeypatch.setattr(sys, "argv", ["rag", "--debug", "index"])
     with pytest.raises(KeyError):
         rag.cli.run()
+
+
+def test_a_missing_extra_is_named_with_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    from rag.config import Settings
+    from rag.factory import describe, llm_config
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "llama_cpp" else real(name, *a),
+    )
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    settings = Settings(llm_backend="llamacpp", llm_gguf_path=gguf, index_dir=tmp_path / "none")
+    with pytest.raises(ConfigError, match=r"llama-cpp-python.*\.\[llamacpp\]"):
+        llm_config(settings)
+    assert "llama-cpp-python" in (describe(settings).llm_problem or "")

@@ -88,3 +88,25 @@ def test_ask_api_through_gradio_client(extractive: Pipeline, tmp_path: Path) -> 
         assert scoped["searched"] == ["001_e78c042d1c9dcf59.txt"]
     finally:
         demo.close()
+
+
+def _handler(demo, name: str):  # type: ignore[no-untyped-def]
+    """The server-side function behind a UI event (what any HTTP client reaches by fn_index)."""
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    return next(f.fn for f in fns if getattr(f.fn, "__name__", "") == name)
+
+
+def test_without_login_the_server_refuses_upload_and_review(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.app import READ_ONLY, build_app
+
+    answer = extractive.ask("瓦屋镇2023年开展了多少场法治宣传活动？")
+    demo = build_app(extractive, tmp_path / "audit.jsonl")
+    out = _handler(demo, "approve_claim")([answer], 0, "任何人", "", None)
+    assert out == READ_ONLY and not (tmp_path / "audit.jsonl").exists()
+    upload = list(_handler(demo, "upload")(str(tmp_path / "x.txt"), None))
+    assert upload[0][0] == READ_ONLY
+    # allowed explicitly, the same review is recorded
+    open_demo = build_app(extractive, tmp_path / "audit.jsonl", anonymous_edits=True)
+    assert _handler(open_demo, "approve_claim")([answer], 0, "张三", "", None).startswith("已记录")

@@ -87,6 +87,12 @@ def section_spans(chunks: list[Chunk]) -> dict[tuple[str, str], tuple[int, int]]
     return spans
 
 
+READ_ONLY = (
+    "未记录：本服务未开启登录，为只读（上传和审核需以 rag serve --users 开启登录，"
+    "或以 --allow-anonymous-edits 明确允许匿名修改）"
+)
+
+
 def build_app(
     pipeline: Pipeline,
     audit_path: Path,
@@ -94,10 +100,13 @@ def build_app(
     users: dict[str, User] | None = None,
     index_dir: Path | None = None,
     settings: Settings | None = None,
+    anonymous_edits: bool = False,
 ) -> gr.Blocks:
     """The app; `reports_dir` (default: the folder the index was built from) serves downloads;
     with `users`, reviewing needs a supervisor or admin login (see ui/users.py); `settings`
-    (default: from the environment) open the pipeline again after an upload."""
+    (default: from the environment) open the pipeline again after an upload. Without
+    `users`, the server is read-only (no upload, no review) unless `anonymous_edits`: the
+    refusal is on the server, whatever the page shows."""
     live = Live(pipeline)
     reports = pipeline.reports
     folder = Path(reports_dir or pipeline.index.manifest.reports_dir or ".")
@@ -186,6 +195,8 @@ def build_app(
             if user is None or not user.can("review"):
                 return "未记录：只有督查员（supervisor）或管理员可以审核"
             reviewer = user.name
+        elif not anonymous_edits:
+            return READ_ONLY
         if not answers:
             return "还没有可核查的回答"
         n = int(claim or 0)
@@ -227,6 +238,9 @@ def build_app(
             if user is None or not user.can("upload"):
                 yield "只有管理员（admin）可以上传报告", gr.skip()
                 return
+        elif not anonymous_edits:
+            yield READ_ONLY, gr.skip()
+            return
         if not file:
             yield "请选择文件", gr.skip()
             return
@@ -377,8 +391,11 @@ def launch(
     host: str,
     port: int,
     users: dict[str, User] | None = None,
+    anonymous_edits: bool = False,
 ) -> None:
-    demo = build_app(pipeline, audit_path, users=users, settings=settings)
+    demo = build_app(
+        pipeline, audit_path, users=users, settings=settings, anonymous_edits=anonymous_edits
+    )
 
     folder = pipeline.index.manifest.reports_dir
     demo.queue(default_concurrency_limit=8).launch(

@@ -28,6 +28,13 @@ def serve(
         Path | None, typer.Option("--users", help="TOML of users and roles: turns on login")
     ] = None,
     index: IndexOpt = None,
+    allow_anonymous_edits: Annotated[
+        bool,
+        typer.Option(
+            "--allow-anonymous-edits",
+            help="without --users, let anyone who reaches the port upload and review",
+        ),
+    ] = False,
 ) -> None:
     """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -43,9 +50,15 @@ def serve(
     except RagError as e:
         fail(e)
         return
-    login = f"login on ({len(accounts)} users)" if accounts else "no login"
+    if accounts:
+        login = f"login on ({len(accounts)} users)"
+    elif allow_anonymous_edits:
+        login = "no login; ANYONE who reaches the port may upload and review"
+    else:
+        login = "no login: read-only (upload and review need --users or --allow-anonymous-edits)"
     err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
-    launch(pipeline, s, audit_log or PROJECT_ROOT / "audit" / "audit.jsonl", host, port, accounts)
+    audit_path = audit_log or PROJECT_ROOT / "audit" / "audit.jsonl"
+    launch(pipeline, s, audit_path, host, port, accounts, allow_anonymous_edits)
 
 
 def hash_password_cmd(
