@@ -110,3 +110,12 @@ def test_without_login_the_server_refuses_upload_and_review(
     # allowed explicitly, the same review is recorded
     open_demo = build_app(extractive, tmp_path / "audit.jsonl", anonymous_edits=True)
     assert _handler(open_demo, "approve_claim")([answer], 0, "张三", "", None).startswith("已记录")
+
+
+def test_audit_comments_are_bounded(extractive: Pipeline, tmp_path: Path) -> None:
+    from ui import audit
+
+    answer = extractive.ask("瓦屋镇2023年开展了多少场法治宣传活动？")
+    with pytest.raises(ValueError, match="too long"):
+        audit.record(tmp_path / "a.jsonl", answer, 0, "approve", "张三", "x" * 20_000)
+    assert not (tmp_path / "a.jsonl").exists()

@@ -10,6 +10,7 @@ import html
 import logging
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,8 @@ def build_app(
     def export(answers: list[Answer]) -> str | None:
         if not answers:
             return None
-        path = audit_path.parent / "exports" / f"conversation-{len(answers)}-{os.getpid()}.md"
+        # an unguessable name per export: one user's file cannot be named by another
+        path = audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(answer_markdown(a) for a in answers), encoding="utf-8")
         return str(path)

@@ -14,6 +14,10 @@ from rag.types import Answer
 _LOCK = threading.Lock()
 
 
+MAX_COMMENT = 2000  # characters: one audit line stays small (a 20 KB comment is refused)
+MAX_REVIEWER = 100
+
+
 def record(
     path: Path, answer: Answer, claim: int, decision: str, reviewer: str, comment: str = ""
 ) -> dict[str, Any]:
@@ -24,6 +28,10 @@ def record(
         raise ValueError(f"claim {claim} does not exist (the answer has {len(answer.claims)})")
     if not reviewer.strip():
         raise ValueError("reviewer is required")
+    if len(reviewer) > MAX_REVIEWER or len(comment) > MAX_COMMENT:
+        raise ValueError(
+            f"reviewer name or comment too long (limits {MAX_REVIEWER} and {MAX_COMMENT} characters)"
+        )
     d = answer.to_dict()
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
