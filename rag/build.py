@@ -18,7 +18,7 @@ from rag.chunk import ChunkerSettings, chunk_report
 from rag.contracts import Embedder
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
-from rag.errors import IndexStoreError, IngestError
+from rag.errors import IndexStoreError, IngestError, first_line
 from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
 from rag.layout import (
     Manifest,
@@ -104,7 +104,7 @@ def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # 
 
 
 def _one_line(e: BaseException) -> str:
-    text = str(e).splitlines()[0][:200] if str(e) else ""
+    text = first_line(e) if str(e) else ""
     return f"could not be read ({type(e).__name__}{': ' + text if text else ''})"
 
 

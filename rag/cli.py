@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import RagError, first_line
 from rag.types import Answer
 
 ENTRY_POINTS = "rag.commands"  # each names a function register(app: typer.Typer) -> None
@@ -63,7 +63,7 @@ def run() -> None:
     except Exception as e:
         if debug:
             raise
-        first = (str(e).splitlines() or [""])[0][:300]
+        first = first_line(e, 300) if str(e) else ""
         err.print(f"error: {type(e).__name__}: {first}", markup=False)
         err.print("(run with --debug to see where it happened)", markup=False)
         sys.exit(1)

@@ -1,6 +1,12 @@
 """Errors with messages a user can act on."""
 
 
+def first_line(e: BaseException, limit: int = 200) -> str:
+    """An exception's message cut to its first line (`limit` characters), or its type's name
+    when it has none: what a one-line error message quotes of a library's error."""
+    return (str(e).splitlines() or [type(e).__name__])[0][:limit]
+
+
 class RagError(Exception):
     """Base class for every error this package raises on purpose."""
 

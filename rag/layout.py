@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rag.errors import IndexStoreError
+from rag.errors import IndexStoreError, first_line
 from rag.types import Chunk, Report
 
 FORMAT_VERSION = 2  # bump when chunking or metadata code changes: reused reports would be stale
@@ -105,13 +105,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise IndexStoreError(
-            f"index file {path} is damaged at line {max(n, 1)}: {_first_line(e)}; {REBUILD}"
+            f"index file {path} is damaged at line {max(n, 1)}: {first_line(e)}; {REBUILD}"
         ) from e
     return rows
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).splitlines() or [type(e).__name__])[0][:200]
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -130,7 +126,7 @@ def read_manifest_file(folder: Path) -> Manifest:
     except FileNotFoundError as e:
         raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
-        raise IndexStoreError(f"index file {path} is damaged: {_first_line(e)}; {REBUILD}") from e
+        raise IndexStoreError(f"index file {path} is damaged: {first_line(e)}; {REBUILD}") from e
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -184,7 +180,7 @@ def _rows(path: Path, parse: Callable[[dict[str, Any]], T]) -> list[T]:
             out.append(parse(row))
         except (KeyError, TypeError, ValueError) as e:
             raise IndexStoreError(
-                f"index file {path}: row {n} is not a valid entry ({_first_line(e)}); {REBUILD}"
+                f"index file {path}: row {n} is not a valid entry ({first_line(e)}); {REBUILD}"
             ) from e
     return out
 

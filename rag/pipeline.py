@@ -221,7 +221,9 @@ class Pipeline:
         topic = query.terms.topic
         if not topic or not hits:
             return hits
-        part = section_chunks(self.index.chunks, hits[0].chunk.source, topic)
+        rows = self.index.rows
+        report = [rows.chunks[int(r)] for r in rows.of_reports([hits[0].chunk.source])]  # type: ignore[union-attr]
+        part = section_chunks(report, topic)
         if not part:
             return hits
         ids = {c.id for c in part}

@@ -61,25 +61,22 @@ def sentence_topic(chunk: Chunk, start: int) -> str:
     if topic:
         return topic
     text = chunk.text
-    line_start = text.rfind("\n", 0, start) + 1
-    spans = sentences(text, line_start, start + 1)
-    lead = text[spans[0][0] : spans[0][1]] if spans else ""
+    lead = _opening(text, text.rfind("\n", 0, start) + 1, start + 1)
     for name, pattern in _LEAD.items():
         if pattern.search(lead):
             return name
     return ""
 
 
-def section_chunks(chunks: Sequence[Chunk], source: str, topic: str) -> list[Chunk]:
-    """The chunks of one report in the part that states `topic` (or holding a paragraph that
-    opens by stating it), in reading order."""
+def section_chunks(chunks: Sequence[Chunk], topic: str) -> list[Chunk]:
+    """Of one report's `chunks`, those in the part that states `topic` (or holding a paragraph
+    that opens by stating it), in reading order."""
     lead = _LEAD.get(topic)
     return sorted(
         (
             c
             for c in chunks
-            if c.source == source
-            and (chunk_topic(c) == topic or (lead is not None and _leads(c.text, lead)))
+            if chunk_topic(c) == topic or (lead is not None and _leads(c.text, lead))
         ),
         key=lambda c: c.start,
     )
@@ -87,8 +84,15 @@ def section_chunks(chunks: Sequence[Chunk], source: str, topic: str) -> list[Chu
 
 def _leads(text: str, pattern: re.Pattern[str]) -> bool:
     """Whether a paragraph of `text` opens with a sentence matching `pattern`."""
+    pos = 0
     for line in text.split("\n"):
-        spans = sentences(line)
-        if spans and pattern.search(line[spans[0][0] : spans[0][1]]):
+        if pattern.search(_opening(text, pos, pos + len(line))):
             return True
+        pos += len(line) + 1
     return False
+
+
+def _opening(text: str, start: int, end: int) -> str:
+    """The first sentence of text[start:end] ('' when there is none)."""
+    spans = sentences(text, start, end)
+    return text[spans[0][0] : spans[0][1]] if spans else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
-from rag.errors import IndexStoreError
+from rag.errors import IndexStoreError, first_line
 from rag.layout import REBUILD, Manifest, current_build, read_build
 from rag.rows import Rows
 from rag.sparse import BM25Store, JiebaTokenizer
@@ -36,8 +36,7 @@ class LoadedIndex:
 
 
 def _damaged(path: Path, e: BaseException) -> IndexStoreError:
-    first = (str(e).splitlines() or [type(e).__name__])[0][:200]
-    return IndexStoreError(f"index file {path} is damaged ({first}); {REBUILD}")
+    return IndexStoreError(f"index file {path} is damaged ({first_line(e)}); {REBUILD}")
 
 
 def load_index(index_dir: Path) -> LoadedIndex:

@@ -73,30 +73,26 @@ class QuestionTerms:
     listing: bool = False  # the question asks for the items of a list (哪些, 哪几种, 分别)
 
     @property
-    def list_weight(self) -> float:
-        """A list question counts an enumeration (A、B、C) as one more term of LIST_SHARE of
-        the average weight."""
-        if not self.listing:
-            return 0.0
-        mean = sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
-        return LIST_SHARE * mean
-
-    @property
-    def topic_weight(self) -> float:
-        """A question asking for a topic (短板, 接下来怎么干) counts being in that part of the
-        report as one more term of average weight."""
-        if not self.topic:
-            return 0.0
+    def _mean(self) -> float:
         return sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
 
     @property
     def figure_weight(self) -> float:
         """A numeric question's asked figure counts as one more term of FIGURE_SHARE of the
         average weight (less than a word: a number alone does not answer 的GDP是多少)."""
-        if not self.numeric:
-            return 0.0
-        mean = sum(self.weights.values()) / len(self.weights) if self.weights else 1.0
-        return FIGURE_SHARE * mean
+        return FIGURE_SHARE * self._mean if self.numeric else 0.0
+
+    @property
+    def topic_weight(self) -> float:
+        """A question asking for a topic (短板, 接下来怎么干) counts being in that part of the
+        report as one more term of average weight."""
+        return self._mean if self.topic else 0.0
+
+    @property
+    def list_weight(self) -> float:
+        """A list question counts an enumeration (A、B、C) as one more term of LIST_SHARE of
+        the average weight."""
+        return LIST_SHARE * self._mean if self.listing else 0.0
 
     @property
     def total(self) -> float:
