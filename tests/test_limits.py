@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,23 @@ from rag.store import load_index
 runner = CliRunner()
 
 
-def test_a_huge_question_is_refused_at_once(extractive: Pipeline) -> None:
-    t0 = time.perf_counter()
+def test_a_huge_question_is_refused_before_any_work(
+    extractive: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.pipeline
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the question was analysed before its length was checked")
+
+    monkeypatch.setattr(rag.pipeline, "analyze", no_work)
+    monkeypatch.setattr(rag.pipeline, "rewrite", no_work)
     with pytest.raises(ConfigError, match="100000 characters long; the limit is 2000"):
         extractive.ask("法" * 100_000)
-    assert time.perf_counter() - t0 < 2
 
 
 def test_an_over_long_history_is_cut_to_the_recent_turns_and_said(extractive: Pipeline) -> None:
     long = [Turn("瓦屋镇开展了多少场普法活动？", answer="普法" * 2000) for _ in range(10)]
-    t0 = time.perf_counter()
     a = extractive.ask("峡口镇呢？", long)
-    assert time.perf_counter() - t0 < 10
     assert any("RAG_MAX_HISTORY_CHARS" in w and "last 1 of 10" in w for w in a.warnings)
 
 
