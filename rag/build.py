@@ -23,6 +23,7 @@ from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, s
 from rag.layout import (
     Manifest,
     ReportEntry,
+    build_lock,
     commit,
     current_build,
     read_build,
@@ -212,9 +213,23 @@ def build_index(
     chunker: ChunkerSettings,
     progress: Progress | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    lock_wait: float = 0.0,
 ) -> BuildSummary:
     """Index every report in `reports_dir` into `index_dir`, reusing unchanged work. A file
-    that cannot be read is skipped with its reason; the others are indexed."""
+    that cannot be read is skipped with its reason; the others are indexed. One build of a
+    folder at a time: another waits up to `lock_wait` seconds, then is refused."""
+    with build_lock(index_dir, lock_wait):
+        return _build(reports_dir, index_dir, embedder, chunker, progress, limits)
+
+
+def _build(
+    reports_dir: Path,
+    index_dir: Path,
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    progress: Progress | None,
+    limits: ReadLimits,
+) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary(index_dir=index_dir)
     embed_model = embedder.name if embedder else LEXICAL

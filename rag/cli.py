@@ -91,6 +91,13 @@ def index(
         Path | None, typer.Option("--reports", help="folder of report files")
     ] = None,
     index: IndexOpt = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            help="seconds to wait for another build of this index to end (default: refuse)",
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index (only new or changed reports are processed)."""
     from rag.factory import build
@@ -111,7 +118,7 @@ def index(
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
-            summary, resolution = build(s, progress=progress)
+            summary, resolution = build(s, progress=progress, wait=wait)
         except RagError as e:
             fail(e)
             return

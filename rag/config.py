@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     max_file_mb: float = Field(20.0, gt=0)  # a larger report file is skipped, with the reason
     read_timeout: float = Field(60.0, gt=0)  # seconds to read one .docx/.pdf/.html
+    build_wait: float = Field(0.0, ge=0)  # seconds a build queues behind another (0: refuse)
     max_question_chars: int = Field(2000, ge=10)  # a longer question is refused, with the limit
     max_history_chars: int = Field(8000, ge=0)  # the conversation kept for a follow-up
     chunk_max_tokens: int = Field(320, ge=16)
@@ -57,6 +58,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16)  # room kept for the answer
     llm_temperature: float = Field(0.1, ge=0.0, le=2.0)
     llm_timeout: float = Field(120.0, gt=0)
+    # Seconds for one question: retrieval, then the answer. Past it, an LLM is not called
+    # (extractive answer) or its stream is cut, with a warning. Each LLM call is also bounded
+    # by llm_timeout, with one attempt (no retry) and a 10 s connect timeout.
+    request_budget: float = Field(180.0, gt=0)
     llm_fallback: bool = True  # answer extractively when the LLM cannot be reached
     answer_k: int = Field(6, ge=1)  # passages given to the answerer
     per_report_k: int = Field(2, ge=1)  # passages per report for cross-report questions

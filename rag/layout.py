@@ -17,7 +17,8 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -183,6 +184,36 @@ def _rows(path: Path, parse: Callable[[dict[str, Any]], T]) -> list[T]:
                 f"index file {path}: row {n} is not a valid entry ({first_line(e)}); {REBUILD}"
             ) from e
     return out
+
+
+@contextmanager
+def build_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """One build of `index_dir` at a time, across processes (a lock file in the folder):
+    another build waits up to `wait` seconds, then is refused with who holds the lock."""
+    from filelock import FileLock, Timeout
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    owner = index_dir / "build.owner"
+    lock = FileLock(index_dir / "build.lock")
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        try:
+            who = owner.read_text(encoding="utf-8").strip()
+        except OSError:
+            who = "another process"
+        raise IndexStoreError(
+            f"{index_dir} is being built by {who or 'another process'}; nothing was changed. "
+            "Run again when it ends, or queue behind it with `rag index --wait SECONDS`"
+        ) from None
+    try:
+        owner.write_text(
+            f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}", encoding="utf-8"
+        )
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()
 
 
 def commit(index_dir: Path, write: Callable[[Path], None]) -> Path:

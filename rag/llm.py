@@ -13,6 +13,7 @@ from rag.errors import ModelError
 logger = logging.getLogger(__name__)
 
 Style = Literal["chat", "completion"]
+CONNECT_TIMEOUT = 10.0
 
 
 def provider_errors() -> tuple[type[BaseException], ...]:
@@ -44,6 +45,7 @@ def make_model(cfg: LLMConfig, api_key: str | None = None) -> BaseLanguageModel:
     """A LangChain model for `cfg`; `api_key` is passed through, never logged."""
     if cfg.backend == "openai":
         from langchain_openai import ChatOpenAI, OpenAI
+        from openai import Timeout
 
         kwargs = {
             "model": cfg.model,
@@ -51,8 +53,10 @@ def make_model(cfg: LLMConfig, api_key: str | None = None) -> BaseLanguageModel:
             "api_key": api_key or "not-needed",  # local servers accept any key
             "temperature": cfg.temperature,
             "max_tokens": cfg.max_tokens,
-            "timeout": cfg.timeout,
-            "max_retries": 1,
+            # one bounded attempt: a hung endpoint costs `timeout`, not twice that; a
+            # connection that cannot be made fails in at most 10 s
+            "timeout": Timeout(cfg.timeout, connect=min(cfg.timeout, CONNECT_TIMEOUT)),
+            "max_retries": 0,
             "streaming": True,
         }
         logger.info("LLM: %s at %s (%s)", cfg.model, cfg.base_url, cfg.style)

@@ -63,6 +63,7 @@ class Knobs:
     llm_fallback: bool = True
     max_question_chars: int = 2000
     max_history_chars: int = 8000
+    request_budget: float = 180.0  # seconds for one question, retrieval and answer
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ class Timer:
 
     def mark(self) -> None:
         self.retrieved = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
 
 
 def check_question(question: str, limit: int) -> None:
@@ -279,12 +283,24 @@ class Pipeline:
             yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
             return
         answerer, warnings = self.answerer, tuple[str, ...]()
+        budget = self.knobs.request_budget
+        if self.fallback is not None and timer.elapsed() >= budget:  # no time left for an LLM
+            answerer = self.fallback
+            warnings = (f"time budget of {budget:g} s (RAG_REQUEST_BUDGET) used by retrieval: "
+                        "answered extractively",)  # fmt: skip
         used = answerer.select(d, d.hits)
         parts: list[str] = []
+        deltas = answerer.stream(d, used)
         try:
-            for delta in answerer.stream(d, used):
+            for delta in deltas:
                 parts.append(delta)
                 yield Event("token", delta)
+                if timer.elapsed() >= budget:  # a trickling stream is cut, not waited for
+                    warnings += (
+                        f"time budget of {budget:g} s (RAG_REQUEST_BUDGET) reached: "
+                        "the answer was cut",
+                    )
+                    break
         except LLMUnavailable as e:
             if e.started or parts or self.fallback is None or not self.knobs.llm_fallback:
                 raise ModelError(str(e)) from e
@@ -295,6 +311,10 @@ class Pipeline:
             parts = list(answerer.stream(d, used))
             for delta in parts:
                 yield Event("token", delta)
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()  # ends the LLM's HTTP stream when the answer was cut
         outcome = Outcome("".join(parts), used, answerer.label, False, warnings)
         yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
 

@@ -9,6 +9,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -170,14 +171,17 @@ def test_upload_adds_a_report_while_chat_keeps_working(
 
 
 def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from ui.app import build_app, login_checker
+    """Roles decide on the server; an export can be fetched by its maker only."""
+    from ui.app import build_app, serve_options
+    from ui.guard import Access
     from ui.users import User, hash_password
 
     secret = hash_password("pw")
     users = {"li": User("li", "staff", secret), "zhang": User("zhang", "supervisor", secret)}
     pipeline = open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
     audit_log = tmp_path / "audit.jsonl"
-    demo = build_app(pipeline, audit_log, users=users)
+    access = Access()
+    demo = build_app(pipeline, audit_log, users=users, access=access)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -186,9 +190,10 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
         server_port=port,
         prevent_thread_lock=True,
         quiet=True,
-        auth=login_checker(users),
+        **serve_options(access, users),
     )
     url = f"http://127.0.0.1:{port}/"
+    exported: list[str] = []
     try:
         for name, expected in (("li", "只有督查员"), ("zhang", "已记录：zhang approve")):
             context = browser.new_context()
@@ -207,6 +212,16 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
                 f"document.querySelector('#audit-msg textarea').value.includes('{expected}')",
                 timeout=15_000,
             )
+            if not exported:  # li exports the conversation and can fetch it
+                page.locator("#export").click()
+                link = page.locator("#export-file a").first
+                link.wait_for(timeout=15_000)
+                exported.append(urljoin(url, link.get_attribute("href") or ""))
+                mine = page.request.get(exported[0])
+                assert mine.ok and "水口镇全镇有多少人考取了执法证" in mine.text()
+            else:  # zhang, logged in, is refused li's export although the link is known
+                theirs = page.request.get(exported[0])
+                assert theirs.status == 403 and "另一位用户" in theirs.text()
             context.close()
         entries = [json.loads(line) for line in audit_log.read_text(encoding="utf-8").splitlines()]
         assert [e["reviewer"] for e in entries] == ["zhang"]

@@ -155,3 +155,124 @@ def test_a_missing_extra_is_named_with_the_install_command(
     with pytest.raises(ConfigError, match=r"llama-cpp-python.*\.\[llamacpp\]"):
         llm_config(settings)
     assert "llama-cpp-python" in (describe(settings).llm_problem or "")
+
+
+class _Silent:
+    """A TCP server on 127.0.0.1 that accepts connections and never answers (a hung
+    endpoint); counts the connections it got."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[object] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()  # type: ignore[attr-defined]
+
+
+def test_a_hung_llm_gets_one_attempt_then_the_extractive_answer(extractive: Pipeline) -> None:
+    from rag.answer import LLMAnswerer
+    from rag.config import PROJECT_ROOT
+    from rag.llm import LLMConfig, make_model
+    from rag.prompting import load_prompt
+
+    silent = _Silent()
+    try:
+        cfg = LLMConfig("openai", "hung", "chat", base_url=f"http://127.0.0.1:{silent.port}/v1")
+        cfg = LLMConfig(**{**cfg.__dict__, "timeout": 1.0})
+        llm = LLMAnswerer(
+            make_model(cfg), load_prompt(PROJECT_ROOT / "prompts", "answer"), "chat", "llm:hung"
+        )
+        a = extractive.with_answerer(llm).ask("水口镇对执法人员进行了多少次执法培训？")
+        assert a.mode == "extractive" and "15次" in a.text
+        assert any("LLM unreachable" in w for w in a.warnings)
+        assert len(silent.conns) == 1  # one attempt, no retry
+    finally:
+        silent.close()
+
+
+def test_a_trickling_llm_stream_is_cut_at_the_time_budget(extractive: Pipeline) -> None:
+    from dataclasses import replace
+
+    from langchain_core.language_models.fake import FakeStreamingListLLM
+
+    from rag.answer import LLMAnswerer
+    from rag.config import PROJECT_ROOT
+    from rag.prompting import load_prompt
+
+    reply = "对执法人员共进行执法培训15次[1]。" * 10
+    slow = FakeStreamingListLLM(responses=[reply], sleep=0.05)  # 20 characters a second
+    p = extractive.with_answerer(
+        LLMAnswerer(slow, load_prompt(PROJECT_ROOT / "prompts", "answer"), "completion", "llm:slow")
+    )
+    p.knobs = replace(p.knobs, request_budget=0.5)
+    a = p.ask("水口镇对执法人员进行了多少次执法培训？")
+    assert any("RAG_REQUEST_BUDGET" in w and "cut" in w for w in a.warnings)
+    assert 0 < len(a.text) < len(reply)  # what came in time is kept, the rest not waited for
+
+
+def test_a_silent_model_hub_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.embed
+
+    silent = _Silent()
+    try:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.port}")
+        monkeypatch.setattr(rag.embed, "HUB_TIMEOUT", 0.5)
+        assert rag.embed._hub_path("nobody/no-such-model-here") is None
+        assert len(silent.conns) == 1  # it was asked, did not answer, and was given up on
+    finally:
+        silent.close()
+
+
+def _rag_index(reports: Path, index: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**__import__("os").environ, "RAG_EMBED_MODEL": "none", "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag", "index", "--reports", str(reports), "--index", str(index),
+         *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+
+
+@pytest.mark.integration
+def test_two_builds_of_one_index_never_overwrite_each_other(tmp_path: Path) -> None:
+    """While one build holds the folder, `rag index` refuses with who holds it (and changes
+    nothing); with --wait it queues and then builds. Two at once with --wait both finish
+    and leave one valid index."""
+    from rag.config import PROJECT_ROOT
+    from rag.layout import build_lock, read_build
+
+    reports, index = PROJECT_ROOT / "data" / "reports", tmp_path / "index"
+    with build_lock(index):
+        refused = _rag_index(reports, index)
+        out, _ = refused.communicate(timeout=300)
+        assert refused.returncode == 1, out
+        assert "is being built by pid" in out and "--wait" in out and "Traceback" not in out
+        assert current_build(index) is None  # nothing was written
+        queued = _rag_index(reports, index, "--wait", "300")
+        with pytest.raises(subprocess.TimeoutExpired):
+            queued.wait(timeout=3)  # still waiting for the lock held here
+    out, _ = queued.communicate(timeout=300)
+    assert queued.returncode == 0 and "indexed 5 report(s)" in out, out
+    pair = [_rag_index(reports, index, "--wait", "300") for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0] for p in pair]
+    assert [p.returncode for p in pair] == [0, 0], outs
+    folder = current_build(index)
+    assert folder is not None and len(read_build(folder)[1]) == 5
+    assert [f.name for f in (index / "builds").iterdir()] == [folder.name]  # no leftovers

@@ -119,3 +119,79 @@ def test_audit_comments_are_bounded(extractive: Pipeline, tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="too long"):
         audit.record(tmp_path / "a.jsonl", answer, 0, "approve", "张三", "x" * 20_000)
     assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_throttle_counts_failures_in_a_window() -> None:
+    from ui.guard import Throttle
+
+    now = [0.0]
+    t = Throttle(limit=3, window=60, clock=lambda: now[0])
+    for _ in range(2):
+        t.fail("user:li")
+    assert t.wait("user:li") == 0
+    t.fail("user:li")
+    assert t.wait("user:li") == 60  # the third failure locks until the first one expires
+    now[0] = 30
+    assert t.wait("user:li") == 30 and t.wait("user:zhang") == 0
+    now[0] = 60.5
+    assert t.wait("user:li") == 0  # the first failure left the window
+    t.clear("user:li")
+    assert t.wait("user:li") == 0
+    with pytest.raises(ValueError, match="limit"):
+        Throttle(limit=0)
+
+
+def test_throttle_memory_is_bounded() -> None:
+    from ui.guard import Throttle
+
+    t = Throttle(limit=2, window=60, clock=lambda: 0.0, max_keys=100)
+    for i in range(1000):
+        t.fail(f"user:{i}")
+    assert len(t._failures) <= 100
+
+
+@pytest.mark.integration
+def test_http_guards_login_throttling_and_upload_size(extractive: Pipeline, tmp_path: Path) -> None:
+    """Through HTTP, as any client can: wrong passwords are throttled per name and address,
+    and an upload over the size limit is refused by the server before the app sees it."""
+    import httpx
+
+    from ui.app import UPLOAD_MAX_MB, build_app, serve_options
+    from ui.guard import Access, Throttle
+    from ui.users import User, hash_password
+
+    users = {"li": User("li", "staff", hash_password("pw"))}
+    access = Access(throttle=Throttle(limit=3, window=600))
+    demo = build_app(extractive, tmp_path / "audit.jsonl", users=users, access=access)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **serve_options(access, users),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            assert http.post("/login", data={"username": "li", "password": "pw"}).status_code == 200
+            big = b"x" * int((UPLOAD_MAX_MB + 1) * 1024 * 1024)
+            r = http.post("/gradio_api/upload", files={"files": ("big.txt", big)})
+            assert r.status_code == 413
+            small = http.post("/gradio_api/upload", files={"files": ("ok.txt", b"abc")})
+            assert small.status_code == 200  # the same user, within the limit
+        with httpx.Client(base_url=url, timeout=30) as http:
+            codes = [
+                http.post("/login", data={"username": "li", "password": "bad"}).status_code
+                for _ in range(4)
+            ]
+            assert codes == [400, 400, 400, 429]
+            right = http.post("/login", data={"username": "li", "password": "pw"})
+            assert right.status_code == 429 and "秒后再试" in right.json()["detail"]
+            assert int(right.headers["retry-after"]) > 0
+            other = http.post("/login", data={"username": "wang", "password": "x"})
+            assert other.status_code == 429  # the address is throttled too
+    finally:
+        demo.close()

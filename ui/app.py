@@ -26,6 +26,7 @@ from rag.factory import open_pipeline  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
 from rag.types import Answer, Chunk, Citation  # noqa: E402
 from ui import audit  # noqa: E402
+from ui.guard import Access, Guard  # noqa: E402
 from ui.render import answer_markdown, claim_rows, sources_html, status_line  # noqa: E402
 from ui.upload import ALLOWED, add_report  # noqa: E402
 from ui.users import User, check_password  # noqa: E402
@@ -102,13 +103,16 @@ def build_app(
     index_dir: Path | None = None,
     settings: Settings | None = None,
     anonymous_edits: bool = False,
+    access: Access | None = None,
 ) -> gr.Blocks:
     """The app; `reports_dir` (default: the folder the index was built from) serves downloads;
     with `users`, reviewing needs a supervisor or admin login (see ui/users.py); `settings`
     (default: from the environment) open the pipeline again after an upload. Without
     `users`, the server is read-only (no upload, no review) unless `anonymous_edits`: the
-    refusal is on the server, whatever the page shows."""
+    refusal is on the server, whatever the page shows. `access` records who made which
+    export, for the HTTP guard of `serve_options` (one per server)."""
     live = Live(pipeline)
+    access = access or Access()
     reports = pipeline.reports
     folder = Path(reports_dir or pipeline.index.manifest.reports_dir or ".")
 
@@ -217,13 +221,16 @@ def build_app(
     ) -> str:
         return decide("reject", answers, claim, reviewer, comment, request)
 
-    def export(answers: list[Answer]) -> str | None:
+    def export(answers: list[Answer], request: gr.Request) -> str | None:
         if not answers:
             return None
-        # an unguessable name per export: one user's file cannot be named by another
+        # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
         path = audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(answer_markdown(a) for a in answers), encoding="utf-8")
+        user = getattr(request, "username", None)
+        if user:
+            access.exports.register(path.name, user)
         return str(path)
 
     def api_ask(question: str, place: str = "", year: int = 0, report: str = "") -> dict:
@@ -328,8 +335,8 @@ def build_app(
                 approve = gr.Button("通过", variant="primary", elem_id="approve")
                 reject = gr.Button("驳回", variant="stop", elem_id="reject")
             audit_msg = gr.Textbox(label="审核记录", interactive=False, elem_id="audit-msg")
-            export_btn = gr.Button("导出对话（Markdown）")
-            export_file = gr.File(label="导出文件")
+            export_btn = gr.Button("导出对话（Markdown）", elem_id="export")
+            export_file = gr.File(label="导出文件", elem_id="export-file")
         with gr.Tab("报告"):
             report_table = gr.Dataframe(
                 report_rows(pipeline), headers=REPORT_HEADERS, interactive=False, elem_id="reports"
@@ -386,6 +393,23 @@ def login_checker(users: dict[str, User]) -> Callable[[str, str], bool]:
     return login
 
 
+def serve_options(
+    access: Access, users: dict[str, User] | None, allowed: list[str] | None = None
+) -> dict[str, Any]:
+    """`Blocks.launch` arguments every server uses: login (when there are users) with
+    throttling, upload size refused at the HTTP layer, exports kept to their maker."""
+    from starlette.middleware import Middleware
+
+    return {
+        "share": False,
+        "allowed_paths": allowed,
+        "auth": login_checker(users) if users else None,
+        "auth_message": "法治政府建设报告问答：请登录",
+        "max_file_size": f"{UPLOAD_MAX_MB:g}mb",
+        "app_kwargs": {"middleware": [Middleware(Guard, access=access)]},
+    }
+
+
 def launch(
     pipeline: Pipeline,
     settings: Settings,
@@ -395,17 +419,19 @@ def launch(
     users: dict[str, User] | None = None,
     anonymous_edits: bool = False,
 ) -> None:
+    access = Access()
     demo = build_app(
-        pipeline, audit_path, users=users, settings=settings, anonymous_edits=anonymous_edits
+        pipeline,
+        audit_path,
+        users=users,
+        settings=settings,
+        anonymous_edits=anonymous_edits,
+        access=access,
     )
-
     folder = pipeline.index.manifest.reports_dir
     demo.queue(default_concurrency_limit=8).launch(
         server_name=host,
         server_port=port,
-        share=False,
         show_error=True,
-        allowed_paths=[folder] if folder else None,
-        auth=login_checker(users) if users else None,
-        auth_message="法治政府建设报告问答：请登录",
+        **serve_options(access, users, [folder] if folder else None),
     )

@@ -50,6 +50,9 @@ def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
     return safe
 
 
+BUILD_WAIT = 300.0
+
+
 def add_report(
     upload: Path,
     name: str,
@@ -59,15 +62,16 @@ def add_report(
     max_mb: float,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BuildSummary:
-    """Validate, copy into `reports_dir` (atomically) and update the index incrementally.
-    If the index update fails, the copied file is removed again."""
+    """Validate, copy into `reports_dir` (atomically) and update the index incrementally
+    (queued up to BUILD_WAIT seconds behind another build). If the index update fails, the
+    copied file is removed again."""
     safe = validate(upload, name, reports_dir, max_mb)
     target = reports_dir / safe
     partial = reports_dir / f".{safe}.uploading"
     shutil.copyfile(upload, partial)
     os.replace(partial, target)
     try:
-        summary, _ = build(settings, reports_dir, index_dir, progress)
+        summary, _ = build(settings, reports_dir, index_dir, progress, wait=BUILD_WAIT)
     except RagError:
         target.unlink(missing_ok=True)
         raise
