@@ -14,6 +14,7 @@ from rag.support import (
     SentenceSimilarity,
     has_figure,
     semantic_support,
+    shares_content,
     support,
 )
 from rag.textmatch import sentences
@@ -57,7 +58,11 @@ def candidates(
             if is_heading(sent, hit.chunk.section):  # lends its words to what follows
                 heading = sent
             s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}", topic))
-            if cosines is not None and not is_heading(sent, hit.chunk.section):
+            if (
+                cosines is not None
+                and not is_heading(sent, hit.chunk.section)
+                and shares_content(terms, f"{heading} {sent}")
+            ):
                 s = max(s, semantic_support(float(cosines[i]), semantic[1].anchors))  # type: ignore[index]
             score = s - 0.01 * n
             answers = not terms.numeric or has_figure(sent, terms.unit)
@@ -197,16 +202,23 @@ def compose_per_report(
     hits: Sequence[Hit],
     reports: dict[str, Report],
     threshold: float,
+    topic: str = "",
 ) -> tuple[str, list[str]]:
     """One line per report (`groups`: source -> its source numbers; `ranked_groups`: the
     candidates of each group's hits); reports without support are returned separately so the
-    answer can say where nothing was found."""
+    answer can say where nothing was found. With a `topic` (plans, shortcomings), a report's
+    line lists the items of its part stating it."""
     lines, missing = [], []
     for (source, numbers), ranked in zip(groups, ranked_groups, strict=True):
         subset = [hits[n - 1] for n in numbers]
         best = best_evidence(ranked)
         if best is None or best.support < threshold:
             missing.append(source)
+            continue
+        items = topic_items(ranked, subset, topic) if topic else []
+        if len(items) > 1:
+            cited = "；".join(f"{text}[{numbers[n - 1]}]" for n, text in items)
+            lines.append(f"- {place_label(reports[source])}：{cited}。")
             continue
         top = ranked[0] if ranked[0].answers else best
         picked = sorted(_extend_short([top], subset, 1), key=lambda c: c.start)
@@ -238,7 +250,7 @@ class ExtractiveAnswerer:
             yield compose(draft.ranked[0], hits, draft.reports)
             return
         body, missing = compose_per_report(
-            draft.ranked, draft.groups, hits, draft.reports, self.threshold
+            draft.ranked, draft.groups, hits, draft.reports, self.threshold, draft.topic
         )
         if missing:
             labels = "、".join(place_label(draft.reports[m]) for m in missing)

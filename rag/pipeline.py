@@ -210,6 +210,8 @@ class Pipeline:
         if asks_across(query):
             k = self.knobs
             hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
+            if query.terms.topic:  # each report's plans or shortcomings part, all its items
+                hits, groups = self._group_sections(query, hits, groups)
             sem = self._semantic(query)
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
         else:
@@ -236,6 +238,26 @@ class Pipeline:
         rest = [h for h in hits if h.chunk.id not in ids]
         out = first + rest[: max(0, query.options.k - len(first))]
         return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
+
+    def _group_sections(
+        self, query: Query, hits: list[Hit], groups: list[tuple[str, list[int]]]
+    ) -> tuple[list[Hit], list[tuple[str, list[int]]]]:
+        """Per report of a question across reports: the part stating the asked topic first,
+        then that report's other hits."""
+        rows = self.index.rows
+        out: list[Hit] = []
+        new_groups: list[tuple[str, list[int]]] = []
+        for source, ns in groups:
+            own = [hits[n - 1] for n in ns]
+            report = [rows.chunks[int(r)] for r in rows.of_reports([source])]  # type: ignore[union-attr]
+            part = section_chunks(report, query.terms.topic)
+            ids = {c.id for c in part}
+            title = own[0].title
+            merged = [Hit(0, own[0].score, c, title) for c in part]
+            merged += [h for h in own if h.chunk.id not in ids]
+            new_groups.append((source, list(range(len(out) + 1, len(out) + len(merged) + 1))))
+            out.extend(merged)
+        return [replace(h, rank=i) for i, h in enumerate(out, start=1)], new_groups
 
     def _semantic(self, query: Query) -> Semantic | None:
         if self.similarity is None:

@@ -6,10 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.gazetteer import LEFT_STOP, LEVEL, Token, level_of, mentions, suffix_of
+from rag.gazetteer import LEFT_STOP, LEVEL, PREFIX_STOP, Token, level_of, mentions, suffix_of
 from rag.textmatch import names_in
 from rag.types import Report
 
+# A town-level name: two to four characters without a level suffix, then 镇/乡/街道.
+_BELOW = re.compile(
+    r"(?:自治县|自治州|县|区|市|州)?"
+    r"(?P<name>(?:(?![镇乡县区市省州街])[\u4e00-\u9fff]){2,4}?(?:镇|乡|街道))"
+)
 _SUFFIXES = ("自治县", "自治州", "自治区", "街道", "省", "市", "县", "区", "镇", "乡")
 Segmenter = Callable[[str], list[Token]]
 
@@ -145,6 +150,7 @@ class PlaceIndex:
                     continue
                 found.add(alias)
                 covered.append((a, b))
+        unknown += self._below(text, found, covered)
         for word, _, _ in mentions(tokens, covered):
             stem = self._stem_alias(word)
             if stem:
@@ -161,6 +167,30 @@ class PlaceIndex:
         )
         above = tuple(dict.fromkeys(u for u in unknown if u not in strict))
         return Grounding(frozenset(found), strict, above)
+
+    def _below(self, text: str, found: set[str], covered: list[tuple[int, int]]) -> list[str]:
+        """Unknown towns written right after a known county, district or city (鲁山县张良镇):
+        found from the characters, whatever the segmenter made of them (张良 + 镇发)."""
+        out = []
+        for alias in found:
+            if "town" in self.levels.get(alias, ()):
+                continue
+            for m in re.finditer(re.escape(alias), text):
+                nxt = _BELOW.match(text, m.end())
+                if not nxt or any(x <= nxt.start("name") < y for x, y in covered):
+                    continue
+                name = nxt["name"]
+                if (
+                    name[0] in PREFIX_STOP  # 各镇街道
+                    or name[0] in LEFT_STOP  # 和三墩镇, 对几个镇
+                    or name in self.by_alias
+                    or self._stem_alias(name)
+                    or any(name.endswith(k) for k in self.by_alias if len(k) >= 2)
+                ):
+                    continue
+                out.append(name)
+                covered.append(nxt.span("name"))
+        return out
 
     def _stem_alias(self, name: str) -> str | None:
         """江华县 -> 江华 when 江华 is an alias of a place of the same kind (a town is not a

@@ -46,7 +46,7 @@ def analyze(
     tokenizer = lexical.tokenizer
     named = found | set(grounding.tolerated)  # place names are not content words
     terms = question_terms(
-        text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named
+        text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named, lexical.df
     )
     searched = scope.reports if scope.reports is not None else tuple(reports)
     return Query(

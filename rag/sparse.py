@@ -122,13 +122,16 @@ class BM25Index:
         top = top[sub[top] > 0]
         return ids[top], sub[top]
 
-    def idf(self, token: str) -> float:
-        """BM25 inverse document frequency of a token (highest for tokens absent from the index)."""
-        n = len(self)
+    def df(self, token: str) -> int:
+        """How many chunks contain the token (0: a word the corpus never uses)."""
         i = self.model.vocab_dict.get(token)
         indptr = self.model.scores["indptr"]
-        df = 0 if i is None or i + 1 >= len(indptr) else int(indptr[i + 1] - indptr[i])
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return 0 if i is None or i + 1 >= len(indptr) else int(indptr[i + 1] - indptr[i])
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a token (highest for tokens absent from the index)."""
+        df = self.df(token)
+        return math.log(1.0 + (len(self) - df + 0.5) / (df + 0.5))
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), allow_pickle=False, show_progress=False)
@@ -177,6 +180,9 @@ class BM25Store:
 
     def idf(self, token: str) -> float:
         return self.bm25.idf(token)
+
+    def df(self, token: str) -> int:
+        return self.bm25.df(token)
 
     def __len__(self) -> int:
         return len(self.bm25)

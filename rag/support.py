@@ -25,7 +25,10 @@ GENERIC = frozenset(
     # relative time: a report covers one year, and the question means that one
     "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 "
     # filler of spoken questions
-    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概".split()
+    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
+    "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 "
+    # yes/no and comparison asking words
+    "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同".split()
 )
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
 _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
@@ -51,6 +54,9 @@ SYNONYMS = (
     frozenset({"培训", "轮训", "学习"}),
     frozenset({"宣传", "普法"}),
     frozenset({"纠纷", "矛盾"}),
+    frozenset({"官司", "诉讼", "应诉"}),
+    frozenset({"案子", "案件", "积案", "案卷"}),
+    frozenset({"材料", "资料", "读本"}),
     frozenset({"渠道", "方式", "途径", "形式", "办法", "手段", "联系方式"}),
     frozenset({"程序", "步骤", "流程", "环节"}),
 )
@@ -59,6 +65,8 @@ FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
 LIST_SHARE = 0.5
 _LISTING = re.compile(r"哪些|哪几|分别|都有(?:什么|啥|哪)|包括(?:什么|哪)")
 SINGLE_CHAR_SHARE = 0.5  # a one-character word (办, 花) is weaker evidence than a word
+OOV_SHARE = 0.5  # a word no report uses (摆平, 经手); fitted on the training questions
+_GENERIC_HEADS = ("工作", "情况", "方面", "问题")
 PART_CREDIT = 0.5  # a long word absent, credit per share of its sub-words present
 
 
@@ -66,7 +74,8 @@ PART_CREDIT = 0.5  # a long word absent, credit per share of its sub-words prese
 class QuestionTerms:
     weights: dict[str, float]  # term -> IDF weight
     numeric: bool  # the question asks for a number
-    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # sub-words of long terms
+    # sub-words of long terms, with their IDF weights
+    parts: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
     normalized: dict[str, str] = field(default_factory=dict)  # term -> normalize(term)
     unit: str = ""  # the unit asked for (宗, 元, %), "" for any; only when `numeric`
     topic: str = ""  # the part of a report asked for (rag.sections: plans, shortcomings)
@@ -121,10 +130,13 @@ def question_terms(
     idf: Callable[[str], float],
     place_names: AbstractSet[str] = frozenset(),
     found: AbstractSet[str] | None = None,
+    df: Callable[[str], int] | None = None,
 ) -> QuestionTerms:
     """Content words of a question (`words`: precise segmentation; `subwords`: search mode),
     without stopwords, place names (`found`: those in the question, when already known),
-    years or generic question words."""
+    years or generic question words. With `df` (chunks containing a word), a word the
+    corpus never uses weighs OOV_SHARE: staff's own words (摆平, 经手) cannot be matched by
+    any passage, so they lower every sentence alike rather than tell the right one."""
     names = names_in(question, place_names) if found is None else found
     stripped = strip_years(question)
     for n in sorted(names, key=len, reverse=True):
@@ -145,9 +157,14 @@ def question_terms(
             continue
         if _ASKING.match(tok):
             continue
+        head = next((g for g in _GENERIC_HEADS if tok.endswith(g) and len(tok) > len(g) + 1), "")
+        if head:  # 信访工作 -> 信访: a generic head adds nothing to what is asked
+            tok = tok[: -len(head)]
         weights[tok] = idf(tok) * (SINGLE_CHAR_SHARE if len(tok) == 1 else 1.0)
+        if df is not None and df(tok) == 0:
+            weights[tok] *= OOV_SHARE
         if len(tok) >= 4:
-            subs = tuple(t for t in subwords(tok) if t != tok and len(t) >= 2)
+            subs = tuple((t, idf(t)) for t in subwords(tok) if t != tok and len(t) >= 2)
             if subs:
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
@@ -205,6 +222,13 @@ def support(terms: QuestionTerms, text: str, topic: str = "") -> float:
     return found / total
 
 
+def shares_content(terms: QuestionTerms, text: str) -> bool:
+    """Whether `text` has at least one of the question's content words (or a synonym, or
+    part of a long one): semantic similarity alone does not make a sentence an answer."""
+    norm = normalize(text)
+    return any(_credit(t, terms, norm) > 0 for t in terms.weights) or not terms.weights
+
+
 def is_enumeration(text: str) -> bool:
     """A sentence listing items: A、B、C, or A、B等 / A和B等."""
     return text.count("、") >= 2 or ("等" in text and ("、" in text or "和" in text))
@@ -215,12 +239,21 @@ def has_figure(text: str, unit: str) -> bool:
     return any(not is_year(q) and _fits(q.unit, unit) for q in quantities(text))
 
 
+# Staff count events and kinds in looser words than reports (几场行政复议 -> 1宗, 几类场景 ->
+# 8个场景): to find the sentence that answers, an asked unit fits any unit of its group.
+# Claim checks stay strict (rag.numbers.compatible_units: 19起 is not 19人).
+_EVENTS = frozenset("次 场 场次 期 轮 回 遍 件 件次 起 宗 例 批".split())
+_KINDS = frozenset("个 类 种 项 处 家 所".split())
+
+
 def _fits(found: str, asked: str) -> bool:
     """几个 asks for a count of anything (几个执法人员 -> 5名), not a share or a sum."""
     if not asked:
         return True
-    if asked == "个":
+    if asked in _KINDS:
         return found not in ("%", "元", "万元", "亿元", "年", "年度")
+    if asked in _EVENTS and found in _EVENTS:
+        return True
     return compatible_units(found, asked)
 
 
@@ -233,8 +266,9 @@ def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
     if any(s in norm for s in thesaurus(term)):
         return SYNONYM_CREDIT
     subs = terms.parts.get(term)
-    if subs:
-        return PART_CREDIT * sum(s in norm for s in subs) / len(subs)
+    if subs:  # by IDF: 行政 of 行政复议 says little, 复议 much
+        total = sum(w for _, w in subs)
+        return PART_CREDIT * sum(w for s, w in subs if s in norm) / total if total else 0.0
     return 0.0
 
 

@@ -134,3 +134,18 @@ def test_near_duplicates_of_other_towns_are_never_cited(
     assert not a.abstained, a.text
     assert {c.source for c in a.citations} == {source}
     assert figure in a.text
+
+
+def test_a_town_right_after_a_known_county_is_read_from_the_characters(
+    extractive: Pipeline,
+) -> None:
+    # jieba cuts 鲁山县张良镇发了 into 鲁山县 / 张良 / 镇发: the town is still found and refused
+    a = extractive.ask("鲁山县张良镇发了多少份法律读本？")
+    assert a.abstained and "语料中没有关于张良镇的报告" in a.text and not a.citations
+    assert extractive.analyze("南岸区长生桥镇有多少人入驻数字执法系统？").unknown_places == (
+        "长生桥镇",
+    )
+    # a function word or a count before 镇 is not a town; a known town is not unknown
+    for q in ("金湖县对几个镇街搞了法治专项督察？", "对比金湖县和三墩镇的行政应诉工作",
+              "金湖县各镇街道设了几个法治观测点？", "鲁山县瓦屋镇开展了多少场普法活动？"):  # fmt: skip
+        assert extractive.analyze(q).unknown_places == (), q

@@ -87,3 +87,44 @@ def test_a_joined_claim_cites_both_sentences() -> None:
     assert passage[a:b] == "(一)加大学法用法力度。以宪法为核心学习法律知识。"
     a, b = supporting_sentence("以宪法为核心学习法律知识[1]。", passage)
     assert passage[a:b] == "以宪法为核心学习法律知识。"
+
+
+def test_staff_count_events_and_kinds_in_their_own_measure_words(extractive: Pipeline) -> None:
+    # 几场 行政复议 is answered by 行政复议1宗; 几类场景 by 8个场景 (claim checks stay strict)
+    a = extractive.ask("水口镇去年吃了几场行政复议？")
+    assert not a.abstained and "行政复议1宗" in a.text
+    b = extractive.ask("峡口镇综合查一次覆盖了几类场景？")
+    assert not b.abstained and "8个场景" in b.text
+
+
+def test_words_no_report_uses_weigh_less_than_the_reports_words(extractive: Pipeline) -> None:
+    terms = extractive.analyze("金湖县法律顾问一年经手了多少件次法律事务？").terms
+    # 经手 occurs in no chunk: half its IDF; 法律顾问 occurs: its full IDF
+    assert terms.weights["经手"] == pytest.approx(extractive.index.sparse.idf("经手") * 0.5)
+    assert terms.weights["法律顾问"] == pytest.approx(extractive.index.sparse.idf("法律顾问"))
+    # a generic head leaves the word it qualifies: 信访工作 -> 信访
+    assert "信访" in extractive.analyze("峡口镇以后怎么改进信访工作？").terms.weights
+
+
+def test_a_common_part_of_a_long_word_is_not_evidence(extractive: Pipeline) -> None:
+    # 瓦屋镇 never reports 行政复议; its 依法行政 shares only the common 行政 (low IDF)
+    a = extractive.ask("瓦屋镇行政复议有多少件？")
+    assert a.abstained, a.text
+
+
+def test_semantic_similarity_alone_does_not_answer() -> None:
+    from rag.support import QuestionTerms, shares_content
+
+    terms = QuestionTerms({"行政复议": 2.7}, True, unit="件")
+    assert not shares_content(terms, "8件人大代表建议得到高质量办理落实")
+    assert shares_content(terms, "2024年新增行政诉讼案件1宗,行政复议1宗。")
+
+
+def test_plans_across_reports_list_each_reports_items(extractive: Pipeline) -> None:
+    a = extractive.ask("峡口镇和三墩镇下一步分别有什么打算？")
+    lines = [line for line in a.text.splitlines() if line.startswith("- ")]
+    assert len(lines) == 2, a.text
+    xiakou = next(line for line in lines if line.startswith("- 峡口镇"))
+    assert "执法队伍建设" in xiakou and "宣传方式" in xiakou and "信访法治化宣传" in xiakou
+    sandun = next(line for line in lines if line.startswith("- 三墩镇"))
+    assert "法律法规教育" in sandun and "应诉意识" in sandun
