@@ -155,6 +155,7 @@ def topic_items(
     gets that plan)."""
     support_of = {(c.n, c.start): c.support for c in ranked}
     heads: list[tuple[int, int, int, str]] = []  # n, start, level, sentence
+    inside: set[tuple[int, int]] = set()  # items that start inside a lead-in sentence
     order = sorted(
         range(1, len(hits) + 1), key=lambda n: (hits[n - 1].chunk.source, hits[n - 1].chunk.start)
     )
@@ -164,12 +165,18 @@ def topic_items(
         spans[n] = [(a, b) for a, b in sentences(chunk.text) if sentence_topic(chunk, a) == topic]
         for a, b in spans[n]:
             level = item_level(chunk.text[a:b])
+            inner = None if level else _INNER_ITEM.search(chunk.text, a, b)
+            if inner:  # "主要表现在：一是…" / "2025年，我县将…，一是…": the item starts inside
+                support_of.setdefault((n, inner.start(1)), support_of.get((n, a), 0.0))
+                a, level = inner.start(1), item_level(chunk.text[inner.start(1) : b])
+                inside.add((n, a))
             if level:
                 heads.append((n, a, level, chunk.text[a:b]))
     if not heads:
         return []
     top = min(level for _, _, level, _ in heads)
     items: list[tuple[int, float, list[str]]] = []
+    lead_in: list[int] = []  # the items whose support includes their lead-in's words
     for n, a, level, sent in heads:
         if level != top:
             continue
@@ -178,13 +185,21 @@ def topic_items(
         if len(sent) <= SHORT_SENTENCE and after:
             text.append(hits[n - 1].chunk.text[after[0][0] : after[0][1]])
             score = max(score, support_of.get((n, after[0][0]), 0.0))
+        if (n, a) in inside:
+            lead_in.append(len(items))
         items.append((n, score, text))
+    others = [score for i, (_, score, _) in enumerate(items) if i not in lead_in]
+    if others:  # the lead-in's words are not the item's: no more support than the others'
+        for i in lead_in:
+            n, score, text = items[i]
+            items[i] = (n, min(score, max(others)), text)
     best = max(score for _, score, _ in items)
     kept = [i for i in items if i[1] >= best * keep_ratio and i[1] > 0][:most]
     return [(n, "：".join(_clean(s) for s in sents)) for n, _, sents in kept]
 
 
 _LEVEL_1 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_INNER_ITEM = re.compile(r"[：:，,]\s*((?:一是|[（(]一[）)]))")
 
 
 def item_level(sentence: str) -> int:

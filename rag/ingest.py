@@ -59,7 +59,11 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
         (b"\xfe\xff", "utf-16"),
     ):
         if data.startswith(bom):
-            return Decoded(data.decode(enc), enc)
+            try:
+                return Decoded(data.decode(enc), enc)
+            except UnicodeDecodeError:  # a BOM before text in another encoding (GBK)
+                data = data[len(bom) :]
+                break
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:

@@ -125,3 +125,11 @@ def test_discover_skips_hidden_files(tmp_path: Path) -> None:
     assert [p.name for p in discover(tmp_path)] == ["a.txt", "b.txt"]
     with pytest.raises(IngestError, match="does not exist"):
         discover(tmp_path / "missing")
+
+
+def test_a_utf8_bom_before_gbk_text_is_read_as_gbk() -> None:
+    from rag.ingest import decode_bytes
+
+    text = "测试镇人民政府关于2024年法治政府建设情况的报告。开展普法活动6场。"
+    out = decode_bytes(b"\xef\xbb\xbf" + text.encode("gbk"), "b.txt")
+    assert out.text == text and out.encoding == "gb18030"
