@@ -26,7 +26,7 @@ GENERIC = frozenset(
     "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 "
     # filler of spoken questions
     "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
-    "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 "
+    "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 专门 东西 新东西 内容 "
     # yes/no and comparison asking words
     "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同".split()
 )
@@ -119,6 +119,8 @@ def asked_figure(question: str) -> str | None:
         return "元"
     m = _COUNT.search(question)
     if m:
+        if m["unit"] == "个" and question[m.end() : m.end() + 1] == "人":  # 几个人 counts people
+            return "人"
         return {"回": "次", "遍": "次"}.get(m["unit"] or "", m["unit"] or "")
     return "" if _FIGURE.search(question) else None
 
