@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -122,6 +122,11 @@ class Draft(Protocol):
     @property
     def topic(self) -> str:
         """The part of a report the question asks for (rag.sections), or ''."""
+        ...
+
+    @property
+    def terms(self) -> Any:
+        """The question's terms (rag.support.QuestionTerms: content words, the figure asked)."""
         ...
 
     @property

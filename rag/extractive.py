@@ -13,6 +13,7 @@ from rag.support import (
     QuestionTerms,
     SentenceSimilarity,
     has_figure,
+    is_enumeration,
     semantic_support,
     shares_content,
     support,
@@ -27,6 +28,16 @@ _TRAIL = "。；;，,、 \t"
 
 
 HEADING_CREDIT = 0.9  # a sentence matching only through its section heading
+
+
+_TITLE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])")
+
+
+def _is_title(sentence: str, section: tuple[str, ...]) -> bool:
+    """A numbered title of the chunk's section path (二、…, （三）…): it names a part of the
+    report, it claims nothing (一是… items do)."""
+    text = sentence.strip().rstrip("。")
+    return text in section and bool(_TITLE.match(text))
 
 
 def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
@@ -105,9 +116,7 @@ def _extend_short(chosen: Sequence[Candidate], hits: Sequence[Hit], limit: int) 
 
 
 def place_label(report: Report) -> str:
-    p = report.meta.places
-    name = p.town or p.county or p.city or p.province or report.meta.title
-    return f"{name}（{report.meta.year}年）" if report.meta.year else name
+    return report.label
 
 
 def compose(
@@ -130,6 +139,8 @@ def compose(
             continue
         if c.support <= 0:
             break
+        if _is_title(c.text(hits), hits[c.n - 1].chunk.section):
+            continue
         chosen.append(c)
     chosen = _extend_short(chosen, hits, max_sentences)
     chosen.sort(key=lambda c: (c.n, c.start))
@@ -243,6 +254,40 @@ def compose_per_report(
     return "\n".join(lines), missing
 
 
+_CLAUSE = re.compile(r"(?<!\d)[，,](?!\d)|[；;：:]")
+_YES_NO = re.compile(r"是否|有没有|有无|是不是|吗[？?]?$|没有[？?]?$")
+LEAD_MIN = 40  # a best sentence shorter than this is its own lead
+
+
+def lead(draft: Draft, hits: Sequence[Hit]) -> str:
+    """For a question asking a figure, a list or a yes/no: the clause of the best sentence
+    that states it, with the report's place and year, cited ("峡口镇（2024年）：已有27人通过
+    考试入驻“数字执法”系统[1]。"); '' when the best sentence is short enough to lead itself.
+    Built only from the cited sentence's own words, so the claim check can verify it."""
+    terms: QuestionTerms = draft.terms
+    if not (terms.numeric or terms.listing or _YES_NO.search(draft.question)):
+        return ""
+    ranked = draft.ranked[0] if draft.ranked else []
+    best = ranked[0] if ranked and (ranked[0].answers or not terms.numeric) else None
+    if best is None or best.support <= 0:
+        return ""
+    sentence = _clean(best.text(hits))
+    if len(sentence) < LEAD_MIN:
+        return ""
+    clauses = [c.strip() for c in _CLAUSE.split(sentence) if len(c.strip()) >= 4]
+    if terms.numeric:
+        clauses = [c for c in clauses if has_figure(c, terms.unit)]
+    elif terms.listing:
+        clauses = [c for c in clauses if is_enumeration(c)] or clauses
+    if not clauses:
+        return ""
+    clause = max(clauses, key=lambda c: support(terms, c))
+    if clause == sentence or support(terms, clause) <= 0:
+        return ""
+    report = draft.reports[hits[best.n - 1].chunk.source]
+    return f"{place_label(report)}：{clause}[{best.n}]。"
+
+
 class ExtractiveAnswerer:
     """`Answerer` without an LLM: the best-supported sentences of the sources, each cited;
     for a question across reports, one line per report (and the reports with nothing)."""
@@ -262,7 +307,9 @@ class ExtractiveAnswerer:
             if len(items) > 1:
                 yield "\n".join(f"- {text}[{n}]。" for n, text in items)
                 return
-            yield compose(draft.ranked[0], hits, draft.reports)
+            head = lead(draft, hits)
+            body = compose(draft.ranked[0], hits, draft.reports)
+            yield f"{head}\n{body}" if head else body
             return
         body, missing = compose_per_report(
             draft.ranked, draft.groups, hits, draft.reports, self.threshold, draft.topic

@@ -26,7 +26,7 @@ from rag.crossreport import asks_across, per_report
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
 from rag.meta_answer import answer_lines, intent, meta_hits, meta_text
-from rag.policy import Draft, abstain_reason
+from rag.policy import Draft, abstain_reason, grounding_reason
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
 from rag.sections import section_chunks
@@ -136,6 +136,7 @@ class Pipeline:
         )
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
+        self.labels = {s: r.label for s, r in self.reports.items()}
 
     def with_answerer(self, answerer: Answerer, rewriter: Runnable | None = None) -> Pipeline:
         """The same index and retriever, another answerer (the current one as fallback)."""
@@ -186,6 +187,15 @@ class Pipeline:
             question, rewritten, opts, self.reports, self.retriever.places, self.index.sparse
         )
         return replace(query, notes=notes) if notes else query
+
+    def retrieve(
+        self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
+    ) -> tuple[list[Hit], str]:
+        """The passages an answer would be drawn from, and why none may be used ('' when they
+        may): a place or year no report covers empties the list (retrieval-only use)."""
+        d = self.draft(self.analyze(question, history, options))
+        reason = grounding_reason(d, self.years)
+        return ([] if reason else list(d.hits)), reason
 
     def _bounded(self, history: Sequence[Turn]) -> tuple[Sequence[Turn], tuple[str, ...]]:
         """The most recent turns within `max_history_chars`, and a note when some were left."""
@@ -345,7 +355,7 @@ class Pipeline:
         abstained = o.abstained
         claims = [] if abstained else [c for c in parsed.claims if not says_absent(c[0]) or c[1]]
         citations = resolve_citations(claims, o.used)
-        checks = check_answer(claims, citations, self.years)
+        checks = check_answer(claims, citations, self.years, report_labels=self.labels)
         warnings = d.query.notes + o.warnings
         if parsed.invalid:
             warnings += (f"removed marker(s) naming no source: {list(parsed.invalid)}",)

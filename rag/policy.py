@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.query import Query
+from rag.support import QuestionTerms
 from rag.types import Candidate, Hit, Report, best_evidence
 
 
@@ -28,6 +29,10 @@ class Draft:
     @property
     def searched(self) -> Sequence[str]:
         return self.query.searched
+
+    @property
+    def terms(self) -> QuestionTerms:
+        return self.query.terms
 
     @property
     def topic(self) -> str:
@@ -78,14 +83,19 @@ def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
     return f"检索范围内的报告不涉及{'、'.join(map(str, sorted(asked)))}年，报告年份为{years}"
 
 
+def grounding_reason(d: Draft, report_years: dict[str, int | None]) -> str:
+    """Why no report can answer for the place or year asked ('' when some can)."""
+    if d.query.unknown_places:
+        return f"语料中没有关于{'、'.join(d.query.unknown_places)}的报告"
+    return year_gap(d, report_years) if d.hits else ""
+
+
 def abstain_reason(d: Draft, threshold: float, report_years: dict[str, int | None]) -> str | None:
     """None when the draft may be answered; otherwise the reason to say "not in the reports"
     ('' when the evidence score is below `threshold`)."""
-    if d.query.unknown_places:
-        return f"语料中没有关于{'、'.join(d.query.unknown_places)}的报告"
+    reason = grounding_reason(d, report_years)
+    if reason:
+        return reason
     if not d.hits:
         return "没有检索到任何段落"
-    gap = year_gap(d, report_years)
-    if gap:
-        return gap
     return "" if d.support < threshold else None

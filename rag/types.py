@@ -62,6 +62,13 @@ class Report:
     noise: tuple[Span, ...] = ()  # spans of text that are not report content
 
     @property
+    def label(self) -> str:
+        """The report's place and year, as answers name it: 峡口镇（2024年）."""
+        p = self.meta.places
+        name = p.town or p.county or p.city or p.province or self.meta.title
+        return f"{name}（{self.meta.year}年）" if self.meta.year else name
+
+    @property
     def id(self) -> str:
         return content_hash(self.source + "\0" + self.text)
 

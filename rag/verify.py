@@ -62,17 +62,21 @@ def check_claim(
     cited: Sequence[Citation],
     report_years: dict[str, int | None] | None = None,
     thresholds: Thresholds = Thresholds(),
+    report_labels: dict[str, str] | None = None,
 ) -> ClaimCheck:
     """Verdict of one claim against the passages of its citations.
 
     A year may also be matched by the cited report's own year (the body says 今年, the
-    metadata says 2023). Every other number must appear in a cited passage.
+    metadata says 2023). Every other number must appear in a cited passage. A leading label
+    naming a cited report's place and year ("峡口镇（2024年）：") is the report's metadata,
+    not wording to find in the passage; another report's label is.
     """
     if not markers:
         return ClaimCheck(claim, (), "uncited", ("the claim cites no source",))
     spans = [c.text for c in cited]
     joined = "\n".join(spans)
-    overlap = max([containment(claim, joined)] + [containment(claim, s) for s in spans])
+    worded = _without_label(claim, [(report_labels or {}).get(c.source, "") for c in cited])
+    overlap = max([containment(worded, joined)] + [containment(worded, s) for s in spans])
     years = {y for c in cited if (y := (report_years or {}).get(c.source)) is not None}
     found = [q for s in spans for q in quantities(s)]
     unmatched = []
@@ -101,13 +105,29 @@ def check_claim(
     return ClaimCheck(claim, tuple(markers), verdict, tuple(reasons), tuple(unmatched), overlap)
 
 
+def _without_label(claim: str, labels: Sequence[str]) -> str:
+    body = claim.removeprefix("- ")
+    for label in labels:
+        if label and body.startswith(label + "："):
+            return body[len(label) + 1 :]
+    return claim
+
+
 def check_answer(
     claims: Sequence[tuple[str, tuple[int, ...]]],
     citations: Sequence[Citation],
     report_years: dict[str, int | None] | None = None,
     thresholds: Thresholds = Thresholds(),
+    report_labels: dict[str, str] | None = None,
 ) -> list[ClaimCheck]:
     return [
-        check_claim(text, markers, [c for c in citations if c.claim == i], report_years, thresholds)
+        check_claim(
+            text,
+            markers,
+            [c for c in citations if c.claim == i],
+            report_years,
+            thresholds,
+            report_labels,
+        )
         for i, (text, markers) in enumerate(claims)
     ]

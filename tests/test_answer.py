@@ -271,3 +271,46 @@ def test_semantic_support_maps_the_anchors() -> None:
     assert semantic_support(0.87, anchors) == 0.0
     assert semantic_support(0.92, anchors) == pytest.approx(0.5)
     assert semantic_support(0.99, anchors) == 1.0
+
+
+def test_a_figure_question_is_answered_first_in_one_short_sentence(extractive: Pipeline) -> None:
+    a = extractive.ask("峡口镇有多少人通过考试入驻数字执法系统？")
+    first = a.text.splitlines()[0]
+    assert first == "峡口镇（2024年）：已有27人通过考试入驻“数字执法”系统[1]。", a.text
+    assert a.claims[0].verdict == "supported"  # built from the cited sentence's own words
+    assert "依托线上培训" in a.text  # then the supporting excerpt
+    lst = extractive.ask("水口镇设立了哪些调解室？")
+    assert lst.text.startswith(
+        "水口镇（2024年）：设立人民调解工作室、劳资纠纷调解室和“政法五老”调解室["
+    )
+    # a question that asks no figure, list or yes/no gets no lead
+    assert not extractive.ask("水口镇怎样优化法治化营商环境？").text.startswith("水口镇（")
+
+
+def test_a_label_of_another_report_is_wording_to_check() -> None:
+    from rag.types import Citation
+    from rag.verify import check_claim
+
+    span = (
+        "依托线上培训组织40岁以下在编人员参加法律基础知识学习，已有27人通过考试入驻“数字执法”系统"
+    )
+    src = "004_ec6daf499c9a8590.txt"
+    cite = Citation(1, 0, src, "t", "", 0, len(span), span, 0, len(span), span)
+    labels = {"004_ec6daf499c9a8590.txt": "峡口镇（2024年）"}
+    years = {"004_ec6daf499c9a8590.txt": 2024}
+    own = check_claim("峡口镇（2024年）：已有27人通过[1]", [1], [cite], years, report_labels=labels)
+    assert own.verdict == "supported"
+    other = check_claim(
+        "水口镇（2024年）：已有27人通过[1]", [1], [cite], years, report_labels=labels
+    )
+    assert other.overlap < own.overlap
+
+
+def test_numbered_titles_are_not_claims_but_items_are() -> None:
+    from rag.extractive import _is_title
+
+    section = ("一、2024年推进法治政府建设的主要举措和成效", "（三）强化规范执法，确保执法公正文明")
+    assert _is_title("（三）强化规范执法，确保执法公正文明", section)
+    assert not _is_title(
+        "二是开展法治宣传的形式较为单一。", ("三、存在的不足", "二是开展法治宣传的形式较为单一")
+    )
