@@ -3,6 +3,7 @@ through the `rag.commands` entry point (pyproject.toml)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,11 @@ DatasetOpt = Annotated[
 ]
 
 
-def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
+def check_dataset(
+    dataset: Path,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Validate a question file: fields, every quote found in its report, key facts in quotes."""
     from eval.dataset import read_questions
     from rag.factory import open_index
@@ -28,6 +33,12 @@ def check_dataset(dataset: Path, index: IndexOpt = None) -> None:
         fail(e)
         return
     questions, problems = read_questions(dataset, {k: r.text for k, r in loaded.reports.items()})
+    if as_json:
+        out = {"dataset": str(dataset), "valid": len(questions), "problems": problems}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        if problems:
+            raise typer.Exit(1)
+        return
     for p in problems:
         err.print(p, markup=False, highlight=False)
     console.print(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,12 @@ class BuildSummary:
     embedded: int = 0
     reused_embeddings: int = 0
     seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["index_dir"] = str(self.index_dir)
+        d["skipped"] = [{"file": f, "reason": why} for f, why in self.skipped]
+        return d
 
 
 def file_hash(path: Path) -> str:

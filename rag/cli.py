@@ -98,6 +98,7 @@ def index(
             help="seconds to wait for another build of this index to end (default: refuse)",
         ),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Build or update the index (only new or changed reports are processed)."""
     from rag.factory import build
@@ -122,6 +123,9 @@ def index(
         except RagError as e:
             fail(e)
             return
+    if as_json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+        return
     err.print(resolution.message)
     console.print(
         f"indexed {summary.reports} report(s), {summary.chunks} chunks into {s.index_dir} "
@@ -156,20 +160,24 @@ def reports(
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
+    wide = console.width >= 160
     table = Table("source", "title", "issuer", "places", "year", "published", "index no.", "chunks")
     for row in rows:
         places = " ".join(v for v in row["places"].values() if v)
-        table.add_row(
-            row["source"],
-            row["title"] + (" *" if row["title_synthesized"] else ""),
-            row["issuer"] or "",
-            places,
-            str(row["year"] or ""),
-            row["published"] or "",
-            row["index_no"] or "",
-            str(row["chunks"]),
-        )
-    console.print(table)
+        title = row["title"] + (" *" if row["title_synthesized"] else "")
+        fields = [row["issuer"] or "", places, str(row["year"] or ""), row["published"] or ""]
+        fields += [row["index_no"] or "", str(row["chunks"])]
+        if wide:
+            table.add_row(row["source"], title, *fields)
+            continue
+        # narrow terminals: one block per report, nothing cut
+        console.print(row["source"], style="bold", markup=False, highlight=False)
+        labels = ("issuer", "places", "year", "published", "index no.", "chunks")
+        for label, value in (("title", title), *zip(labels, fields, strict=True)):
+            if value:
+                console.print(f"  {label}: {value}", markup=False, highlight=False)
+    if wide:
+        console.print(table)
     console.print("* title synthesized: the file has none")
 
 
@@ -228,8 +236,16 @@ def ask(
     k: Annotated[int | None, typer.Option("-k", help="passages for the answerer")] = None,
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            help='JSON file of earlier turns: [{"question": …, "answer": …}, …], oldest first',
+        ),
+    ] = None,
 ) -> None:
     """Answer QUESTION from the reports, with cited sources checked claim by claim."""
+    from rag.converse import turns_from_json
     from rag.factory import open_pipeline
     from rag.pipeline import AskOptions, check_question
 
@@ -237,15 +253,15 @@ def ask(
     settings = settings_for(index)
     try:
         check_question(question, settings.max_question_chars)  # before loading any model
+        turns = turns_from_json(_read_json(history), str(history)) if history else []
         pipeline = open_pipeline(settings)
         if as_json:
-            print(
-                json.dumps(pipeline.ask(question, (), opts).to_dict(), ensure_ascii=False, indent=1)
-            )
+            result = pipeline.ask(question, turns, opts)
+            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
             return
         err.print(f"answering: {pipeline.mode}", markup=False)
         answer = None
-        for event in pipeline.stream(question, (), opts):
+        for event in pipeline.stream(question, turns, opts):
             if event.kind == "token":
                 console.print(event.text, end="", markup=False, highlight=False)
             elif event.answer is not None:
@@ -256,6 +272,17 @@ def ask(
     assert answer is not None
     console.print()
     _show_answer(answer)
+
+
+def _read_json(path: Path) -> object:
+    from rag.errors import ConfigError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read it ({e.strerror or e})") from e
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ConfigError(f"{path}: not JSON in UTF-8 ({first_line(e, 120)})") from e
 
 
 def _show_answer(answer: Answer) -> None:
@@ -281,27 +308,42 @@ def _show_answer(answer: Answer) -> None:
 
 
 @app.command()
-def doctor(index: IndexOpt = None) -> None:
-    """Show the models, settings and index in use."""
+def doctor(
+    index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Show the models, settings and index in use, and probe the configured endpoints."""
+    from rag.embed import LEXICAL
     from rag.factory import describe
 
     d = describe(settings_for(index))
+    if as_json:
+        print(json.dumps(d.to_dict(), ensure_ascii=False, indent=1, default=str))
+        return
     console.print(f"python {sys.version.split()[0]}")
     for key, value in d.settings.items():
         console.print(f"setting {key} = {value}", markup=False)
-    console.print(d.embedding, markup=False)
+    console.print(f"embedding: {d.embedding}", markup=False)
     if d.embedding_path:
-        console.print(f"embedding model path: {d.embedding_path}", markup=False)
+        console.print(f"embedding model files: {d.embedding_path}", markup=False)
+    if d.embed_endpoint:
+        console.print(f"embeddings endpoint {d.embed_endpoint}", markup=False)
     if d.llm_problem:
         console.print(f"[red]LLM configuration:[/red] {escape(d.llm_problem)}", highlight=False)
     console.print(f"answering: {d.answering}", markup=False)
+    if d.llm_endpoint:
+        console.print(f"LLM endpoint {d.llm_endpoint}", markup=False)
     m = d.manifest
     if m is None:
         console.print(f"index: none in {d.index_dir} (run `rag index`)", markup=False)
         return
+    search = (
+        "keyword search only (BM25; built without an embedding model)"
+        if m.embed_model == LEXICAL
+        else f"keyword search (BM25) + {m.embed_model} vectors ({m.dim} dimensions)"
+    )
     console.print(
-        f"index: {d.index_dir} ({m.n_chunks} chunks, {len(m.reports)} reports, built "
-        f"{m.created} with {m.embed_model}, dim {m.dim})",
+        f"index: {d.index_dir}: {len(m.reports)} reports, {m.n_chunks} passages, built "
+        f"{m.created}; {search}",
         markup=False,
     )
     if d.mismatch:

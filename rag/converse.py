@@ -12,9 +12,11 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.runnables import Runnable
 
+from rag.errors import ConfigError
 from rag.llm import provider_errors
 from rag.textmatch import names_in, year_strings
 
@@ -35,6 +37,28 @@ class Turn:
     @property
     def standalone(self) -> str:
         return self.rewritten or self.question
+
+
+def turns_from_json(data: Any, where: str) -> list[Turn]:
+    """The turns of a conversation given as JSON: a list of {"question": str, "answer": str,
+    "rewritten": str (optional)}, oldest first. A ConfigError names `where`, the item and the
+    field."""
+    if not isinstance(data, list):
+        raise ConfigError(
+            f"{where}: the history must be a JSON list of turns, got {type(data).__name__}"
+        )
+    turns = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: turn {i}: must be an object with question and answer")
+        for key in ("question", "answer", "rewritten"):
+            value = item.get(key, "" if key == "rewritten" else None)
+            if not isinstance(value, str):
+                raise ConfigError(
+                    f"{where}: turn {i}: {key}: must be a string, got {value!r}"[:300]
+                )
+        turns.append(Turn(item["question"], item.get("rewritten", ""), item["answer"]))
+    return turns
 
 
 def find_places(text: str, aliases: AbstractSet[str]) -> list[str]:

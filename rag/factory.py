@@ -17,7 +17,7 @@ from rag.config import Settings
 from rag.contracts import Answerer, Embedder, Reranker
 from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
-from rag.errors import ConfigError, ModelError
+from rag.errors import ConfigError, ModelError, first_line
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import ReadLimits, load_report
 from rag.layout import Manifest, ReportEntry, read_manifest
@@ -249,6 +249,51 @@ class Description:
     manifest: Manifest | None
     index_dir: Path
     mismatch: str | None  # the index was built with another embedding model
+    llm_endpoint: str | None = None  # the LLM endpoint probed: reachable or why not
+    embed_endpoint: str | None = None  # the embeddings endpoint probed
+
+    def to_dict(self) -> dict[str, object]:
+        m = self.manifest
+        return {
+            "settings": self.settings,
+            "embedding": self.embedding,
+            "embedding_path": self.embedding_path,
+            "answering": self.answering,
+            "llm_problem": self.llm_problem,
+            "llm_endpoint": self.llm_endpoint,
+            "embed_endpoint": self.embed_endpoint,
+            "index_dir": str(self.index_dir),
+            "index": None
+            if m is None
+            else {
+                "reports": len(m.reports),
+                "chunks": m.n_chunks,
+                "created": m.created,
+                "embed_model": m.embed_model,
+                "dim": m.dim,
+            },
+            "mismatch": self.mismatch,
+        }
+
+
+def probe(base_url: str, api_key: str | None = None, timeout: float = 5.0) -> str:
+    """Whether an OpenAI-compatible endpoint answers GET /models, in plain words."""
+    import httpx
+
+    url = base_url.rstrip("/") + "/models"
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        r = httpx.get(url, headers=headers, timeout=timeout)
+    except httpx.HTTPError as e:
+        return f"{base_url}: not reachable ({type(e).__name__}: {first_line(e, 120)})"
+    if r.status_code != 200:
+        return f"{base_url}: answered HTTP {r.status_code} to GET /models"
+    try:
+        names = [m.get("id", "?") for m in r.json().get("data", [])]
+    except (ValueError, AttributeError):
+        names = []
+    listed = f": {', '.join(names[:5])}" if names else ""
+    return f"{base_url}: reachable ({len(names)} model(s){listed})"
 
 
 def describe(settings: Settings) -> Description:
@@ -267,8 +312,12 @@ def describe(settings: Settings) -> Description:
     mismatch = None
     if m is not None and m.embed_model not in (LEXICAL, res.model_name):
         mismatch = f"the index was built with {m.embed_model}"
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    llm_probe = probe(cfg.base_url, key) if cfg is not None and cfg.base_url else None
+    ep = endpoint(settings)
+    embed_probe = probe(ep.base_url, ep.api_key) if ep is not None else None
     return Description(
-        settings.model_dump(),
+        settings.model_dump(mode="json"),
         res.message,
         getattr(res.embedder, "path", None),
         answering,
@@ -276,6 +325,8 @@ def describe(settings: Settings) -> Description:
         m,
         settings.index_dir,
         mismatch,
+        llm_probe,
+        embed_probe,
     )
 
 

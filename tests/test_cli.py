@@ -59,3 +59,50 @@ def test_search_without_index_explains(tmp_path: Path) -> None:
     result = runner.invoke(app, ["search", "执法"], env=_env(tmp_path))
     assert result.exit_code == 1
     assert "rag index" in result.output
+
+
+def test_every_verb_that_prints_a_result_has_json(reports_copy: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    result = runner.invoke(app, ["index", "--reports", str(reports_copy), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["reports"] == 5 and summary["chunks"] > 0 and summary["skipped"] == []
+    doctor = json.loads(runner.invoke(app, ["doctor", "--json"], env=env).stdout)
+    assert doctor["index"]["reports"] == 5 and doctor["index"]["embed_model"] == "none"
+    assert doctor["llm_endpoint"] is None  # nothing configured, nothing probed
+    # plain words: no "built with none, dim 0"
+    text = runner.invoke(app, ["doctor"], env=env).output
+    assert "keyword search only (BM25" in text and "dim 0" not in text
+
+
+def test_doctor_probes_a_configured_llm_endpoint(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "RAG_LLM_BACKEND": "openai", "RAG_LLM_MODEL": "m",
+           "RAG_LLM_BASE_URL": "http://127.0.0.1:9/v1", "RAG_LLM_API_KEY": "sk-secret-9"}  # fmt: skip
+    result = runner.invoke(app, ["doctor", "--json"], env=env)
+    d = json.loads(result.stdout)
+    assert "not reachable" in d["llm_endpoint"] and "sk-secret-9" not in result.stdout
+
+
+def test_ask_reads_earlier_turns_from_a_history_file(
+    lexical_index_dir: Path, tmp_path: Path
+) -> None:
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps([{"question": "峡口镇有多少人入驻数字执法系统？", "answer": "27人"}]),
+        encoding="utf-8",
+    )
+    args = ["ask", "开展了几次线下业务培训？", "--index", str(lexical_index_dir), "--json"]
+    result = runner.invoke(app, [*args, "--history", str(history)], env={"RAG_EMBED_MODEL": "none"})
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert "峡口镇" in answer["rewritten"] and "4次" in answer["answer"]
+    history.write_text('[{"question": "x"}]', encoding="utf-8")
+    bad = runner.invoke(app, [*args, "--history", str(history)], env={"RAG_EMBED_MODEL": "none"})
+    assert bad.exit_code == 1 and "turn 0: answer: must be a string" in bad.output
+
+
+def test_reports_fit_a_narrow_terminal(lexical_index_dir: Path) -> None:
+    env = {"RAG_EMBED_MODEL": "none", "COLUMNS": "80"}
+    out = runner.invoke(app, ["reports", "--index", str(lexical_index_dir)], env=env).output
+    assert "  title: 鲁山县瓦屋镇人民政府关于2023年法治政府建设情况的报告" in out
+    assert max(len(line) for line in out.splitlines() if line.isascii()) <= 80

@@ -86,6 +86,12 @@ def test_ask_api_through_gradio_client(extractive: Pipeline, tmp_path: Path) -> 
             "开展了多少场法治宣传活动？", "", 0, "001_e78c042d1c9dcf59.txt", api_name="/ask"
         )
         assert scoped["searched"] == ["001_e78c042d1c9dcf59.txt"]
+        # a follow-up with the conversation so far: rewritten to name the town asked before
+        turns = [{"question": "峡口镇有多少人通过考试入驻数字执法系统？", "answer": "27人"}]
+        follow = client.predict("开展了几次线下业务培训？", "", 0, "", turns, api_name="/ask")
+        assert "峡口镇" in follow["rewritten"] and "4次" in follow["answer"], follow
+        bad = client.predict("开展了几次线下业务培训？", "", 0, "", [{"q": 1}], api_name="/ask")
+        assert "history: turn 0: question" in bad["error"]
     finally:
         demo.close()
 

@@ -20,7 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from rag.config import Settings  # noqa: E402
-from rag.converse import Turn  # noqa: E402
+from rag.converse import Turn, turns_from_json  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.factory import open_pipeline  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
@@ -233,12 +233,20 @@ def build_app(
             access.exports.register(path.name, user)
         return str(path)
 
-    def api_ask(question: str, place: str = "", year: int = 0, report: str = "") -> dict:
-        """The JSON of `rag ask --json` for one question."""
+    def api_ask(
+        question: str,
+        place: str = "",
+        year: int = 0,
+        report: str = "",
+        history: list[dict[str, str]] | None = None,
+    ) -> dict:
+        """The JSON of `rag ask --json` for one question; `history`: earlier turns, oldest
+        first, as [{"question": …, "answer": …}] (a follow-up is rewritten from them)."""
         opts = _options(place, [year] if year else [], [report] if report else [])
         try:
-            return live.pipeline.ask(question, (), opts).to_dict()
-        except RagError as e:  # an empty or over-long question: the reason, not a traceback
+            turns = turns_from_json(history or [], "history")
+            return live.pipeline.ask(question, turns, opts).to_dict()
+        except RagError as e:  # an empty or over-long question, a bad history: the reason
             return {"error": str(e), "question": question[:200]}
 
     def upload(file: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
