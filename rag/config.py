@@ -14,11 +14,19 @@ from rag.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def packaged_prompts() -> Path:
+    """The prompt templates shipped with the package: rag/prompts/ in a wheel (pyproject maps
+    prompts/ there), prompts/ of the checkout otherwise."""
+    shipped = Path(__file__).resolve().parent / "prompts"
+    return shipped if shipped.is_dir() else PROJECT_ROOT / "prompts"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
 
-    reports_dir: Path = PROJECT_ROOT / "data" / "reports"
-    index_dir: Path = PROJECT_ROOT / "index"
+    # relative to the working directory (a wheel install keeps no data of its own)
+    reports_dir: Path = Field(default_factory=lambda: Path.cwd() / "data" / "reports")
+    index_dir: Path = Field(default_factory=lambda: Path.cwd() / "index")
     # Hugging Face id, local folder, "packaged:all-MiniLM-L6-v2", or "none" (BM25 only).
     embed_model: str = "BAAI/bge-small-zh-v1.5"
     # When embed_model cannot be loaded offline. The packaged English MiniLM drags hybrid
@@ -45,7 +53,7 @@ class Settings(BaseSettings):
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path = Field(default_factory=lambda: packaged_prompts())
 
     # Answering. No LLM configured -> the extractive answerer.
     llm_backend: Literal["none", "openai", "llamacpp"] = "none"

@@ -38,7 +38,6 @@ def serve(
 ) -> None:
     """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from rag.config import PROJECT_ROOT
     from rag.factory import open_pipeline
     from ui.app import launch
     from ui.users import load_users
@@ -57,7 +56,7 @@ def serve(
     else:
         login = "no login: read-only (upload and review need --users or --allow-anonymous-edits)"
     err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
-    audit_path = audit_log or PROJECT_ROOT / "audit" / "audit.jsonl"
+    audit_path = audit_log or Path.cwd() / "audit" / "audit.jsonl"
     launch(pipeline, s, audit_path, host, port, accounts, allow_anonymous_edits)
 
 
