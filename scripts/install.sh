@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# Create .venv (Python >= 3.11) and install the project with its test tools.
+# Create .venv (Python >= 3.11) and install the project.
+#   bash scripts/install.sh               what the chat UI needs (a few minutes, progress shown)
+#   bash scripts/install.sh --with-tests  also the test tools, the llamacpp extra (compiles
+#                                         llama.cpp once, ~8 min on 2 cores; pip caches the
+#                                         wheel) and Debian's chromium for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv with $("$PYTHON" --version)"
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to the 2.13.0 CPU build in pyproject.toml (a bare torch pulls several GB of CUDA)
-# llamacpp: local GGUF models and the LLM server the integration tests start (compiles once)
-.venv/bin/python -m pip install --quiet -e ".[dev,llamacpp]"
-# Browser tests drive Debian's chromium (never `playwright install`); a CJK font renders Chinese.
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null
-  else
-    echo "note: install chromium and fonts-wqy-microhei for the browser tests" >&2
+if [ "${1:-}" = "--with-tests" ]; then
+  echo "== installing the project with its test tools and the llamacpp extra"
+  echo "   (the first time, llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores)"
+  # progress: one line per package; pipefail keeps pip's own exit status
+  .venv/bin/python -m pip install --progress-bar off -e ".[dev,llamacpp]" \
+    | { grep -E "^(Collecting|Building|Successfully)" || true; }
+  test -x .venv/bin/pytest
+  # Browser tests drive Debian's chromium (never `playwright install`); a CJK font renders Chinese.
+  if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      echo "== installing chromium and fonts-wqy-microhei (apt)"
+      apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null
+    else
+      echo "note: install chromium and fonts-wqy-microhei for the browser tests" >&2
+    fi
   fi
+else
+  echo "== installing the project (what the chat UI needs)"
+  .venv/bin/python -m pip install --progress-bar off -e . \
+    | { grep -E "^(Collecting|Successfully)" || true; }
+  test -x .venv/bin/rag
 fi
+echo "== installed"
