@@ -441,5 +441,6 @@ def launch(
         server_name=host,
         server_port=port,
         show_error=True,
+        quiet=True,  # `rag serve` prints the URL itself, without Gradio's share=True hint
         **serve_options(access, users, [folder] if folder else None),
     )
