@@ -35,6 +35,11 @@ def absence_text(
     reason: str = "",
 ) -> str:
     """The abstention answer: what was searched, under which filters, and why nothing fits."""
+    if not searched:  # the filters exclude each other: nothing was searched at all
+        lines = ["没有报告同时符合这些筛选条件，未检索任何报告，无法作答。请放宽或清除筛选条件。"]
+        if filters:
+            lines.append("检索条件：" + "；".join(filters))
+        return "\n".join(lines)
     lines = [f"{ABSTAIN_PREFIX}{('（' + reason + '）') if reason else ''}，无法作答。"]
     lines.append(f"已检索 {len(searched)} 份报告：{scope_text(searched, reports)}")
     if filters:

@@ -174,7 +174,14 @@ class Pipeline:
         """The standalone question and what it asks (places, years, scope, terms)."""
         check_question(question, self.knobs.max_question_chars)
         history, notes = self._bounded(history)
-        rewritten = rewrite(question, history, self.aliases, self.rewriter)
+        # explicit filters win: the conversation does not carry its places or years into
+        # a question the user has scoped by hand
+        explicit = options.places or options.years or options.reports
+        rewritten = (
+            question.strip()
+            if explicit
+            else rewrite(question, history, self.aliases, self.rewriter)
+        )
         opts = self.options(
             k=options.k or self.knobs.answer_k,
             mode=options.mode,

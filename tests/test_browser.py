@@ -227,3 +227,32 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
         assert [e["reviewer"] for e in entries] == ["zhang"]
     finally:
         demo.close()
+
+
+def test_explicit_filters_win_over_the_follow_up_rewrite(
+    app_url: tuple[str, Path], browser
+) -> None:  # type: ignore[no-untyped-def]
+    url, _ = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, wait_until="load")
+    _ask(page, "峡口镇有多少人通过考试入驻数字执法系统？")
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('27人')", timeout=30_000
+    )
+    page.get_by_text("筛选", exact=True).click()
+    page.locator("#place-filter textarea").fill("瓦屋镇")
+    page.locator("#filter-chips").get_by_text("地方：瓦屋镇").wait_for(timeout=15_000)
+    # the follow-up would be rewritten to 峡口镇; the filter says 瓦屋镇, and wins
+    page.locator("#question textarea").fill("开展了多少场法治宣传活动？")
+    page.locator("#send").click()
+    page.wait_for_function(
+        "document.querySelector('#chat').innerText.includes('8余场次')", timeout=30_000
+    )
+    assert "峡口镇" not in page.locator("#status textarea").input_value()
+    page.locator("#clear").click()
+    page.wait_for_function(
+        "document.querySelector('#status textarea').value.includes('已清空')", timeout=15_000
+    )
+    assert page.locator("#place-filter textarea").input_value() == ""
+    assert "瓦屋镇" not in page.locator("#filter-chips").inner_text()
+    page.close()

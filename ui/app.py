@@ -27,7 +27,13 @@ from rag.pipeline import AskOptions, Pipeline  # noqa: E402
 from rag.types import Answer, Chunk, Citation  # noqa: E402
 from ui import audit  # noqa: E402
 from ui.guard import Access, Guard  # noqa: E402
-from ui.render import answer_markdown, claim_rows, sources_html, status_line  # noqa: E402
+from ui.render import (  # noqa: E402
+    answer_markdown,
+    claim_rows,
+    filter_chips,
+    sources_html,
+    status_line,
+)
 from ui.upload import ALLOWED, add_report  # noqa: E402
 from ui.users import User, check_password  # noqa: E402
 
@@ -89,6 +95,10 @@ def section_spans(chunks: list[Chunk]) -> dict[tuple[str, str], tuple[int, int]]
     return spans
 
 
+CSS = (
+    ".chips .chip{display:inline-block;margin:2px 4px;padding:1px 8px;border-radius:10px;"
+    "background:#eef2ff;border:1px solid #c7d2fe}"
+)
 READ_ONLY = (
     "未记录：本服务未开启登录，为只读（上传和审核需以 rag serve --users 开启登录，"
     "或以 --allow-anonymous-edits 明确允许匿名修改）"
@@ -315,13 +325,14 @@ def build_app(
                     elem_id="question",
                     max_length=live.pipeline.knobs.max_question_chars,
                 )
+                chips = gr.HTML("", elem_id="filter-chips")
                 with gr.Row():
                     send = gr.Button("提问", variant="primary", elem_id="send")
-                    clear = gr.Button("清空对话")
+                    clear = gr.Button("清空对话（含筛选）", elem_id="clear")
                 gr.Examples(EXAMPLES, inputs=question, label="示例问题")
                 with gr.Accordion("筛选", open=False):
                     report_f = gr.Dropdown(report_choices, multiselect=True, label="报告")
-                    place_f = gr.Textbox(label="地方（多个用逗号分隔）")
+                    place_f = gr.Textbox(label="地方（多个用逗号分隔）", elem_id="place-filter")
                     year_f = gr.Dropdown(years, multiselect=True, label="年份")
             with gr.Column(scale=2):
                 sources = gr.HTML(
@@ -363,11 +374,19 @@ def build_app(
         send.click(respond, inputs, outputs, api_visibility="private")
         question.submit(respond, inputs, outputs, api_visibility="private")
         clear.click(
-            lambda: ([], [], [], "对话已清空", "<p></p>", []),
+            lambda: ([], [], [], "对话和筛选已清空", "<p></p>", [], [], "", [], ""),
             None,
-            [chat, turns, answers, status, sources, claims],
+            [chat, turns, answers, status, sources, claims, report_f, place_f, year_f, chips],
             api_visibility="private",
         )
+        titles = {s: r.meta.title for s, r in reports.items()}
+        for box in (report_f, place_f, year_f):
+            box.change(
+                lambda p, y, r: filter_chips(p, y, r, titles),
+                [place_f, year_f, report_f],
+                chips,
+                api_visibility="private",
+            )
         approve.click(
             approve_claim,
             [answers, claim_no, reviewer, comment],
@@ -414,6 +433,7 @@ def serve_options(
         "auth": login_checker(users) if users else None,
         "auth_message": "法治政府建设报告问答：请登录",
         "max_file_size": f"{UPLOAD_MAX_MB:g}mb",
+        "css": CSS,
         "app_kwargs": {"middleware": [Middleware(Guard, access=access)]},
     }
 

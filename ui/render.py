@@ -149,3 +149,18 @@ def answer_markdown(answer: Answer) -> str:
     for claim in answer.claims:
         lines.append(f"- 核查：{VERDICT_ZH.get(claim.verdict, claim.verdict)} — {claim.text}")
     return "\n".join(lines) + "\n"
+
+
+def filter_chips(
+    places: str, years: list[Any] | None, reports: list[str] | None, titles: dict[str, str]
+) -> str:
+    """The active filters as chips beside the question box ('' when none)."""
+    chips = [
+        f"地方：{p.strip()}" for p in (places or "").replace("，", ",").split(",") if p.strip()
+    ]
+    chips += [f"年份：{y}" for y in years or ()]
+    chips += [f"报告：{titles.get(r, r)}" for r in reports or ()]
+    if not chips:
+        return ""
+    spans = "".join(f'<span class="chip">{html.escape(c)}</span>' for c in chips)
+    return f'<div class="chips">当前筛选（优先于对话改写）：{spans}</div>'
