@@ -5,6 +5,7 @@ README shows; otherwise they go to a temporary folder."""
 
 import json
 import os
+import re
 import shutil
 import socket
 from collections.abc import Iterator
@@ -46,13 +47,17 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     audit_log = tmp / "audit.jsonl"
-    demo = build_app(pipeline, audit_log, settings=settings, anonymous_edits=True)
-    demo.queue().launch(
+    from ui.app import serve_options
+    from ui.guard import Access
+
+    access = Access()
+    demo = build_app(pipeline, audit_log, settings=settings, anonymous_edits=True, access=access)
+    demo.queue().launch(  # as `rag serve` launches it
         server_name="127.0.0.1",
         server_port=port,
         prevent_thread_lock=True,
         quiet=True,
-        allowed_paths=[str(reports)],
+        **serve_options(access, None, [str(reports)]),
     )
     yield f"http://127.0.0.1:{port}/", audit_log
     demo.close()
@@ -195,7 +200,7 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
     url = f"http://127.0.0.1:{port}/"
     exported: list[str] = []
     try:
-        for name, expected in (("li", "只有督查员"), ("zhang", "已记录：zhang approve")):
+        for name, expected in (("li", "只有督查员"), ("zhang", "已记录：zhang 通过")):
             context = browser.new_context()
             page = context.new_page()
             page.goto(url, wait_until="load")
@@ -255,4 +260,105 @@ def test_explicit_filters_win_over_the_follow_up_rewrite(
     )
     assert page.locator("#place-filter textarea").input_value() == ""
     assert "瓦屋镇" not in page.locator("#filter-chips").inner_text()
+    page.close()
+
+
+def test_review_an_earlier_answer_by_clicking_its_claim(
+    app_url: tuple[str, Path], browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url, audit_log = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, wait_until="load")
+    first_q, second_q = (
+        "峡口镇有多少人通过考试入驻数字执法系统？",
+        "水口镇全镇有多少人考取了执法证？",
+    )
+    _ask(page, first_q)
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('27人')")
+    _ask(page, second_q)
+    page.wait_for_function("document.querySelector('#chat').innerText.includes('19人')")
+    page.get_by_role("tab", name="核查").click()
+    # the picker holds both answers; choose the first one
+    page.locator("#answer-pick input").click()
+    page.get_by_role("option", name=f"第1问：{first_q}").click()
+    page.wait_for_function(
+        f"document.querySelector('#picked-question textarea').value.includes('{first_q}')"
+    )
+    # the second claim of that answer: the excerpt after its one-sentence lead
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.querySelector('#claims').innerText.includes('依托线上培训')")
+    page.locator("#claims span:visible", has_text=re.compile("^依托线上培训")).first.click()
+    page.wait_for_function("document.querySelector('#claim-no input').value === '2'")
+    page.locator("#reviewer textarea").fill("督查员乙")
+    page.locator("#comment textarea").fill("核对无误")
+    page.locator("#approve").click()
+    page.wait_for_function(
+        "document.querySelector('#audit-msg textarea').value.includes('第1问第2句')",
+        timeout=15_000,
+    )
+    assert "北京时间" in page.locator("#audit-msg textarea").input_value()
+    entry = json.loads(audit_log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["question"] == first_q and entry["reviewer"] == "督查员乙"
+    # the export carries the decision, under a name of its own
+    page.locator("#export").click()
+    link = page.locator("#export-file a").first
+    link.wait_for(timeout=15_000)
+    exported = page.request.get(urljoin(url, link.get_attribute("href") or "")).text()
+    assert "审核：督查员乙 通过 第2句" in exported and "核对无误" in exported
+    assert f"### 问：{second_q}" in exported
+    page.close()
+
+
+ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z]+")
+ALLOWED_ASCII = re.compile(r"^(?:txt|pdf|docx|html|md|MB|ms|API|[0-9a-f]+)$")
+
+
+def test_no_english_on_the_main_pages(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Visible text of every tab, after an answer, in a Chinese browser: no English words
+    (file names, units and hex ids allowed)."""
+    from ui.app import build_app, serve_options
+    from ui.guard import Access
+
+    pipeline = open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
+    access = Access()
+    demo = build_app(pipeline, tmp_path / "audit.jsonl", anonymous_edits=True, access=access)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **serve_options(access, None),
+    )
+    try:
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+        _ask(page, "水口镇2024年对执法人员进行了多少次执法培训？")
+        seen: list[str] = []
+        for tab in ("问答", "核查", "报告"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(500)
+            text = page.locator("body").inner_text()
+            for word in ASCII_WORD.findall(text):
+                if not ALLOWED_ASCII.match(word):
+                    seen.append(f"{tab}: {word}")
+        assert not seen, seen
+        context.close()
+    finally:
+        demo.close()
+
+
+def test_on_a_phone_the_sources_follow_the_answer(app_url: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = app_url
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(url, wait_until="load")
+    _ask(page, "水口镇2024年对执法人员进行了多少次执法培训？")
+    chat, sources, question = (
+        page.locator(sel).bounding_box() for sel in ("#chat", "#sources", "#question")
+    )
+    assert chat and sources and question
+    assert chat["y"] + chat["height"] <= sources["y"] < question["y"]
     page.close()

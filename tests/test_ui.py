@@ -14,17 +14,20 @@ from ui.render import answer_markdown, claim_rows, passage_html, sources_html, s
 def test_passages_are_escaped_and_the_support_is_marked(extractive: Pipeline) -> None:
     a = extractive.ask("水口镇2024年对执法人员进行了多少次执法培训？")
     c = a.citations[0]
-    html = passage_html(c, extractive.reports[c.source])
+    html = passage_html([c], extractive.reports[c.source])
     assert "<mark>" + c.support_text + "</mark>" in html
     assert c.source in html and "[1]" in html
-    assert sources_html(a, extractive.reports).count("<mark>") == len(
-        {(x.n, x.support_start) for x in a.citations}
-    )
+    # one entry per cited passage, every supporting sentence of it marked
+    sources = sources_html(a, extractive.reports)
+    assert sources.count('<div class="cite">') == len({(x.source, x.start) for x in a.citations})
+    for x in a.citations:
+        assert x.support_text in sources
     rows = claim_rows(a)
+    assert rows[0][0] == 1  # claims are numbered from 1
     assert rows[0][2] == "有依据" and c.support_text in rows[0][5]
     assert rows[0][4].startswith("该句 100% 的字词见于所引原文")
     assert status_line(a).startswith("回答方式：抽取式")
-    assert "### 问：" in answer_markdown(a) and "核查：有依据" in answer_markdown(a)
+    assert "### 问：" in answer_markdown(a) and "核查 第1句：有依据" in answer_markdown(a)
 
 
 def test_report_html_shows_as_text(extractive: Pipeline) -> None:
@@ -36,7 +39,7 @@ def test_report_html_shows_as_text(extractive: Pipeline) -> None:
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     text = report.text[: c.support_start] + evil + report.text[c.support_start :]
     shifted = replace(c, support_end=c.support_end + len(evil), end=c.end + len(evil))
-    html = passage_html(shifted, replace(report, text=text))
+    html = passage_html([shifted], replace(report, text=text))
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
 
@@ -109,20 +112,22 @@ def test_without_login_the_server_refuses_upload_and_review(
 
     answer = extractive.ask("瓦屋镇2023年开展了多少场法治宣传活动？")
     demo = build_app(extractive, tmp_path / "audit.jsonl")
-    out = _handler(demo, "approve_claim")([answer], 0, "任何人", "", None)
+    out = _handler(demo, "approve_claim")([answer], 0, 1, "任何人", "", None)
     assert out == READ_ONLY and not (tmp_path / "audit.jsonl").exists()
     upload = list(_handler(demo, "upload")(str(tmp_path / "x.txt"), None))
     assert upload[0][0] == READ_ONLY
     # allowed explicitly, the same review is recorded
     open_demo = build_app(extractive, tmp_path / "audit.jsonl", anonymous_edits=True)
-    assert _handler(open_demo, "approve_claim")([answer], 0, "张三", "", None).startswith("已记录")
+    assert _handler(open_demo, "approve_claim")([answer], 0, 1, "张三", "", None).startswith(
+        "已记录"
+    )
 
 
 def test_audit_comments_are_bounded(extractive: Pipeline, tmp_path: Path) -> None:
     from ui import audit
 
     answer = extractive.ask("瓦屋镇2023年开展了多少场法治宣传活动？")
-    with pytest.raises(ValueError, match="too long"):
+    with pytest.raises(ValueError, match="过长"):
         audit.record(tmp_path / "a.jsonl", answer, 0, "approve", "张三", "x" * 20_000)
     assert not (tmp_path / "a.jsonl").exists()
 
@@ -201,3 +206,36 @@ def test_http_guards_login_throttling_and_upload_size(extractive: Pipeline, tmp_
             assert other.status_code == 429  # the address is throttled too
     finally:
         demo.close()
+
+
+def test_past_decisions_filter_by_reviewer_decision_and_report(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.app import build_app
+
+    log = tmp_path / "audit.jsonl"
+    a = extractive.ask("水口镇全镇有多少人考取了执法证？")
+    b = extractive.ask("瓦屋镇2023年开展了多少场法治宣传活动？")
+    audit.record(log, a, 0, "approve", "张三", "一致")
+    audit.record(log, b, 0, "reject", "李四", "数字不符")
+    view = _handler(build_app(extractive, log), "past_decisions")
+    assert [r[1] for r in view("", "", "")] == ["李四", "张三"]  # newest first
+    only = view("张三", "", "")
+    assert len(only) == 1 and only[0][2] == "通过" and only[0][3] == a.question
+    assert only[0][0] == audit.beijing(audit.read(log)[0]["time"])  # Beijing time
+    assert [r[1] for r in view("", "reject", "")] == ["李四"]
+    assert [r[1] for r in view("", "", "001_e78c042d1c9dcf59.txt")] == ["李四"]
+    assert audit.beijing("2026-11-24T00:10:00+00:00") == "2026-11-24 08:10:00"
+
+
+def test_reports_page_rows_carry_places_numbers_and_the_synthesized_mark(
+    extractive: Pipeline,
+) -> None:
+    from ui.app import REPORT_HEADERS, SYNTHESIZED, report_rows
+
+    rows = {r[0]: dict(zip(REPORT_HEADERS, r, strict=True)) for r in report_rows(extractive)}
+    shuikou = rows["000_4e493ef760f0cb20.txt"]
+    assert shuikou["标题"].endswith(SYNTHESIZED) and "水口镇" in shuikou["地方"]
+    sandun = rows["003_bf156fa8c0c17ca2.txt"]
+    assert sandun["索引号"] == "00250254-9/2020-04535" and sandun["发布日期"] == "2020-03-12"
+    assert not sandun["标题"].endswith(SYNTHESIZED) and sandun["段数"] > 0

@@ -32,12 +32,12 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("a.exe", b"x", "type .exe is not one of"),
-        ("empty.txt", b"", "the file is empty"),
-        ("big.txt", b"x" * (2 * 2**20 + 1), "over the 2 MB limit"),
-        ("000_4e493ef760f0cb20.txt", NEW.encode(), "already indexed"),
+        ("a.exe", b"x", "文件类型 .exe 不在"),
+        ("empty.txt", b"", "文件是空的"),
+        ("big.txt", b"x" * (2 * 2**20 + 1), "超过 2 MB 的上限"),
+        ("000_4e493ef760f0cb20.txt", NEW.encode(), "已有同名报告"),
         ("scan.pdf", b"%PDF-1.4 junk", "scan.pdf"),
-        ("../evil.txt", NEW.encode(), "not a plain file name"),
+        ("../evil.txt", NEW.encode(), "不是单纯的文件名"),
     ],
 )
 def test_uploads_are_validated(

@@ -30,6 +30,7 @@ from ui.guard import Access, Guard  # noqa: E402
 from ui.render import (  # noqa: E402
     answer_markdown,
     claim_rows,
+    decisions_for,
     filter_chips,
     sources_html,
     status_line,
@@ -47,6 +48,19 @@ EXAMPLES = [
     "峡口镇存在哪些不足？",
 ]
 CLAIM_HEADERS = ["#", "陈述", "核查结果", "未找到的数字", "理由", "引用原文"]
+HISTORY_HEADERS = ["时间（北京时间）", "核查人", "决定", "问题", "陈述", "意见"]
+KEEP = (gr.skip(), gr.skip())  # the review desk's answer picker and question, unchanged
+
+
+def claims_frame(answer: Answer) -> Any:
+    """The claims table's value, with its headers (Gradio re-renders a frame reliably)."""
+    import pandas as pd
+
+    return pd.DataFrame(claim_rows(answer), columns=CLAIM_HEADERS)
+
+
+def answer_choices(answers: list[Answer]) -> list[tuple[str, int]]:
+    return [(f"第{i + 1}问：{a.question[:40]}", i) for i, a in enumerate(answers)]
 
 
 def as_text(text: str) -> str:
@@ -63,14 +77,31 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
 
 
 UPLOAD_MAX_MB = 20.0
-REPORT_HEADERS = ["文件", "标题", "发布机构", "年份", "发布日期"]
+STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
+REPORT_HEADERS = ["文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "文号", "段数"]
+SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
 
 
 def report_rows(pipeline: Pipeline) -> list[list[Any]]:
-    return [
-        [s, r.meta.title, r.meta.issuer or "", r.meta.year or "", r.meta.published or ""]
-        for s, r in pipeline.reports.items()
-    ]
+    manifest = pipeline.index.manifest.reports
+    rows = []
+    for s, r in pipeline.reports.items():
+        m = r.meta
+        entry = manifest.get(s)
+        rows.append(
+            [
+                s,
+                m.title + (SYNTHESIZED if m.title_synthesized else ""),
+                m.issuer or "",
+                " ".join(m.places.names()),
+                m.year or "",
+                m.published or "",
+                m.index_no or "",
+                m.doc_no or "",
+                entry.chunks if entry else "",
+            ]
+        )
+    return rows
 
 
 class Live:
@@ -153,7 +184,7 @@ def build_app(
     ):  # type: ignore[no-untyped-def]
         question = (question or "").strip()
         if not question:
-            yield messages, "请输入问题", gr.skip(), gr.skip(), turns, answers, question
+            yield messages, "请输入问题", gr.skip(), gr.skip(), turns, answers, question, *KEEP
             return
         messages = [
             *messages,
@@ -172,16 +203,17 @@ def build_app(
                         turns,
                         answers,
                         "",
+                        *KEEP,
                     )
                 elif event.kind == "token":
                     text += event.text
                     messages[-1] = {"role": "assistant", "content": as_text(text)}
-                    yield messages, gr.skip(), gr.skip(), gr.skip(), turns, answers, ""
+                    yield messages, gr.skip(), gr.skip(), gr.skip(), turns, answers, "", *KEEP
                 elif event.answer is not None:
                     answer = event.answer
         except RagError as e:
             messages[-1] = {"role": "assistant", "content": as_text(f"出错：{e}")}
-            yield messages, f"出错：{e}", gr.skip(), gr.skip(), turns, answers, ""
+            yield messages, f"出错：{e}", gr.skip(), gr.skip(), turns, answers, "", *KEEP
             return
         assert answer is not None
         messages[-1] = {"role": "assistant", "content": as_text(answer.text)}
@@ -191,15 +223,18 @@ def build_app(
             messages,
             status_line(answer),
             sources_html(answer, live.pipeline.reports, section_of, download_of),
-            claim_rows(answer),
+            claims_frame(answer),
             turns,
             answers,
             "",
+            gr.update(choices=answer_choices(answers), value=len(answers) - 1),
+            answer.question,
         )
 
     def decide(
         decision: str,
         answers: list[Answer],
+        pick: int | None,
         claim: float | None,
         reviewer: str,
         comment: str,
@@ -214,22 +249,63 @@ def build_app(
             return READ_ONLY
         if not answers:
             return "还没有可核查的回答"
-        n = int(claim or 0)
+        index = len(answers) - 1 if pick is None else int(pick)
+        if not 0 <= index < len(answers):
+            return f"未记录：第{index + 1}个回答不存在"
+        n = int(claim or 1)
         try:
-            entry = audit.record(audit_path, answers[-1], n, decision, reviewer, comment)
+            entry = audit.record(audit_path, answers[index], n - 1, decision, reviewer, comment)
         except ValueError as e:
             return f"未记录：{e}"
-        return f"已记录：{entry['reviewer']} {entry['decision']} 第{n}句（{entry['time']}）"
+        return (
+            f"已记录：{entry['reviewer']} {audit.DECISION_ZH[decision]} 第{index + 1}问第{n}句"
+            f"（{audit.beijing(entry['time'])} 北京时间）"
+        )
 
     def approve_claim(
-        answers: list[Answer], claim: float | None, reviewer: str, comment: str, request: gr.Request
+        answers: list[Answer],
+        pick: int | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
     ) -> str:
-        return decide("approve", answers, claim, reviewer, comment, request)
+        return decide("approve", answers, pick, claim, reviewer, comment, request)
 
     def reject_claim(
-        answers: list[Answer], claim: float | None, reviewer: str, comment: str, request: gr.Request
+        answers: list[Answer],
+        pick: int | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
     ) -> str:
-        return decide("reject", answers, claim, reviewer, comment, request)
+        return decide("reject", answers, pick, claim, reviewer, comment, request)
+
+    def show_answer(answers: list[Answer], pick: int | None):  # type: ignore[no-untyped-def]
+        if pick is None or not 0 <= int(pick) < len(answers):
+            return [], "", 1
+        answer = answers[int(pick)]
+        return claims_frame(answer), answer.question, 1
+
+    def select_claim(evt: gr.SelectData) -> int:
+        return int(evt.index[0]) + 1  # the clicked row's claim, numbered from 1
+
+    def past_decisions(reviewer_: str, decision_: str, report_: str) -> list[list[Any]]:
+        rows = []
+        for e in reversed(audit.read(audit_path)):
+            if audit.matches(e, reviewer_, decision_, report_):
+                rows.append(
+                    [
+                        audit.beijing(e["time"]),
+                        e["reviewer"],
+                        audit.DECISION_ZH.get(e["decision"], e["decision"]),
+                        e["question"],
+                        e["claim"]["text"],
+                        e.get("comment", ""),
+                    ]
+                )
+        return rows
 
     def export(answers: list[Answer], request: gr.Request) -> str | None:
         if not answers:
@@ -237,7 +313,11 @@ def build_app(
         # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
         path = audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(answer_markdown(a) for a in answers), encoding="utf-8")
+        entries = audit.read(audit_path)
+        path.write_text(
+            "\n".join(answer_markdown(a, decisions_for(a, entries)) for a in answers),
+            encoding="utf-8",
+        )
         user = getattr(request, "username", None)
         if user:
             access.exports.register(path.name, user)
@@ -285,7 +365,7 @@ def build_app(
                     folder,
                     target,
                     UPLOAD_MAX_MB,
-                    lambda stage, i, n: steps.append(f"{stage} {i}/{n}"),
+                    lambda stage, i, n: steps.append(f"{STAGE_ZH.get(stage, stage)} {i}/{n}"),
                 )
                 live.swap(open_pipeline(s, target))
             except RagError as e:
@@ -310,35 +390,48 @@ def build_app(
         gr.Markdown("## 法治政府建设报告问答\n回答中的 [n] 指向右侧的引用原文；核查页可逐句审核。")
         turns = gr.State([])
         answers = gr.State([])
-        with gr.Tab("问答"), gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="对话", render_markdown=False, height=460, elem_id="chat")
-                status = gr.Textbox(
-                    label="状态",
-                    interactive=False,
-                    elem_id="status",
-                    value=f"回答方式：{'抽取式（未使用大模型）' if pipeline.llm is None else pipeline.mode}",
-                )
-                question = gr.Textbox(
-                    label="问题",
-                    placeholder=EXAMPLES[0],
-                    elem_id="question",
-                    max_length=live.pipeline.knobs.max_question_chars,
-                )
-                chips = gr.HTML("", elem_id="filter-chips")
-                with gr.Row():
-                    send = gr.Button("提问", variant="primary", elem_id="send")
-                    clear = gr.Button("清空对话（含筛选）", elem_id="clear")
-                gr.Examples(EXAMPLES, inputs=question, label="示例问题")
-                with gr.Accordion("筛选", open=False):
-                    report_f = gr.Dropdown(report_choices, multiselect=True, label="报告")
-                    place_f = gr.Textbox(label="地方（多个用逗号分隔）", elem_id="place-filter")
-                    year_f = gr.Dropdown(years, multiselect=True, label="年份")
-            with gr.Column(scale=2):
-                sources = gr.HTML(
-                    "<p>引用的原文会显示在这里。</p>", label="引用来源", elem_id="sources"
-                )
+        with gr.Tab("问答"):
+            # the answer and its sources side by side; on a phone the row wraps and the
+            # sources come right after the answer, before the question box
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=340):
+                    chat = gr.Chatbot(
+                        label="对话", render_markdown=False, height=460, elem_id="chat"
+                    )
+                    status = gr.Textbox(
+                        label="状态",
+                        interactive=False,
+                        elem_id="status",
+                        value="回答方式："
+                        + ("抽取式（未使用大模型）" if pipeline.llm is None else pipeline.mode),
+                    )
+                with gr.Column(scale=2, min_width=340):
+                    sources = gr.HTML(
+                        "<p>引用的原文会显示在这里。</p>", label="引用来源", elem_id="sources"
+                    )
+            question = gr.Textbox(
+                label="问题",
+                placeholder=EXAMPLES[0],
+                elem_id="question",
+                max_length=live.pipeline.knobs.max_question_chars,
+            )
+            chips = gr.HTML("", elem_id="filter-chips")
+            with gr.Row():
+                send = gr.Button("提问", variant="primary", elem_id="send")
+                clear = gr.Button("清空对话（含筛选）", elem_id="clear")
+            gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+            with gr.Accordion("筛选", open=False):
+                report_f = gr.Dropdown(report_choices, multiselect=True, label="报告")
+                place_f = gr.Textbox(label="地方（多个用逗号分隔）", elem_id="place-filter")
+                year_f = gr.Dropdown(years, multiselect=True, label="年份")
         with gr.Tab("核查", elem_id="verify-tab"):
+            with gr.Row():
+                pick = gr.Dropdown(
+                    [], label="要核查的回答", elem_id="answer-pick", type="value", scale=1
+                )
+                picked_q = gr.Textbox(
+                    label="问题", interactive=False, elem_id="picked-question", scale=2
+                )
             claims = gr.Dataframe(
                 headers=CLAIM_HEADERS,
                 interactive=False,
@@ -347,19 +440,45 @@ def build_app(
                 column_widths=["5%", "35%", "10%", "10%", "15%", "25%"],
             )
             with gr.Row():
-                claim_no = gr.Number(label="句子编号 #", precision=0, value=0, elem_id="claim-no")
+                claim_no = gr.Number(
+                    label="句子编号（点击上表的一行即选中）",
+                    precision=0,
+                    value=1,
+                    minimum=1,
+                    elem_id="claim-no",
+                )
                 reviewer = gr.Textbox(label="核查人", elem_id="reviewer")
                 comment = gr.Textbox(label="意见", elem_id="comment")
             with gr.Row():
                 approve = gr.Button("通过", variant="primary", elem_id="approve")
                 reject = gr.Button("驳回", variant="stop", elem_id="reject")
-            audit_msg = gr.Textbox(label="审核记录", interactive=False, elem_id="audit-msg")
-            export_btn = gr.Button("导出对话（Markdown）", elem_id="export")
+            audit_msg = gr.Textbox(label="审核结果", interactive=False, elem_id="audit-msg")
+            export_btn = gr.Button("导出对话（含审核记录，.md 文件）", elem_id="export")
             export_file = gr.File(label="导出文件", elem_id="export-file")
+            with gr.Accordion("历史审核记录", open=False, elem_id="history"):
+                with gr.Row():
+                    hist_reviewer = gr.Textbox(label="核查人")
+                    hist_decision = gr.Dropdown(
+                        [("全部", ""), ("通过", "approve"), ("驳回", "reject")],
+                        value="",
+                        label="决定",
+                    )
+                    hist_report = gr.Dropdown(
+                        [("全部", ""), *report_choices], value="", label="报告"
+                    )
+                    hist_btn = gr.Button("查询", elem_id="history-btn")
+                hist_table = gr.Dataframe(
+                    headers=HISTORY_HEADERS, interactive=False, wrap=True, elem_id="history-table"
+                )
         with gr.Tab("报告"):
             report_table = gr.Dataframe(
-                report_rows(pipeline), headers=REPORT_HEADERS, interactive=False, elem_id="reports"
+                report_rows(pipeline),
+                headers=REPORT_HEADERS,
+                interactive=False,
+                wrap=True,
+                elem_id="reports",
             )
+            gr.Markdown(f"{SYNTHESIZED} 报告文件中没有标题，标题由发布机构、年份等信息生成。")
             with gr.Accordion("上传报告（管理员）", open=False):
                 upload_file = gr.File(
                     label=f"报告文件（{'、'.join(ALLOWED)}，不超过 {UPLOAD_MAX_MB:g} MB）",
@@ -370,13 +489,27 @@ def build_app(
                 upload_btn = gr.Button("加入索引", elem_id="upload-btn")
                 upload_msg = gr.Textbox(label="进度", interactive=False, elem_id="upload-msg")
         inputs = [question, chat, turns, answers, place_f, year_f, report_f]
-        outputs = [chat, status, sources, claims, turns, answers, question]
+        outputs = [chat, status, sources, claims, turns, answers, question, pick, picked_q]
         send.click(respond, inputs, outputs, api_visibility="private")
         question.submit(respond, inputs, outputs, api_visibility="private")
         clear.click(
-            lambda: ([], [], [], "对话和筛选已清空", "<p></p>", [], [], "", [], ""),
+            lambda: (
+                [], [], [], "对话和筛选已清空", "<p></p>", [], [], "", [], "",
+                gr.update(choices=[], value=None), "",
+            ),
             None,
-            [chat, turns, answers, status, sources, claims, report_f, place_f, year_f, chips],
+            [chat, turns, answers, status, sources, claims, report_f, place_f, year_f, chips,
+             pick, picked_q],
+            api_visibility="private",
+        )  # fmt: skip
+        pick.input(
+            show_answer, [answers, pick], [claims, picked_q, claim_no], api_visibility="private"
+        )
+        claims.select(select_claim, None, claim_no, api_visibility="private")
+        hist_btn.click(
+            past_decisions,
+            [hist_reviewer, hist_decision, hist_report],
+            hist_table,
             api_visibility="private",
         )
         titles = {s: r.meta.title for s, r in reports.items()}
@@ -389,13 +522,13 @@ def build_app(
             )
         approve.click(
             approve_claim,
-            [answers, claim_no, reviewer, comment],
+            [answers, pick, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
         reject.click(
             reject_claim,
-            [answers, claim_no, reviewer, comment],
+            [answers, pick, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
@@ -434,6 +567,7 @@ def serve_options(
         "auth_message": "法治政府建设报告问答：请登录",
         "max_file_size": f"{UPLOAD_MAX_MB:g}mb",
         "css": CSS,
+        "footer_links": [],  # Gradio's footer is English ("Use via API", "Built with Gradio")
         "app_kwargs": {"middleware": [Middleware(Guard, access=access)]},
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,14 @@ def record(
     path: Path, answer: Answer, claim: int, decision: str, reviewer: str, comment: str = ""
 ) -> dict[str, Any]:
     """Append one decision (approve/reject of claim `claim`) and return it."""
-    if decision not in ("approve", "reject"):
-        raise ValueError(f"decision must be approve or reject, got {decision!r}")
+    if decision not in DECISION_ZH:
+        raise ValueError(f"决定只能是通过（approve）或驳回（reject），收到 {decision!r}")
     if not 0 <= claim < len(answer.claims):
-        raise ValueError(f"claim {claim} does not exist (the answer has {len(answer.claims)})")
+        raise ValueError(f"第{claim + 1}句不存在（该回答共 {len(answer.claims)} 句）")
     if not reviewer.strip():
-        raise ValueError("reviewer is required")
+        raise ValueError("请填写核查人")
     if len(reviewer) > MAX_REVIEWER or len(comment) > MAX_COMMENT:
-        raise ValueError(
-            f"reviewer name or comment too long (limits {MAX_REVIEWER} and {MAX_COMMENT} characters)"
-        )
+        raise ValueError(f"核查人或意见过长（上限分别为 {MAX_REVIEWER} 和 {MAX_COMMENT} 字）")
     d = answer.to_dict()
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -49,6 +47,27 @@ def record(
         f.flush()
         os.fsync(f.fileno())
     return entry
+
+
+DECISION_ZH = {"approve": "通过", "reject": "驳回"}
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no daylight saving time
+
+
+def beijing(iso: str) -> str:
+    """An entry's UTC time as Beijing time: 2026-11-24 08:10:00."""
+    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def matches(
+    entry: dict[str, Any], reviewer: str = "", decision: str = "", report: str = ""
+) -> bool:
+    """Whether an entry passes the past-decisions filters ('' = any)."""
+    sources = {c.get("source") for c in entry.get("citations", [])}
+    return (
+        (not reviewer or reviewer.strip() in entry.get("reviewer", ""))
+        and (not decision or entry.get("decision") == decision)
+        and (not report or report in sources)
+    )
 
 
 def read(path: Path) -> list[dict[str, Any]]:

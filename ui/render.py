@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rag.types import Answer, Citation, ClaimCheck, Report
+from ui.audit import DECISION_ZH, beijing
 
 VERDICT_ZH = {
     "supported": "有依据",
@@ -16,29 +17,37 @@ VERDICT_ZH = {
 }
 
 
-def _marked(text: str, start: int, end: int, a: int, b: int) -> str:
-    """text[start:end] escaped, with text[a:b] (clipped to it) in <mark>."""
-    a, b = max(start, a), min(end, b)
-    return (
-        html.escape(text[start:a])
-        + "<mark>"
-        + html.escape(text[a:b])
-        + "</mark>"
-        + html.escape(text[b:end])
-    )
+def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """text[start:end] escaped, with each of `spans` (clipped to it, merged) in <mark>."""
+    clipped = sorted((max(start, a), min(end, b)) for a, b in spans if a < end and b > start)
+    merged: list[tuple[int, int]] = []
+    for a, b in clipped:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    out, at = [], start
+    for a, b in merged:
+        out += [html.escape(text[at:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+        at = b
+    out.append(html.escape(text[at:end]))
+    return "".join(out)
 
 
 def passage_html(
-    c: Citation,
+    cites: list[Citation],
     report: Report,
     section: tuple[int, int] | None = None,
     download: str | None = None,
 ) -> str:
-    """The cited passage with the supporting sentence marked; `section`, the span of the whole
-    section it belongs to, folds out below it; `download` links the original file. All report
-    text is escaped."""
+    """One cited passage with every supporting sentence of `cites` (all of this passage)
+    marked; `section`, the span of the whole section it belongs to, folds out below it;
+    `download` links the original file. All report text is escaped."""
+    c = cites[0]
     meta = report.meta
     text = report.text
+    numbers = "".join(f"[{n}]" for n in sorted({x.n for x in cites}))
+    spans = [(x.support_start, x.support_end) for x in cites]
     head = " · ".join(
         html.escape(x)
         for x in (
@@ -46,21 +55,21 @@ def passage_html(
             meta.issuer or "",
             f"{meta.year}年" if meta.year else "",
             c.section,
-            f"{c.source} {c.support_start}-{c.support_end}",
+            f"{c.source} {c.start}-{c.end}",
         )
         if x
     )
     parts = [
-        f'<div class="cite"><div class="cite-head"><b>[{c.n}]</b> {head}</div>',
+        f'<div class="cite"><div class="cite-head"><b>{numbers}</b> {head}</div>',
         '<div class="cite-body" style="white-space:pre-wrap">'
-        + _marked(text, c.start, c.end, c.support_start, c.support_end)
+        + _marked(text, c.start, c.end, spans)
         + "</div>",
     ]
     if section and (section[0] < c.start or section[1] > c.end):
         parts.append(
             '<details class="cite-section"><summary>展开整节原文</summary>'
             '<div style="white-space:pre-wrap">'
-            + _marked(text, section[0], section[1], c.support_start, c.support_end)
+            + _marked(text, section[0], section[1], spans)
             + "</div></details>"
         )
     if download:
@@ -75,24 +84,22 @@ def sources_html(
     section_of: Callable[[Citation], tuple[int, int] | None] | None = None,
     download_of: Callable[[str], str | None] | None = None,
 ) -> str:
+    """One entry per cited passage, in citation order, with all its supporting sentences."""
     if answer.abstained or not answer.citations:
         searched = "、".join(html.escape(s) for s in answer.searched[:10])
         return f"<p>没有引用。已检索：{searched}</p>"
-    seen: set[tuple[int, int]] = set()
-    parts = []
+    passages: dict[tuple[str, int, int], list[Citation]] = {}
     for c in answer.citations:
-        if (c.n, c.support_start) in seen:
-            continue
-        seen.add((c.n, c.support_start))
-        parts.append(
-            passage_html(
-                c,
-                reports[c.source],
-                section_of(c) if section_of else None,
-                download_of(c.source) if download_of else None,
-            )
+        passages.setdefault((c.source, c.start, c.end), []).append(c)
+    return "\n".join(
+        passage_html(
+            cites,
+            reports[cites[0].source],
+            section_of(cites[0]) if section_of else None,
+            download_of(cites[0].source) if download_of else None,
         )
-    return "\n".join(parts)
+        for cites in passages.values()
+    )
 
 
 def reason_zh(claim: ClaimCheck) -> str:
@@ -114,7 +121,7 @@ def claim_rows(answer: Answer) -> list[list[Any]]:
         cited = [c for c in answer.citations if c.claim == i]
         rows.append(
             [
-                i,
+                i + 1,
                 claim.text,
                 VERDICT_ZH.get(claim.verdict, claim.verdict),
                 "、".join(claim.unmatched_numbers),
@@ -136,18 +143,40 @@ def status_line(answer: Answer) -> str:
     return " ｜ ".join(parts)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """A conversation turn as Markdown for export, with citations and verdicts."""
+def decisions_for(answer: Answer, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit entries about this answer (same question and answer text)."""
+    return [
+        e
+        for e in entries
+        if e.get("question") == answer.question and e.get("answer") == answer.text
+    ]
+
+
+def answer_markdown(answer: Answer, decisions: list[dict[str, Any]] | None = None) -> str:
+    """A conversation turn as Markdown for export, with citations, verdicts and the
+    supervisors' decisions on its claims."""
     lines = [f"### 问：{answer.question}", ""]
     if answer.rewritten != answer.question:
         lines += [f"（改写为：{answer.rewritten}）", ""]
-    lines += [answer.text, "", f"*回答方式：{answer.mode}*", ""]
+    mode = "抽取式（未使用大模型）" if answer.mode.startswith("extractive") else answer.mode
+    lines += [answer.text, "", f"*回答方式：{mode}*", ""]
     for c in answer.citations:
         lines.append(
             f"- [{c.n}] 《{c.title}》 {c.source} {c.support_start}-{c.support_end}：{c.support_text}"
         )
-    for claim in answer.claims:
-        lines.append(f"- 核查：{VERDICT_ZH.get(claim.verdict, claim.verdict)} — {claim.text}")
+    texts = [claim.text for claim in answer.claims]
+    for i, claim in enumerate(answer.claims, start=1):
+        lines.append(
+            f"- 核查 第{i}句：{VERDICT_ZH.get(claim.verdict, claim.verdict)} — {claim.text}"
+        )
+    for e in decisions or []:
+        text = e.get("claim", {}).get("text", "")
+        n = texts.index(text) + 1 if text in texts else "?"
+        note = f"：{e['comment']}" if e.get("comment") else ""
+        lines.append(
+            f"- 审核：{e['reviewer']} {DECISION_ZH.get(e['decision'], e['decision'])} 第{n}句"
+            f"（{beijing(e['time'])} 北京时间）{note}"
+        )
     return "\n".join(lines) + "\n"
 
 

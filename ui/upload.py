@@ -26,27 +26,27 @@ def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
     and be readable the way `rag index` reads it (encoding, text layer...)."""
     safe = Path(name).name
     if not safe or safe.startswith(".") or "/" in name or "\\" in name:
-        raise UploadError(f"{name!r}: not a plain file name")
+        raise UploadError(f"{name!r}：不是单纯的文件名（不能含路径）")
     if Path(safe).suffix.lower() not in ALLOWED:
         raise UploadError(
-            f"{safe}: type {Path(safe).suffix or '(none)'} is not one of {', '.join(ALLOWED)}"
+            f"{safe}：文件类型 {Path(safe).suffix or '（无）'} 不在 {'、'.join(ALLOWED)} 之列"
         )
     size = upload.stat().st_size
     if size > max_mb * 2**20:
-        raise UploadError(f"{safe}: {size / 2**20:.1f} MB is over the {max_mb:g} MB limit")
+        raise UploadError(f"{safe}：{size / 2**20:.1f} MB，超过 {max_mb:g} MB 的上限")
     if size == 0:
-        raise UploadError(f"{safe}: the file is empty")
+        raise UploadError(f"{safe}：文件是空的")
     if (reports_dir / safe).exists():
-        raise UploadError(f"{safe}: a report with this name is already indexed")
+        raise UploadError(f"{safe}：已有同名报告在索引中")
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / safe
         shutil.copyfile(upload, probe)
         try:
             report = read_report(probe)
         except IngestError as e:
-            raise UploadError(str(e)) from e
+            raise UploadError(f"{safe}：无法读取这份文件（{e}）") from e
     if not report.text.strip():
-        raise UploadError(f"{safe}: no text could be read")
+        raise UploadError(f"{safe}：读不出任何文字")
     return safe
 
 
