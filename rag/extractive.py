@@ -16,6 +16,7 @@ from rag.support import (
     is_enumeration,
     semantic_support,
     shares_content,
+    states_count,
     support,
 )
 from rag.textmatch import sentences
@@ -76,7 +77,7 @@ def candidates(
             ):
                 s = max(s, semantic_support(float(cosines[i]), semantic[1].anchors))  # type: ignore[index]
             score = s - 0.01 * n
-            answers = not terms.numeric or has_figure(sent, terms.unit)
+            answers = not terms.numeric or states_count(terms, f"{heading} {sent}")
             if terms.numeric:
                 score += 0.15 if answers else -0.1
             out.append(Candidate(n, a, b, s, score, answers))

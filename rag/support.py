@@ -28,7 +28,7 @@ GENERIC = frozenset(
     "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
     "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 专门 东西 新东西 内容 "
     # yes/no and comparison asking words
-    "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同".split()
+    "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同 谁 哪位 什么人".split()
 )
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
 _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
@@ -80,6 +80,7 @@ class QuestionTerms:
     unit: str = ""  # the unit asked for (宗, 元, %), "" for any; only when `numeric`
     topic: str = ""  # the part of a report asked for (rag.sections: plans, shortcomings)
     listing: bool = False  # the question asks for the items of a list (哪些, 哪几种, 分别)
+    counted: str = ""  # what a numeric question counts, when it ends the question (多少份合同)
 
     @property
     def _mean(self) -> float:
@@ -144,6 +145,9 @@ def question_terms(
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
     unit = asked_figure(stripped)
+    counted = _counted(stripped, words) if unit is not None else ""
+    if counted and df is not None and df(counted) == 0:
+        counted = ""  # a word no report uses (执法队员) cannot be demanded of the answer
     topic = ""
     if unit is not None:  # the asking words (几宗, 多少钱, 比例) become the figure term
         stripped = _PERCENT.sub(" ", _MONEY.sub(" ", _COUNT.sub(" ", stripped)))
@@ -171,7 +175,34 @@ def question_terms(
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
     listing = unit is None and not topic and bool(_LISTING.search(question))
-    return QuestionTerms(weights, unit is not None, parts, normalized, unit or "", topic, listing)
+    return QuestionTerms(
+        weights, unit is not None, parts, normalized, unit or "", topic, listing, counted
+    )
+
+
+_TAIL = re.compile(r"[\u4e00-\u9fff]{1,6}(?=[？?。！!\s]*$)")
+
+
+def _counted(question: str, words: Callable[[str], list[str]]) -> str:
+    """The head noun of what a numeric question counts, when the counted phrase ends the
+    question right after the figure asked (审了多少份合同 -> 合同, 开展了多少场法治宣传活动 ->
+    活动); '' otherwise (多少人通过考试入驻… is a clause, not a noun)."""
+    m = _COUNT.search(question)
+    if not m:
+        return ""
+    tail = _TAIL.match(question, m.end())
+    if not tail:
+        return ""
+    heads = [w for w in words(tail.group()) if w not in GENERIC and len(w) >= 2]
+    return heads[-1] if heads else ""
+
+
+def states_count(terms: QuestionTerms, text: str) -> bool:
+    """Whether `text` can answer a numeric question: a figure in the unit asked and, when the
+    question names what it counts, that thing (92份文件 does not answer 多少份合同)."""
+    if not has_figure(text, terms.unit):
+        return False
+    return not terms.counted or _credit(terms.counted, terms, normalize(text)) > 0
 
 
 @lru_cache(maxsize=1)

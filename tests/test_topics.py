@@ -129,3 +129,20 @@ def test_plans_across_reports_list_each_reports_items(extractive: Pipeline) -> N
     assert "执法队伍建设" in xiakou and "宣传方式" in xiakou and "信访法治化宣传" in xiakou
     sandun = next(line for line in lines if line.startswith("- 三墩镇"))
     assert "法律法规教育" in sandun and "应诉意识" in sandun
+
+
+def test_a_figure_about_another_thing_does_not_answer(extractive: Pipeline) -> None:
+    # 瓦屋镇 counts 92份文件, never 合同: "多少份合同" is not in the reports
+    terms = extractive.analyze("瓦屋镇法律顾问一年审了多少份合同？").terms
+    assert terms.counted == "合同"
+    assert extractive.ask("瓦屋镇法律顾问一年审了多少份合同？").abstained
+    # a counted word no report uses is not demanded (执法队员 is said 执法队伍 there)
+    assert extractive.analyze("瓦屋镇配了多少执法队员？").terms.counted == ""
+    # the counted thing present: answered
+    b = extractive.ask("瓦屋镇下面有几个行政村？")
+    assert not b.abstained and "19个行政村" in b.text
+
+
+def test_who_and_lacking_are_asking_words(extractive: Pipeline) -> None:
+    assert "谁" not in extractive.analyze("三墩镇领导小组由谁牵头？").terms.weights
+    assert asked_topic("水口镇法治保障上缺什么？")[0] == SHORTCOMINGS
