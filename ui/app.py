@@ -10,7 +10,6 @@ import html
 import logging
 import os
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,19 @@ from rag.errors import RagError  # noqa: E402
 from rag.factory import open_pipeline  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
 from rag.types import Answer, Chunk, Citation  # noqa: E402
-from ui import audit  # noqa: E402
 from ui.guard import Access, Guard  # noqa: E402
 from ui.render import (  # noqa: E402
-    answer_markdown,
-    claim_rows,
-    decisions_for,
     filter_chips,
     sources_html,
     status_line,
+)
+from ui.review import (  # noqa: E402
+    CLAIM_HEADERS,
+    HISTORY_HEADERS,
+    READ_ONLY,
+    ReviewDesk,
+    answer_choices,
+    claims_frame,
 )
 from ui.upload import ALLOWED, add_report  # noqa: E402
 from ui.users import User, check_password  # noqa: E402
@@ -47,20 +50,7 @@ EXAMPLES = [
     "水口镇2024年对执法人员进行了多少次执法培训？",
     "峡口镇存在哪些不足？",
 ]
-CLAIM_HEADERS = ["#", "陈述", "核查结果", "未找到的数字", "理由", "引用原文"]
-HISTORY_HEADERS = ["时间（北京时间）", "核查人", "决定", "问题", "陈述", "意见"]
 KEEP = (gr.skip(), gr.skip())  # the review desk's answer picker and question, unchanged
-
-
-def claims_frame(answer: Answer) -> Any:
-    """The claims table's value, with its headers (Gradio re-renders a frame reliably)."""
-    import pandas as pd
-
-    return pd.DataFrame(claim_rows(answer), columns=CLAIM_HEADERS)
-
-
-def answer_choices(answers: list[Answer]) -> list[tuple[str, int]]:
-    return [(f"第{i + 1}问：{a.question[:40]}", i) for i, a in enumerate(answers)]
 
 
 def as_text(text: str) -> str:
@@ -130,10 +120,6 @@ CSS = (
     ".chips .chip{display:inline-block;margin:2px 4px;padding:1px 8px;border-radius:10px;"
     "background:#eef2ff;border:1px solid #c7d2fe}"
 )
-READ_ONLY = (
-    "未记录：本服务未开启登录，为只读（上传和审核需以 rag serve --users 开启登录，"
-    "或以 --allow-anonymous-edits 明确允许匿名修改）"
-)
 
 
 def build_app(
@@ -154,6 +140,7 @@ def build_app(
     export, for the HTTP guard of `serve_options` (one per server)."""
     live = Live(pipeline)
     access = access or Access()
+    desk = ReviewDesk(audit_path, users, anonymous_edits, access)
     reports = pipeline.reports
     folder = Path(reports_dir or pipeline.index.manifest.reports_dir or ".")
 
@@ -230,98 +217,6 @@ def build_app(
             gr.update(choices=answer_choices(answers), value=len(answers) - 1),
             answer.question,
         )
-
-    def decide(
-        decision: str,
-        answers: list[Answer],
-        pick: int | None,
-        claim: float | None,
-        reviewer: str,
-        comment: str,
-        request: gr.Request | None,
-    ) -> str:
-        if users is not None:  # logged in: the reviewer is the user, and needs the right role
-            user = users.get(getattr(request, "username", None) or "")
-            if user is None or not user.can("review"):
-                return "未记录：只有督查员（supervisor）或管理员可以审核"
-            reviewer = user.name
-        elif not anonymous_edits:
-            return READ_ONLY
-        if not answers:
-            return "还没有可核查的回答"
-        index = len(answers) - 1 if pick is None else int(pick)
-        if not 0 <= index < len(answers):
-            return f"未记录：第{index + 1}个回答不存在"
-        n = int(claim or 1)
-        try:
-            entry = audit.record(audit_path, answers[index], n - 1, decision, reviewer, comment)
-        except ValueError as e:
-            return f"未记录：{e}"
-        return (
-            f"已记录：{entry['reviewer']} {audit.DECISION_ZH[decision]} 第{index + 1}问第{n}句"
-            f"（{audit.beijing(entry['time'])} 北京时间）"
-        )
-
-    def approve_claim(
-        answers: list[Answer],
-        pick: int | None,
-        claim: float | None,
-        reviewer: str,
-        comment: str,
-        request: gr.Request,
-    ) -> str:
-        return decide("approve", answers, pick, claim, reviewer, comment, request)
-
-    def reject_claim(
-        answers: list[Answer],
-        pick: int | None,
-        claim: float | None,
-        reviewer: str,
-        comment: str,
-        request: gr.Request,
-    ) -> str:
-        return decide("reject", answers, pick, claim, reviewer, comment, request)
-
-    def show_answer(answers: list[Answer], pick: int | None):  # type: ignore[no-untyped-def]
-        if pick is None or not 0 <= int(pick) < len(answers):
-            return [], "", 1
-        answer = answers[int(pick)]
-        return claims_frame(answer), answer.question, 1
-
-    def select_claim(evt: gr.SelectData) -> int:
-        return int(evt.index[0]) + 1  # the clicked row's claim, numbered from 1
-
-    def past_decisions(reviewer_: str, decision_: str, report_: str) -> list[list[Any]]:
-        rows = []
-        for e in reversed(audit.read(audit_path)):
-            if audit.matches(e, reviewer_, decision_, report_):
-                rows.append(
-                    [
-                        audit.beijing(e["time"]),
-                        e["reviewer"],
-                        audit.DECISION_ZH.get(e["decision"], e["decision"]),
-                        e["question"],
-                        e["claim"]["text"],
-                        e.get("comment", ""),
-                    ]
-                )
-        return rows
-
-    def export(answers: list[Answer], request: gr.Request) -> str | None:
-        if not answers:
-            return None
-        # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
-        path = audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        entries = audit.read(audit_path)
-        path.write_text(
-            "\n".join(answer_markdown(a, decisions_for(a, entries)) for a in answers),
-            encoding="utf-8",
-        )
-        user = getattr(request, "username", None)
-        if user:
-            access.exports.register(path.name, user)
-        return str(path)
 
     def api_ask(
         question: str,
@@ -503,11 +398,14 @@ def build_app(
             api_visibility="private",
         )  # fmt: skip
         pick.input(
-            show_answer, [answers, pick], [claims, picked_q, claim_no], api_visibility="private"
+            desk.show_answer,
+            [answers, pick],
+            [claims, picked_q, claim_no],
+            api_visibility="private",
         )
-        claims.select(select_claim, None, claim_no, api_visibility="private")
+        claims.select(desk.select_claim, None, claim_no, api_visibility="private")
         hist_btn.click(
-            past_decisions,
+            desk.past_decisions,
             [hist_reviewer, hist_decision, hist_report],
             hist_table,
             api_visibility="private",
@@ -521,18 +419,18 @@ def build_app(
                 api_visibility="private",
             )
         approve.click(
-            approve_claim,
+            desk.approve_claim,
             [answers, pick, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
         reject.click(
-            reject_claim,
+            desk.reject_claim,
             [answers, pick, claim_no, reviewer, comment],
             audit_msg,
             api_visibility="private",
         )
-        export_btn.click(export, answers, export_file, api_visibility="private")
+        export_btn.click(desk.export, answers, export_file, api_visibility="private")
         upload_btn.click(
             upload,
             upload_file,

@@ -1,0 +1,142 @@
+"""The review desk: supervisors' decisions on the claims of any answer of a conversation,
+their history, and conversation exports. Every refusal is decided here, on the server."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.types import Answer
+from ui import audit
+from ui.guard import Access
+from ui.render import answer_markdown, claim_rows, decisions_for
+from ui.users import User
+
+CLAIM_HEADERS = ["#", "陈述", "核查结果", "未找到的数字", "理由", "引用原文"]
+HISTORY_HEADERS = ["时间（北京时间）", "核查人", "决定", "问题", "陈述", "意见"]
+READ_ONLY = (
+    "未记录：本服务未开启登录，为只读（上传和审核需以 rag serve --users 开启登录，"
+    "或以 --allow-anonymous-edits 明确允许匿名修改）"
+)
+
+
+def claims_frame(answer: Answer) -> Any:
+    """The claims table's value, with its headers (Gradio re-renders a frame reliably)."""
+    import pandas as pd
+
+    return pd.DataFrame(claim_rows(answer), columns=CLAIM_HEADERS)
+
+
+def answer_choices(answers: list[Answer]) -> list[tuple[str, int]]:
+    return [(f"第{i + 1}问：{a.question[:40]}", i) for i, a in enumerate(answers)]
+
+
+@dataclass
+class ReviewDesk:
+    """The event handlers of the 核查 tab (`users`: None without login)."""
+
+    audit_path: Path
+    users: dict[str, User] | None
+    anonymous_edits: bool
+    access: Access
+
+    def decide(
+        self,
+        decision: str,
+        answers: list[Answer],
+        pick: int | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request | None,
+    ) -> str:
+        if self.users is not None:  # logged in: the reviewer is the user, and needs the right role
+            user = self.users.get(getattr(request, "username", None) or "")
+            if user is None or not user.can("review"):
+                return "未记录：只有督查员（supervisor）或管理员可以审核"
+            reviewer = user.name
+        elif not self.anonymous_edits:
+            return READ_ONLY
+        if not answers:
+            return "还没有可核查的回答"
+        index = len(answers) - 1 if pick is None else int(pick)
+        if not 0 <= index < len(answers):
+            return f"未记录：第{index + 1}个回答不存在"
+        n = int(claim or 1)
+        try:
+            entry = audit.record(
+                self.audit_path, answers[index], n - 1, decision, reviewer, comment
+            )
+        except ValueError as e:
+            return f"未记录：{e}"
+        return (
+            f"已记录：{entry['reviewer']} {audit.DECISION_ZH[decision]} 第{index + 1}问第{n}句"
+            f"（{audit.beijing(entry['time'])} 北京时间）"
+        )
+
+    def approve_claim(
+        self,
+        answers: list[Answer],
+        pick: int | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        return self.decide("approve", answers, pick, claim, reviewer, comment, request)
+
+    def reject_claim(
+        self,
+        answers: list[Answer],
+        pick: int | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        return self.decide("reject", answers, pick, claim, reviewer, comment, request)
+
+    def show_answer(self, answers: list[Answer], pick: int | None):  # type: ignore[no-untyped-def]
+        if pick is None or not 0 <= int(pick) < len(answers):
+            return [], "", 1
+        answer = answers[int(pick)]
+        return claims_frame(answer), answer.question, 1
+
+    def select_claim(self, evt: gr.SelectData) -> int:
+        return int(evt.index[0]) + 1  # the clicked row's claim, numbered from 1
+
+    def past_decisions(self, reviewer_: str, decision_: str, report_: str) -> list[list[Any]]:
+        rows = []
+        for e in reversed(audit.read(self.audit_path)):
+            if audit.matches(e, reviewer_, decision_, report_):
+                rows.append(
+                    [
+                        audit.beijing(e["time"]),
+                        e["reviewer"],
+                        audit.DECISION_ZH.get(e["decision"], e["decision"]),
+                        e["question"],
+                        e["claim"]["text"],
+                        e.get("comment", ""),
+                    ]
+                )
+        return rows
+
+    def export(self, answers: list[Answer], request: gr.Request) -> str | None:
+        if not answers:
+            return None
+        # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
+        path = self.audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entries = audit.read(self.audit_path)
+        path.write_text(
+            "\n".join(answer_markdown(a, decisions_for(a, entries)) for a in answers),
+            encoding="utf-8",
+        )
+        user = getattr(request, "username", None)
+        if user:
+            self.access.exports.register(path.name, user)
+        return str(path)
