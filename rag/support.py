@@ -267,8 +267,13 @@ def is_enumeration(text: str) -> bool:
     return text.count("、") >= 2 or ("等" in text and ("、" in text or "和" in text))
 
 
+# List numbering is not a figure: (1)重点开展干部普法培训 states no count.
+_ENUMERATOR = re.compile(r"[（(]\s*\d{1,2}\s*[）)]|^\s*\d{1,2}\s*[.、．](?!\d)")
+
+
 def has_figure(text: str, unit: str) -> bool:
-    """Whether `text` states a figure in `unit` ("" any), years aside."""
+    """Whether `text` states a figure in `unit` ("" any), years and list numbers aside."""
+    text = _ENUMERATOR.sub(" ", text)
     return any(not is_year(q) and _fits(q.unit, unit) for q in quantities(text))
 
 

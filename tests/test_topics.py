@@ -146,3 +146,11 @@ def test_a_figure_about_another_thing_does_not_answer(extractive: Pipeline) -> N
 def test_who_and_lacking_are_asking_words(extractive: Pipeline) -> None:
     assert "谁" not in extractive.analyze("三墩镇领导小组由谁牵头？").terms.weights
     assert asked_topic("水口镇法治保障上缺什么？")[0] == SHORTCOMINGS
+
+
+def test_list_numbering_is_not_a_figure() -> None:
+    from rag.support import has_figure
+
+    assert not has_figure("(1)重点开展干部普法培训,做到干部必须懂法知法守法", "次")
+    assert not has_figure("1. 开展法治培训", "")
+    assert has_figure("对执法人员共进行执法培训15次", "次")
