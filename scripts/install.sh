@@ -14,10 +14,10 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch is pinned to the 2.13.0 CPU build in pyproject.toml (a bare torch pulls several GB of CUDA)
 if [ "${1:-}" = "--with-tests" ]; then
-  echo "== installing the project with its test tools and the llamacpp extra"
+  echo "== installing the project with its test tools and the llamacpp and milvus extras"
   echo "   (the first time, llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores)"
   # progress: one line per package; pipefail keeps pip's own exit status
-  .venv/bin/python -m pip install --progress-bar off -e ".[dev,llamacpp]" \
+  .venv/bin/python -m pip install --progress-bar off -e ".[dev,llamacpp,milvus]" \
     | { grep -E "^(Collecting|Building|Successfully)" || true; }
   test -x .venv/bin/pytest
   # Browser tests drive Debian's chromium (never `playwright install`); a CJK font renders Chinese.

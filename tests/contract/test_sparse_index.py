@@ -28,7 +28,28 @@ def _bm25() -> tuple[Make, Reopen]:
     return make, reopen
 
 
-BACKENDS = {"bm25s-jieba": _bm25()}
+def _milvus() -> tuple[Make, Reopen]:
+    """Milvus Lite's own BM25 function with its jieba analyzer."""
+    import tempfile
+    import uuid
+
+    from rag.milvus_store import MilvusSparseIndex, connect
+
+    uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
+
+    def make(chunks: Sequence[Chunk]) -> SparseIndex:
+        name = f"sparse_{uuid.uuid4().hex[:8]}"
+        return MilvusSparseIndex.build(connect(uri), name, uri, chunks)
+
+    def reopen(store: SparseIndex, folder: Path, chunks: Sequence[Chunk]) -> SparseIndex:
+        store.save(folder)
+        return MilvusSparseIndex.open(folder)
+
+    return make, reopen
+
+
+BACKENDS = {"bm25s-jieba": _bm25(), "milvus-lite-bm25": None}
+MARKS = {"milvus-lite-bm25": [pytest.mark.integration]}
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +57,9 @@ def chunks() -> list[Chunk]:
     return make_chunks()
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest) -> tuple[Make, Reopen]:
-    return BACKENDS[request.param]
+    return BACKENDS[request.param] or _milvus()
 
 
 def test_is_a_sparse_index(backend, chunks) -> None:

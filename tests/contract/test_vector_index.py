@@ -29,7 +29,28 @@ def _faiss(exact_limit: int) -> tuple[Make, Reopen]:
     return make, reopen
 
 
-BACKENDS = {"faiss-flat": _faiss(10**9), "faiss-ivf": _faiss(10)}
+def _milvus() -> tuple[Make, Reopen]:
+    """Milvus Lite (a local file): the same client reaches a Milvus server by URI."""
+    import tempfile
+    import uuid
+
+    from rag.milvus_store import MilvusVectorIndex, connect
+
+    uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
+
+    def make(chunks: Sequence[Chunk], vectors: np.ndarray) -> VectorIndex:
+        name = f"dense_{uuid.uuid4().hex[:8]}"
+        return MilvusVectorIndex.build(connect(uri), name, uri, chunks, vectors)
+
+    def reopen(store: VectorIndex, folder: Path, chunks: Sequence[Chunk]) -> VectorIndex:
+        store.save(folder)
+        return MilvusVectorIndex.open(folder)
+
+    return make, reopen
+
+
+BACKENDS = {"faiss-flat": _faiss(10**9), "faiss-ivf": _faiss(10), "milvus-lite": None}
+MARKS = {"milvus-lite": [pytest.mark.integration]}
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +63,9 @@ def vectors(chunks: list[Chunk]) -> np.ndarray:
     return make_vectors(len(chunks))
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest) -> tuple[Make, Reopen]:
-    return BACKENDS[request.param]
+    return BACKENDS[request.param] or _milvus()
 
 
 def test_is_a_vector_index(backend, chunks, vectors) -> None:
