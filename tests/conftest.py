@@ -112,3 +112,10 @@ def extractive(lexical_index_dir: Path):
     from rag.factory import open_pipeline
 
     return open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Milvus Lite tests run last: once pymilvus has started grpc's threads in this
+    process, the forked readers of rag.build (tested elsewhere) can fail in the child.
+    (Wiring the Milvus store into `rag index` must start its readers with forkserver.)"""
+    items.sort(key=lambda item: "milvus" in item.nodeid)
