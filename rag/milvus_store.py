@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -76,6 +76,16 @@ class _MilvusBase:
         (folder / f"{self.kind}-{POINTER}").write_text(json.dumps(pointer), encoding="utf-8")
 
     @classmethod
+    def open(cls, folder: Path, token: str | None = None) -> Self:
+        """The index a build folder points to (`token`: a secret, never saved)."""
+        p = cls.pointer(folder)
+        return cls(connect(p["uri"], token), p["collection"], p["uri"])
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        for b in range(0, len(rows), 1000):
+            self.client.insert(self.collection, rows[b : b + 1000])
+
+    @classmethod
     def pointer(cls, folder: Path) -> dict[str, str]:
         path = folder / f"{cls.kind}-{POINTER}"
         try:
@@ -130,11 +140,6 @@ class MilvusVectorIndex(_MilvusBase):
         store.add(chunks, vectors)
         return store
 
-    @classmethod
-    def open(cls, folder: Path, token: str | None = None) -> MilvusVectorIndex:
-        p = cls.pointer(folder)
-        return cls(connect(p["uri"], token), p["collection"], p["uri"])
-
     def add(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         if len(chunks) != len(vectors):
             raise IndexStoreError(f"{len(chunks)} chunks but {len(vectors)} vectors")
@@ -142,8 +147,7 @@ class MilvusVectorIndex(_MilvusBase):
             {"id": c.id, "report": c.source, "vec": np.asarray(v, dtype=np.float32).tolist()}
             for c, v in zip(chunks, vectors, strict=True)
         ]
-        for b in range(0, len(rows), 1000):
-            self.client.insert(self.collection, rows[b : b + 1000])
+        self._insert(rows)
 
     def search(self, vector: np.ndarray, k: int, reports: Collection[str] | None = None) -> Ranked:
         if reports is not None and not reports:
@@ -206,15 +210,8 @@ class MilvusSparseIndex(_MilvusBase):
         store.add(chunks)
         return store
 
-    @classmethod
-    def open(cls, folder: Path, token: str | None = None) -> MilvusSparseIndex:
-        p = cls.pointer(folder)
-        return cls(connect(p["uri"], token), p["collection"], p["uri"])
-
     def add(self, chunks: Sequence[Chunk]) -> None:
-        rows = [{"id": c.id, "report": c.source, "text": c.index_text} for c in chunks]
-        for b in range(0, len(rows), 1000):
-            self.client.insert(self.collection, rows[b : b + 1000])
+        self._insert([{"id": c.id, "report": c.source, "text": c.index_text} for c in chunks])
 
     def search(self, query: str, k: int, reports: Collection[str] | None = None) -> Ranked:
         if reports is not None and not reports:

@@ -238,21 +238,25 @@ class Pipeline:
             ranked = [candidates(query.terms, hits, self._semantic(query))]
         return Draft(query, self.reports, hits, groups, ranked)
 
+    def _section_first(self, topic: str, hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+        """The part of the report of `hits[0]` that states `topic` (all its chunks, as hits
+        of that report), and the other `hits`; ([], hits) when the report has no such part."""
+        rows = self.index.rows
+        report = [rows.chunks[int(r)] for r in rows.of_reports([hits[0].chunk.source])]  # type: ignore[union-attr]
+        part = section_chunks(report, topic)
+        ids = {c.id for c in part}
+        first = [Hit(0, hits[0].score, c, hits[0].title) for c in part]
+        return first, [h for h in hits if h.chunk.id not in ids]
+
     def _with_section(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """For a question asking for a report's plans or shortcomings, the whole part of the
         best-ranked report that states them first (all its items), then the other hits."""
         topic = query.terms.topic
         if not topic or not hits:
             return hits
-        rows = self.index.rows
-        report = [rows.chunks[int(r)] for r in rows.of_reports([hits[0].chunk.source])]  # type: ignore[union-attr]
-        part = section_chunks(report, topic)
-        if not part:
+        first, rest = self._section_first(topic, hits)
+        if not first:
             return hits
-        ids = {c.id for c in part}
-        title = hits[0].title
-        first = [Hit(0, hits[0].score, c, title) for c in part]
-        rest = [h for h in hits if h.chunk.id not in ids]
         out = first + rest[: max(0, query.options.k - len(first))]
         return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
 
@@ -261,17 +265,11 @@ class Pipeline:
     ) -> tuple[list[Hit], list[tuple[str, list[int]]]]:
         """Per report of a question across reports: the part stating the asked topic first,
         then that report's other hits."""
-        rows = self.index.rows
         out: list[Hit] = []
         new_groups: list[tuple[str, list[int]]] = []
         for source, ns in groups:
-            own = [hits[n - 1] for n in ns]
-            report = [rows.chunks[int(r)] for r in rows.of_reports([source])]  # type: ignore[union-attr]
-            part = section_chunks(report, query.terms.topic)
-            ids = {c.id for c in part}
-            title = own[0].title
-            merged = [Hit(0, own[0].score, c, title) for c in part]
-            merged += [h for h in own if h.chunk.id not in ids]
+            first, rest = self._section_first(query.terms.topic, [hits[n - 1] for n in ns])
+            merged = first + rest
             new_groups.append((source, list(range(len(out) + 1, len(out) + len(merged) + 1))))
             out.extend(merged)
         return [replace(h, rank=i) for i, h in enumerate(out, start=1)], new_groups

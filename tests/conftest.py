@@ -119,3 +119,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     process, the forked readers of rag.build (tested elsewhere) can fail in the child.
     (Wiring the Milvus store into `rag index` must start its readers with forkserver.)"""
     items.sort(key=lambda item: "milvus" in item.nodeid)
+
+
+def serve_ui(demo, access, users=None, allowed=None) -> str:  # type: ignore[no-untyped-def]
+    """Launch a built app on a free 127.0.0.1 port the way `rag serve` does (ui.app's
+    serve_options: login, throttling, upload limit, export guard); its base URL."""
+    import socket
+
+    from ui.app import serve_options
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.queue().launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        **serve_options(access, users, allowed),
+    )
+    return f"http://127.0.0.1:{port}/"

@@ -7,13 +7,13 @@ import json
 import os
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 
+from conftest import serve_ui
 from rag.build import build_index
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
@@ -43,23 +43,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     build_index(reports, tmp / "index", None, ChunkerSettings())
     settings = Settings(embed_model="none", llm_backend="none")
     pipeline = open_pipeline(settings, tmp / "index")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     audit_log = tmp / "audit.jsonl"
-    from ui.app import serve_options
     from ui.guard import Access
 
     access = Access()
     demo = build_app(pipeline, audit_log, settings=settings, anonymous_edits=True, access=access)
-    demo.queue().launch(  # as `rag serve` launches it
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **serve_options(access, None, [str(reports)]),
-    )
-    yield f"http://127.0.0.1:{port}/", audit_log
+    yield serve_ui(demo, access, allowed=[str(reports)]), audit_log
     demo.close()
 
 
@@ -177,7 +166,7 @@ def test_upload_adds_a_report_while_chat_keeps_working(
 
 def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Roles decide on the server; an export can be fetched by its maker only."""
-    from ui.app import build_app, serve_options
+    from ui.app import build_app
     from ui.guard import Access
     from ui.users import User, hash_password
 
@@ -187,17 +176,7 @@ def test_login_and_roles(tmp_path: Path, browser, lexical_index_dir: Path) -> No
     audit_log = tmp_path / "audit.jsonl"
     access = Access()
     demo = build_app(pipeline, audit_log, users=users, access=access)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **serve_options(access, users),
-    )
-    url = f"http://127.0.0.1:{port}/"
+    url = serve_ui(demo, access, users)
     exported: list[str] = []
     try:
         for name, expected in (("li", "只有督查员"), ("zhang", "已记录：zhang 通过")):
@@ -316,26 +295,17 @@ ALLOWED_ASCII = re.compile(r"^(?:txt|pdf|docx|html|md|MB|ms|API|[0-9a-f]+)$")
 def test_no_english_on_the_main_pages(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Visible text of every tab, after an answer, in a Chinese browser: no English words
     (file names, units and hex ids allowed)."""
-    from ui.app import build_app, serve_options
+    from ui.app import build_app
     from ui.guard import Access
 
     pipeline = open_pipeline(Settings(embed_model="none", llm_backend="none"), lexical_index_dir)
     access = Access()
     demo = build_app(pipeline, tmp_path / "audit.jsonl", anonymous_edits=True, access=access)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **serve_options(access, None),
-    )
+    url = serve_ui(demo, access)
     try:
         context = browser.new_context(locale="zh-CN")
         page = context.new_page()
-        page.goto(f"http://127.0.0.1:{port}/", wait_until="load")
+        page.goto(url, wait_until="load")
         _ask(page, "水口镇2024年对执法人员进行了多少次执法培训？")
         seen: list[str] = []
         for tab in ("问答", "核查", "报告"):

@@ -167,24 +167,15 @@ def test_http_guards_login_throttling_and_upload_size(extractive: Pipeline, tmp_
     and an upload over the size limit is refused by the server before the app sees it."""
     import httpx
 
-    from ui.app import UPLOAD_MAX_MB, build_app, serve_options
+    from conftest import serve_ui
+    from ui.app import UPLOAD_MAX_MB, build_app
     from ui.guard import Access, Throttle
     from ui.users import User, hash_password
 
     users = {"li": User("li", "staff", hash_password("pw"))}
     access = Access(throttle=Throttle(limit=3, window=600))
     demo = build_app(extractive, tmp_path / "audit.jsonl", users=users, access=access)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **serve_options(access, users),
-    )
-    url = f"http://127.0.0.1:{port}"
+    url = serve_ui(demo, access, users).rstrip("/")
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
             assert http.post("/login", data={"username": "li", "password": "pw"}).status_code == 200

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import HTTPConnection
+
 logger = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -179,12 +181,7 @@ def _user(scope: Scope) -> str | None:
     cookie_id = getattr(app, "cookie_id", None)
     if not tokens or cookie_id is None:
         return None
-    cookies: dict[str, str] = {}
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            for part in value.decode("latin-1").split(";"):
-                k, _, v = part.strip().partition("=")
-                cookies[k] = v
+    cookies = HTTPConnection(scope).cookies
     token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
         f"access-token-unsecure-{cookie_id}"
     )
