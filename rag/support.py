@@ -7,6 +7,7 @@ distinctive words (预算, 律师...) occur in no retrieved passage is answered 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ _PERCENT = re.compile(
 )
 _MONEY = re.compile(r"多少钱|多少资金|多少经费|金额|几万|多少万")
 _FIGURE = re.compile(r"数量|多大|多长")
+_AREA = re.compile(r"面积|多少平方|几平方|多少亩|几亩")
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
 _ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
@@ -59,6 +61,7 @@ SYNONYMS = (
     frozenset({"材料", "资料", "读本"}),
     frozenset({"渠道", "方式", "途径", "形式", "办法", "手段", "联系方式"}),
     frozenset({"程序", "步骤", "流程", "环节"}),
+    frozenset({"考试", "测试", "考核", "测验"}),
 )
 SYNONYM_CREDIT = 0.8
 FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
@@ -81,6 +84,7 @@ class QuestionTerms:
     topic: str = ""  # the part of a report asked for (rag.sections: plans, shortcomings)
     listing: bool = False  # the question asks for the items of a list (哪些, 哪几种, 分别)
     counted: str = ""  # what a numeric question counts, when it ends the question (多少份合同)
+    counted_before: bool = False  # named before the asking word (法律顾问有几个): must be near
 
     @property
     def _mean(self) -> float:
@@ -116,6 +120,8 @@ def asked_figure(question: str) -> str | None:
     figure in any unit (多少纠纷), None when it asks for no figure (哪几种 asks for a list)."""
     if _PERCENT.search(question):
         return "%"
+    if _AREA.search(question):
+        return "平方米"
     if _MONEY.search(question):
         return "元"
     m = _COUNT.search(question)
@@ -145,18 +151,21 @@ def question_terms(
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
     unit = asked_figure(stripped)
-    counted = _counted(stripped, words) if unit is not None else ""
+    counted, before = _counted(stripped, words) if unit is not None else ("", False)
     if counted and df is not None and df(counted) == 0:
         counted = ""  # a word no report uses (执法队员) cannot be demanded of the answer
     topic = ""
     if unit is not None:  # the asking words (几宗, 多少钱, 比例) become the figure term
-        stripped = _PERCENT.sub(" ", _MONEY.sub(" ", _COUNT.sub(" ", stripped)))
+        for asking in (_COUNT, _MONEY, _PERCENT, _FIGURE):
+            stripped = asking.sub(" ", stripped)
     else:  # the topic words (短板, 下一步) become the topic term
         topic, stripped = asked_topic(stripped)
     weights, parts = {}, {}
     for tok in words(stripped):
         if len(tok) > 1 and tok[-1] in "了过着":  # 学了 -> 学
             tok = tok[:-1]
+        if len(tok) == 2 and tok[1] in "里上" and tok[0] in "村镇乡县区市":  # 村里 -> 村
+            tok = tok[0]
         if tok in GENERIC or tok.isdigit() or len(tok) < 2 and not _is_cjk(tok):
             continue
         if len(tok) == 1 and tok in "镇乡县区市年" or tok in _FUNCTION_CHARS:
@@ -176,33 +185,64 @@ def question_terms(
     normalized = {t: normalize(t) for t in weights}
     listing = unit is None and not topic and bool(_LISTING.search(question))
     return QuestionTerms(
-        weights, unit is not None, parts, normalized, unit or "", topic, listing, counted
+        weights, unit is not None, parts, normalized, unit or "", topic, listing, counted, before
     )
 
 
 _TAIL = re.compile(r"[\u4e00-\u9fff]{1,6}(?=[？?。！!\s]*$)")
+_END = re.compile(r"[？?。！!\s]*$")
+# Words between what is counted and the asking word: 法律顾问(一共)有几个, 案件具体有多少件.
+_BRIDGE = re.compile(r"(?:一共|总共|共|具体|大概|大约|都|到底|究竟)?(?:有|是|为|达到?|了)?\s*$")
 
 
-def _counted(question: str, words: Callable[[str], list[str]]) -> str:
-    """The head noun of what a numeric question counts, when the counted phrase ends the
-    question right after the figure asked (审了多少份合同 -> 合同, 开展了多少场法治宣传活动 ->
-    活动); '' otherwise (多少人通过考试入驻… is a clause, not a noun)."""
+def _counted(question: str, words: Callable[[str], list[str]]) -> tuple[str, bool]:
+    """The head noun of what a numeric question counts: the phrase that ends the question
+    right after the figure asked (审了多少份合同 -> 合同, 开展了多少场法治宣传活动 -> 活动),
+    or, when the question ends with the asking word, the noun just before it (法律顾问有几个 ->
+    法律顾问, 行政复议案件具体有多少件 -> 案件); '' otherwise (多少人通过考试入驻… is a clause)."""
     m = _COUNT.search(question)
     if not m:
-        return ""
+        return "", False
     tail = _TAIL.match(question, m.end())
-    if not tail:
-        return ""
-    heads = [w for w in words(tail.group()) if w not in GENERIC and len(w) >= 2]
-    return heads[-1] if heads else ""
+    if tail:
+        phrase = tail.group()
+    elif _END.fullmatch(question, m.end()) and m["unit"] and m["unit"] != "个百分点":
+        before = question[: m.start()]
+        phrase = before[: _BRIDGE.search(before).start()][-8:]  # type: ignore[union-attr]
+        toks = words(phrase)
+        if not toks or toks[-1] in GENERIC or len(toks[-1]) < 2:  # 扫黑除恶抓了多少人: a verb
+            return "", False
+    else:
+        return "", False
+    heads = [w for w in words(phrase) if w not in GENERIC and len(w) >= 2 and _is_cjk(w)]
+    return (heads[-1], not tail) if heads else ("", False)
+
+
+COUNTED_BEFORE = 10  # characters: 配置执法人员5名, 公职律师9名
+COUNTED_AFTER = 8  # characters: 12个智慧消防站, 8件人大代表建议
 
 
 def states_count(terms: QuestionTerms, text: str) -> bool:
     """Whether `text` can answer a numeric question: a figure in the unit asked and, when the
-    question names what it counts, that thing (92份文件 does not answer 多少份合同)."""
-    if not has_figure(text, terms.unit):
-        return False
-    return not terms.counted or _credit(terms.counted, terms, normalize(text)) > 0
+    question names what it counts, that thing next to the figure (92份文件 does not answer
+    多少份合同, nor 落实法律顾问制度…92份文件 法律顾问有几个)."""
+    if not terms.counted:
+        return has_figure(text, terms.unit)
+    if not terms.counted_before:  # 审了多少份合同: the noun anywhere in the sentence
+        return has_figure(text, terms.unit) and _credit(terms.counted, terms, normalize(text)) > 0
+    text = unicodedata.normalize("NFKC", _ENUMERATOR.sub(" ", text))
+    at = 0
+    for q in quantities(text):
+        start = text.find(q.text, at)
+        if start < 0:
+            continue
+        at = end = start + len(q.text)
+        if is_year(q) or not _fits(q.unit, terms.unit):
+            continue
+        window = text[max(0, start - COUNTED_BEFORE) : end + COUNTED_AFTER]
+        if _credit(terms.counted, terms, normalize(window)) > 0:
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)
@@ -282,15 +322,21 @@ def has_figure(text: str, unit: str) -> bool:
 # Claim checks stay strict (rag.numbers.compatible_units: 19起 is not 19人).
 _EVENTS = frozenset("次 场 场次 期 轮 回 遍 件 件次 起 宗 例 批".split())
 _KINDS = frozenset("个 类 种 项 处 家 所".split())
+_OBJECTS = frozenset("份 本 册 条 幅 张 套 篇 块 封".split())  # 多少条标语 -> 50余幅
+_AREAS = frozenset("平方米 平方公里 亩".split())
 
 
 def _fits(found: str, asked: str) -> bool:
     """几个 asks for a count of anything (几个执法人员 -> 5名), not a share or a sum."""
     if not asked:
         return True
+    if not found:  # a bare number (12345热线, “12.4”宪法日, 5+21制度) names, it does not count
+        return False
+    if asked in _AREAS:
+        return found in _AREAS
     if asked in _KINDS:
         return found not in ("%", "元", "万元", "亿元", "年", "年度")
-    if asked in _EVENTS and found in _EVENTS:
+    if asked in _EVENTS and found in _EVENTS or asked in _OBJECTS and found in _OBJECTS:
         return True
     return compatible_units(found, asked)
 

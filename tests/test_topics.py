@@ -24,6 +24,7 @@ SHUIKOU = "000_4e493ef760f0cb20.txt"
         ("金湖县有多少个村（社区）配备了法律顾问？", "个"),
         ("水口镇搞了几回法律法规知识考试？", "次"),
         ("水口镇有几个人专门搞执法？", "人"),
+        ("瓦屋镇执法办公场所面积多大？", "平方米"),
         ("水口镇和瓦屋镇各化解了多少纠纷？", ""),
         ("水口镇设立了哪些调解室？", None),
         ("峡口镇联合检查了哪几种场景？", None),
@@ -154,3 +155,36 @@ def test_list_numbering_is_not_a_figure() -> None:
     assert not has_figure("(1)重点开展干部普法培训,做到干部必须懂法知法守法", "次")
     assert not has_figure("1. 开展法治培训", "")
     assert has_figure("对执法人员共进行执法培训15次", "次")
+
+
+def test_what_is_counted_before_the_asking_word_must_stand_next_to_the_figure(
+    extractive: Pipeline,
+) -> None:
+    # 瓦屋镇 says 落实法律顾问制度…92份文件: the figure counts 文件, not 法律顾问
+    terms = extractive.analyze("瓦屋镇法律顾问有几个？").terms
+    assert (terms.counted, terms.counted_before) == ("法律顾问", True)
+    assert extractive.ask("瓦屋镇法律顾问有几个？").abstained
+    # 公职律师9名: the counted noun right before its figure
+    a = extractive.ask("金湖县的公职律师到底有几个？")
+    assert not a.abstained and "9名" in a.text, a.text
+    # a verb before the asking word (抓了多少人) names no counted thing
+    assert extractive.analyze("三墩镇扫黑除恶抓了多少人？").terms.counted == ""
+
+
+def test_a_bare_number_is_no_count_and_loose_measure_words_still_are() -> None:
+    from rag.support import has_figure
+
+    # “12.4”宪法日 and 12345热线 name days and lines; they count nothing
+    assert not has_figure("参观“12.4”宪法日等为契机", "份")
+    assert not has_figure("12345市长热线流转事件", "件")
+    assert has_figure("参观“12.4”宪法日等为契机", "")  # any figure at all: still one
+    # staff say 多少条标语 / 多少本读本 where reports write 幅 / 份
+    assert has_figure("悬挂法治宣传标语50余幅", "条")
+    assert has_figure("各类法律读本1500余份", "本")
+    assert not has_figure("建设配套完善综合执法办公场所1处", "平方米")
+
+
+def test_a_test_is_a_test_in_either_word(extractive: Pipeline) -> None:
+    # the report says 法律法规知识测试6次; staff say 考试
+    a = extractive.ask("水口镇组织了几回法律知识考试？")
+    assert not a.abstained and "测试6次" in a.text, a.text
