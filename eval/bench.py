@@ -145,7 +145,7 @@ def _structures(
 
 
 def _memory(index: LoadedIndex, vectors: np.ndarray) -> dict[str, float]:
-    scores = index.sparse.bm25.model.scores
+    scores = index.lexical.bm25.model.scores
     postings = sum(scores[k].nbytes for k in ("data", "indices", "indptr"))
     faiss_bytes = len(faiss.serialize_index(index.dense.dense.index)) if index.dense else 0
     plain = vectors.nbytes + postings
@@ -177,7 +177,7 @@ def bench_size(
     vectors = derived_vectors(real, corpus.base)
     grow_s = time.perf_counter() - t
     rss0 = _rss_mb()
-    index, build_s = _structures(corpus, vectors, base.sparse.tokenizer.extra_words)
+    index, build_s = _structures(corpus, vectors, base.lexical.tokenizer.extra_words)
     gc.collect()
     pipeline = factory.pipeline_over(settings, index, embedder)
     retriever = pipeline.retriever
@@ -187,7 +187,7 @@ def bench_size(
     pipeline_ms = _timed(lambda q: retriever.search(q, opts), queries)
     qvecs = [embedder.embed_query(q) for q in queries]
     embed_ms = _timed(embedder.embed_query, queries)
-    raw_dense, raw_bm25 = index.dense.dense, index.sparse.bm25  # type: ignore[union-attr]
+    raw_dense, raw_bm25 = index.dense.dense, index.lexical.bm25  # type: ignore[union-attr]
     faiss_ms = _timed(lambda v: raw_dense.search(v, opts.candidates), qvecs)
     bm25_ms = _timed(lambda q: raw_bm25.search(q, opts.candidates), queries)
     raw = statistics.median(embed_ms) + statistics.median(faiss_ms) + statistics.median(bm25_ms)

@@ -104,7 +104,7 @@ def _sub_tokens(
 def grow(index: LoadedIndex, n_chunks: int, seed: int = 7) -> SynthCorpus:
     """The sample reports plus synthetic copies, `n_chunks` chunks in all."""
     rng = random.Random(seed)
-    tokenize = index.sparse.tokenizer
+    tokenize = index.lexical.tokenizer
     originals = list(index.reports.values())
     by_report: dict[str, list[int]] = {}
     for i, c in enumerate(index.chunks):

@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ from rag.layout import (
     read_manifest,
     write_jsonl,
 )
+from rag.milvus_store import MilvusSparseIndex, MilvusTarget, sync
 from rag.sparse import BM25Store, JiebaTokenizer
 from rag.types import Chunk, Report
 
@@ -51,6 +53,8 @@ class BuildSummary:
     embedded: int = 0
     reused_embeddings: int = 0
     seconds: float = 0.0
+    store: str = "faiss"  # or "milvus: <uri> <collection>" (never the token)
+    store_update: str = ""  # Milvus: "full" or "N report(s) replaced, M chunk(s) inserted"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -129,7 +133,13 @@ def read_isolated(
             raise
         except (Exception, RecursionError, MemoryError) as e:
             raise IngestError(path.name, _one_line(e)) from e
-    ctx = multiprocessing.get_context("fork")
+    # Once a Milvus client has started grpc's threads in this process (the app serving a
+    # Milvus index rebuilds after an upload), a forked child can break inside grpc: start
+    # the reader from a clean server process instead.
+    if "grpc" in sys.modules:
+        ctx: Any = multiprocessing.get_context("forkserver")
+    else:
+        ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, path, chunker, limits.memory_bytes))
     proc.start()
@@ -221,12 +231,33 @@ def build_index(
     progress: Progress | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
     lock_wait: float = 0.0,
+    milvus: MilvusTarget | None = None,
 ) -> BuildSummary:
     """Index every report in `reports_dir` into `index_dir`, reusing unchanged work. A file
     that cannot be read is skipped with its reason; the others are indexed. One build of a
-    folder at a time: another waits up to `lock_wait` seconds, then is refused."""
+    folder at a time: another waits up to `lock_wait` seconds, then is refused. With
+    `milvus`, the vectors and the BM25 search go to its collections, changed reports only."""
     with build_lock(index_dir, lock_wait):
-        return _build(reports_dir, index_dir, embedder, chunker, progress, limits)
+        return _build(reports_dir, index_dir, embedder, chunker, progress, limits, milvus)
+
+
+def _milvus_previous(
+    index_dir: Path, old: Manifest | None, target: MilvusTarget, embed_model: str, chunker: dict
+) -> dict[str, str] | None:
+    """The live build's report hashes, if its rows in `target` can be kept (same collections,
+    model and chunker); None: write them all."""
+    folder = current_build(index_dir)
+    if old is None or folder is None or old.store != "milvus":
+        return None
+    if old.embed_model != embed_model or old.chunker != chunker:
+        return None
+    try:
+        where = MilvusSparseIndex.pointer(folder)
+    except IndexStoreError:
+        return None
+    if (where["uri"], where["collection"]) != (target.uri, target.sparse):
+        return None
+    return {s: e.hash for s, e in old.reports.items()}
 
 
 def _build(
@@ -236,6 +267,7 @@ def _build(
     chunker: ChunkerSettings,
     progress: Progress | None,
     limits: ReadLimits,
+    milvus: MilvusTarget | None = None,
 ) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary(index_dir=index_dir)
@@ -257,6 +289,18 @@ def _build(
     matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
     words = place_words(reports)
     sparse = BM25Store.build(chunks, JiebaTokenizer(words))
+    stores = None
+    if milvus is not None:
+        previous = _milvus_previous(index_dir, old, milvus, embed_model, asdict(chunker))
+        stores = sync(milvus, chunks, matrix, hashes, previous, old.n_chunks if old else 0)
+        summary.store = f"milvus: {milvus.uri} {milvus.collection}"
+        done = stores[2]
+        summary.store_update = (
+            "full"
+            if done.full
+            else f"{done.deleted_reports} report(s) removed or replaced, {done.inserted_chunks} chunk(s) "
+            "inserted"
+        )
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         embed_model=embed_model,
@@ -273,6 +317,7 @@ def _build(
             for r in reports
         },
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+        store="milvus" if stores else "faiss",
     )
 
     def write(folder: Path) -> None:
@@ -280,7 +325,12 @@ def _build(
         write_jsonl(folder / "chunks.jsonl", [c.to_dict() for c in chunks])
         if matrix is not None:
             np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
-            FaissStore.build(chunks, matrix).save(folder)
+            if stores is None:
+                FaissStore.build(chunks, matrix).save(folder)
+        if stores is not None:
+            for store in stores[:2]:
+                if store is not None:
+                    store.save(folder)
         sparse.save(folder)
         (folder / "manifest.json").write_text(
             json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"

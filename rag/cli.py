@@ -133,6 +133,8 @@ def index(
         f"{len(summary.reused_reports)} unchanged, {len(summary.removed_reports)} removed; "
         f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused"
     )
+    if summary.store_update:
+        console.print(f"{summary.store}: {summary.store_update}", markup=False)
     for name, why in summary.skipped:
         err.print(f"[yellow]skipped[/yellow] {escape(name)}: {escape(why)}")
 
@@ -346,6 +348,8 @@ def doctor(
         f"{m.created}; {search}",
         markup=False,
     )
+    if d.store:
+        console.print(f"store: {d.store}", markup=False)
     if d.mismatch:
         console.print(f"[red]mismatch:[/red] {escape(d.mismatch)}", highlight=False)
 

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     chunk_max_tokens: int = Field(320, ge=16)
     chunk_context_headers: bool = True  # off only to measure what the headers buy (eval)
     token_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
+    # Where the vectors and the BM25 search live: local FAISS + bm25s files in the index
+    # folder (default), or Milvus (Lite: a local file; a server or cluster: its URI).
+    store: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str | None = None  # None: Milvus Lite in <index_dir>/milvus.db
+    milvus_token: SecretStr | None = None  # "user:password" or an API key; never logged
+    milvus_collection: str | None = None  # None: rag_<index folder name>; _dense/_sparse added
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)

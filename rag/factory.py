@@ -17,11 +17,12 @@ from rag.config import Settings
 from rag.contracts import Answerer, Embedder, Reranker
 from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
-from rag.errors import ConfigError, ModelError, first_line
+from rag.errors import ConfigError, ModelError, RagError, first_line
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import ReadLimits, load_report
-from rag.layout import Manifest, ReportEntry, read_manifest
+from rag.layout import Manifest, ReportEntry, current_build, read_manifest
 from rag.llm import LLMConfig, make_model, provider_errors
+from rag.milvus_store import MilvusTarget, collection_name, open_stores
 from rag.pipeline import Knobs, Pipeline
 from rag.prompting import PromptSpec, load_prompt
 from rag.retrieve import Retriever
@@ -111,6 +112,7 @@ def build(
         progress,
         read_limits(settings),
         settings.build_wait if wait is None else wait,
+        milvus_target(settings, index_dir),
     )
     return summary, resolution
 
@@ -124,8 +126,24 @@ def read_report(path: Path) -> Report:
     return load_report(path)
 
 
+def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTarget | None:
+    """Where `rag index` puts the vectors and the BM25 search: None for the local files
+    (RAG_STORE=faiss), else the Milvus URI (default: Milvus Lite in the index folder), the
+    collection prefix (default: rag_<index folder name>) and the token (a secret)."""
+    if settings.store != "milvus":
+        return None
+    folder = (index_dir or settings.index_dir).resolve()
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    return MilvusTarget(
+        uri=settings.milvus_uri or str(folder / "milvus.db"),
+        collection=settings.milvus_collection or collection_name(folder),
+        token=token,
+    )
+
+
 def open_index(settings: Settings, index_dir: Path | None = None) -> LoadedIndex:
-    return load_index(index_dir or settings.index_dir)
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    return load_index(index_dir or settings.index_dir, token)
 
 
 def manifest(settings: Settings, index_dir: Path | None = None) -> Manifest | None:
@@ -251,6 +269,7 @@ class Description:
     mismatch: str | None  # the index was built with another embedding model
     llm_endpoint: str | None = None  # the LLM endpoint probed: reachable or why not
     embed_endpoint: str | None = None  # the embeddings endpoint probed
+    store: str | None = None  # where the index's search rows are, and how many
 
     def to_dict(self) -> dict[str, object]:
         m = self.manifest
@@ -273,6 +292,7 @@ class Description:
                 "dim": m.dim,
             },
             "mismatch": self.mismatch,
+            "store": self.store,
         }
 
 
@@ -309,9 +329,12 @@ def describe(settings: Settings) -> Description:
         where = cfg.base_url or cfg.gguf_path
         answering = f"{cfg.label} via {cfg.backend} at {where} ({cfg.style})"
     m = manifest(settings)
-    mismatch = None
+    problems = []
     if m is not None and m.embed_model not in (LEXICAL, res.model_name):
-        mismatch = f"the index was built with {m.embed_model}"
+        problems.append(f"the index was built with {m.embed_model}")
+    if m is not None and m.store != settings.store:
+        problems.append(f"the index was built with RAG_STORE={m.store}; `rag index` rebuilds it")
+    mismatch = "; ".join(problems) or None
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     llm_probe = probe(cfg.base_url, key) if cfg is not None and cfg.base_url else None
     ep = endpoint(settings)
@@ -327,7 +350,35 @@ def describe(settings: Settings) -> Description:
         mismatch,
         llm_probe,
         embed_probe,
+        store_info(settings, m),
     )
+
+
+def _mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
+
+
+def store_info(settings: Settings, m: Manifest | None) -> str | None:
+    """Where the live build's search rows are and how many (`rag doctor`); None: no index."""
+    folder = current_build(settings.index_dir)
+    if m is None or folder is None:
+        return None
+    if m.store == "milvus":
+        token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+        try:
+            sparse, dense = open_stores(folder, token, m.embed_model != LEXICAL)
+            parts = [f"{sparse.collection} ({len(sparse)} rows)"]
+            if dense is not None:
+                parts.append(f"{dense.collection} ({len(dense)} rows)")
+        except RagError as e:
+            return f"Milvus: {e}"
+        except Exception as e:  # grpc and pymilvus errors of a server that went away
+            return f"Milvus: unreachable ({first_line(e, 160)})"
+        return f"Milvus at {sparse.uri}: " + ", ".join(parts)
+    dense_file = folder / FaissStore.FILE
+    vectors = f"FAISS {dense_file.name} {_mb(dense_file):.1f} MB, " if dense_file.exists() else ""
+    return f"local files: {vectors}BM25 {_mb(folder / BM25Store.FOLDER):.1f} MB ({m.n_chunks} rows)"
 
 
 def index_from_parts(
@@ -355,7 +406,8 @@ def index_from_parts(
         manifest,
         reports,
         rows,
-        BM25Store(bm25, rows, shared=True),
+        lexical := BM25Store(bm25, rows, shared=True),
+        lexical,
         FaissStore(dense, rows, shared=True) if dense is not None else None,
     )
 

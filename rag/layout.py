@@ -53,6 +53,7 @@ class Manifest:
     format: int = FORMAT_VERSION
     tokenizer: str = TOKENIZER
     query_instruction: str = ""  # the prefix queries get (the model's own, or the setting)
+    store: str = "faiss"  # "milvus": the build folder's *-milvus.json point to the collections
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,14 +6,19 @@ Dense vectors are searched by inner product with a FLAT index; lexical search is
 BM25 function over the chunk text with its jieba analyzer. Every row carries its report, so
 a scope is a filter expression and an update deletes and inserts one report's rows.
 
-Not wired into the factory yet: the default store is FAISS + bm25s (rag.dense, rag.sparse).
+`rag index` with RAG_STORE=milvus keeps one pair of collections per index (<name>_dense,
+<name>_sparse) and updates them report by report (`sync`); the build folder records where
+they are. The default store stays FAISS + bm25s files (rag.dense, rag.sparse).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Sequence
+import re
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -31,12 +36,40 @@ MAX_ID = 128
 MAX_REPORT = 1024
 
 
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where an index's collections live: `uri` (a file: Milvus Lite; http://host:19530: a
+    server), the collection prefix, and the token, a secret kept out of repr and files."""
+
+    uri: str
+    collection: str
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def dense(self) -> str:
+        return f"{self.collection}_dense"
+
+    @property
+    def sparse(self) -> str:
+        return f"{self.collection}_sparse"
+
+
+def collection_name(index_dir: Path) -> str:
+    """rag_<folder name>, in the characters Milvus allows (letters, digits, underscore)."""
+    return "rag_" + re.sub(r"[^0-9A-Za-z_]", "_", index_dir.name)[:200]
+
+
 def connect(uri: str, token: str | None = None) -> Any:
     """A pymilvus client for `uri` (a local file means Milvus Lite); `token` is a secret."""
     try:
         from pymilvus import MilvusClient
     except ImportError as e:  # pragma: no cover - depends on the optional extra
         raise IndexStoreError('the Milvus store needs pymilvus: pip install -e ".[milvus]"') from e
+    if "://" not in uri:
+        # Milvus Lite serves pymilvus in-process; pymilvus 3 asks it for AllocTimestamp, which
+        # Lite does not implement (the client falls back), and grpc logs each refusal as an
+        # ERROR with a traceback. Nothing is wrong: keep that logger for real failures only.
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     try:
         return MilvusClient(uri=uri, token=token or "")
     except Exception as e:  # pymilvus raises its own hierarchy and grpc errors
@@ -79,7 +112,17 @@ class _MilvusBase:
     def open(cls, folder: Path, token: str | None = None) -> Self:
         """The index a build folder points to (`token`: a secret, never saved)."""
         p = cls.pointer(folder)
-        return cls(connect(p["uri"], token), p["collection"], p["uri"])
+        return cls.loaded(connect(p["uri"], token), p["collection"], p["uri"])
+
+    @classmethod
+    def loaded(cls, client: Any, collection: str, uri: str) -> Self:
+        """The collection, loaded for search (a server releases collections on restart)."""
+        if not client.has_collection(collection):
+            raise IndexStoreError(
+                f"Milvus at {uri} has no collection {collection}; rebuild with `rag index`"
+            )
+        client.load_collection(collection)
+        return cls(client, collection, uri)
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         for b in range(0, len(rows), 1000):
@@ -225,3 +268,101 @@ class MilvusSparseIndex(_MilvusBase):
             search_params={"metric_type": "BM25"},
         )
         return [(cid, s) for cid, s in self._ranked(results, magnitude=True) if s > 0]
+
+
+@dataclass
+class SyncSummary:
+    full: bool  # every row written again (first build, a model/chunker change, a mismatch)
+    deleted_reports: int
+    inserted_chunks: int
+    seconds: float
+
+
+def _count(client: Any, name: str) -> int | None:
+    if not client.has_collection(name):
+        return None
+    client.load_collection(name)
+    rows = client.query(name, filter="", output_fields=["count(*)"])
+    return int(rows[0]["count(*)"]) if rows else 0
+
+
+def sync(
+    target: MilvusTarget,
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray | None,
+    current: Mapping[str, str],
+    previous: Mapping[str, str] | None,
+    previous_chunks: int,
+) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None, SyncSummary]:
+    """Bring the target's collections to `chunks` (`current`: report -> file hash). With the
+    live build's `previous` hashes (None: nothing to reuse), only reports whose hash changed
+    are deleted and inserted again; the rest stay. A collection missing, or holding another
+    number of rows than the live build (an earlier sync cut short), is written in full."""
+    try:
+        return _sync(target, chunks, vectors, current, previous, previous_chunks)
+    except IndexStoreError:
+        raise
+    except Exception as e:  # pymilvus and grpc errors
+        raise IndexStoreError(
+            f"writing to Milvus at {target.uri} failed ({first_line(e, 200)}); the index "
+            "folder still serves the previous build, and the next `rag index` repairs the "
+            "collections"
+        ) from e
+
+
+def _sync(
+    target: MilvusTarget,
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray | None,
+    current: Mapping[str, str],
+    previous: Mapping[str, str] | None,
+    previous_chunks: int,
+) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None, SyncSummary]:
+    t0 = time.perf_counter()
+    client = connect(target.uri, target.token)
+    uri = target.uri
+    expected = previous_chunks if previous is not None else -1
+    full = previous is None or _count(client, target.sparse) != expected
+    if vectors is not None:
+        dense_rows = _count(client, target.dense)
+        full = full or dense_rows != expected
+        if not full:
+            desc = client.describe_collection(target.dense)
+            dims = [f.get("params", {}).get("dim") for f in desc.get("fields", [])]
+            full = int(vectors.shape[1]) not in {int(d) for d in dims if d is not None}
+    if full:
+        sparse = MilvusSparseIndex.build(client, target.sparse, uri, chunks)
+        dense = (
+            MilvusVectorIndex.build(client, target.dense, uri, chunks, vectors)
+            if vectors is not None
+            else None
+        )
+        if vectors is None and client.has_collection(target.dense):
+            client.drop_collection(target.dense)
+        return sparse, dense, SyncSummary(True, 0, len(chunks), time.perf_counter() - t0)
+    assert previous is not None
+    sparse = MilvusSparseIndex.loaded(client, target.sparse, uri)
+    dense = MilvusVectorIndex.loaded(client, target.dense, uri) if vectors is not None else None
+    stale = [s for s, h in previous.items() if current.get(s) != h]  # changed or removed
+    fresh = {s for s, h in current.items() if previous.get(s) != h}  # changed or new
+    for source in stale:
+        sparse.delete(source)
+        if dense is not None:
+            dense.delete(source)
+    rows = [i for i, c in enumerate(chunks) if c.source in fresh]
+    sparse.add([chunks[i] for i in rows])
+    if dense is not None and vectors is not None and rows:
+        dense.add([chunks[i] for i in rows], vectors[rows])
+    return sparse, dense, SyncSummary(False, len(stale), len(rows), time.perf_counter() - t0)
+
+
+def open_stores(
+    folder: Path, token: str | None, with_vectors: bool
+) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None]:
+    """The collections a build folder points to (one client for both)."""
+    sparse = MilvusSparseIndex.open(folder, token)
+    dense = None
+    if with_vectors:
+        p = MilvusVectorIndex.pointer(folder)
+        dense = MilvusVectorIndex.loaded(sparse.client, p["collection"], p["uri"])
+    return sparse, dense

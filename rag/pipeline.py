@@ -191,7 +191,7 @@ class Pipeline:
             scope_from_question=options.scope_from_question,
         )
         query = analyze(
-            question, rewritten, opts, self.reports, self.retriever.places, self.index.sparse
+            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical
         )
         return replace(query, notes=notes) if notes else query
 

@@ -50,7 +50,7 @@ class Retriever:
     def over(
         cls, index: LoadedIndex, embedder: Embedder | None, reranker: Reranker | None = None
     ) -> Retriever:
-        segment = index.sparse.tokenizer.spans
+        segment = index.lexical.tokenizer.spans
         return cls(
             index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment
         )

@@ -1,10 +1,15 @@
-"""Open the live build of an index folder: reports, chunks and their search backends."""
+"""Open the live build of an index folder: reports, chunks and their search backends.
+
+The local files always hold the reports, the chunks and the BM25 statistics the evidence score
+reads (tokenizer, IDF); the search backends are the local FAISS and bm25s files, or the Milvus
+collections the build folder points to (manifest `store`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.contracts import SparseIndex, VectorIndex
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, first_line
@@ -16,15 +21,17 @@ from rag.types import Chunk, Report
 
 @dataclass
 class LoadedIndex:
-    """An open index: the reports and chunks, the lexical store (whose tokenizer and IDF the
-    evidence score reads) and the dense store (None when built without vectors)."""
+    """An open index: the reports and chunks, the local BM25 statistics (whose tokenizer and
+    IDF the evidence score reads), the lexical search (the same store, or Milvus) and the
+    dense search (None when built without vectors)."""
 
     folder: Path
     manifest: Manifest
     reports: dict[str, Report]
     rows: Rows
-    sparse: BM25Store
-    dense: FaissStore | None
+    lexical: BM25Store
+    sparse: SparseIndex
+    dense: VectorIndex | None
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -39,7 +46,8 @@ def _damaged(path: Path, e: BaseException) -> IndexStoreError:
     return IndexStoreError(f"index file {path} is damaged ({first_line(e)}); {REBUILD}")
 
 
-def load_index(index_dir: Path) -> LoadedIndex:
+def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
+    """The live build of `index_dir`; `milvus_token` (a secret) for an index kept in Milvus."""
     folder = current_build(index_dir)
     if folder is None:
         raise IndexStoreError(
@@ -48,19 +56,31 @@ def load_index(index_dir: Path) -> LoadedIndex:
     manifest, reports, chunks = read_build(folder)
     rows = Rows(chunks)
     try:
-        sparse = BM25Store.open(folder, rows, JiebaTokenizer(manifest.tokenizer_words))
+        lexical = BM25Store.open(folder, rows, JiebaTokenizer(manifest.tokenizer_words))
     except Exception as e:  # bm25s reading a truncated or foreign file: any error
         raise _damaged(folder / BM25Store.FOLDER, e) from e
-    dense = None
-    if manifest.embed_model != LEXICAL and (folder / FaissStore.FILE).exists():
-        try:
-            dense = FaissStore.open(folder, rows)
-        except Exception as e:  # faiss reading a truncated file raises RuntimeError
-            raise _damaged(folder / FaissStore.FILE, e) from e
-    for name, store in (("BM25", sparse), ("vector", dense)):
+    sparse: SparseIndex
+    dense: VectorIndex | None
+    if manifest.store == "milvus":
+        from rag.milvus_store import open_stores
+
+        sparse, dense = open_stores(folder, milvus_token, manifest.embed_model != LEXICAL)
+        stores: tuple[tuple[str, SparseIndex | VectorIndex | None], ...] = (
+            ("Milvus BM25", sparse),
+        )
+        stores += (("Milvus vector", dense),)
+    else:
+        sparse, dense = lexical, None
+        if manifest.embed_model != LEXICAL and (folder / FaissStore.FILE).exists():
+            try:
+                dense = FaissStore.open(folder, rows)
+            except Exception as e:  # faiss reading a truncated file raises RuntimeError
+                raise _damaged(folder / FaissStore.FILE, e) from e
+        stores = (("vector", dense),)
+    for name, store in (("BM25", lexical), *stores):
         if store is not None and len(store) != len(rows):
             raise IndexStoreError(
-                f"the {name} index in {folder} has {len(store)} rows for {len(rows)} chunks; "
+                f"the {name} index of {folder} has {len(store)} rows for {len(rows)} chunks; "
                 f"{REBUILD}"
             )
-    return LoadedIndex(folder, manifest, reports, rows, sparse, dense)
+    return LoadedIndex(folder, manifest, reports, rows, lexical, sparse, dense)
