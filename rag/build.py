@@ -9,6 +9,7 @@ import multiprocessing
 import resource
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, IngestError, first_line
 from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
 from rag.layout import (
+    TOKENIZER,
     Manifest,
     ReportEntry,
     build_lock,
@@ -52,6 +54,8 @@ class BuildSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     embedded: int = 0
     reused_embeddings: int = 0
+    tokenized: int = 0  # chunks that went through jieba for BM25
+    reused_tokens: int = 0  # chunks whose tokens the previous build had
     seconds: float = 0.0
     store: str = "faiss"  # or "milvus: <uri> <collection>" (never the token)
     store_update: str = ""  # Milvus: "full" or "N report(s) replaced, M chunk(s) inserted"
@@ -260,6 +264,27 @@ def _milvus_previous(
     return {s: e.hash for s, e in old.reports.items()}
 
 
+def _previous_tokens(
+    index_dir: Path, old: Manifest | None, chunks: list[Chunk], words: list[str]
+) -> dict[str, list[str]]:
+    """Tokens of the live build that still hold: same tokenizer, and no place word added or
+    removed in the chunk's text (a new town's name would be one token now)."""
+    folder = current_build(index_dir)
+    if old is None or folder is None or old.tokenizer != TOKENIZER:
+        return {}
+    try:
+        saved = BM25Store.saved_tokens(folder)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        logger.warning("tokens of %s unreadable (%s); tokenising again", folder, e)
+        return {}
+    changed = set(words) ^ set(old.tokenizer_words)
+    return {
+        c.id: saved[c.id]
+        for c in chunks
+        if c.id in saved and not any(w in c.index_text for w in changed)
+    }
+
+
 def _build(
     reports_dir: Path,
     index_dir: Path,
@@ -288,7 +313,10 @@ def _build(
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
     matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
     words = place_words(reports)
-    sparse = BM25Store.build(chunks, JiebaTokenizer(words))
+    reuse = _previous_tokens(index_dir, old, chunks, words)
+    sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
+    summary.reused_tokens = sum(c.id in reuse for c in chunks)
+    summary.tokenized = len(chunks) - summary.reused_tokens
     stores = None
     if milvus is not None:
         previous = _milvus_previous(index_dir, old, milvus, embed_model, asdict(chunker))
@@ -301,6 +329,7 @@ def _build(
             else f"{done.deleted_reports} report(s) removed or replaced, {done.inserted_chunks} chunk(s) "
             "inserted"
         )
+    per_report = Counter(c.source for c in chunks)
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         embed_model=embed_model,
@@ -311,9 +340,7 @@ def _build(
         reports_dir=str(reports_dir),
         n_chunks=len(chunks),
         reports={
-            r.source: ReportEntry(
-                hashes[r.source], r.meta.title, sum(c.source == r.source for c in chunks)
-            )
+            r.source: ReportEntry(hashes[r.source], r.meta.title, per_report[r.source])
             for r in reports
         },
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],

@@ -131,7 +131,8 @@ def index(
         f"indexed {summary.reports} report(s), {summary.chunks} chunks into {s.index_dir} "
         f"in {summary.seconds:.1f}s: {len(summary.new_reports)} new/changed, "
         f"{len(summary.reused_reports)} unchanged, {len(summary.removed_reports)} removed; "
-        f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused"
+        f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused; "
+        f"{summary.tokenized} tokenised for BM25, {summary.reused_tokens} reused"
     )
     if summary.store_update:
         console.print(f"{summary.store}: {summary.store_update}", markup=False)

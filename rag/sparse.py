@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 import threading
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import bm25s
@@ -84,10 +85,15 @@ class BM25Index:
 
     @classmethod
     def build(cls, texts: list[str], tokenizer: JiebaTokenizer) -> BM25Index:
-        if not texts:
+        return cls.from_tokens([tokenizer(t) for t in texts], tokenizer)
+
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]], tokenizer: JiebaTokenizer) -> BM25Index:
+        """The index over texts already tokenised by `tokenizer` (jieba is the slow part)."""
+        if not tokens:
             raise IndexStoreError("cannot build a BM25 index over no texts")
         model = bm25s.BM25()
-        model.index([tokenizer(t) for t in texts], show_progress=False)
+        model.index(tokens, show_progress=False)
         return cls(model, tokenizer)
 
     def __len__(self) -> int:
@@ -156,19 +162,49 @@ class BM25Store:
     `delete` re-index the remaining chunks' texts (what a full build does)."""
 
     FOLDER = "bm25"
+    TOKENS = "tokens.jsonl"  # each chunk's tokens, by chunk id: the next build reuses them
 
-    def __init__(self, bm25: BM25Index, rows: Rows, shared: bool = False) -> None:
+    def __init__(
+        self,
+        bm25: BM25Index,
+        rows: Rows,
+        shared: bool = False,
+        tokens: list[list[str]] | None = None,
+    ) -> None:
         if len(bm25) != len(rows):
             raise IndexStoreError(
                 f"the BM25 index holds {len(bm25)} documents but the index lists {len(rows)} "
                 "chunks; rebuild it with `rag index`"
             )
         self.bm25, self.rows, self._shared = bm25, rows, shared
+        self.tokens = tokens
         self._scores: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
-    def build(cls, chunks: Sequence[Chunk], tokenizer: JiebaTokenizer) -> BM25Store:
-        return cls(BM25Index.build([c.index_text for c in chunks], tokenizer), Rows(chunks))
+    def build(
+        cls,
+        chunks: Sequence[Chunk],
+        tokenizer: JiebaTokenizer,
+        reuse: Mapping[str, list[str]] | None = None,
+    ) -> BM25Store:
+        """The store over `chunks`; `reuse`: tokens of chunks (by id) an earlier build made
+        with the same tokenizer, so only new chunks go through jieba."""
+        reuse = reuse or {}
+        tokens = [reuse.get(c.id) or tokenizer(c.index_text) for c in chunks]
+        return cls(BM25Index.from_tokens(tokens, tokenizer), Rows(chunks), tokens=tokens)
+
+    @classmethod
+    def saved_tokens(cls, folder: Path) -> dict[str, list[str]]:
+        """The tokens a build folder saved, by chunk id ({} if it saved none)."""
+        path = folder / cls.TOKENS
+        if not path.exists():
+            return {}
+        out = {}
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                out[str(row["id"])] = [str(t) for t in row["t"]]
+        return out
 
     @classmethod
     def open(cls, folder: Path, rows: Rows, tokenizer: JiebaTokenizer) -> BM25Store:
@@ -193,6 +229,7 @@ class BM25Store:
         if not texts:
             raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
         self.bm25 = BM25Index.build(texts, self.bm25.tokenizer)
+        self.tokens = None
 
     def add(self, chunks: Sequence[Chunk]) -> None:
         if not chunks:
@@ -222,3 +259,7 @@ class BM25Store:
     def save(self, folder: Path) -> None:
         (folder / self.FOLDER).mkdir(exist_ok=True)
         self.bm25.save(folder / self.FOLDER)
+        if self.tokens is not None:
+            with (folder / self.TOKENS).open("w", encoding="utf-8") as f:
+                for chunk, toks in zip(self.rows.chunks, self.tokens, strict=True):
+                    f.write(json.dumps({"id": chunk.id, "t": toks}, ensure_ascii=False) + "\n")

@@ -106,3 +106,55 @@ def test_model_mismatch_at_query_time(reports_copy: Path, tmp_path: Path) -> Non
     build_index(reports_copy, index, FakeEmbedder(name="fake-model"), ChunkerSettings())
     with pytest.raises(ModelError, match="built with embedding model fake-model"):
         open_pipeline(Settings(embed_model="none", index_dir=index), index)
+
+
+def test_an_update_tokenises_only_new_chunks_and_scores_like_a_fresh_build(
+    reports_copy: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    chunker = ChunkerSettings()
+    index = tmp_path / "index"
+    first = build_index(reports_copy, index, None, chunker)
+    assert first.tokenized == first.chunks and first.reused_tokens == 0
+    before = {c.id for c in load_index(index).chunks}
+    wawu = reports_copy / "001_e78c042d1c9dcf59.txt"
+    text = wawu.read_text(encoding="utf-8")
+    wawu.write_text(text.replace("8余场次", "9余场次").replace("一是", "第一是", 1), "utf-8")
+    update = build_index(reports_copy, index, None, chunker)
+    new = [c for c in load_index(index).chunks if c.id not in before]
+    # the edit shifts every later span of the report: those chunks are new, the rest reused
+    assert len(new) > 1 and all(c.source == wawu.name for c in new)
+    assert update.tokenized == len(new) and update.reused_tokens == update.chunks - len(new)
+    fresh_dir = tmp_path / "fresh"
+    build_index(reports_copy, fresh_dir, None, chunker)
+    updated, fresh = load_index(index), load_index(fresh_dir)
+    assert [c.id for c in updated.chunks] == [c.id for c in fresh.chunks]
+    for q in ("瓦屋镇普法活动几场", "水口镇执法培训", "金湖县法律顾问", "峡口镇综合查一次"):
+        assert np.array_equal(updated.lexical.bm25.scores(q), fresh.lexical.bm25.scores(q)), q
+
+
+def test_a_new_place_name_retokenises_the_chunks_that_contain_it(
+    reports_copy: Path, tmp_path: Path
+) -> None:
+    chunker = ChunkerSettings()
+    index = tmp_path / "index"
+    build_index(reports_copy, index, None, chunker)
+    old_words = set(load_index(index).manifest.tokenizer_words)
+    # a report of 江苏省宝应县曹甸镇: 江苏省 becomes a jieba word, so 金湖县's chunk that
+    # mentions 江苏省 is tokenised again rather than keep its old tokens
+    new = reports_copy / "曹甸镇2024.txt"
+    new.write_text(
+        "江苏省宝应县曹甸镇人民政府关于2024年法治政府建设情况的报告\n"
+        "2024年，曹甸镇开展普法活动6场。\n",
+        encoding="utf-8",
+    )
+    summary = build_index(reports_copy, index, None, chunker)
+    loaded = load_index(index)
+    added = set(loaded.manifest.tokenizer_words) - old_words
+    assert "江苏省" in added
+    again = [
+        c for c in loaded.chunks if c.source == new.name or any(w in c.index_text for w in added)
+    ]
+    assert any(c.source == "002_437bbe3c0d589296.txt" for c in again)
+    assert summary.tokenized == len(again) and summary.reused_tokens == summary.chunks - len(again)
