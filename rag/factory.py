@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from rag.answer import LLMAnswerer, make_chain
 from rag.build import BuildSummary, build_index
 from rag.chunk import ChunkerSettings
@@ -44,6 +46,11 @@ __all__ = [
 ]
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    """The plain text of a secret setting, for the one client that needs it."""
+    return value.get_secret_value() if value is not None else None
+
+
 def chunker_settings(settings: Settings) -> ChunkerSettings:
     return ChunkerSettings(
         max_tokens=settings.chunk_max_tokens,
@@ -71,7 +78,7 @@ def endpoint(settings: Settings) -> EndpointConfig | None:
     """The OpenAI-compatible embeddings endpoint, when RAG_EMBED_BASE_URL is set."""
     if not settings.embed_base_url:
         return None
-    key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
+    key = _secret(settings.embed_api_key)
     return EndpointConfig(
         base_url=settings.embed_base_url,
         model=settings.embed_model.removeprefix("openai:"),
@@ -133,7 +140,7 @@ def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTa
     if settings.store != "milvus":
         return None
     folder = (index_dir or settings.index_dir).resolve()
-    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    token = _secret(settings.milvus_token)
     return MilvusTarget(
         uri=settings.milvus_uri or str(folder / "milvus.db"),
         collection=settings.milvus_collection or collection_name(folder),
@@ -142,7 +149,7 @@ def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTa
 
 
 def open_index(settings: Settings, index_dir: Path | None = None) -> LoadedIndex:
-    token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+    token = _secret(settings.milvus_token)
     return load_index(index_dir or settings.index_dir, token)
 
 
@@ -219,7 +226,7 @@ def llm_config(settings: Settings) -> LLMConfig | None:
 
 
 def llm_answerer(settings: Settings, cfg: LLMConfig, prompt: PromptSpec) -> LLMAnswerer:
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    key = _secret(settings.llm_api_key)
     return LLMAnswerer(
         make_model(cfg, key),
         prompt,
@@ -335,7 +342,7 @@ def describe(settings: Settings) -> Description:
     if m is not None and m.store != settings.store:
         problems.append(f"the index was built with RAG_STORE={m.store}; `rag index` rebuilds it")
     mismatch = "; ".join(problems) or None
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    key = _secret(settings.llm_api_key)
     llm_probe = probe(cfg.base_url, key) if cfg is not None and cfg.base_url else None
     ep = endpoint(settings)
     embed_probe = probe(ep.base_url, ep.api_key) if ep is not None else None
@@ -365,7 +372,7 @@ def store_info(settings: Settings, m: Manifest | None) -> str | None:
     if m is None or folder is None:
         return None
     if m.store == "milvus":
-        token = settings.milvus_token.get_secret_value() if settings.milvus_token else None
+        token = _secret(settings.milvus_token)
         try:
             sparse, dense = open_stores(folder, token, m.embed_model != LEXICAL)
             parts = [f"{sparse.collection} ({len(sparse)} rows)"]

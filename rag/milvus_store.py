@@ -17,7 +17,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -124,6 +124,34 @@ class _MilvusBase:
         client.load_collection(collection)
         return cls(client, collection, uri)
 
+    @classmethod
+    def _create(
+        cls,
+        client: Any,
+        collection: str,
+        uri: str,
+        replace: bool,
+        fields: Callable[[Any], None],
+        index: tuple[str, str, str],
+    ) -> Self:
+        """A collection keyed by chunk id with a report field, plus `fields`, and one index
+        (field, index type, metric); an existing one is dropped first when `replace`."""
+        from pymilvus import DataType
+
+        if replace and client.has_collection(collection):
+            client.drop_collection(collection)
+        schema = client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
+        schema.add_field("report", DataType.VARCHAR, max_length=MAX_REPORT)
+        fields(schema)
+        params = client.prepare_index_params()
+        field_name, index_type, metric = index
+        params.add_index(field_name, index_type=index_type, metric_type=metric)
+        client.create_collection(
+            collection, schema=schema, index_params=params, consistency_level="Strong"
+        )
+        return cls(client, collection, uri)
+
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         for b in range(0, len(rows), 1000):
             self.client.insert(self.collection, rows[b : b + 1000])
@@ -162,18 +190,10 @@ class MilvusVectorIndex(_MilvusBase):
     ) -> MilvusVectorIndex:
         from pymilvus import DataType
 
-        if replace and client.has_collection(collection):
-            client.drop_collection(collection)
-        schema = client.create_schema(auto_id=False)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
-        schema.add_field("report", DataType.VARCHAR, max_length=MAX_REPORT)
-        schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
-        index = client.prepare_index_params()
-        index.add_index("vec", index_type="FLAT", metric_type="IP")
-        client.create_collection(
-            collection, schema=schema, index_params=index, consistency_level="Strong"
-        )
-        return cls(client, collection, uri)
+        def fields(schema: Any) -> None:
+            schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
+
+        return cls._create(client, collection, uri, replace, fields, ("vec", "FLAT", "IP"))
 
     @classmethod
     def build(
@@ -217,33 +237,26 @@ class MilvusSparseIndex(_MilvusBase):
     ) -> MilvusSparseIndex:
         from pymilvus import DataType, Function, FunctionType
 
-        if replace and client.has_collection(collection):
-            client.drop_collection(collection)
-        schema = client.create_schema(auto_id=False)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=MAX_ID)
-        schema.add_field("report", DataType.VARCHAR, max_length=MAX_REPORT)
-        schema.add_field(
-            "text",
-            DataType.VARCHAR,
-            max_length=MAX_TEXT,
-            enable_analyzer=True,
-            analyzer_params={"tokenizer": "jieba"},
-        )
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(
-            Function(
-                name="bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["text"],
-                output_field_names=["sparse"],
+        def fields(schema: Any) -> None:
+            schema.add_field(
+                "text",
+                DataType.VARCHAR,
+                max_length=MAX_TEXT,
+                enable_analyzer=True,
+                analyzer_params={"tokenizer": "jieba"},
             )
-        )
-        index = client.prepare_index_params()
-        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        client.create_collection(
-            collection, schema=schema, index_params=index, consistency_level="Strong"
-        )
-        return cls(client, collection, uri)
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name="bm25",
+                    function_type=FunctionType.BM25,
+                    input_field_names=["text"],
+                    output_field_names=["sparse"],
+                )
+            )
+
+        index = ("sparse", "SPARSE_INVERTED_INDEX", "BM25")
+        return cls._create(client, collection, uri, replace, fields, index)
 
     @classmethod
     def build(

@@ -205,16 +205,15 @@ def _counted(question: str, words: Callable[[str], list[str]]) -> tuple[str, boo
         return "", False
     tail = _TAIL.match(question, m.end())
     if tail:
-        phrase = tail.group()
+        toks = words(tail.group())
     elif _END.fullmatch(question, m.end()) and m["unit"] and m["unit"] != "个百分点":
         before = question[: m.start()]
-        phrase = before[: _BRIDGE.search(before).start()][-8:]  # type: ignore[union-attr]
-        toks = words(phrase)
+        toks = words(before[: _BRIDGE.search(before).start()][-8:])  # type: ignore[union-attr]
         if not toks or toks[-1] in GENERIC or len(toks[-1]) < 2:  # 扫黑除恶抓了多少人: a verb
             return "", False
     else:
         return "", False
-    heads = [w for w in words(phrase) if w not in GENERIC and len(w) >= 2 and _is_cjk(w)]
+    heads = [w for w in toks if w not in GENERIC and len(w) >= 2 and _is_cjk(w)]
     return (heads[-1], not tail) if heads else ("", False)
 
 
