@@ -16,6 +16,8 @@
    rank-bm25 with a jieba preprocessor + a FAISS vector store, same chunks, same vectors, same
    embedding model), recall@5 and latency side by side.
 5. `rag ask` latency in extractive mode.
+6. With --stores: the default store (FAISS + bm25s files) against Milvus Lite over the same
+   chunks and vectors, side by side (`bench_stores`).
 """
 
 from __future__ import annotations
@@ -48,9 +50,9 @@ from rag.config import PROJECT_ROOT, QueryOptions, Settings
 
 # The raw FAISS and BM25 structures are timed on their own beside the pipeline (the
 # overhead ratio), so this module builds them itself (an exception the layer contract names).
-from rag.dense import DenseIndex
-from rag.factory import PACKAGED, LoadedIndex, build, open_index
-from rag.sparse import BM25Index, JiebaTokenizer
+from rag.dense import DenseIndex, FaissStore
+from rag.factory import PACKAGED, LoadedIndex, build, faiss_threads, open_index
+from rag.sparse import BM25Index, BM25Store, JiebaTokenizer
 
 MODEL = PACKAGED
 
@@ -364,6 +366,133 @@ def bench_peer(
     }
 
 
+# --- 6. the two stores side by side ---------------------------------------------------------
+
+
+def _db_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 2**20, 1)
+
+
+def _overlap(a: Sequence[str], b: Sequence[str], k: int) -> float:
+    return len(set(a[:k]) & set(b[:k])) / k if b else 1.0
+
+
+def bench_stores(
+    size: int, base: LoadedIndex, real: np.ndarray, embedder: Any, queries: list[str], tmp: Path
+) -> dict[str, Any]:
+    """FAISS + bm25s files against Milvus Lite over the same synthetic chunks and vectors:
+    build, one-report update, query p50/p95 unscoped and scoped to one report, dense
+    recall@10 against exact search, BM25 top-10 agreement with the local BM25, memory."""
+    import random
+
+    from rag.milvus_store import MilvusSparseIndex, MilvusVectorIndex, connect
+
+    corpus = grow(base, size)
+    vectors = derived_vectors(real, corpus.base)
+    chunks = corpus.chunks
+    qvecs = [embedder.embed_query(q) for q in queries]
+    rng = random.Random(5)
+    scopes = [[chunks[rng.randrange(len(chunks))].source] for _ in queries]
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    _, truth_rows = exact.search(np.stack(qvecs).astype(np.float32), 10)
+    truth = [[chunks[i].id for i in row] for row in truth_rows]
+    del exact
+    edited = chunks[len(base.chunks)].source  # the first synthetic report
+    edited_chunks = [c for c in chunks if c.source == edited]
+    edited_rows = np.array([i for i, c in enumerate(chunks) if c.source == edited])
+    out: dict[str, Any] = {"chunks": len(chunks), "reports": len(corpus.reports)}
+    words = base.lexical.tokenizer.extra_words + corpus.names
+    tokens = {c.id: t for c, t in zip(chunks, corpus.tokens, strict=True)}
+
+    def queries_of(dense: Any, sparse: Any) -> dict[str, Any]:
+        d_ids = [[i for i, _ in dense.search(v, 10)] for v in qvecs]
+        return {
+            "dense_ms": _pct(_timed(lambda v: dense.search(v, 10), qvecs)),
+            "dense_scoped_ms": _pct(
+                _timed(lambda i: dense.search(qvecs[i], 10, scopes[i]), range(len(qvecs)))
+            ),
+            "bm25_ms": _pct(_timed(lambda q: sparse.search(q, 10), queries)),
+            "bm25_scoped_ms": _pct(
+                _timed(lambda i: sparse.search(queries[i], 10, scopes[i]), range(len(queries)))
+            ),
+            "dense_recall@10_vs_exact": round(
+                mean([_overlap(a, t, 10) for a, t in zip(d_ids, truth, strict=True)]), 4
+            ),
+        }
+
+    # FAISS + bm25s files (the default store)
+    gc.collect()
+    rss0 = _rss_mb()
+    t = time.perf_counter()
+    sparse = BM25Store.build(chunks, JiebaTokenizer(words), tokens)
+    faiss_threads(2)
+    dense = FaissStore.build(chunks, vectors)
+    build_s = time.perf_counter() - t
+    gc.collect()
+    local = {"build_s": round(build_s, 1), "rss_growth_mb": round(_rss_mb() - rss0, 1)}
+    faiss_threads(1)
+    for q in queries[:3]:
+        sparse.search(q, 10)
+    local.update(queries_of(dense, sparse))
+    local_bm25 = [[i for i, _ in sparse.search(q, 10)] for q in queries]
+    # an update rebuilds both from the saved tokens and vectors (what `rag index` does)
+    faiss_threads(2)
+    t = time.perf_counter()
+    BM25Store.build(chunks, JiebaTokenizer(words), tokens)
+    FaissStore.build(chunks, vectors)
+    local["one_report_update_s"] = round(time.perf_counter() - t, 2)
+    faiss_threads(1)
+    out["faiss"] = local
+    del sparse, dense
+    gc.collect()
+
+    # Milvus Lite (in this process: its memory is this process's growth)
+    db = tmp / f"milvus-{size}.db"
+    rss0 = _rss_mb()
+    client = connect(str(db))
+    t = time.perf_counter()
+    msparse = MilvusSparseIndex.build(client, "bench_sparse", str(db), chunks)
+    mdense = MilvusVectorIndex.build(client, "bench_dense", str(db), chunks, vectors)
+    msparse.flush()
+    mdense.flush()
+    build_s = time.perf_counter() - t
+    gc.collect()
+    lite = {
+        "build_s": round(build_s, 1),
+        "rss_growth_mb": round(_rss_mb() - rss0, 1),
+        "disk_mb": _db_mb(db),
+    }
+    for q in queries[:3]:
+        msparse.search(q, 10)
+    lite.update(queries_of(mdense, msparse))
+    milvus_bm25 = [[i for i, _ in msparse.search(q, 10)] for q in queries]
+    lite["bm25_top10_agreement_with_local"] = round(
+        mean([_overlap(a, b, 10) for a, b in zip(milvus_bm25, local_bm25, strict=True)]), 4
+    )
+    t = time.perf_counter()
+    msparse.delete(edited)
+    mdense.delete(edited)
+    msparse.add(edited_chunks)
+    mdense.add(edited_chunks, vectors[edited_rows])
+    msparse.flush()
+    mdense.flush()
+    lite["one_report_update_s"] = round(time.perf_counter() - t, 2)
+    client.close()
+    out["milvus_lite"] = lite
+    out["update_chunks"] = len(edited_chunks)
+    out["milvus_over_faiss"] = {
+        k: round(lite[k] / local[k], 2)
+        for k in ("build_s", "one_report_update_s", "rss_growth_mb")
+        if local[k]
+    }
+    for k in ("dense_ms", "dense_scoped_ms", "bm25_ms", "bm25_scoped_ms"):
+        out["milvus_over_faiss"][f"{k}_p50"] = round(lite[k]["p50"] / local[k]["p50"], 2)
+    shutil.rmtree(db, ignore_errors=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -381,6 +510,13 @@ def main() -> None:
     parser.add_argument(
         "--only-update", action="store_true", help="run only the one-report update figure"
     )
+    parser.add_argument(
+        "--stores",
+        default="",
+        help="sizes (e.g. 100000,1000000) at which to compare FAISS files with Milvus Lite; "
+        "with --only-stores, nothing else runs (writes bench-stores.json)",
+    )
+    parser.add_argument("--only-stores", action="store_true")
     parser.add_argument(
         "--out", type=Path, default=PROJECT_ROOT / "eval" / "results" / "bench.json"
     )
@@ -404,6 +540,28 @@ def main() -> None:
             print(json.dumps(results["update"], indent=1), flush=True)
         if args.only_update:
             out = args.out.with_name("bench-update.json")
+            out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
+            print(f"wrote {out}")
+            return
+        if args.stores:
+            embedder = factory.resolve(
+                Settings(embed_model=MODEL, embed_fallback="packaged")
+            ).embedder
+            assert embedder is not None
+            real = embedder.embed_documents([c.index_text for c in base.chunks])
+            texts = {s: r.text for s, r in base.reports.items()}
+            dev = load_questions(PROJECT_ROOT / "eval" / "dev.jsonl", texts)
+            queries = [q.question for q in dev if q.answerable][: args.queries]
+            results["stores"] = {"queries": len(queries)}
+            for size in (int(x) for x in args.stores.split(",")):
+                print(f"6. FAISS files vs Milvus Lite at {size} chunks ...", flush=True)
+                row = bench_stores(size, base, real, embedder, queries, tmp)
+                results["stores"][str(size)] = row
+                print(json.dumps(row, indent=1), flush=True)
+                gc.collect()
+        if args.only_stores:
+            out = args.out.with_name("bench-stores.json")
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8")
             print(f"wrote {out}")
             return

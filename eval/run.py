@@ -37,7 +37,7 @@ def run_eval(
         raise ConfigError("--judge needs an LLM: set RAG_LLM_BACKEND (see README)")
     say(f"{len(questions)} questions, answering with {pipeline.mode}")
     predictions = predict(pipeline, questions, AskOptions(mode=mode, k=k))
-    metrics = evaluate(questions, predictions, k)
+    metrics = evaluate(questions, predictions, k, pipeline.reports)
     if judge:
         from eval.judge import judge_all
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ from eval.metrics import (
     reciprocal_rank,
 )
 from rag.pipeline import AskOptions, Pipeline
-from rag.types import Answer
+from rag.places import place_aliases
+from rag.types import Answer, Report
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,40 @@ def predict(
     return [prediction(q, pipeline.ask(q.question, (), opts)) for q in questions]
 
 
-def score_one(q: Question, p: dict[str, Any], k: int) -> dict[str, Any]:
-    """Per-question metrics; None where a metric does not apply to the question."""
+_YEAR = re.compile(r"(?:19|20)\d{2}|[去今前明]年|上一?年|本年度")
+
+
+def names_scope(q: Question, reports: Mapping[str, Report]) -> bool:
+    """Whether the question names a year, or the town, county or city of its evidence."""
+    if _YEAR.search(q.question):
+        return True
+    return any(
+        a in q.question
+        for e in q.evidence
+        if e.doc in reports
+        for a in place_aliases(reports[e.doc])
+    )
+
+
+def _right_source(
+    c: dict[str, Any], q: Question, answer: str, reports: Mapping[str, Report] | None
+) -> bool:
+    """A citation from a report the question's evidence is in; or, for a question that names
+    no place or year (哪个镇…?), from any report the answer names: no town was asked, so
+    another town's fact is wrong only when the answer does not say whose it is."""
+    if c["source"] in {e.doc for e in q.evidence}:
+        return True
+    if reports is None or c["source"] not in reports or names_scope(q, reports):
+        return False
+    return any(a in answer for a in place_aliases(reports[c["source"]]))
+
+
+def score_one(
+    q: Question, p: dict[str, Any], k: int, reports: Mapping[str, Report] | None = None
+) -> dict[str, Any]:
+    """Per-question metrics; None where a metric does not apply to the question. `reports`
+    (the indexed reports by source) lets a word-for-word copy count as a right source of a
+    question that names no place or year."""
     contexts = [Retrieved(c["source"], c["start"], c["end"]) for c in p["contexts"]]
     cited = [Retrieved(c["source"], c["start"], c["end"]) for c in p["citations"]]
     row: dict[str, Any] = {
@@ -53,13 +87,15 @@ def score_one(q: Question, p: dict[str, Any], k: int) -> dict[str, Any]:
     }
     row["abstained"] = p["abstained"]
     # the worst failure: an answer drawn from a report of another town or year than asked
-    # (a cited report outside the question's evidence, or any answer to a town or year
-    # that no report covers)
+    # (a cited report outside the question's evidence, unless the question names no place
+    # or year and the answer says whose fact it is; or any answer to a town or year that no
+    # report covers)
     # (not for questions across reports, whose answer may cite any report)
     docs = {e.doc for e in q.evidence}
     across = q.type == "cross-report"
     if not p["abstained"] and not across and (q.evidence or q.kind in ("town", "year")):
-        row["wrong_report"] = float(any(c.doc not in docs for c in cited) or not docs)
+        right = [_right_source(c, q, p["answer"], reports) for c in p["citations"]]
+        row["wrong_report"] = float(not all(right) or not docs)
     if q.answerable and q.evidence:
         row["recall"] = recall_at_k(contexts, q.evidence, k)
         row["rr"] = reciprocal_rank(contexts, q.evidence)
@@ -108,9 +144,12 @@ def latency_summary(predictions: Sequence[dict[str, Any]]) -> dict[str, dict[str
 
 
 def evaluate(
-    questions: Sequence[Question], predictions: Sequence[dict[str, Any]], k: int
+    questions: Sequence[Question],
+    predictions: Sequence[dict[str, Any]],
+    k: int,
+    reports: Mapping[str, Report] | None = None,
 ) -> dict[str, Any]:
-    rows = [score_one(q, p, k) for q, p in zip(questions, predictions, strict=True)]
+    rows = [score_one(q, p, k, reports) for q, p in zip(questions, predictions, strict=True)]
     types = sorted({r["type"] for r in rows})
     return {
         "k": k,

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from rag.contracts import Draft
+from rag.places import place_aliases
 from rag.sections import ITEM_START, sentence_topic
 from rag.support import (
     QuestionTerms,
@@ -289,6 +290,29 @@ def lead(draft: Draft, hits: Sequence[Hit]) -> str:
     return f"{place_label(report)}：{clause}[{best.n}]。"
 
 
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _sources(body: str, hits: Sequence[Hit]) -> set[str]:
+    """The reports an answer's [n] markers cite."""
+    return {hits[int(n) - 1].chunk.source for n in _MARKER.findall(body) if 0 < int(n) <= len(hits)}
+
+
+def unnamed_label(draft: Draft, body: str, hits: Sequence[Hit]) -> str:
+    """ "水口镇（2024年）：" before an answer drawn from one report whose place the question
+    does not name (哪里…?, or no place at all): the user learns whose figure it is. '' when
+    the question names it, or the answer already labels its lines (several reports)."""
+    sources = _sources(body, hits)
+    if len(sources) != 1:
+        return ""
+    report = draft.reports[next(iter(sources))]
+    if body.startswith(place_label(report)) or any(
+        a in draft.question for a in place_aliases(report)
+    ):
+        return ""
+    return f"{place_label(report)}："
+
+
 class ExtractiveAnswerer:
     """`Answerer` without an LLM: the best-supported sentences of the sources, each cited;
     for a question across reports, one line per report (and the reports with nothing)."""
@@ -306,11 +330,15 @@ class ExtractiveAnswerer:
             topic = draft.topic
             items = topic_items(draft.ranked[0], hits, topic) if topic else []
             if len(items) > 1:
-                yield "\n".join(f"- {text}[{n}]。" for n, text in items)
+                listed = "\n".join(f"- {text}[{n}]。" for n, text in items)
+                label = unnamed_label(draft, listed, hits)
+                yield f"{label}\n{listed}" if label else listed
                 return
-            head = lead(draft, hits)
             body = compose(draft.ranked[0], hits, draft.reports)
-            yield f"{head}\n{body}" if head else body
+            # one report's clause does not lead an answer drawn from several (their
+            # figures differ: each line says whose it is)
+            head = lead(draft, hits) if len(_sources(body, hits)) <= 1 else ""
+            yield f"{head}\n{body}" if head else unnamed_label(draft, body, hits) + body
             return
         body, missing = compose_per_report(
             draft.ranked, draft.groups, hits, draft.reports, self.threshold, draft.topic

@@ -12,6 +12,7 @@ from rag.config import QueryOptions
 from rag.contracts import Embedder, IdentityReranker, Reranker, SparseIndex, VectorIndex
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
+from rag.numbers import quantities
 from rag.places import PlaceIndex, Segmenter
 from rag.recent import Recent
 from rag.rows import Rows
@@ -117,13 +118,22 @@ class Retriever:
         dense_rank: dict[str, int],
     ) -> list[Hit]:
         picked: list[str] = []
-        grams: list[set[str]] = []
+        # a near-duplicate passage is dropped only if it states the same figures, or comes
+        # from the same report: another town's copy of a sentence with its own figures
+        # (黎城司法所…17起 / …21起) is another fact, and the answer must be able to show it
+        kept: list[tuple[set[str], str, frozenset[tuple[float, str]]]] = []
         for d in order:
             if opts.diversify:
-                g = trigrams(self.rows.chunk(d).text)
-                if any(jaccard(g, other) >= opts.dedup_threshold for other in grams):
+                chunk = self.rows.chunk(d)
+                g = trigrams(chunk.text)
+                figures = frozenset((q.value, q.unit) for q in quantities(chunk.text))
+                if any(
+                    jaccard(g, other) >= opts.dedup_threshold
+                    and (source == chunk.source or figures == theirs)
+                    for other, source, theirs in kept
+                ):
                     continue
-                grams.append(g)
+                kept.append((g, chunk.source, figures))
             picked.append(d)
             if len(picked) == opts.k:
                 break

@@ -45,6 +45,21 @@ def test_numeric_answer_is_cited_and_verified(extractive: Pipeline) -> None:
     assert a.searched == (SHUIKOU,) and a.contexts[0].rank == 1
 
 
+def test_an_answer_says_whose_it_is_when_the_question_names_no_place(
+    extractive: Pipeline,
+) -> None:
+    """哪里…? answered from one report starts with that report's place and year; a question
+    that names the place is not told it again."""
+    where = extractive.ask("哪里设立了法官驿站？")
+    assert not where.abstained and "法官驿站" in where.text
+    assert {c.source for c in where.citations} == {"002_437bbe3c0d589296.txt"}
+    assert where.text.startswith("金湖县（2024年）：")
+    assert where.claims and all(cl.verdict == "supported" for cl in where.claims)
+    named = extractive.ask("金湖县的法官驿站是做什么的？")
+    assert not named.abstained and "法官驿站" in named.text
+    assert "（2024年）：" not in named.text
+
+
 def test_abstains_with_the_reports_searched(extractive: Pipeline) -> None:
     a = extractive.ask("水口镇2024年的财政预算是多少？")
     assert a.abstained and not a.citations and not a.claims

@@ -65,6 +65,31 @@ def test_citation_precision_and_recall_oracle() -> None:
     assert citation_precision([], ev) is None
 
 
+def test_wrong_report_depends_on_what_the_question_names(extractive) -> None:  # type: ignore[no-untyped-def]
+    """Citing another report is the worst failure when the question names a town or year;
+    for 哪里…? it is wrong only if the answer does not say whose fact it is."""
+    from eval.dataset import Question
+    from eval.runner import score_one
+
+    jinhu, sanduo = "002_437bbe3c0d589296.txt", "003_bf156fa8c0c17ca2.txt"
+    ev = (Evidence(jinhu, 0, 10),)
+
+    def q(text: str) -> Question:
+        return Question("x", text, "", (), ev, True, "numeric")
+
+    def p(answer: str) -> dict:  # type: ignore[type-arg]
+        cite = {"source": sanduo, "start": 0, "end": 5, "text": "…"}
+        return {"abstained": False, "answer": answer, "citations": [cite], "contexts": []}
+
+    reports = extractive.reports
+    labelled, bare = p("三墩镇（2019年）：成立法官驿站[1]。"), p("成立法官驿站[1]。")
+    assert score_one(q("哪里成立了法官驿站？"), labelled, 5, reports)["wrong_report"] == 0.0
+    assert score_one(q("哪里成立了法官驿站？"), bare, 5, reports)["wrong_report"] == 1.0
+    assert score_one(q("金湖县成立了法官驿站吗？"), labelled, 5, reports)["wrong_report"] == 1.0
+    assert score_one(q("2024年哪里成立了法官驿站？"), labelled, 5, reports)["wrong_report"] == 1.0
+    assert score_one(q("哪里成立了法官驿站？"), labelled, 5)["wrong_report"] == 1.0  # no reports
+
+
 def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: ignore[no-untyped-def]
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 

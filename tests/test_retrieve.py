@@ -89,6 +89,32 @@ def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
     assert len({h.chunk.text for h in diverse}) == len(diverse) == 4
 
 
+def test_another_towns_copy_with_its_own_figures_is_kept(sample_index: LoadedIndex) -> None:
+    """A near-duplicate from another report is dropped only when it states the same figures:
+    a copy that says 21起 where the original says 15次 is another town's fact."""
+    from dataclasses import replace
+
+    from rag.sparse import BM25Store, JiebaTokenizer
+
+    a = [c for c in sample_index.chunks if c.source == SHUIKOU]
+    same, other = "same.txt", "other.txt"
+
+    def copied(source: str, text: str) -> list:  # type: ignore[type-arg]
+        return [
+            replace(c, source=source, text=text(c.text), index_text=text(c.index_text)) for c in a
+        ]
+
+    chunks = a + copied(same, lambda t: t) + copied(other, lambda t: t.replace("15次", "21次"))
+    reports = {s: replace(sample_index.reports[SHUIKOU], source=s) for s in (SHUIKOU, same, other)}
+    sparse = BM25Store.build(chunks, JiebaTokenizer())
+    retriever = Retriever(reports, sparse.rows, sparse)
+    hits = retriever.search("执法培训多少次", QueryOptions(k=5, mode="bm25"))
+    training = [h.chunk for h in hits if "执法培训" in h.chunk.text]
+    # the copy with 21次 stays; of the two with 15次 (a verbatim copy) one is removed
+    assert sorted("执法培训21次" in c.text for c in training) == [False, True]
+    assert next(c.source for c in training if "执法培训21次" in c.text) == other
+
+
 def test_options_are_validated() -> None:
     with pytest.raises(ConfigError, match="k must be"):
         QueryOptions(k=0)
