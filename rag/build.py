@@ -259,7 +259,11 @@ def _milvus_previous(
         where = MilvusSparseIndex.pointer(folder)
     except IndexStoreError:
         return None
-    if (where["uri"], where["collection"]) != (target.uri, target.sparse):
+    if (where["uri"], where["collection"], where["lexical"]) != (
+        target.uri,
+        target.sparse,
+        target.lexical,
+    ):
         return None
     return {s: e.hash for s, e in old.reports.items()}
 
@@ -320,7 +324,8 @@ def _build(
     stores = None
     if milvus is not None:
         previous = _milvus_previous(index_dir, old, milvus, embed_model, asdict(chunker))
-        stores = sync(milvus, chunks, matrix, hashes, previous, old.n_chunks if old else 0)
+        n_old = old.n_chunks if old else 0
+        stores = sync(milvus, chunks, matrix, hashes, previous, n_old, sparse.tokens or [])
         summary.store = f"milvus: {milvus.uri} {milvus.collection}"
         done = stores[2]
         summary.store_update = (

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     milvus_uri: str | None = None  # None: Milvus Lite in <index_dir>/milvus.db
     milvus_token: SecretStr | None = None  # "user:password" or an API key; never logged
     milvus_collection: str | None = None  # None: rag_<index folder name>; _dense/_sparse added
+    # The BM25 search in Milvus: "jieba", our tokens as sparse vectors (ranks as the local
+    # BM25 does), or "milvus", Milvus's BM25 function with its jieba analyzer (eval/bench.py)
+    milvus_lexical: Literal["jieba", "milvus"] = "jieba"
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)

@@ -145,6 +145,7 @@ def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTa
         uri=settings.milvus_uri or str(folder / "milvus.db"),
         collection=settings.milvus_collection or collection_name(folder),
         token=token,
+        lexical=settings.milvus_lexical,
     )
 
 

@@ -17,10 +17,12 @@ import json
 import logging
 import re
 import time
+import zlib
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -44,6 +46,7 @@ class MilvusTarget:
     uri: str
     collection: str
     token: str | None = field(default=None, repr=False)
+    lexical: str = "jieba"  # "jieba": our tokens as sparse vectors; "milvus": its BM25 function
 
     @property
     def dense(self) -> str:
@@ -102,10 +105,14 @@ class _MilvusBase:
             self.client.delete(self.collection, ids=ids)
         return len(ids)
 
+    lexical = ""  # the sparse collections: which BM25 ("jieba" or "milvus")
+
     def save(self, folder: Path) -> None:
         """Milvus keeps the rows; the build folder records where (never the token)."""
         folder.mkdir(parents=True, exist_ok=True)
         pointer = {"uri": self.uri, "collection": self.collection, "kind": self.kind}
+        if self.lexical:
+            pointer["lexical"] = self.lexical
         (folder / f"{self.kind}-{POINTER}").write_text(json.dumps(pointer), encoding="utf-8")
 
     @classmethod
@@ -167,7 +174,11 @@ class _MilvusBase:
         path = folder / f"{cls.kind}-{POINTER}"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return {"uri": str(data["uri"]), "collection": str(data["collection"])}
+            return {
+                "uri": str(data["uri"]),
+                "collection": str(data["collection"]),
+                "lexical": str(data.get("lexical", "milvus")),
+            }
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexStoreError(
                 f"index file {path} is missing or damaged ({first_line(e, 120)}); "
@@ -236,6 +247,7 @@ class MilvusSparseIndex(_MilvusBase):
     """`SparseIndex`: Milvus's BM25 function over the chunk text, jieba analyzer."""
 
     kind = "sparse"
+    lexical = "milvus"
 
     @classmethod
     def create(
@@ -289,6 +301,144 @@ class MilvusSparseIndex(_MilvusBase):
         return [(cid, s) for cid, s in self._ranked(results, magnitude=True) if s > 0]
 
 
+K1, B = 1.5, 0.75  # bm25s's defaults, so the two BM25s rank alike
+
+
+def token_key(token: str) -> int:
+    """A token's dimension in the sparse vectors: stable across processes and builds, with no
+    vocabulary to keep in step (a 32-bit hash; Milvus allows dimensions below 2**32 - 1)."""
+    return zlib.crc32(token.encode("utf-8")) % (2**32 - 1)
+
+
+def bm25_vector(tokens: Sequence[str], avgdl: float) -> dict[int, float]:
+    """A chunk's BM25 term weights, tf / (tf + k1 (1 - b + b dl/avgdl)), by `token_key`; the
+    query side carries the IDF, so a report added later needs no other row rewritten."""
+    counts = Counter(tokens)
+    norm = K1 * (1 - B + B * len(tokens) / max(avgdl, 1e-9))
+    out: dict[int, float] = {}
+    for t, f in counts.items():
+        key = token_key(t)
+        out[key] = out.get(key, 0.0) + f / (f + norm)
+    return out or {0: 1e-9}  # Milvus refuses an empty sparse vector
+
+
+class LocalBM25(Protocol):
+    """What a jieba-token Milvus index needs of the local BM25 statistics (rag.sparse.BM25Store
+    has it): the tokenizer, and a query's tokens with their IDF."""
+
+    @property
+    def tokenizer(self) -> Callable[[str], list[str]]: ...
+
+    def query_weights(self, query: str) -> Mapping[str, float]: ...
+
+
+class MilvusTokenIndex(_MilvusBase):
+    """`SparseIndex`: BM25 over our own jieba tokens (the local BM25's tokenizer, with the
+    corpus's place names in its dictionary), stored as sparse vectors and searched by inner
+    product with an IDF-weighted query vector. The IDF comes from the local BM25 statistics
+    (`use`), which every process loads anyway for the evidence score, so a report added later
+    rewrites no other row; `avgdl`, the mean chunk length in tokens, normalises new rows."""
+
+    kind = "sparse"
+    lexical = "jieba"
+
+    def __init__(self, client: Any, collection: str, uri: str) -> None:
+        super().__init__(client, collection, uri)
+        self.local: LocalBM25 | None = None
+        self.avgdl = 0.0
+
+    def use(self, local: LocalBM25) -> MilvusTokenIndex:
+        self.local = local
+        return self
+
+    @classmethod
+    def create(
+        cls, client: Any, collection: str, uri: str, replace: bool = True
+    ) -> MilvusTokenIndex:
+        from pymilvus import DataType
+
+        def fields(schema: Any) -> None:
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+
+        index = ("sparse", "SPARSE_INVERTED_INDEX", "IP")
+        return cls._create(client, collection, uri, replace, fields, index)
+
+    @classmethod
+    def build(
+        cls,
+        client: Any,
+        collection: str,
+        uri: str,
+        chunks: Sequence[Chunk],
+        tokens: Sequence[Sequence[str]],
+    ) -> MilvusTokenIndex:
+        store = cls.create(client, collection, uri)
+        store.add_tokens(chunks, tokens, mean_length(tokens))
+        return store
+
+    def _need_local(self) -> LocalBM25:
+        if self.local is None:
+            raise IndexStoreError("a jieba-token Milvus index needs the local BM25 statistics")
+        return self.local
+
+    def add(self, chunks: Sequence[Chunk]) -> None:
+        tokenize = self._need_local().tokenizer
+        tokens = [tokenize(c.index_text) for c in chunks]
+        self.add_tokens(chunks, tokens, self.avgdl or mean_length(tokens))
+
+    def add_tokens(
+        self, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]], avgdl: float
+    ) -> None:
+        if len(chunks) != len(tokens):
+            raise IndexStoreError(f"{len(chunks)} chunks but {len(tokens)} token lists")
+        self.avgdl = avgdl
+        self._insert(
+            [
+                {"id": c.id, "report": c.source, "sparse": bm25_vector(t, avgdl)}
+                for c, t in zip(chunks, tokens, strict=True)
+            ]
+        )
+
+    def save(self, folder: Path) -> None:
+        super().save(folder)
+        path = folder / f"{self.kind}-{POINTER}"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**data, "avgdl": self.avgdl}), encoding="utf-8")
+
+    @classmethod
+    def open(cls, folder: Path, token: str | None = None) -> Self:
+        store = super().open(folder, token)
+        path = folder / f"{cls.kind}-{POINTER}"
+        store.avgdl = float(json.loads(path.read_text(encoding="utf-8")).get("avgdl") or 0.0)
+        return store
+
+    def search(self, query: str, k: int, reports: Collection[str] | None = None) -> Ranked:
+        weights = self._need_local().query_weights(query)
+        if reports is not None and not reports:
+            return []
+        vector: dict[int, float] = {}
+        for t, w in weights.items():
+            vector[token_key(t)] = vector.get(token_key(t), 0.0) + w
+        if not vector:
+            return []
+        results = self.client.search(
+            self.collection,
+            data=[vector],
+            anns_field="sparse",
+            limit=k,
+            filter=_in(reports) if reports is not None else "",
+            search_params={"metric_type": "IP"},
+        )
+        return [(cid, s) for cid, s in self._ranked(results, magnitude=False) if s > 0]
+
+
+def mean_length(tokens: Sequence[Sequence[str]]) -> float:
+    return sum(len(t) for t in tokens) / max(len(tokens), 1)
+
+
+SparseStore = MilvusSparseIndex | MilvusTokenIndex
+
+
 @dataclass
 class SyncSummary:
     full: bool  # every row written again (first build, a model/chunker change, a mismatch)
@@ -312,13 +462,16 @@ def sync(
     current: Mapping[str, str],
     previous: Mapping[str, str] | None,
     previous_chunks: int,
-) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None, SyncSummary]:
+    tokens: Sequence[Sequence[str]],
+) -> tuple[SparseStore, MilvusVectorIndex | None, SyncSummary]:
     """Bring the target's collections to `chunks` (`current`: report -> file hash). With the
     live build's `previous` hashes (None: nothing to reuse), only reports whose hash changed
     are deleted and inserted again; the rest stay. A collection missing, or holding another
-    number of rows than the live build (an earlier sync cut short), is written in full."""
+    number of rows than the live build (an earlier sync cut short), is written in full.
+    `tokens`: each chunk's BM25 tokens (written as sparse vectors when target.lexical is
+    "jieba")."""
     try:
-        return _sync(target, chunks, vectors, current, previous, previous_chunks)
+        return _sync(target, chunks, vectors, current, previous, previous_chunks, tokens)
     except IndexStoreError:
         raise
     except Exception as e:  # pymilvus and grpc errors
@@ -336,7 +489,8 @@ def _sync(
     current: Mapping[str, str],
     previous: Mapping[str, str] | None,
     previous_chunks: int,
-) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None, SyncSummary]:
+    tokens: Sequence[Sequence[str]],
+) -> tuple[SparseStore, MilvusVectorIndex | None, SyncSummary]:
     t0 = time.perf_counter()
     client = connect(target.uri, target.token)
     uri = target.uri
@@ -349,8 +503,13 @@ def _sync(
             desc = client.describe_collection(target.dense)
             dims = [f.get("params", {}).get("dim") for f in desc.get("fields", [])]
             full = int(vectors.shape[1]) not in {int(d) for d in dims if d is not None}
+    jieba = target.lexical == "jieba"
     if full:
-        sparse = MilvusSparseIndex.build(client, target.sparse, uri, chunks)
+        sparse: SparseStore = (
+            MilvusTokenIndex.build(client, target.sparse, uri, chunks, tokens)
+            if jieba
+            else MilvusSparseIndex.build(client, target.sparse, uri, chunks)
+        )
         dense = (
             MilvusVectorIndex.build(client, target.dense, uri, chunks, vectors)
             if vectors is not None
@@ -361,7 +520,7 @@ def _sync(
         _flush(sparse, dense)
         return sparse, dense, SyncSummary(True, 0, len(chunks), time.perf_counter() - t0)
     assert previous is not None
-    sparse = MilvusSparseIndex.loaded(client, target.sparse, uri)
+    sparse = (MilvusTokenIndex if jieba else MilvusSparseIndex).loaded(client, target.sparse, uri)
     dense = MilvusVectorIndex.loaded(client, target.dense, uri) if vectors is not None else None
     stale = [s for s, h in previous.items() if current.get(s) != h]  # changed or removed
     fresh = {s for s, h in current.items() if previous.get(s) != h}  # changed or new
@@ -370,7 +529,10 @@ def _sync(
         if dense is not None:
             dense.delete(source)
     rows = [i for i, c in enumerate(chunks) if c.source in fresh]
-    sparse.add([chunks[i] for i in rows])
+    if isinstance(sparse, MilvusTokenIndex):
+        sparse.add_tokens([chunks[i] for i in rows], [tokens[i] for i in rows], mean_length(tokens))
+    else:
+        sparse.add([chunks[i] for i in rows])
     if dense is not None and vectors is not None and rows:
         dense.add([chunks[i] for i in rows], vectors[rows])
     if stale or rows:
@@ -385,10 +547,17 @@ def _flush(*stores: _MilvusBase | None) -> None:
 
 
 def open_stores(
-    folder: Path, token: str | None, with_vectors: bool
-) -> tuple[MilvusSparseIndex, MilvusVectorIndex | None]:
-    """The collections a build folder points to (one client for both)."""
-    sparse = MilvusSparseIndex.open(folder, token)
+    folder: Path, token: str | None, with_vectors: bool, local: LocalBM25 | None = None
+) -> tuple[SparseStore, MilvusVectorIndex | None]:
+    """The collections a build folder points to (one client for both); `local`: the local
+    BM25 statistics a jieba-token sparse collection searches with."""
+    sparse: SparseStore
+    if MilvusSparseIndex.pointer(folder)["lexical"] == "jieba":
+        sparse = MilvusTokenIndex.open(folder, token)
+        if local is not None:
+            sparse.use(local)
+    else:
+        sparse = MilvusSparseIndex.open(folder, token)
     dense = None
     if with_vectors:
         p = MilvusVectorIndex.pointer(folder)

@@ -220,6 +220,15 @@ class BM25Store:
     def df(self, token: str) -> int:
         return self.bm25.df(token)
 
+    def query_weights(self, query: str) -> dict[str, float]:
+        """The query's indexed tokens with their IDF (a repeated token counts again, as in
+        `scores`): the query side of BM25 for a store that keeps the chunk side."""
+        out: dict[str, float] = {}
+        for t in self.tokenizer(query):
+            if t in self.bm25.model.vocab_dict:
+                out[t] = out.get(t, 0.0) + self.idf(t)
+        return out
+
     def __len__(self) -> int:
         return len(self.bm25)
 

@@ -64,7 +64,8 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
     if manifest.store == "milvus":
         from rag.milvus_store import open_stores
 
-        sparse, dense = open_stores(folder, milvus_token, manifest.embed_model != LEXICAL)
+        with_vectors = manifest.embed_model != LEXICAL
+        sparse, dense = open_stores(folder, milvus_token, with_vectors, lexical)
         stores: tuple[tuple[str, SparseIndex | VectorIndex | None], ...] = (
             ("Milvus BM25", sparse),
         )

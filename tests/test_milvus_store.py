@@ -16,7 +16,7 @@ from rag.chunk import ChunkerSettings
 from rag.config import QueryOptions, Settings
 from rag.errors import IndexStoreError
 from rag.layout import current_build
-from rag.milvus_store import MilvusSparseIndex, MilvusTarget
+from rag.milvus_store import MilvusTarget, MilvusTokenIndex
 from rag.store import load_index
 
 # find_spec, not importorskip: importing pymilvus at collection would start grpc in the
@@ -36,23 +36,27 @@ QUESTIONS = [
 ]
 
 
-def _target(tmp_path: Path, token: str | None = None) -> MilvusTarget:
-    return MilvusTarget(str(tmp_path / "milvus.db"), "rag_test", token)
+def _target(tmp_path: Path, token: str | None = None, lexical: str = "jieba") -> MilvusTarget:
+    return MilvusTarget(str(tmp_path / "milvus.db"), "rag_test", token, lexical)
 
 
 def _build(reports: Path, index: Path, embedder, target: MilvusTarget | None):  # type: ignore[no-untyped-def]
     return build_index(reports, index, embedder, ChunkerSettings(), milvus=target)
 
 
+@pytest.mark.parametrize(
+    ("lexical", "kind"), [("jieba", "MilvusTokenIndex"), ("milvus", "MilvusSparseIndex")]
+)
 def test_a_milvus_index_answers_from_its_collections(
-    reports_copy: Path, tmp_path: Path, fake_embedder
+    reports_copy: Path, tmp_path: Path, fake_embedder, lexical: str, kind: str
 ) -> None:  # type: ignore[no-untyped-def]
-    summary = _build(reports_copy, tmp_path / "mv", fake_embedder, _target(tmp_path, "s3cret"))
+    target = _target(tmp_path, "s3cret", lexical)
+    summary = _build(reports_copy, tmp_path / "mv", fake_embedder, target)
     assert summary.store_update == "full" and summary.chunks > 0
     _build(reports_copy, tmp_path / "local", fake_embedder, None)
     mv, local = load_index(tmp_path / "mv"), load_index(tmp_path / "local")
     assert mv.manifest.store == "milvus" and local.manifest.store == "faiss"
-    assert type(mv.sparse).__name__ == "MilvusSparseIndex"
+    assert type(mv.sparse).__name__ == kind
     assert len(mv.sparse) == len(mv.dense) == len(mv.rows) == summary.chunks  # type: ignore[arg-type]
     settings = Settings()
     on_milvus = factory.pipeline_over(settings, mv, fake_embedder)
@@ -61,6 +65,12 @@ def test_a_milvus_index_answers_from_its_collections(
     for q in QUESTIONS:  # exact inner-product search on both: the same passages
         ids = [h.chunk.id for h in on_milvus.retriever.search(q, dense)]
         assert ids == [h.chunk.id for h in on_files.retriever.search(q, dense)], q
+    if lexical == "jieba":  # our tokens and BM25 weights: the local BM25's ranking
+        for q in QUESTIONS:
+            ranked = mv.sparse.search(q, 10)
+            expected = local.sparse.search(q, 10)
+            assert [c for c, _ in ranked] == [c for c, _ in expected], q
+            assert [s for _, s in ranked] == pytest.approx([s for _, s in expected], rel=1e-4)
     a = on_milvus.ask("瓦屋镇去年搞了几场普法活动？")
     assert not a.abstained and "8余场次" in a.text
     assert a.citations and all(c.source == WAWU for c in a.citations)
@@ -105,10 +115,10 @@ def test_a_failed_write_keeps_the_previous_build_and_the_next_one_repairs(
     wawu = reports_copy / WAWU
     wawu.write_text(wawu.read_text(encoding="utf-8").replace("8余场次", "9余场次"), "utf-8")
 
-    def broken(self, chunks) -> None:  # type: ignore[no-untyped-def]
+    def broken(self, *args) -> None:  # type: ignore[no-untyped-def]
         raise RuntimeError("connection reset")
 
-    monkeypatch.setattr(MilvusSparseIndex, "add", broken)
+    monkeypatch.setattr(MilvusTokenIndex, "add_tokens", broken)
     with pytest.raises(
         IndexStoreError, match=r"writing to Milvus at .* failed \(connection reset\)"
     ):

@@ -48,8 +48,35 @@ def _milvus() -> tuple[Make, Reopen]:
     return make, reopen
 
 
-BACKENDS = {"bm25s-jieba": _bm25(), "milvus-lite-bm25": None}
-MARKS = {"milvus-lite-bm25": [pytest.mark.integration]}
+def _milvus_tokens() -> tuple[Make, Reopen]:
+    """Our jieba tokens as sparse vectors in Milvus Lite, IDF from the local BM25 statistics."""
+    import tempfile
+    import uuid
+
+    from rag.milvus_store import MilvusTokenIndex, connect
+
+    uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
+    local: dict[str, BM25Store] = {}
+
+    def make(chunks: Sequence[Chunk]) -> SparseIndex:
+        name = f"tokens_{uuid.uuid4().hex[:8]}"
+        stats = local["stats"] = BM25Store.build(chunks, JiebaTokenizer())
+        store = MilvusTokenIndex.build(connect(uri), name, uri, chunks, stats.tokens or [])
+        return store.use(stats)
+
+    def reopen(store: SparseIndex, folder: Path, chunks: Sequence[Chunk]) -> SparseIndex:
+        store.save(folder)
+        return MilvusTokenIndex.open(folder).use(local["stats"])
+
+    return make, reopen
+
+
+BACKENDS = {"bm25s-jieba": _bm25(), "milvus-lite-bm25": None, "milvus-lite-jieba-tokens": None}
+MARKS = {
+    "milvus-lite-bm25": [pytest.mark.integration],
+    "milvus-lite-jieba-tokens": [pytest.mark.integration],
+}
+LATE = {"milvus-lite-bm25": _milvus, "milvus-lite-jieba-tokens": _milvus_tokens}
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +86,7 @@ def chunks() -> list[Chunk]:
 
 @pytest.fixture(params=[pytest.param(name, marks=MARKS.get(name, [])) for name in sorted(BACKENDS)])
 def backend(request: pytest.FixtureRequest) -> tuple[Make, Reopen]:
-    return BACKENDS[request.param] or _milvus()
+    return BACKENDS[request.param] or LATE[request.param]()
 
 
 def test_is_a_sparse_index(backend, chunks) -> None:
