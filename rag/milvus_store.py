@@ -185,6 +185,28 @@ class _MilvusBase:
                 "rebuild it with `rag index`"
             ) from e
 
+    def _search(
+        self,
+        data: Any,
+        field_name: str,
+        metric: str,
+        k: int,
+        reports: Collection[str] | None,
+        magnitude: bool = False,
+    ) -> Ranked:
+        """The k best rows for one query (`data`) on `field_name`, within `reports` if given."""
+        if reports is not None and not reports:
+            return []
+        results = self.client.search(
+            self.collection,
+            data=[data],
+            anns_field=field_name,
+            limit=k,
+            filter=_in(reports) if reports is not None else "",
+            search_params={"metric_type": metric},
+        )
+        return self._ranked(results, magnitude)
+
     def _ranked(self, results: list[list[dict[str, Any]]], magnitude: bool) -> Ranked:
         """(id, score) best first, as Milvus ordered them; `magnitude`: the score is the
         distance's absolute value (Milvus Lite reports BM25 matches as negative distances,
@@ -230,17 +252,7 @@ class MilvusVectorIndex(_MilvusBase):
         self._insert(rows)
 
     def search(self, vector: np.ndarray, k: int, reports: Collection[str] | None = None) -> Ranked:
-        if reports is not None and not reports:
-            return []
-        results = self.client.search(
-            self.collection,
-            data=[np.asarray(vector, dtype=np.float32).tolist()],
-            anns_field="vec",
-            limit=k,
-            filter=_in(reports) if reports is not None else "",
-            search_params={"metric_type": "IP"},
-        )
-        return self._ranked(results, magnitude=False)
+        return self._search(np.asarray(vector, dtype=np.float32).tolist(), "vec", "IP", k, reports)
 
 
 class MilvusSparseIndex(_MilvusBase):
@@ -288,17 +300,8 @@ class MilvusSparseIndex(_MilvusBase):
         self._insert([{"id": c.id, "report": c.source, "text": c.index_text} for c in chunks])
 
     def search(self, query: str, k: int, reports: Collection[str] | None = None) -> Ranked:
-        if reports is not None and not reports:
-            return []
-        results = self.client.search(
-            self.collection,
-            data=[query],
-            anns_field="sparse",
-            limit=k,
-            filter=_in(reports) if reports is not None else "",
-            search_params={"metric_type": "BM25"},
-        )
-        return [(cid, s) for cid, s in self._ranked(results, magnitude=True) if s > 0]
+        ranked = self._search(query, "sparse", "BM25", k, reports, magnitude=True)
+        return [(cid, s) for cid, s in ranked if s > 0]
 
 
 K1, B = 1.5, 0.75  # bm25s's defaults, so the two BM25s rank alike
@@ -413,23 +416,12 @@ class MilvusTokenIndex(_MilvusBase):
         return store
 
     def search(self, query: str, k: int, reports: Collection[str] | None = None) -> Ranked:
-        weights = self._need_local().query_weights(query)
-        if reports is not None and not reports:
-            return []
         vector: dict[int, float] = {}
-        for t, w in weights.items():
+        for t, w in self._need_local().query_weights(query).items():
             vector[token_key(t)] = vector.get(token_key(t), 0.0) + w
         if not vector:
             return []
-        results = self.client.search(
-            self.collection,
-            data=[vector],
-            anns_field="sparse",
-            limit=k,
-            filter=_in(reports) if reports is not None else "",
-            search_params={"metric_type": "IP"},
-        )
-        return [(cid, s) for cid, s in self._ranked(results, magnitude=False) if s > 0]
+        return [(cid, s) for cid, s in self._search(vector, "sparse", "IP", k, reports) if s > 0]
 
 
 def mean_length(tokens: Sequence[Sequence[str]]) -> float:
