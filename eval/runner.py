@@ -58,12 +58,16 @@ def names_scope(q: Question, reports: Mapping[str, Report]) -> bool:
 
 
 def _right_source(
-    c: dict[str, Any], q: Question, answer: str, reports: Mapping[str, Report] | None
+    c: dict[str, Any],
+    q: Question,
+    docs: set[str],
+    answer: str,
+    reports: Mapping[str, Report] | None,
 ) -> bool:
     """A citation from a report the question's evidence is in; or, for a question that names
     no place or year (哪个镇…?), from any report the answer names: no town was asked, so
     another town's fact is wrong only when the answer does not say whose it is."""
-    if c["source"] in {e.doc for e in q.evidence}:
+    if c["source"] in docs:
         return True
     if reports is None or c["source"] not in reports or names_scope(q, reports):
         return False
@@ -94,7 +98,7 @@ def score_one(
     docs = {e.doc for e in q.evidence}
     across = q.type == "cross-report"
     if not p["abstained"] and not across and (q.evidence or q.kind in ("town", "year")):
-        right = [_right_source(c, q, p["answer"], reports) for c in p["citations"]]
+        right = [_right_source(c, q, docs, p["answer"], reports) for c in p["citations"]]
         row["wrong_report"] = float(not all(right) or not docs)
     if q.answerable and q.evidence:
         row["recall"] = recall_at_k(contexts, q.evidence, k)

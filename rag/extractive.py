@@ -301,14 +301,12 @@ def _sources(body: str, hits: Sequence[Hit]) -> set[str]:
 def unnamed_label(draft: Draft, body: str, hits: Sequence[Hit]) -> str:
     """ "水口镇（2024年）：" before an answer drawn from one report whose place the question
     does not name (哪里…?, or no place at all): the user learns whose figure it is. '' when
-    the question names it, or the answer already labels its lines (several reports)."""
+    the question names it, or the answer cites several reports (compose labels each line)."""
     sources = _sources(body, hits)
     if len(sources) != 1:
         return ""
     report = draft.reports[next(iter(sources))]
-    if body.startswith(place_label(report)) or any(
-        a in draft.question for a in place_aliases(report)
-    ):
+    if any(a in draft.question for a in place_aliases(report)):
         return ""
     return f"{place_label(report)}："
 

@@ -111,9 +111,12 @@ class _MilvusBase:
         """Milvus keeps the rows; the build folder records where (never the token)."""
         folder.mkdir(parents=True, exist_ok=True)
         pointer = {"uri": self.uri, "collection": self.collection, "kind": self.kind}
-        if self.lexical:
-            pointer["lexical"] = self.lexical
+        pointer.update(self._pointer_extra())
         (folder / f"{self.kind}-{POINTER}").write_text(json.dumps(pointer), encoding="utf-8")
+
+    def _pointer_extra(self) -> dict[str, Any]:
+        """What else reopening needs, beside where the rows are."""
+        return {"lexical": self.lexical} if self.lexical else {}
 
     @classmethod
     def open(cls, folder: Path, token: str | None = None) -> Self:
@@ -178,6 +181,7 @@ class _MilvusBase:
                 "uri": str(data["uri"]),
                 "collection": str(data["collection"]),
                 "lexical": str(data.get("lexical", "milvus")),
+                "avgdl": str(data.get("avgdl") or 0.0),
             }
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexStoreError(
@@ -402,17 +406,14 @@ class MilvusTokenIndex(_MilvusBase):
             ]
         )
 
-    def save(self, folder: Path) -> None:
-        super().save(folder)
-        path = folder / f"{self.kind}-{POINTER}"
-        data = json.loads(path.read_text(encoding="utf-8"))
-        path.write_text(json.dumps({**data, "avgdl": self.avgdl}), encoding="utf-8")
+    def _pointer_extra(self) -> dict[str, Any]:
+        return {**super()._pointer_extra(), "avgdl": self.avgdl}
 
     @classmethod
     def open(cls, folder: Path, token: str | None = None) -> Self:
-        store = super().open(folder, token)
-        path = folder / f"{cls.kind}-{POINTER}"
-        store.avgdl = float(json.loads(path.read_text(encoding="utf-8")).get("avgdl") or 0.0)
+        p = cls.pointer(folder)
+        store = cls.loaded(connect(p["uri"], token), p["collection"], p["uri"])
+        store.avgdl = float(p["avgdl"])
         return store
 
     def search(self, query: str, k: int, reports: Collection[str] | None = None) -> Ranked:
