@@ -9,12 +9,13 @@ import numpy as np
 
 from rag.contracts import Draft
 from rag.places import place_aliases
-from rag.sections import ITEM_START, sentence_topic
+from rag.sections import ITEM_START, PLANS, chunk_topic, sentence_topic
 from rag.support import (
     QuestionTerms,
     SentenceSimilarity,
     has_figure,
     is_enumeration,
+    lists_head,
     semantic_support,
     shares_content,
     states_count,
@@ -64,6 +65,7 @@ def candidates(
         heading = hit.chunk.section[-1] if hit.chunk.section else ""
         spans = sentences(text)
         cosines = _cosines(semantic, hit, [text[a:b] for a, b in spans])
+        plans_part = chunk_topic(hit.chunk) == PLANS
         for i, (a, b) in enumerate(spans):
             sent = text[a:b]
             topic = sentence_topic(hit.chunk, a) if terms.topic else ""
@@ -81,10 +83,19 @@ def candidates(
             answers = not terms.numeric or states_count(terms, f"{heading} {sent}")
             if terms.numeric:
                 score += 0.15 if answers else -0.1
+            elif terms.list_head and lists_head(f"{heading} {sent}", terms.list_head):
+                score += LIST_HEAD_BONUS  # 哪些方面: A、B等方面 is the list asked for
+            if not terms.topic and plans_part:
+                score -= PLANS_PENALTY
             out.append(Candidate(n, a, b, s, score, answers))
     out.sort(key=lambda c: (-c.score, c.n, c.start))
     return out
 
+
+# A question that asks for no plans asks what was done: next year's plans (明年将开展专题讲座)
+# rank after the sentences reporting the year (开展了专题讲座2场).
+PLANS_PENALTY = 0.05
+LIST_HEAD_BONUS = 0.1  # 哪些方面: a sentence listing A、B等方面 before one listing other things
 
 Semantic = tuple["np.ndarray", SentenceSimilarity]  # the question's vector, sentence vectors
 
@@ -148,10 +159,37 @@ def compose(
     chosen.sort(key=lambda c: (c.n, c.start))
     several = len({hits[c.n - 1].chunk.source for c in chosen}) > 1
     lines = []
-    for c in chosen:
-        label = place_label(reports[hits[c.n - 1].chunk.source]) + "：" if several else ""
-        lines.append(f"{label}{_clean(c.text(hits))}[{c.n}]。")
+    for n, texts in _claims(chosen, hits):
+        label = place_label(reports[hits[n - 1].chunk.source]) + "：" if several else ""
+        lines.append(f"{label}{'：'.join(texts)}[{n}]。")
     return "\n".join(lines) if several else "".join(lines)
+
+
+def _claims(chosen: Sequence[Candidate], hits: Sequence[Hit]) -> list[tuple[int, list[str]]]:
+    """The chosen sentences (in reading order) as claims: a short one (一是…不够。) and the
+    sentence right after it that states its substance make one claim, cited once, as an
+    item of a list does (topic_items)."""
+    out: list[tuple[int, list[str]]] = []
+    prev: Candidate | None = None
+    for c in chosen:
+        text = _clean(c.text(hits))
+        joined = (
+            prev is not None
+            and prev.n == c.n
+            and prev.end - prev.start <= SHORT_SENTENCE
+            and _next_start(hits[c.n - 1].chunk.text, prev.end) == c.start
+        )
+        if joined:
+            out[-1][1].append(text)
+        else:
+            out.append((c.n, [text]))
+        prev = c
+    return out
+
+
+def _next_start(text: str, end: int) -> int:
+    """Where the sentence after the one ending at `end` starts."""
+    return next((a for a, _ in sentences(text) if a >= end), -1)
 
 
 def topic_items(
@@ -279,8 +317,9 @@ def lead(draft: Draft, hits: Sequence[Hit]) -> str:
     clauses = [c.strip() for c in _CLAUSE.split(sentence) if len(c.strip()) >= 4]
     if terms.numeric:
         clauses = [c for c in clauses if has_figure(c, terms.unit)]
-    elif terms.listing:
-        clauses = [c for c in clauses if is_enumeration(c)] or clauses
+    elif terms.listing:  # the clause closing the list asked for (…等宣传方式), or a list
+        named = [c for c in clauses if lists_head(c, terms.list_head)] if terms.list_head else []
+        clauses = named or [c for c in clauses if is_enumeration(c)] or clauses
     if not clauses:
         return ""
     clause = max(clauses, key=lambda c: support(terms, c))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -105,7 +105,10 @@ class Retriever:
                     fused[d] *= 1.0 + opts.year_boost
         row = self.rows.row_of
         order = sorted(fused, key=lambda d: (-fused[d], row[d]))
-        hits = self._select(order, fused, opts, bm25_rank, dense_rank)
+        # each ranking's best passage is kept: a passage BM25 ranks first (the only one with
+        # the question's rare word) must not be fused away by a low dense rank, nor the reverse
+        heads = [ids[0] for ids in rankings if ids]
+        hits = self._select(order, fused, opts, bm25_rank, dense_rank, heads)
         reranked = self.reranker.rerank(question, hits)
         return [replace(h, rank=i) for i, h in enumerate(reranked, start=1)]
 
@@ -116,13 +119,16 @@ class Retriever:
         opts: QueryOptions,
         bm25_rank: dict[str, int],
         dense_rank: dict[str, int],
+        heads: Sequence[str] = (),
     ) -> list[Hit]:
         picked: list[str] = []
+        seen: set[str] = set()
         # a near-duplicate passage is dropped only if it states the same figures, or comes
         # from the same report: another town's copy of a sentence with its own figures
         # (黎城司法所…17起 / …21起) is another fact, and the answer must be able to show it
         kept: list[tuple[set[str], str, frozenset[tuple[float, str]]]] = []
         for d in order:
+            seen.add(d)
             if opts.diversify:
                 chunk = self.rows.chunk(d)
                 g = trigrams(chunk.text)
@@ -135,8 +141,11 @@ class Retriever:
                     continue
                 kept.append((g, chunk.source, figures))
             picked.append(d)
-            if len(picked) == opts.k:
+            owed = [h for h in dict.fromkeys(heads) if h not in seen]
+            if len(picked) + len(owed) >= opts.k:
+                picked += owed[: max(0, opts.k - len(picked))]
                 break
+        picked.sort(key=lambda d: -fused[d])
         hits = []
         for i, d in enumerate(picked, start=1):
             chunk = self.rows.chunk(d)

@@ -19,7 +19,7 @@ PLANS, SHORTCOMINGS = "plans", "shortcomings"
 # How staff ask for a topic; the matched words leave the question's content terms.
 _ASK = {
     PLANS: re.compile(
-        r"下一步|接下来|今后|以后|往后|将来|明年|来年|打算|计划|规划|思路|准备(?:怎么|如何|做|干|抓)"
+        r"下一步|接下来|今后|以后|往后|将来|明年|来年|打算|计划|规划|思路|准备|想(?:搞|做|干|办|抓)"
         r"|(?:怎么|如何)(?:干|搞|抓|安排|推进)|工作安排|有何安排|有什么安排|哪些安排|目标"
     ),
     SHORTCOMINGS: re.compile(

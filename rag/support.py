@@ -24,9 +24,10 @@ GENERIC = frozenset(
     "哪些 哪个 哪几个 多少 几 什么 怎么 如何 怎样 是否 分别 各 对比 比较 相比 异同 共 一共 总共 "
     "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢 "
     # relative time: a report covers one year, and the question means that one
-    "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 "
+    "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 那年 这年 该年 "
     # filler of spoken questions
     "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
+    "些 搞些 一些 有些 "
     "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 专门 东西 新东西 内容 "
     # yes/no and comparison asking words
     "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同 谁 哪位 什么人".split()
@@ -36,7 +37,8 @@ _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|�
 _PERCENT = re.compile(
     r"比例|比率|占比|百分|[率度](?:是|有|为|达到?)?(?:多少|多高|几|怎样|怎么样|如何)"
 )
-_MONEY = re.compile(r"多少钱|多少资金|多少经费|金额|几万|多少万")
+_MONEY = re.compile(r"(?:花了?|花费了?|投了|投入了?)?(?:多少钱|多少资金|多少经费|几万|多少万)|金额")
+_HOW = re.compile(r"(?:有|是|达到?)?多[高低]")  # 比例有多高: asks the figure, says nothing
 _FIGURE = re.compile(r"数量|多大|多长")
 _AREA = re.compile(r"面积|多少平方|几平方|多少亩|几亩")
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
@@ -62,6 +64,10 @@ SYNONYMS = (
     frozenset({"渠道", "方式", "途径", "形式", "办法", "手段", "联系方式"}),
     frozenset({"程序", "步骤", "流程", "环节"}),
     frozenset({"考试", "测试", "考核", "测验"}),
+    frozenset({"老百姓", "百姓", "群众", "民众", "居民", "村民"}),
+    frozenset({"横幅", "条幅", "标语", "横标"}),
+    frozenset({"打赢", "胜诉"}),
+    frozenset({"打输", "败诉"}),
 )
 SYNONYM_CREDIT = 0.8
 FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
@@ -85,6 +91,7 @@ class QuestionTerms:
     listing: bool = False  # the question asks for the items of a list (哪些, 哪几种, 分别)
     counted: str = ""  # what a numeric question counts, when it ends the question (多少份合同)
     counted_before: bool = False  # named before the asking word (法律顾问有几个): must be near
+    list_head: str = ""  # what a list question lists (哪些方面 -> 方面), "" when it names none
 
     @property
     def _mean(self) -> float:
@@ -156,7 +163,7 @@ def question_terms(
         counted = ""  # a word no report uses (执法队员) cannot be demanded of the answer
     topic = ""
     if unit is not None:  # the asking words (几宗, 多少钱, 比例) become the figure term
-        for asking in (_COUNT, _MONEY, _PERCENT, _FIGURE):
+        for asking in (_MONEY, _PERCENT, _HOW, _COUNT, _FIGURE):
             stripped = asking.sub(" ", stripped)
     else:  # the topic words (短板, 下一步) become the topic term
         topic, stripped = asked_topic(stripped)
@@ -184,9 +191,32 @@ def question_terms(
                 parts[tok] = subs
     normalized = {t: normalize(t) for t in weights}
     listing = unit is None and not topic and bool(_LISTING.search(question))
+    head = _list_head(question, words) if listing else ""
     return QuestionTerms(
-        weights, unit is not None, parts, normalized, unit or "", topic, listing, counted, before
+        weights,
+        unit is not None,
+        parts,
+        normalized,
+        unit or "",
+        topic,
+        listing,
+        counted,
+        before,
+        head,
     )
+
+
+_HEAD = re.compile(r"(?:哪些|哪几[种类个项样]?|什么|啥)([\u4e00-\u9fff]{2,6})")
+
+
+def _list_head(question: str, words: Callable[[str], list[str]]) -> str:
+    """The noun a list question asks the items of: 哪些方面 -> 方面, 哪几类事项 -> 事项,
+    都有什么渠道 -> 渠道; reports close a list with it (A、B、C等方面)."""
+    m = _HEAD.search(question)
+    if not m:
+        return ""
+    toks = [t for t in words(m.group(1)) if len(t) >= 2 and _is_cjk(t)]
+    return toks[0] if toks else m.group(1)[:2]  # a stopword to the tokenizer (方面, 内容)
 
 
 _TAIL = re.compile(r"[\u4e00-\u9fff]{1,6}(?=[？?。！!\s]*$)")
@@ -290,8 +320,27 @@ def support(terms: QuestionTerms, text: str, topic: str = "") -> float:
     if terms.topic and topic == terms.topic:
         found += terms.topic_weight
     if terms.listing and is_enumeration(text):
-        found += terms.list_weight
+        found += terms.list_weight * (1.0 if lists_head(text, terms.list_head) else HEADLESS_LIST)
     return found / total
+
+
+HEADLESS_LIST = 0.5  # an enumeration of something else than the list asked for (形式 for 内容)
+
+
+def lists_head(text: str, head: str) -> bool:
+    """Whether `text` closes a list with `head` (A、B等方面, A和B等决策程序, A、B和C领域);
+    True when the question names no head."""
+    if not head:
+        return True
+    names = "|".join(re.escape(h) for h in {head} | _synonyms(head))
+    return bool(
+        re.search(rf"等[^。；;，,、]{{0,8}}?(?:{names})", text)
+        or re.search(rf"、[^。；;，,、]{{1,12}}(?:和|及)[^。；;，,、]{{0,12}}?(?:{names})", text)
+    )
+
+
+def _synonyms(term: str) -> set[str]:
+    return {s for g in SYNONYMS if term in g for s in g} | set(thesaurus(term))
 
 
 def shares_content(terms: QuestionTerms, text: str) -> bool:

@@ -329,3 +329,52 @@ def test_numbered_titles_are_not_claims_but_items_are() -> None:
     assert not _is_title(
         "二是开展法治宣传的形式较为单一。", ("三、存在的不足", "二是开展法治宣传的形式较为单一")
     )
+
+
+def test_asking_words_of_spoken_questions_are_not_terms(extractive: Pipeline) -> None:
+    """有多高, 花了多少钱, 那年, 搞些 ask; they are not what the answer must contain."""
+    cases = {
+        "瓦屋镇老百姓受法治教育的比例有多高？": {"多", "高", "有多高"},
+        "瓦屋镇修执法办公室花了多少钱？": {"花", "钱", "花了"},
+        "三墩镇那年对外公开了多少条信息？": {"那年"},
+        "峡口镇明年宣传准备搞些什么新花样？": {"搞些", "准备", "些"},
+    }
+    for question, asking in cases.items():
+        terms = extractive.analyze(question).terms
+        assert not asking & set(terms.weights), (question, terms.weights)
+    assert extractive.analyze("峡口镇明年宣传准备搞些什么新花样？").terms.topic == "plans"
+    a = extractive.ask("瓦屋镇修执法办公室花了多少钱？")
+    assert not a.abstained and "15万余元" in a.text
+
+
+def test_staff_words_for_the_public_and_banners_match_the_reports() -> None:
+    from rag.support import SYNONYM_CREDIT, QuestionTerms, support
+
+    assert support(QuestionTerms({"老百姓": 1.0}, False), "群众受教育率达95％以上") == (
+        SYNONYM_CREDIT
+    )
+    assert support(QuestionTerms({"横幅": 1.0}, False), "悬挂法治宣传标语50余幅") == SYNONYM_CREDIT
+
+
+def test_a_short_item_head_and_its_substance_are_one_claim(extractive: Pipeline) -> None:
+    """二是党员干部的法律素养需提升。 says little alone: it and the sentence after it are
+    one claim, cited once to the two sentences."""
+    a = extractive.ask("瓦屋镇干部法律素养差在哪？")
+    assert a.text.startswith("党员干部的法律素养需提升：部分干部法治意识更新知识学用结合不好")
+    assert len(a.claims) == 1 and a.claims[0].verdict == "supported"
+    (c,) = a.citations
+    assert "法律素养需提升" in c.support_text and "学用结合不好" in c.support_text
+
+
+def test_a_list_question_is_led_by_the_list_it_names(extractive: Pipeline) -> None:
+    """哪些方式: the sentence closing its list with …等宣传方式 leads, before next year's plan
+    (…等具有较强感染力和针对性的教育方式) and before a list of something else."""
+    from rag.support import lists_head
+
+    assert lists_head("通过法制进村、送法入户，在辖区学校开展“大手拉小手”等宣传方式", "方式")
+    assert lists_head("特别是征地拆迁、家风建设、集体资产分配、村民自治法等方面", "方面")
+    assert not lists_head("以宣传专栏3期、院坝会2场、普法知识讲座4场、文艺宣讲1场等形式", "方面")
+    assert extractive.analyze("峡口镇普法重点讲了哪些方面？").terms.list_head == "方面"
+    a = extractive.ask("瓦屋镇用了哪些方式给群众普法？")
+    assert a.text.startswith("瓦屋镇（2023年）：在辖区学校开展“大手拉小手”等宣传方式["), a.text
+    assert "法制进村、送法入户" in a.text

@@ -125,3 +125,30 @@ def test_options_are_validated() -> None:
 def test_dense_mode_without_vectors_is_refused(sample_index: LoadedIndex) -> None:
     with pytest.raises(ConfigError, match="dense retrieval is not available"):
         Retriever.over(sample_index, None).search("执法", QueryOptions(mode="dense"))
+
+
+def test_each_rankings_best_passage_is_kept(sample_index: LoadedIndex) -> None:
+    """The passage BM25 ranks first (the one holding the question's rare word) stays in the
+    hits although dense ranks it last and fusion alone would leave it out."""
+    ids = [c.id for c in sample_index.chunks][:12]
+
+    class Fixed:
+        def __init__(self, order: list[str]) -> None:
+            self.order = order
+
+        def search(self, query: object, k: int, reports: object = None) -> list[tuple[str, float]]:
+            return [(d, 1.0) for d in self.order[:k]]
+
+    bm25, dense = Fixed(ids), Fixed(ids[1:] + ids[:1])
+    fused = rrf([bm25.order, dense.order], 60)
+    assert sorted(fused, key=lambda d: -fused[d]).index(ids[0]) >= 3  # fusion ranks it 6th
+    retriever = Retriever(
+        sample_index.reports,
+        sample_index.rows,
+        bm25,
+        dense,
+        FakeEmbedder(),  # type: ignore[arg-type]
+    )
+    opts = QueryOptions(k=3, diversify=False, scope_from_question=False)
+    got = [h.chunk.id for h in retriever.search("执法培训", opts)]
+    assert got == [ids[1], ids[2], ids[0]]  # dense's best, the next by fusion, BM25's best
