@@ -378,51 +378,72 @@ def _overlap(a: Sequence[str], b: Sequence[str], k: int) -> float:
     return len(set(a[:k]) & set(b[:k])) / k if b else 1.0
 
 
-def bench_stores(
-    size: int, base: LoadedIndex, real: np.ndarray, embedder: Any, queries: list[str], tmp: Path
-) -> dict[str, Any]:
-    """FAISS + bm25s files against Milvus Lite over the same synthetic chunks and vectors:
-    build, one-report update, query p50/p95 unscoped and scoped to one report, dense
-    recall@10 against exact search, BM25 top-10 agreement with the local BM25, memory."""
+class _Weights:
+    """The IDF side of the jieba-token Milvus index, computed by the local store's process."""
+
+    def __init__(self, weights: dict[str, dict[str, float]]) -> None:
+        self.weights = weights
+
+    def query_weights(self, query: str) -> dict[str, float]:
+        return self.weights.get(query, {})
+
+
+def _stores_setup(size: int, base_dir: str, real: np.ndarray, n_queries: int) -> dict[str, Any]:
+    """What both stores' processes rebuild alike (`grow` and `derived_vectors` are seeded):
+    the chunks, their tokens and vectors, one report scope per query, the edited report."""
     import random
 
-    from rag.milvus_store import MilvusSparseIndex, MilvusTokenIndex, MilvusVectorIndex, connect
-
+    base = open_index(Settings(embed_model="none"), Path(base_dir))
     corpus = grow(base, size)
-    vectors = derived_vectors(real, corpus.base)
     chunks = corpus.chunks
-    qvecs = [embedder.embed_query(q) for q in queries]
     rng = random.Random(5)
-    scopes = [[chunks[rng.randrange(len(chunks))].source] for _ in queries]
+    edited = chunks[len(base.chunks)].source  # the first synthetic report
+    return {
+        "base": base,
+        "corpus": corpus,
+        "vectors": derived_vectors(real, corpus.base),
+        "scopes": [[chunks[rng.randrange(len(chunks))].source] for _ in range(n_queries)],
+        "edited": edited,
+        "edited_rows": np.array([i for i, c in enumerate(chunks) if c.source == edited]),
+    }
+
+
+def _queries_of(
+    dense: Any, sparse: Any, queries: list[str], qvecs: list[Any], scopes: list[list[str]]
+) -> dict[str, Any]:
+    return {
+        "dense_ms": _pct(_timed(lambda v: dense.search(v, 10), qvecs)),
+        "dense_scoped_ms": _pct(
+            _timed(lambda i: dense.search(qvecs[i], 10, scopes[i]), range(len(qvecs)))
+        ),
+        "bm25_ms": _pct(_timed(lambda q: sparse.search(q, 10), queries)),
+        "bm25_scoped_ms": _pct(
+            _timed(lambda i: sparse.search(queries[i], 10, scopes[i]), range(len(queries)))
+        ),
+    }
+
+
+def _recall10(dense: Any, qvecs: list[Any], truth: list[list[str]]) -> float:
+    found = [[i for i, _ in dense.search(v, 10)] for v in qvecs]
+    return round(mean([_overlap(a, t, 10) for a, t in zip(found, truth, strict=True)]), 4)
+
+
+def _stores_local(
+    size: int, base_dir: str, real: np.ndarray, queries: list[str], qvecs: list[Any], queue: Any
+) -> None:
+    """The default store (FAISS + bm25s files), in a process of its own; also what the
+    Milvus process needs from it: exact top 10s, the IDF of each query's tokens, and for
+    each query the chunks the local BM25 scores at least as high as its 10th."""
+    setup = _stores_setup(size, base_dir, real, len(queries))
+    corpus, vectors = setup["corpus"], setup["vectors"]
+    chunks = corpus.chunks
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth_rows = exact.search(np.stack(qvecs).astype(np.float32), 10)
     truth = [[chunks[i].id for i in row] for row in truth_rows]
     del exact
-    edited = chunks[len(base.chunks)].source  # the first synthetic report
-    edited_chunks = [c for c in chunks if c.source == edited]
-    edited_rows = np.array([i for i, c in enumerate(chunks) if c.source == edited])
-    out: dict[str, Any] = {"chunks": len(chunks), "reports": len(corpus.reports)}
-    words = base.lexical.tokenizer.extra_words + corpus.names
+    words = setup["base"].lexical.tokenizer.extra_words + corpus.names
     tokens = {c.id: t for c, t in zip(chunks, corpus.tokens, strict=True)}
-
-    def queries_of(dense: Any, sparse: Any) -> dict[str, Any]:
-        d_ids = [[i for i, _ in dense.search(v, 10)] for v in qvecs]
-        return {
-            "dense_ms": _pct(_timed(lambda v: dense.search(v, 10), qvecs)),
-            "dense_scoped_ms": _pct(
-                _timed(lambda i: dense.search(qvecs[i], 10, scopes[i]), range(len(qvecs)))
-            ),
-            "bm25_ms": _pct(_timed(lambda q: sparse.search(q, 10), queries)),
-            "bm25_scoped_ms": _pct(
-                _timed(lambda i: sparse.search(queries[i], 10, scopes[i]), range(len(queries)))
-            ),
-            "dense_recall@10_vs_exact": round(
-                mean([_overlap(a, t, 10) for a, t in zip(d_ids, truth, strict=True)]), 4
-            ),
-        }
-
-    # FAISS + bm25s files (the default store)
     gc.collect()
     rss0 = _rss_mb()
     t = time.perf_counter()
@@ -431,62 +452,85 @@ def bench_stores(
     dense = FaissStore.build(chunks, vectors)
     build_s = time.perf_counter() - t
     gc.collect()
-    local = {"build_s": round(build_s, 1), "rss_growth_mb": round(_rss_mb() - rss0, 1)}
+    out: dict[str, Any] = {
+        "build_s": round(build_s, 1),
+        "rss_growth_mb": round(_rss_mb() - rss0, 1),
+    }
     faiss_threads(1)
     for q in queries[:3]:
         sparse.search(q, 10)
-    local.update(queries_of(dense, sparse))
-    # the local BM25 score of every chunk for each query, to judge another store's top 10
-    # with ties in mind (the synthetic copies give many chunks the same score)
-    row_of = sparse.rows.row_of
-    local_scores = [sparse.scores(q) for q in queries]
-    tenth = [float(np.sort(sc)[-10]) if len(sc) >= 10 else 0.0 for sc in local_scores]
-
-    def agreement(ranked: list[list[str]]) -> float:
-        """Share of a store's top 10 that the local BM25 also ranks in its top 10 (a chunk
-        scoring as much as the local 10th counts)."""
-        return round(
-            mean(
-                [
-                    sum(local_scores[i][row_of[c]] >= tenth[i] - 1e-5 for c in ids) / 10
-                    for i, ids in enumerate(ranked)
-                ]
-            ),
-            4,
-        )
-
+    out.update(_queries_of(dense, sparse, queries, qvecs, setup["scopes"]))
+    out["dense_recall@10_vs_exact"] = _recall10(dense, qvecs, truth)
     # an update rebuilds both from the saved tokens and vectors (what `rag index` does)
     faiss_threads(2)
     t = time.perf_counter()
     BM25Store.build(chunks, JiebaTokenizer(words), tokens)
     FaissStore.build(chunks, vectors)
-    local["one_report_update_s"] = round(time.perf_counter() - t, 2)
-    faiss_threads(1)
-    out["faiss"] = local
-    del dense  # the local BM25 stays: the jieba-token Milvus index takes its IDF from it
-    gc.collect()
+    out["one_report_update_s"] = round(time.perf_counter() - t, 2)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    ids = [c.id for c in chunks]
+    top: list[list[str]] = []
+    for q in queries:  # ties in mind: the synthetic copies give many chunks the same score
+        sc = sparse.scores(q)
+        tenth = float(np.sort(sc)[-10]) if len(sc) >= 10 else 0.0
+        top.append([ids[i] for i in np.flatnonzero(sc >= tenth - 1e-5)])
+    queue.put(
+        {
+            "row": out,
+            "truth": truth,
+            "weights": {q: dict(sparse.query_weights(q)) for q in queries},
+            "top": top,
+        }
+    )
 
-    # Milvus Lite (in this process: its memory is this process's growth)
-    db = tmp / f"milvus-{size}.db"
+
+def _stores_milvus(
+    size: int,
+    base_dir: str,
+    real: np.ndarray,
+    queries: list[str],
+    qvecs: list[Any],
+    db: str,
+    local: dict[str, Any],
+    queue: Any,
+) -> None:
+    """Milvus Lite over the same chunks and vectors, in a process of its own (its memory is
+    this process's growth): the jieba-token index and, as the alternative, Milvus's own BM25."""
+    from rag.milvus_store import MilvusSparseIndex, MilvusTokenIndex, MilvusVectorIndex, connect
+
+    setup = _stores_setup(size, base_dir, real, len(queries))
+    corpus, vectors, scopes = setup["corpus"], setup["vectors"], setup["scopes"]
+    chunks = corpus.chunks
+    edited, edited_rows = setup["edited"], setup["edited_rows"]
+    edited_chunks = [chunks[i] for i in edited_rows]
+    tokens = {c.id: t for c, t in zip(chunks, corpus.tokens, strict=True)}
+    top = [set(t) for t in local["top"]]
+
+    def agreement(ranked: list[list[str]]) -> float:
+        """Share of a store's top 10 that the local BM25 also ranks in its top 10."""
+        return round(mean([sum(c in top[i] for c in ids) / 10 for i, ids in enumerate(ranked)]), 4)
+
+    gc.collect()
     rss0 = _rss_mb()
-    client = connect(str(db))
+    client = connect(db)
     t = time.perf_counter()
-    mtokens = MilvusTokenIndex.build(client, "bench_tokens", str(db), chunks, corpus.tokens)
-    mdense = MilvusVectorIndex.build(client, "bench_dense", str(db), chunks, vectors)
+    mtokens = MilvusTokenIndex.build(client, "bench_tokens", db, chunks, corpus.tokens)
+    mdense = MilvusVectorIndex.build(client, "bench_dense", db, chunks, vectors)
     mtokens.flush()
     mdense.flush()
     build_s = time.perf_counter() - t
     gc.collect()
-    lite = {
+    lite: dict[str, Any] = {
         "lexical": "jieba tokens as sparse vectors (RAG_MILVUS_LEXICAL=jieba)",
         "build_s": round(build_s, 1),
         "rss_growth_mb": round(_rss_mb() - rss0, 1),
-        "disk_mb": _db_mb(db),
+        "disk_mb": _db_mb(Path(db)),
     }
-    mtokens.use(sparse)  # the IDF side, as load_index does
+    mtokens.use(_Weights(local["weights"]))  # the IDF side, as load_index does
     for q in queries[:3]:
         mtokens.search(q, 10)
-    lite.update(queries_of(mdense, mtokens))
+    lite.update(_queries_of(mdense, mtokens, queries, qvecs, scopes))
+    lite["dense_recall@10_vs_exact"] = _recall10(mdense, qvecs, local["truth"])
     lite["bm25_top10_agreement_with_local"] = agreement(
         [[i for i, _ in mtokens.search(q, 10)] for q in queries]
     )
@@ -498,10 +542,9 @@ def bench_stores(
     mtokens.flush()
     mdense.flush()
     lite["one_report_update_s"] = round(time.perf_counter() - t, 2)
-    del sparse
     # Milvus's own BM25 function (RAG_MILVUS_LEXICAL=milvus), the alternative
     t = time.perf_counter()
-    msparse = MilvusSparseIndex.build(client, "bench_sparse", str(db), chunks)
+    msparse = MilvusSparseIndex.build(client, "bench_sparse", db, chunks)
     msparse.flush()
     own: dict[str, Any] = {"build_s": round(time.perf_counter() - t, 1)}
     for q in queries[:3]:
@@ -519,17 +562,58 @@ def bench_stores(
     msparse.flush()
     own["one_report_update_s"] = round(time.perf_counter() - t, 2)
     lite["milvus_bm25_function"] = own
+    lite["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     client.close()
-    out["milvus_lite"] = lite
-    out["update_chunks"] = len(edited_chunks)
-    out["milvus_over_faiss"] = {
-        k: round(lite[k] / local[k], 2)
-        for k in ("build_s", "one_report_update_s", "rss_growth_mb")
-        if local[k]
+    queue.put(
+        {
+            "row": lite,
+            "chunks": len(chunks),
+            "reports": len(corpus.reports),
+            "update_chunks": len(edited_chunks),
+        }
+    )
+
+
+def _child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
+    """Run `target(*args, queue)` in a fresh (spawned) process and return what it puts."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result: dict[str, Any] = queue.get()
+    proc.join()
+    return result
+
+
+def bench_stores(
+    size: int, base_dir: Path, real: np.ndarray, embedder: Any, queries: list[str], tmp: Path
+) -> dict[str, Any]:
+    """FAISS + bm25s files against Milvus Lite over the same synthetic chunks and vectors:
+    build, one-report update, query p50/p95 unscoped and scoped to one report, dense
+    recall@10 against exact search, BM25 top-10 agreement with the local BM25, memory.
+    Each store runs in a process of its own, one after the other (at 1M chunks the two in
+    one process outgrew this machine's 24 GB)."""
+    qvecs = [embedder.embed_query(q) for q in queries]
+    local = _child(_stores_local, size, str(base_dir), real, queries, qvecs)
+    db = tmp / f"milvus-{size}.db"
+    lite = _child(_stores_milvus, size, str(base_dir), real, queries, qvecs, str(db), local)
+    shutil.rmtree(db, ignore_errors=True)
+    f, m = local["row"], lite["row"]
+    out: dict[str, Any] = {
+        "chunks": lite["chunks"],
+        "reports": lite["reports"],
+        "faiss": f,
+        "milvus_lite": m,
+        "update_chunks": lite["update_chunks"],
+    }
+    ratios = {
+        k: round(m[k] / f[k], 2)
+        for k in ("build_s", "one_report_update_s", "rss_growth_mb", "peak_rss_mb")
+        if f[k]
     }
     for k in ("dense_ms", "dense_scoped_ms", "bm25_ms", "bm25_scoped_ms"):
-        out["milvus_over_faiss"][f"{k}_p50"] = round(lite[k]["p50"] / local[k]["p50"], 2)
-    shutil.rmtree(db, ignore_errors=True)
+        ratios[f"{k}_p50"] = round(m[k]["p50"] / f[k]["p50"], 2)
+    out["milvus_over_faiss"] = ratios
     return out
 
 
@@ -595,7 +679,7 @@ def main() -> None:
             results["stores"] = {"queries": len(queries)}
             for size in (int(x) for x in args.stores.split(",")):
                 print(f"6. FAISS files vs Milvus Lite at {size} chunks ...", flush=True)
-                row = bench_stores(size, base, real, embedder, queries, tmp)
+                row = bench_stores(size, tmp / "base", real, embedder, queries, tmp)
                 results["stores"][str(size)] = row
                 print(json.dumps(row, indent=1), flush=True)
                 partial = args.out.with_name("bench-stores.json")

@@ -60,3 +60,26 @@ def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert set(row["raw_ms"]) == {"query_embedding", "faiss", "bm25"}
     assert 0 <= row["recall@5"] <= 1 and 0 <= row["langchain_peer"]["recall@5"] <= 1
     assert row["retrieval_ms"]["n"] == 6 and "overhead_ratio_p50" in row
+
+
+@pytest.mark.integration
+def test_the_faiss_and_milvus_store_benchmark_runs_each_store_in_its_own_process(
+    lexical_index_dir: Path, tmp_path: Path
+) -> None:
+    """Both stores over the same 300 chunks, each in a spawned process: the Milvus side gets
+    the local BM25's IDF and ties from the local process and agrees with it."""
+    from conftest import FakeEmbedder
+    from eval.bench import bench_stores
+
+    base = load_index(lexical_index_dir)
+    embedder = FakeEmbedder()
+    real = np.asarray(embedder.embed_documents([c.index_text for c in base.chunks]))
+    queries = ["水口镇执法培训多少次", "哪些镇设立了调解室", "法律顾问"]
+    row = bench_stores(300, lexical_index_dir, real, embedder, queries, tmp_path)
+    assert row["chunks"] == 300 and row["update_chunks"] > 0
+    faiss_row, lite = row["faiss"], row["milvus_lite"]
+    assert faiss_row["dense_recall@10_vs_exact"] == 1.0  # flat index: exact
+    assert lite["dense_recall@10_vs_exact"] == 1.0
+    assert lite["bm25_top10_agreement_with_local"] == 1.0
+    assert faiss_row["bm25_ms"]["n"] == lite["bm25_ms"]["n"] == len(queries)
+    assert set(row["milvus_over_faiss"]) >= {"dense_ms_p50", "bm25_scoped_ms_p50"}
