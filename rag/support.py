@@ -330,17 +330,25 @@ HEADLESS_LIST = 0.5  # an enumeration of something else than the list asked for 
 def lists_head(text: str, head: str) -> bool:
     """Whether `text` closes a list with `head` (A、B等方面, A和B等决策程序, A、B和C领域);
     True when the question names no head."""
-    if not head:
-        return True
-    names = "|".join(re.escape(h) for h in {head} | _synonyms(head))
-    return bool(
-        re.search(rf"等[^。；;，,、]{{0,8}}?(?:{names})", text)
-        or re.search(rf"、[^。；;，,、]{{1,12}}(?:和|及)[^。；;，,、]{{0,12}}?(?:{names})", text)
+    return not head or any(p.search(text) for p in _closing(head))
+
+
+@lru_cache(maxsize=64)
+def _closing(head: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The two ways a list closes with `head` or a synonym (…等方面; …、A和B领域), compiled
+    once per head: they are tried on every sentence of a list question's sources."""
+    names = "|".join(re.escape(h) for h in sorted({head} | synonyms(head)))
+    return (
+        re.compile(rf"等[^。；;，,、]{{0,8}}?(?:{names})"),
+        re.compile(rf"、[^。；;，,、]{{1,12}}(?:和|及)[^。；;，,、]{{0,12}}?(?:{names})"),
     )
 
 
-def _synonyms(term: str) -> set[str]:
-    return {s for g in SYNONYMS if term in g for s in g} | set(thesaurus(term))
+@lru_cache(maxsize=4096)
+def synonyms(term: str) -> frozenset[str]:
+    """The words that count for `term`: its SYNONYMS groups (itself included) and its
+    同义词词林 synonyms."""
+    return frozenset(s for g in SYNONYMS if term in g for s in g) | thesaurus(term)
 
 
 def shares_content(terms: QuestionTerms, text: str) -> bool:
@@ -392,10 +400,7 @@ def _fits(found: str, asked: str) -> bool:
 def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
     if (terms.normalized.get(term) or normalize(term)) in norm:
         return 1.0
-    for group in SYNONYMS:
-        if term in group and any(s in norm for s in group):
-            return SYNONYM_CREDIT
-    if any(s in norm for s in thesaurus(term)):
+    if any(s in norm for s in synonyms(term)):
         return SYNONYM_CREDIT
     subs = terms.parts.get(term)
     if subs:  # by IDF: 行政 of 行政复议 says little, 复议 much
