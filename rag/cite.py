@@ -80,6 +80,7 @@ def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
     """(start, end) in `passage` of the sentence sharing most wording and numbers with `claim`,
     or of two adjacent sentences when the claim joins them (a plan's heading and its first
     sentence) and the pair holds clearly more of it."""
+    claim = _LABEL.sub("", claim)  # "三墩镇（2019年）：" names the report, not the sentence
     claim_q = quantities(strip_markers(claim))
     spans = sentences(passage)
     windows = [(s, s) for s in spans] + list(zip(spans, spans[1:], strict=False))
@@ -99,6 +100,9 @@ def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
 
 
 JOIN_MARGIN = 0.1  # two sentences are cited only if they hold 10% more of the claim than one
+# The report label an answer line opens with (Report.label + "："): its place and year would
+# otherwise pull the citation to whichever sentence repeats them (2019年,三墩镇收到…).
+_LABEL = re.compile(r"^[\s\-*•]*[^\s：:（(]{1,24}（\d{4}年）：")
 
 
 def resolve_citations(

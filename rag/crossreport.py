@@ -23,14 +23,14 @@ def per_report(
     global rank, at most `max_reports` of them."""
     question, opts, searched = query.text, query.options, query.searched
     wide = replace(opts, k=max(opts.candidates, 4 * max_reports), diversify=False)
-    ranked = retriever.search(question, wide, query.scope)
+    ranked = retriever.search(question, wide, query.scope, query.lexical)
     order = list(dict.fromkeys([h.chunk.source for h in ranked if h.chunk.source in searched]))
     order += [r for r in searched if r not in order]
     hits: list[Hit] = []
     groups: Groups = []
     for source in order[:max_reports]:
         sub = replace(opts, k=per_report_k, reports=(source,), places=(), scope_from_question=False)
-        found = retriever.search(question, sub)
+        found = retriever.search(question, sub, lexical=query.lexical)
         if found:
             groups.append((source, list(range(len(hits) + 1, len(hits) + len(found) + 1))))
             hits.extend(found)

@@ -117,15 +117,31 @@ SHORT_SENTENCE = 30  # "一是...还有不足。": a summary line whose substanc
 
 
 def _extend_short(chosen: Sequence[Candidate], hits: Sequence[Hit], limit: int) -> list[Candidate]:
-    """Add the sentence after each short chosen one (same source), while under `limit`."""
+    """Add the sentence after each short chosen one (same source), while under `limit`; and
+    the short item head right before a chosen sentence (二是…较为单一。 before the sentence
+    that explains it): the head states the item, the sentence its substance."""
     out = list(chosen)
     for c in chosen:
+        spans = sentences(hits[c.n - 1].chunk.text)
+        head = next((s for s in reversed(spans) if s[1] <= c.start), None)
+        if (
+            head
+            and _is_item_head(hits[c.n - 1].chunk.text[head[0] : head[1]])
+            and not any(o.n == c.n and o.start == head[0] for o in out)
+        ):
+            out.append(Candidate(c.n, head[0], head[1], c.support, c.score))
         if len(out) >= limit + 1 or c.end - c.start > SHORT_SENTENCE:
             continue
-        after = [(a, b) for a, b in sentences(hits[c.n - 1].chunk.text) if a >= c.end]
+        after = [(a, b) for a, b in spans if a >= c.end]
         if after and not any(o.n == c.n and o.start == after[0][0] for o in out):
             out.append(Candidate(c.n, after[0][0], after[0][1], c.support, c.score))
     return out
+
+
+def _is_item_head(sentence: str) -> bool:
+    """一是…。 / （二）…。: a short numbered item whose substance is the next sentence."""
+    text = sentence.strip()
+    return len(text) <= SHORT_SENTENCE and bool(ITEM_START.match(text)) and text.endswith("。")
 
 
 def place_label(report: Report) -> str:
@@ -138,9 +154,11 @@ def compose(
     reports: dict[str, Report],
     max_sentences: int = 3,
     keep_ratio: float = 0.75,
+    titles: bool = False,
 ) -> str:
     """Up to `max_sentences` sentences close to the best one, each followed by its [n];
-    `ranked` is `candidates(terms, hits)`."""
+    `ranked` is `candidates(terms, hits)`. Numbered section titles are left out unless
+    `titles` (a question about plans or shortcomings, whose items are titled)."""
     if not ranked:
         return ""
     best = ranked[0]
@@ -152,7 +170,7 @@ def compose(
             continue
         if c.support <= 0:
             break
-        if _is_title(c.text(hits), hits[c.n - 1].chunk.section):
+        if not titles and _is_title(c.text(hits), hits[c.n - 1].chunk.section):
             continue
         chosen.append(c)
     chosen = _extend_short(chosen, hits, max_sentences)
@@ -329,6 +347,11 @@ def lead(draft: Draft, hits: Sequence[Hit]) -> str:
     return f"{place_label(report)}：{clause}[{best.n}]。"
 
 
+def _holds_best(item: tuple[int, str], ranked: Sequence[Candidate], hits: Sequence[Hit]) -> bool:
+    """Whether a topic item ((二)继续推进…：为居民提供…) holds the best-ranked sentence."""
+    return bool(ranked) and item[0] == ranked[0].n and _clean(ranked[0].text(hits)) in item[1]
+
+
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -366,12 +389,16 @@ class ExtractiveAnswerer:
         if not draft.groups:
             topic = draft.topic
             items = topic_items(draft.ranked[0], hits, topic) if topic else []
-            if len(items) > 1:
-                listed = "\n".join(f"- {text}[{n}]。" for n, text in items)
+            if len(items) == 1 and not _holds_best(items[0], draft.ranked[0], hits):
+                items = []  # the best sentence is elsewhere: compose leads with it
+            if items:  # one item too, when it holds the best sentence: its head states it
+                bullet = "- " if len(items) > 1 else ""
+                listed = "\n".join(f"{bullet}{text}[{n}]。" for n, text in items)
                 label = unnamed_label(draft, listed, hits)
                 yield f"{label}\n{listed}" if label else listed
                 return
-            body = compose(draft.ranked[0], hits, draft.reports)
+            # a plan's own title ((二)继续推进“一村一法律顾问”建设。) states the plan
+            body = compose(draft.ranked[0], hits, draft.reports, titles=bool(topic))
             # one report's clause does not lead an answer drawn from several (their
             # figures differ: each line says whose it is)
             head = lead(draft, hits) if len(_sources(body, hits)) <= 1 else ""

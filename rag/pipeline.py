@@ -233,7 +233,7 @@ class Pipeline:
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
         else:
             hits = self._with_section(
-                query, self.retriever.search(query.text, query.options, query.scope)
+                query, self.retriever.search(query.text, query.options, query.scope, query.lexical)
             )
             ranked = [candidates(query.terms, hits, self._semantic(query))]
         return Draft(query, self.reports, hits, groups, ranked)

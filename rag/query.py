@@ -8,7 +8,7 @@ from rag.config import QueryOptions
 from rag.places import PlaceIndex
 from rag.scope import Scope, resolve_scope
 from rag.sparse import BM25Store
-from rag.support import QuestionTerms, question_terms
+from rag.support import QuestionTerms, question_terms, report_words
 from rag.textmatch import years_in
 from rag.types import Report
 
@@ -25,6 +25,13 @@ class Query:
     terms: QuestionTerms  # content words with their IDF (the evidence score)
     searched: tuple[str, ...]  # the reports in scope
     notes: tuple[str, ...] = ()  # what the user should know (history trimmed to the limit)
+    # the report's words for question words no report uses (打官司 -> 诉讼): searched by BM25
+    expansion: tuple[str, ...] = ()
+
+    @property
+    def lexical(self) -> str:
+        """What the keyword search is given: the question and `expansion`."""
+        return " ".join((self.text, *self.expansion)) if self.expansion else self.text
 
     @property
     def filters(self) -> tuple[str, ...]:
@@ -49,6 +56,7 @@ def analyze(
         text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named, lexical.df
     )
     searched = scope.reports if scope.reports is not None else tuple(reports)
+    expansion = tuple(dict.fromkeys(w for t in terms.weights for w in report_words(t, lexical.df)))
     return Query(
         question,
         text,
@@ -59,4 +67,5 @@ def analyze(
         scope,
         terms,
         searched,
+        expansion=expansion,
     )

@@ -69,9 +69,14 @@ class Retriever:
         return self._query_vector(question, lambda: embedder.embed_query(question))
 
     def search(
-        self, question: str, opts: QueryOptions | None = None, scope: Scope | None = None
+        self,
+        question: str,
+        opts: QueryOptions | None = None,
+        scope: Scope | None = None,
+        lexical: str | None = None,
     ) -> list[Hit]:
-        """Top-k hits; `scope` may be passed when already resolved for this question and opts."""
+        """Top-k hits; `scope` may be passed when already resolved for this question and opts;
+        `lexical` is what BM25 searches when it differs from `question` (Query.lexical)."""
         opts = opts or QueryOptions()
         if not question.strip():
             raise ConfigError("the question is empty")
@@ -88,7 +93,7 @@ class Retriever:
         bm25_rank: dict[str, int] = {}
         dense_rank: dict[str, int] = {}
         if opts.mode in ("hybrid", "bm25"):
-            ids = [cid for cid, _ in self.sparse.search(question, n, scope.reports)]
+            ids = [cid for cid, _ in self.sparse.search(lexical or question, n, scope.reports)]
             rankings.append(ids)
             bm25_rank = {d: r for r, d in enumerate(ids, start=1)}
         if opts.mode in ("hybrid", "dense") and self.embedder is not None and self.dense:

@@ -27,7 +27,7 @@ GENERIC = frozenset(
     "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 那年 这年 该年 "
     # filler of spoken questions
     "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
-    "些 搞些 一些 有些 "
+    "些 搞些 一些 有些 那边 这边 下来 一年下来 "
     "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 专门 东西 新东西 内容 "
     # yes/no and comparison asking words
     "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同 谁 哪位 什么人".split()
@@ -41,6 +41,12 @@ _MONEY = re.compile(r"(?:花了?|花费了?|投了|投入了?)?(?:多少钱|多�
 _HOW = re.compile(r"(?:有|是|达到?)?多[高低]")  # 比例有多高: asks the figure, says nothing
 _FIGURE = re.compile(r"数量|多大|多长")
 _AREA = re.compile(r"面积|多少平方|几平方|多少亩|几亩")
+# How staff wrap a question (领导问…，帮我查下 / 麻烦问一下 / 我想了解): never content.
+_FRAMING = re.compile(
+    r"^(?:(?:领导|上级|上面|主任|科长|局长|书记)(?:问|让我问|让我查|想知道|要)|请问|麻烦(?:问一下|问下)?"
+    r"|想问(?:一下|下)?|我想(?:了解|知道|问)(?:一下|下)?)"
+    r"|[，,]?\s*(?:麻烦)?(?:帮我|替我|给我|帮忙)?(?:查|看|找)(?:一下|下|查)(?:吧|呗)?(?=[？?。！!\s]*$)"
+)
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
 _ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
@@ -58,7 +64,10 @@ SYNONYMS = (
     frozenset({"培训", "轮训", "学习"}),
     frozenset({"宣传", "普法"}),
     frozenset({"纠纷", "矛盾"}),
-    frozenset({"官司", "诉讼", "应诉"}),
+    frozenset({"化解", "调处", "摆平"}),
+    frozenset({"官司", "打官司", "诉讼", "应诉", "被告"}),
+    frozenset({"讨回", "追回", "要回"}),
+    frozenset({"工钱", "工资", "欠薪", "薪"}),
     frozenset({"案子", "案件", "积案", "案卷"}),
     frozenset({"材料", "资料", "读本"}),
     frozenset({"渠道", "方式", "途径", "形式", "办法", "手段", "联系方式"}),
@@ -67,7 +76,7 @@ SYNONYMS = (
     frozenset({"老百姓", "百姓", "群众", "民众", "居民", "村民"}),
     frozenset({"横幅", "条幅", "标语", "横标"}),
     frozenset({"打赢", "胜诉"}),
-    frozenset({"打输", "败诉"}),
+    frozenset({"打输", "输", "败诉"}),
 )
 SYNONYM_CREDIT = 0.8
 FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
@@ -154,7 +163,7 @@ def question_terms(
     corpus never uses weighs OOV_SHARE: staff's own words (摆平, 经手) cannot be matched by
     any passage, so they lower every sentence alike rather than tell the right one."""
     names = names_in(question, place_names) if found is None else found
-    stripped = strip_years(question)
+    stripped = _FRAMING.sub(" ", strip_years(question))
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
     unit = asked_figure(stripped)
@@ -168,7 +177,7 @@ def question_terms(
     else:  # the topic words (短板, 下一步) become the topic term
         topic, stripped = asked_topic(stripped)
     weights, parts = {}, {}
-    for tok in words(stripped):
+    for tok in _unglue(words(stripped), df):
         if len(tok) > 1 and tok[-1] in "了过着":  # 学了 -> 学
             tok = tok[:-1]
         if len(tok) == 2 and tok[1] in "里上" and tok[0] in "村镇乡县区市":  # 村里 -> 村
@@ -349,6 +358,28 @@ def synonyms(term: str) -> frozenset[str]:
     """The words that count for `term`: its SYNONYMS groups (itself included) and its
     同义词词林 synonyms."""
     return frozenset(s for g in SYNONYMS if term in g for s in g) | thesaurus(term)
+
+
+def _unglue(toks: list[str], df: Callable[[str], int] | None) -> list[str]:
+    """A level character glued to the next word by the tokenizer (多少个村配上了 -> 村配):
+    when the reports never use the pair, it is the two words 村 and 配."""
+    out = []
+    for tok in toks:
+        glued = len(tok) == 2 and tok[0] in "村镇乡县区市" and tok[1] not in "里上"
+        if df is not None and glued and df(tok) == 0:
+            out += [tok[0], tok[1]]
+        else:
+            out.append(tok)
+    return out
+
+
+def report_words(term: str, df: Callable[[str], int]) -> tuple[str, ...]:
+    """The words the reports use for a question word they never use (打官司 -> 诉讼, 工钱 ->
+    欠薪), from SYNONYMS: a keyword search for the staff's word alone finds nothing. () for a
+    word the corpus has (df > 0), whose own matches are the evidence."""
+    if df(term) > 0:
+        return ()
+    return tuple(sorted(w for g in SYNONYMS if term in g for w in g if w != term and df(w) > 0))
 
 
 def shares_content(terms: QuestionTerms, text: str) -> bool:

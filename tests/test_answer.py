@@ -233,6 +233,7 @@ def test_a_context_window_too_small_for_any_source_is_an_error(extractive: Pipel
         ("金湖县的报告是哪天公开的？", "2025-03-07", "公开日期 | 2025-03-07"),
         ("峡口镇属于哪个区？", "重庆市南岸区峡口镇", "重庆市南岸区峡口镇人民政府"),
         ("瓦屋镇的报告是哪个单位报送的？", "鲁山县瓦屋镇人民政府", "鲁山县瓦屋镇人民政府关于"),
+        ("峡口镇这份报告说的是哪一年的事？", "2024年", "关于2024年法治政府建设情况的报告"),
     ],
 )
 def test_questions_about_the_report_itself(
@@ -378,3 +379,58 @@ def test_a_list_question_is_led_by_the_list_it_names(extractive: Pipeline) -> No
     a = extractive.ask("瓦屋镇用了哪些方式给群众普法？")
     assert a.text.startswith("瓦屋镇（2023年）：在辖区学校开展“大手拉小手”等宣传方式["), a.text
     assert "法制进村、送法入户" in a.text
+
+
+def test_request_framing_is_not_content(extractive: Pipeline) -> None:
+    """领导问…，帮我查下: how the question is wrapped says nothing about what is asked."""
+    q = "领导问水口镇执法队伍去年一共培训过几回，帮我查下"
+    terms = extractive.analyze(q).terms
+    assert not {"领导", "帮", "我", "查下"} & set(terms.weights), terms.weights
+    a = extractive.ask(q)
+    assert not a.abstained and "15次" in a.text
+
+
+def test_staff_words_no_report_uses_are_searched_in_the_reports_words(
+    extractive: Pipeline,
+) -> None:
+    """讨回工钱 / 打官司的案子: the reports say 追回欠薪 / 诉讼案件; a keyword search for the
+    staff's words alone ranks the passage out of the sources."""
+    query = extractive.analyze("三墩镇帮农民工讨回了多少工钱？")
+    assert {"追回", "欠薪"} <= set(query.expansion), query.expansion
+    assert "追回" in query.lexical and query.text == "三墩镇帮农民工讨回了多少工钱？"
+    a = extractive.ask("三墩镇帮农民工讨回了多少工钱？")
+    assert not a.abstained and "近900万元" in a.text
+    b = extractive.ask("水口镇那边打官司的新案子有几个？")
+    assert not b.abstained and "1宗" in b.text
+    # a word the reports use is not expanded: its own matches are the evidence
+    assert extractive.analyze("水口镇执法培训几次？").expansion == ()
+
+
+def test_a_short_item_head_before_the_answer_is_part_of_it(extractive: Pipeline) -> None:
+    """The sentence that explains it is the best match, but 二是…形式较为单一。 right before
+    it states the shortcoming: both are cited, as one claim."""
+    q = "峡口镇普法为啥效果不好？"
+    assert extractive.analyze(q).terms.topic == "shortcomings"
+    a = extractive.ask(q)
+    assert "形式较为单一" in a.text and "效果还不够理想" in a.text
+    (c,) = a.citations
+    assert "形式较为单一" in c.support_text
+
+
+def test_a_label_glued_to_a_verb_is_split(extractive: Pipeline) -> None:
+    """多少个村配上了 is tokenized 村配, a word no report uses: it is 村 and 配, and the
+    sentence with 144个村(社区)均配备法律顾问 leads."""
+    terms = extractive.analyze("金湖县有多少个村配上了法律顾问？").terms
+    assert "村配" not in terms.weights and "村" in terms.weights
+    a = extractive.ask("金湖县有多少个村配上了法律顾问？")
+    assert (
+        a.text.splitlines()[0].startswith("金湖县（2024年）：")
+        and "144个" in a.text.splitlines()[0]
+    )
+
+
+def test_a_plan_stated_in_its_title_is_answered_with_it(extractive: Pipeline) -> None:
+    """(二)继续推进“一村(居)一法律顾问”建设… is both a section title and the plan asked for."""
+    a = extractive.ask("水口镇明年打算请律师给村里做什么？")
+    assert "一村(居)一法律顾问" in a.text
+    assert any("一村(居)一法律顾问" in c.support_text for c in a.citations)

@@ -55,3 +55,16 @@ def test_citations_resolve_to_exact_report_offsets() -> None:
     assert (c.n, c.claim, c.source, c.title, c.section) == (1, 0, "r.txt", "某镇报告", "一、执法")
     assert report_text[c.start : c.end] == c.text
     assert report_text[c.support_start : c.support_end] == c.support_text == "全镇考取执法证19人。"
+
+
+def test_a_report_label_does_not_pull_the_citation_to_another_sentence() -> None:
+    """三墩镇（2019年）：同其中驳回2件 — the label's place and year are in the first sentence
+    (2019年,三墩镇收到…), the claim in the third."""
+    from rag.cite import supporting_sentence
+
+    passage = (
+        "2019年,三墩镇收到行政诉讼案件6件,其中胜诉12件;裁定移交法院1件。"
+        "收到行政复议5件,同其中驳回2件,其余3件在审理中。"
+    )
+    a, b = supporting_sentence("三墩镇（2019年）：同其中驳回2件[1]。", passage)
+    assert passage[a:b] == "收到行政复议5件,同其中驳回2件,其余3件在审理中。"
