@@ -375,11 +375,11 @@ def _unglue(toks: list[str], df: Callable[[str], int] | None) -> list[str]:
 
 def report_words(term: str, df: Callable[[str], int]) -> tuple[str, ...]:
     """The words the reports use for a question word they never use (打官司 -> 诉讼, 工钱 ->
-    欠薪), from SYNONYMS: a keyword search for the staff's word alone finds nothing. () for a
+    欠薪), from SYNONYMS and the thesaurus: a keyword search for the staff's word alone finds nothing. () for a
     word the corpus has (df > 0), whose own matches are the evidence."""
     if df(term) > 0:
         return ()
-    return tuple(sorted(w for g in SYNONYMS if term in g for w in g if w != term and df(w) > 0))
+    return tuple(sorted(w for w in synonyms(term) if w != term and df(w) > 0))
 
 
 def shares_content(terms: QuestionTerms, text: str) -> bool:
