@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import multiprocessing as mp
@@ -492,10 +493,12 @@ def _stores_milvus(
     qvecs: list[Any],
     db: str,
     local: dict[str, Any],
+    own_bm25: bool,
     queue: Any,
 ) -> None:
     """Milvus Lite over the same chunks and vectors, in a process of its own (its memory is
-    this process's growth): the jieba-token index and, as the alternative, Milvus's own BM25."""
+    this process's growth): the jieba-token index and, as the alternative (`own_bm25`),
+    Milvus's own BM25."""
     from rag.milvus_store import MilvusSparseIndex, MilvusTokenIndex, MilvusVectorIndex, connect
 
     setup = _stores_setup(size, base_dir, real, len(queries))
@@ -542,6 +545,18 @@ def _stores_milvus(
     mtokens.flush()
     mdense.flush()
     lite["one_report_update_s"] = round(time.perf_counter() - t, 2)
+    if not own_bm25:
+        lite["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        client.close()
+        queue.put(
+            {
+                "row": lite,
+                "chunks": len(chunks),
+                "reports": len(corpus.reports),
+                "update_chunks": len(edited_chunks),
+            }
+        )
+        return
     # Milvus's own BM25 function (RAG_MILVUS_LEXICAL=milvus), the alternative
     t = time.perf_counter()
     msparse = MilvusSparseIndex.build(client, "bench_sparse", db, chunks)
@@ -574,30 +589,87 @@ def _stores_milvus(
     )
 
 
+MIN_AVAILABLE_MB = 3000  # a store's process is stopped before it takes the machine's last memory
+
+
 def _child(target: Callable[..., None], *args: Any) -> dict[str, Any]:
-    """Run `target(*args, queue)` in a fresh (spawned) process and return what it puts."""
+    """Run `target(*args, queue)` in a fresh (spawned) process and return what it puts. If
+    the memory available to the machine falls under MIN_AVAILABLE_MB, the process and its
+    own (Milvus Lite's server) are killed: the result then says so, with how long it ran
+    and the most resident memory they held together."""
+    import queue as queues
+
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=target, args=(*args, queue))
+    t = time.perf_counter()
     proc.start()
-    result: dict[str, Any] = queue.get()
+    watched = psutil.Process(proc.pid)
+    peak = 0.0
+    while True:
+        try:
+            result: dict[str, Any] = queue.get(timeout=2.0)
+            break
+        except queues.Empty:
+            pass
+        try:
+            group = [watched, *watched.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in group) / 2**20)
+        except psutil.Error:
+            group = []
+        available = psutil.virtual_memory().available / 2**20
+        if available < MIN_AVAILABLE_MB or not proc.is_alive():
+            for p in reversed(group):
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
+            proc.join()
+            why = (
+                f"stopped: the machine had {available:.0f} MB available"
+                if available < MIN_AVAILABLE_MB
+                else f"the process ended without a result (exit code {proc.exitcode})"
+            )
+            return {
+                "stopped": why,
+                "after_s": round(time.perf_counter() - t, 1),
+                "peak_rss_mb_with_server": round(peak, 1),
+            }
     proc.join()
     return result
 
 
+OWN_BM25_UP_TO = 100_000  # Milvus's BM25 function is compared up to this size (it lost there)
+
+
 def bench_stores(
-    size: int, base_dir: Path, real: np.ndarray, embedder: Any, queries: list[str], tmp: Path
+    size: int,
+    base_dir: Path,
+    real: np.ndarray,
+    embedder: Any,
+    queries: list[str],
+    tmp: Path,
+    save: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """FAISS + bm25s files against Milvus Lite over the same synthetic chunks and vectors:
     build, one-report update, query p50/p95 unscoped and scoped to one report, dense
     recall@10 against exact search, BM25 top-10 agreement with the local BM25, memory.
     Each store runs in a process of its own, one after the other (at 1M chunks the two in
-    one process outgrew this machine's 24 GB)."""
+    one process outgrew this machine's 24 GB); `save` gets the local row as soon as it is
+    measured. A store that would take the machine's last memory is stopped, and its row
+    says so."""
     qvecs = [embedder.embed_query(q) for q in queries]
     local = _child(_stores_local, size, str(base_dir), real, queries, qvecs)
+    if "stopped" in local:
+        return {"faiss": local}
+    if save:
+        save({"faiss": local["row"], "milvus_lite": "running"})
     db = tmp / f"milvus-{size}.db"
-    lite = _child(_stores_milvus, size, str(base_dir), real, queries, qvecs, str(db), local)
+    own_bm25 = size <= OWN_BM25_UP_TO
+    lite = _child(
+        _stores_milvus, size, str(base_dir), real, queries, qvecs, str(db), local, own_bm25
+    )
     shutil.rmtree(db, ignore_errors=True)
+    if "stopped" in lite:
+        return {"faiss": local["row"], "milvus_lite": lite}
     f, m = local["row"], lite["row"]
     out: dict[str, Any] = {
         "chunks": lite["chunks"],
@@ -677,16 +749,20 @@ def main() -> None:
             dev = load_questions(PROJECT_ROOT / "eval" / "dev.jsonl", texts)
             queries = [q.question for q in dev if q.answerable][: args.queries]
             results["stores"] = {"queries": len(queries)}
+            partial = args.out.with_name("bench-stores.json")
+            partial.parent.mkdir(parents=True, exist_ok=True)
             for size in (int(x) for x in args.stores.split(",")):
                 print(f"6. FAISS files vs Milvus Lite at {size} chunks ...", flush=True)
-                row = bench_stores(size, tmp / "base", real, embedder, queries, tmp)
-                results["stores"][str(size)] = row
+
+                def save(row: dict[str, Any], size: int = size) -> None:
+                    results["stores"][str(size)] = row
+                    partial.write_text(
+                        json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8"
+                    )
+
+                row = bench_stores(size, tmp / "base", real, embedder, queries, tmp, save)
+                save(row)
                 print(json.dumps(row, indent=1), flush=True)
-                partial = args.out.with_name("bench-stores.json")
-                partial.parent.mkdir(parents=True, exist_ok=True)
-                partial.write_text(
-                    json.dumps(results, ensure_ascii=False, indent=1) + "\n", "utf-8"
-                )
                 gc.collect()
         if args.only_stores:
             out = args.out.with_name("bench-stores.json")

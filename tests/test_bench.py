@@ -75,11 +75,39 @@ def test_the_faiss_and_milvus_store_benchmark_runs_each_store_in_its_own_process
     embedder = FakeEmbedder()
     real = np.asarray(embedder.embed_documents([c.index_text for c in base.chunks]))
     queries = ["水口镇执法培训多少次", "哪些镇设立了调解室", "法律顾问"]
-    row = bench_stores(300, lexical_index_dir, real, embedder, queries, tmp_path)
+    saved: list[dict] = []
+    row = bench_stores(300, lexical_index_dir, real, embedder, queries, tmp_path, saved.append)
     assert row["chunks"] == 300 and row["update_chunks"] > 0
+    # the local row is handed over before the Milvus process starts
+    assert saved[0]["milvus_lite"] == "running" and saved[0]["faiss"] == row["faiss"]
+    assert "milvus_bm25_function" in row["milvus_lite"]  # compared at this size
     faiss_row, lite = row["faiss"], row["milvus_lite"]
     assert faiss_row["dense_recall@10_vs_exact"] == 1.0  # flat index: exact
     assert lite["dense_recall@10_vs_exact"] == 1.0
     assert lite["bm25_top10_agreement_with_local"] == 1.0
     assert faiss_row["bm25_ms"]["n"] == lite["bm25_ms"]["n"] == len(queries)
     assert set(row["milvus_over_faiss"]) >= {"dense_ms_p50", "bm25_scoped_ms_p50"}
+
+
+@pytest.mark.integration
+def test_a_store_process_is_stopped_before_it_takes_the_machines_last_memory(
+    lexical_index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 1M chunks Milvus Lite's process outgrew this machine: the benchmark stops a store's
+    process (and what it started) when available memory falls under the floor, and says so,
+    instead of letting the machine run out."""
+    import psutil
+
+    from conftest import FakeEmbedder
+    from eval import bench
+
+    monkeypatch.setattr(bench, "MIN_AVAILABLE_MB", psutil.virtual_memory().total / 2**20 + 1)
+    base = load_index(lexical_index_dir)
+    embedder = FakeEmbedder()
+    real = np.asarray(embedder.embed_documents([c.index_text for c in base.chunks]))
+    qvecs = [embedder.embed_query("法律顾问")]
+    out = bench._child(
+        bench._stores_local, 1_000_000, str(lexical_index_dir), real, ["法律顾问"], qvecs
+    )
+    assert out["stopped"].startswith("stopped: the machine had") and "row" not in out
+    assert out["after_s"] > 0
