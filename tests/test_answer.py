@@ -434,3 +434,34 @@ def test_a_plan_stated_in_its_title_is_answered_with_it(extractive: Pipeline) ->
     a = extractive.ask("水口镇明年打算请律师给村里做什么？")
     assert "一村(居)一法律顾问" in a.text
     assert any("一村(居)一法律顾问" in c.support_text for c in a.citations)
+
+
+def test_a_word_no_report_uses_weighs_the_same_in_a_bigger_corpus() -> None:
+    """The IDF of a word no report uses grows with the number of chunks; that of the words
+    the reports do use does not when reports come alike (copies, other towns' reports). The
+    unused word must not weigh more in a bigger corpus, or the same question is refused
+    there (the near-duplicate index refused 金湖县法律顾问都从哪些人里请？)."""
+    import math
+
+    from rag.support import QuestionTerms, question_terms, support
+
+    def terms(n_chunks: int) -> QuestionTerms:
+        dfs = {"法律顾问": n_chunks // 20}  # a report word, in 5% of the chunks at any size
+
+        def idf(t: str) -> float:
+            df = dfs.get(t, 0)
+            return math.log(1.0 + (n_chunks - df + 0.5) / (df + 0.5))
+
+        return question_terms(
+            "金湖县法律顾问都从哪些人里请？",
+            lambda q: ["金湖县", "法律顾问", "都", "从", "哪些", "人里", "请"],
+            lambda q: [],
+            idf,
+            frozenset({"金湖县"}),
+            df=lambda t: dfs.get(t, 0),
+        )
+
+    small, big = terms(100), terms(100_000)
+    assert small.weights["人里"] == big.weights["人里"]
+    sentence = "各相关单位共聘请单位内部公职律师9名、社会律师22人担任本单位法律顾问"
+    assert support(small, sentence) == pytest.approx(support(big, sentence), rel=0.02)

@@ -263,10 +263,11 @@ def test_review_an_earlier_answer_by_clicking_its_claim(
     page.wait_for_function(
         f"document.querySelector('#picked-question textarea').value.includes('{first_q}')"
     )
-    # the second claim of that answer: the excerpt after its one-sentence lead
+    # the second claim of that answer: the excerpt (its item head and sentence) after its
+    # one-sentence lead
     page.keyboard.press("Escape")
     page.wait_for_function("document.querySelector('#claims').innerText.includes('依托线上培训')")
-    page.locator("#claims span:visible", has_text=re.compile("^依托线上培训")).first.click()
+    page.locator("#claims span:visible", has_text=re.compile("^全力推行依法行政")).first.click()
     page.wait_for_function("document.querySelector('#claim-no input').value === '2'")
     page.locator("#reviewer textarea").fill("督查员乙")
     page.locator("#comment textarea").fill("核对无误")
