@@ -499,7 +499,7 @@ def _stores_milvus(
     """Milvus Lite over the same chunks and vectors, in a process of its own (its memory is
     this process's growth): the jieba-token index and, as the alternative (`own_bm25`),
     Milvus's own BM25."""
-    from rag.milvus_store import MilvusSparseIndex, MilvusTokenIndex, MilvusVectorIndex, connect
+    from rag.milvus_store import MilvusTokenIndex, MilvusVectorIndex, connect
 
     setup = _stores_setup(size, base_dir, real, len(queries))
     corpus, vectors, scopes = setup["corpus"], setup["vectors"], setup["scopes"]
@@ -545,19 +545,35 @@ def _stores_milvus(
     mtokens.flush()
     mdense.flush()
     lite["one_report_update_s"] = round(time.perf_counter() - t, 2)
-    if not own_bm25:
-        lite["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        client.close()
-        queue.put(
-            {
-                "row": lite,
-                "chunks": len(chunks),
-                "reports": len(corpus.reports),
-                "update_chunks": len(edited_chunks),
-            }
+    if own_bm25:  # Milvus's own BM25 function (RAG_MILVUS_LEXICAL=milvus), the alternative
+        lite["milvus_bm25_function"] = _milvus_own_bm25(
+            client, db, chunks, queries, scopes, edited, edited_chunks, agreement
         )
-        return
-    # Milvus's own BM25 function (RAG_MILVUS_LEXICAL=milvus), the alternative
+    lite["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    client.close()
+    queue.put(
+        {
+            "row": lite,
+            "chunks": len(chunks),
+            "reports": len(corpus.reports),
+            "update_chunks": len(edited_chunks),
+        }
+    )
+
+
+def _milvus_own_bm25(
+    client: Any,
+    db: str,
+    chunks: list[Any],
+    queries: list[str],
+    scopes: list[list[str]],
+    edited: str,
+    edited_chunks: list[Any],
+    agreement: Callable[[list[list[str]]], float],
+) -> dict[str, Any]:
+    """Build, query and update timings of Milvus's BM25 function over the same chunks."""
+    from rag.milvus_store import MilvusSparseIndex
+
     t = time.perf_counter()
     msparse = MilvusSparseIndex.build(client, "bench_sparse", db, chunks)
     msparse.flush()
@@ -576,17 +592,7 @@ def _stores_milvus(
     msparse.add(edited_chunks)
     msparse.flush()
     own["one_report_update_s"] = round(time.perf_counter() - t, 2)
-    lite["milvus_bm25_function"] = own
-    lite["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    client.close()
-    queue.put(
-        {
-            "row": lite,
-            "chunks": len(chunks),
-            "reports": len(corpus.reports),
-            "update_chunks": len(edited_chunks),
-        }
-    )
+    return own
 
 
 MIN_AVAILABLE_MB = 3000  # a store's process is stopped before it takes the machine's last memory
