@@ -19,7 +19,8 @@ import re
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -448,6 +449,21 @@ def _count(client: Any, name: str) -> int | None:
     return int(rows[0]["count(*)"]) if rows else 0
 
 
+@contextmanager
+def _writing(uri: str) -> Iterator[None]:
+    """pymilvus and grpc errors while writing, as an IndexStoreError saying what still holds."""
+    try:
+        yield
+    except IndexStoreError:
+        raise
+    except Exception as e:  # pymilvus and grpc errors
+        raise IndexStoreError(
+            f"writing to Milvus at {uri} failed ({first_line(e, 200)}); the index "
+            "folder still serves the previous build, and the next `rag index` repairs the "
+            "collections"
+        ) from e
+
+
 def sync(
     target: MilvusTarget,
     chunks: Sequence[Chunk],
@@ -463,74 +479,58 @@ def sync(
     number of rows than the live build (an earlier sync cut short), is written in full.
     `tokens`: each chunk's BM25 tokens (written as sparse vectors when target.lexical is
     "jieba")."""
-    try:
-        return _sync(target, chunks, vectors, current, previous, previous_chunks, tokens)
-    except IndexStoreError:
-        raise
-    except Exception as e:  # pymilvus and grpc errors
-        raise IndexStoreError(
-            f"writing to Milvus at {target.uri} failed ({first_line(e, 200)}); the index "
-            "folder still serves the previous build, and the next `rag index` repairs the "
-            "collections"
-        ) from e
-
-
-def _sync(
-    target: MilvusTarget,
-    chunks: Sequence[Chunk],
-    vectors: np.ndarray | None,
-    current: Mapping[str, str],
-    previous: Mapping[str, str] | None,
-    previous_chunks: int,
-    tokens: Sequence[Sequence[str]],
-) -> tuple[SparseStore, MilvusVectorIndex | None, SyncSummary]:
-    t0 = time.perf_counter()
-    client = connect(target.uri, target.token)
-    uri = target.uri
-    expected = previous_chunks if previous is not None else -1
-    full = previous is None or _count(client, target.sparse) != expected
-    if vectors is not None:
-        dense_rows = _count(client, target.dense)
-        full = full or dense_rows != expected
-        if not full:
-            desc = client.describe_collection(target.dense)
-            dims = [f.get("params", {}).get("dim") for f in desc.get("fields", [])]
-            full = int(vectors.shape[1]) not in {int(d) for d in dims if d is not None}
-    jieba = target.lexical == "jieba"
-    if full:
-        sparse: SparseStore = (
-            MilvusTokenIndex.build(client, target.sparse, uri, chunks, tokens)
-            if jieba
-            else MilvusSparseIndex.build(client, target.sparse, uri, chunks)
+    with _writing(target.uri):
+        t0 = time.perf_counter()
+        client = connect(target.uri, target.token)
+        uri = target.uri
+        expected = previous_chunks if previous is not None else -1
+        full = previous is None or _count(client, target.sparse) != expected
+        if vectors is not None:
+            dense_rows = _count(client, target.dense)
+            full = full or dense_rows != expected
+            if not full:
+                desc = client.describe_collection(target.dense)
+                dims = [f.get("params", {}).get("dim") for f in desc.get("fields", [])]
+                full = int(vectors.shape[1]) not in {int(d) for d in dims if d is not None}
+        jieba = target.lexical == "jieba"
+        if full:
+            sparse: SparseStore = (
+                MilvusTokenIndex.build(client, target.sparse, uri, chunks, tokens)
+                if jieba
+                else MilvusSparseIndex.build(client, target.sparse, uri, chunks)
+            )
+            dense = (
+                MilvusVectorIndex.build(client, target.dense, uri, chunks, vectors)
+                if vectors is not None
+                else None
+            )
+            if vectors is None and client.has_collection(target.dense):
+                client.drop_collection(target.dense)
+            _flush(sparse, dense)
+            return sparse, dense, SyncSummary(True, 0, len(chunks), time.perf_counter() - t0)
+        assert previous is not None
+        sparse = (MilvusTokenIndex if jieba else MilvusSparseIndex).loaded(
+            client, target.sparse, uri
         )
-        dense = (
-            MilvusVectorIndex.build(client, target.dense, uri, chunks, vectors)
-            if vectors is not None
-            else None
-        )
-        if vectors is None and client.has_collection(target.dense):
-            client.drop_collection(target.dense)
-        _flush(sparse, dense)
-        return sparse, dense, SyncSummary(True, 0, len(chunks), time.perf_counter() - t0)
-    assert previous is not None
-    sparse = (MilvusTokenIndex if jieba else MilvusSparseIndex).loaded(client, target.sparse, uri)
-    dense = MilvusVectorIndex.loaded(client, target.dense, uri) if vectors is not None else None
-    stale = [s for s, h in previous.items() if current.get(s) != h]  # changed or removed
-    fresh = {s for s, h in current.items() if previous.get(s) != h}  # changed or new
-    for source in stale:
-        sparse.delete(source)
-        if dense is not None:
-            dense.delete(source)
-    rows = [i for i, c in enumerate(chunks) if c.source in fresh]
-    if isinstance(sparse, MilvusTokenIndex):
-        sparse.add_tokens([chunks[i] for i in rows], [tokens[i] for i in rows], mean_length(tokens))
-    else:
-        sparse.add([chunks[i] for i in rows])
-    if dense is not None and vectors is not None and rows:
-        dense.add([chunks[i] for i in rows], vectors[rows])
-    if stale or rows:
-        _flush(sparse, dense)
-    return sparse, dense, SyncSummary(False, len(stale), len(rows), time.perf_counter() - t0)
+        dense = MilvusVectorIndex.loaded(client, target.dense, uri) if vectors is not None else None
+        stale = [s for s, h in previous.items() if current.get(s) != h]  # changed or removed
+        fresh = {s for s, h in current.items() if previous.get(s) != h}  # changed or new
+        for source in stale:
+            sparse.delete(source)
+            if dense is not None:
+                dense.delete(source)
+        rows = [i for i, c in enumerate(chunks) if c.source in fresh]
+        if isinstance(sparse, MilvusTokenIndex):
+            sparse.add_tokens(
+                [chunks[i] for i in rows], [tokens[i] for i in rows], mean_length(tokens)
+            )
+        else:
+            sparse.add([chunks[i] for i in rows])
+        if dense is not None and vectors is not None and rows:
+            dense.add([chunks[i] for i in rows], vectors[rows])
+        if stale or rows:
+            _flush(sparse, dense)
+        return sparse, dense, SyncSummary(False, len(stale), len(rows), time.perf_counter() - t0)
 
 
 def _flush(*stores: _MilvusBase | None) -> None:
