@@ -1,4 +1,4 @@
-"""Quantities in Chinese text: 十五次 = 15次, 1.2万 = 12000, 百分之百 = 100%, 余/多/近.
+"""Quantities in Chinese text: 十五次 = 15次, 1.2万 = 12000, 百分之百 = 100%, 九成五 = 95%, 余/多/近.
 
 Chinese numerals are converted with cn2an; this module decides *which* runs are numbers
 (a Chinese numeral counts only before a measure word, so 一是 and 统一 stay words).
@@ -25,6 +25,8 @@ QUANTITY = re.compile(
     rf"{_PRE}(?:百分之(?P<pct>{_NUM_CN}|\d+(?:\.\d+)?)"
     rf"|(?P<arabic>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<amag>[万亿])?\s*(?P<apost>余|多|左右|以上|来)?"
     rf"\s*(?P<aunit>{UNITS})?"
+    rf"|(?P<tenths>[一二两三四五六七八九])成(?P<hundredths>[一二三四五六七八九])?"
+    r"(?P<tpost>多|左右|以上)?(?![立为功效果绩员本熟长就交都型年人分批套片不])"
     rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>余|多|左右|以上|来)?(?P<cunit>{UNITS}))"
 )
 _APPROX = {"近", "约", "大约", "将近", "超过", "逾", "余", "多", "左右", "以上", "来", "不少于"}
@@ -59,6 +61,10 @@ def _parts(m: re.Match[str]) -> tuple[float | None, str, str, str]:
     if g["pct"] is not None:
         pct = g["pct"]
         return (float(pct) if pct[0].isdigit() else to_number(pct)), "", "", "%"
+    if g["tenths"] is not None:  # 九成五 = 95%
+        tenths, rest = to_number(g["tenths"]), to_number(g["hundredths"] or "零")
+        share = None if tenths is None or rest is None else tenths * 10 + rest
+        return share, "", g["tpost"] or "", "%"
     if g["arabic"] is not None:
         value: float | None = float(g["arabic"].replace(",", ""))
         mag, post, unit = g["amag"] or "", g["apost"] or "", g["aunit"] or ""
@@ -131,6 +137,8 @@ def normalize(text: str) -> str:
         value, _, post, unit = _parts(m)
         if value is None:
             return m.group(0)
+        if m.group("tenths"):  # 八成以上 -> 80%以上, as reports write it
+            return f"{m.group('pre') or ''}{_digits(value)}{unit}{post}"
         return f"{m.group('pre') or ''}{_digits(value)}{post}{unit}"
 
     return QUANTITY.sub(repl, text)

@@ -51,7 +51,7 @@ _FRAMING = re.compile(
 _ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
 _FUNCTION_CHARS = frozenset(
-    "给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或靠来想去用在有是"
+    "给搞把让被向对跟都还又再才就要会能了过着吗呢啊吧呀么得地的之与和及或靠来想去用在有是没"
 )
 CILIN_MAX_GROUP = 16  # larger 同义词词林 groups are too loose to count as the same word
 
@@ -153,6 +153,20 @@ def asked_figure(question: str) -> str | None:
     return "" if _FIGURE.search(question) else None
 
 
+_YES_NO = re.compile(r"没|吗|(?<![什怎那这多要])么|是不是|是否")
+
+
+def _threshold(question: str) -> tuple[str | None, str]:
+    """A yes/no question about a value (过九百件了吗, 有没有上万份, 到九成五了没) asks for the
+    figure in the value's unit; the value itself is not content. (None, question) otherwise."""
+    if not _YES_NO.search(question):
+        return None, question
+    named = next((q for q in quantities(question) if not is_year(q)), None)
+    if named is None:
+        return None, question
+    return named.unit, question.replace(named.text, " ", 1)
+
+
 def question_terms(
     question: str,
     words: Callable[[str], list[str]],
@@ -172,6 +186,8 @@ def question_terms(
     for n in sorted(names, key=len, reverse=True):
         stripped = stripped.replace(n, " ")
     unit = asked_figure(stripped)
+    if unit is None:
+        unit, stripped = _threshold(stripped)
     counted, before = _counted(stripped, words) if unit is not None else ("", False)
     if counted and df is not None and df(counted) == 0:
         counted = ""  # a word no report uses (执法队员) cannot be demanded of the answer

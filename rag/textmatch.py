@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 
-from rag.numbers import normalize
+from rag.numbers import UNITS, normalize
 
 # A sentence ends at 。！？；!?; (with the closing quotes or brackets after them) or a newline.
 _END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n+")
 _MARKER = re.compile(r"\[[\d,，、\s\-–]+\]|【[\d,，、\s\-–]+】")
 _KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%.]")
-# A year as questions write it: 2024年 (the one pattern for every stage; a bare 2024 is a number)
-YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年)")
+# A year as questions write it (the one pattern for every stage): 2024年, or a bare 2024 as
+# keyword questions write it (水口镇 2023 执法培训), unless it counts something: a unit or
+# 余/多/万 after it (2000份, 2000余), or a comparison before it (超过2000).
+YEAR = re.compile(
+    r"(?<![\d.,])(?<!超过)(?<!不到)(?<!不少于)(?<!不低于)(?<!达)(?<!近)(?<!约)(?<!共)(?<!逾)"
+    r"((?:19|20)\d{2})"
+    rf"(?:(?=\s*年)|(?![\d.,%％])(?!(?:[万亿]|余|多|左右|以上|来)?(?!人大|人民)(?:{UNITS})))"
+)
 
 
 def year_strings(text: str) -> list[str]:
-    """The years a text names, in order, as written (2024年 -> "2024")."""
+    """The years a text names, in order, as written (2024年 and a bare 2024 -> "2024")."""
     return YEAR.findall(text)
 
 
@@ -25,8 +31,8 @@ def years_in(text: str) -> tuple[int, ...]:
 
 
 def strip_years(text: str) -> str:
-    """`text` with each year and its 年 replaced by a space."""
-    return re.sub(YEAR.pattern + r"\s*年", " ", text)
+    """`text` with each year (and its 年) replaced by a space."""
+    return re.sub(YEAR.pattern + r"(?:\s*年)?", " ", text)
 
 
 def sentences(

@@ -100,6 +100,10 @@ def test_a_substring_inside_a_word_is_not_a_place(extractive: Pipeline) -> None:
 def test_a_year_no_report_covers_is_refused(extractive: Pipeline) -> None:
     a = extractive.ask("水口镇2023年对执法人员进行了多少次执法培训？")
     assert a.abstained and "不涉及2023年" in a.text and "2024" in a.text
+    # keyword questions write the year bare: it is still the year asked, not a figure
+    bare = extractive.ask("水口镇 2023 执法培训 次数")
+    assert bare.abstained and "不涉及2023年" in bare.text
+    assert not extractive.ask("水口镇 2024 执法培训 次数").abstained
     # a 2024 report's next steps are 2025's plans
     plan = extractive.ask("水口镇2025年有什么工作计划？")
     assert not plan.abstained
@@ -149,3 +153,21 @@ def test_a_town_right_after_a_known_county_is_read_from_the_characters(
     for q in ("金湖县对几个镇街搞了法治专项督察？", "对比金湖县和三墩镇的行政应诉工作",
               "金湖县各镇街道设了几个法治观测点？", "鲁山县瓦屋镇开展了多少场普法活动？"):  # fmt: skip
         assert extractive.analyze(q).unknown_places == (), q
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("水口镇 2023 执法培训 次数", ["2023"]),
+        ("瓦屋镇2023人大代表建议", ["2023"]),  # 人大 is no unit after a year
+        ("2024年办了几次", ["2024"]),
+        ("发了2000份资料", []),  # a count
+        ("有没有超过2000", []),  # a value compared
+        ("2000余份", []),
+        ("办结55318件", []),
+    ],
+)
+def test_a_bare_year_is_a_year_unless_it_counts_something(text: str, years: list[str]) -> None:
+    from rag.textmatch import year_strings
+
+    assert year_strings(text) == years

@@ -25,6 +25,9 @@ from rag.numbers import Quantity, normalize, quantities, same_quantity
         ("解决问题5.4万余个", ["≈54000个"]),
         ("一是加强学习，统一思想，进一步提升", []),  # words, not numbers
         ("2023年", ["2023年"]),
+        ("受教育率到九成五", ["95%"]),  # tenths: 九成五 = 95%
+        ("八成以上", ["≈80%"]),
+        ("形成合力，一成不变，完成三项", ["3项"]),  # 成 in words is no share
     ],
 )
 def test_quantities(text: str, labels: list[str]) -> None:

@@ -193,3 +193,13 @@ def test_a_test_is_a_test_in_either_word(extractive: Pipeline) -> None:
     # the report says 法律法规知识测试6次; staff say 考试
     a = extractive.ask("水口镇组织了几回法律知识考试？")
     assert not a.abstained and "测试6次" in a.text, a.text
+
+
+def test_a_yes_no_question_about_a_value_asks_for_the_figure(extractive: Pipeline) -> None:
+    # 到九成五了没: the value named is the figure asked (95%), not words to match
+    terms = extractive.analyze("瓦屋镇群众受教育率到九成五了没？").terms
+    assert terms.unit == "%" and not any("九" in t or "成" in t for t in terms.weights)
+    a = extractive.ask("瓦屋镇群众受教育率到九成五了没？")
+    assert not a.abstained and "95％以上" in a.text, a.text
+    # 什么 is no yes/no word: a list question keeps asking for the items
+    assert extractive.analyze("三墩镇四个平台分别指什么？").terms.unit == ""
