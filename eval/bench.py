@@ -38,7 +38,6 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import faiss
 import numpy as np
 import psutil
@@ -53,7 +52,7 @@ from rag.config import PROJECT_ROOT, QueryOptions, Settings
 # overhead ratio), so this module builds them itself (an exception the layer contract names).
 from rag.dense import DenseIndex, FaissStore
 from rag.factory import PACKAGED, LoadedIndex, build, faiss_threads, open_index
-from rag.sparse import BM25Index, BM25Store, JiebaTokenizer
+from rag.sparse import BM25Store, JiebaTokenizer
 
 MODEL = PACKAGED
 
@@ -189,9 +188,12 @@ def _structures(
     corpus: SynthCorpus, vectors: np.ndarray, words: list[str]
 ) -> tuple[LoadedIndex, dict[str, float]]:
     t = time.perf_counter()
-    model = bm25s.BM25()
-    model.index(corpus.tokens, show_progress=False)
-    bm25 = BM25Index(model, JiebaTokenizer(words + corpus.names))
+    tokenizer = JiebaTokenizer(words + corpus.names)
+    bm25 = BM25Store.build(
+        corpus.chunks,
+        tokenizer,
+        {c.id: t for c, t in zip(corpus.chunks, corpus.tokens, strict=True)},
+    )
     t_bm25 = time.perf_counter() - t
     factory.faiss_threads(2)
     t = time.perf_counter()
@@ -203,8 +205,7 @@ def _structures(
 
 
 def _memory(index: LoadedIndex, vectors: np.ndarray) -> dict[str, float]:
-    scores = index.lexical.bm25.model.scores
-    postings = sum(scores[k].nbytes for k in ("data", "indices", "indptr"))
+    postings = index.lexical.bm25.postings.nbytes
     faiss_bytes = len(faiss.serialize_index(index.dense.dense.index)) if index.dense else 0
     plain = vectors.nbytes + postings
     return {

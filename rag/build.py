@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.chunk import ChunkerSettings, chunk_report
 from rag.contracts import Embedder
-from rag.dense import FaissStore
+from rag.dense import DenseIndex, FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, IngestError, first_line
 from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
@@ -30,15 +30,23 @@ from rag.layout import (
     build_lock,
     commit,
     current_build,
+    link_tree,
+    new_segment_name,
     read_build,
+    read_jsonl,
     read_manifest,
+    segment_folder,
     write_jsonl,
 )
 from rag.milvus_store import MilvusSparseIndex, MilvusTarget, sync
-from rag.sparse import BM25Store, JiebaTokenizer
+from rag.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
 from rag.types import Chunk, Report
 
 logger = logging.getLogger(__name__)
+
+# An update adds a segment; past these, the next build writes one segment again.
+MAX_SEGMENTS = 8
+MAX_DEAD_SHARE = 0.25  # chunks of replaced reports still in the segments' files
 
 Progress = Callable[[str, int, int], None]
 
@@ -94,9 +102,13 @@ def _previous(
                 if source in reports:
                     by_report[info.hash] = (reports[source], by_source.get(source, []))
         vectors: dict[str, np.ndarray] = {}
-        if manifest.embed_model == embed_model and (folder / "embeddings.npy").exists():
-            matrix = np.load(folder / "embeddings.npy", allow_pickle=False)
-            vectors = {c.id: matrix[i] for i, c in enumerate(chunks)}
+        if manifest.embed_model == embed_model:
+            for name in manifest.segments:
+                seg = segment_folder(folder, name)
+                if (seg / "embeddings.npy").exists():
+                    matrix = np.load(seg / "embeddings.npy", allow_pickle=False)
+                    ids = [Chunk.from_dict(r).id for r in read_jsonl(seg / "chunks.jsonl")]
+                    vectors.update({cid: matrix[i] for i, cid in enumerate(ids)})
         return by_report, vectors
     except (OSError, ValueError, KeyError, IndexStoreError) as e:
         logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
@@ -277,7 +289,7 @@ def _previous_tokens(
     if old is None or folder is None or old.tokenizer != TOKENIZER:
         return {}
     try:
-        saved = BM25Store.saved_tokens(folder)
+        saved = BM25Store.saved_tokens(folder, old.segments)
     except (OSError, ValueError, KeyError, TypeError) as e:
         logger.warning("tokens of %s unreadable (%s); tokenising again", folder, e)
         return {}
@@ -301,13 +313,21 @@ def _build(
     t0 = time.perf_counter()
     summary = BuildSummary(index_dir=index_dir)
     embed_model = embedder.name if embedder else LEXICAL
-    prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
     try:
         old = read_manifest(index_dir)
     except (OSError, ValueError, IndexStoreError):
         old = None
     files, skipped = survey(reports_dir, limits)
     summary.skipped.extend(skipped)
+    if milvus is None and old is not None:
+        updated = _update(
+            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits
+        )
+        if updated:
+            summary.seconds = time.perf_counter() - t0
+            return summary
+        summary = BuildSummary(index_dir=index_dir, skipped=list(skipped))
+    prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
     reports, chunks, hashes = _read_all(files, prev_reports, chunker, summary, progress, limits)
     if not reports:
         raise IndexStoreError(
@@ -335,6 +355,10 @@ def _build(
             "inserted"
         )
     per_report = Counter(c.source for c in chunks)
+    segment = sparse.parts[0].name
+    firsts: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        firsts.setdefault(c.source, i)
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         embed_model=embed_model,
@@ -344,21 +368,16 @@ def _build(
         tokenizer_words=words,
         reports_dir=str(reports_dir),
         n_chunks=len(chunks),
-        reports={
-            r.source: ReportEntry(hashes[r.source], r.meta.title, per_report[r.source])
-            for r in reports
-        },
+        reports={r.source: _entry(r, hashes, per_report, segment, firsts) for r in reports},
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
         store="milvus" if stores else "faiss",
+        segments=[segment],
     )
 
     def write(folder: Path) -> None:
-        write_jsonl(folder / "reports.jsonl", [r.to_dict() for r in reports])
-        write_jsonl(folder / "chunks.jsonl", [c.to_dict() for c in chunks])
-        if matrix is not None:
-            np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
-            if stores is None:
-                FaissStore.build(chunks, matrix).save(folder)
+        _write_segment(segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix)
+        if matrix is not None and stores is None:
+            FaissStore.build(chunks, matrix).save(folder)
         if stores is not None:
             for store in stores[:2]:
                 if store is not None:
@@ -372,3 +391,153 @@ def _build(
     summary.reports, summary.chunks = len(reports), len(chunks)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _entry(
+    r: Report, hashes: dict[str, str], sizes: Counter[str], segment: str, firsts: dict[str, int]
+) -> ReportEntry:
+    return ReportEntry(
+        hashes[r.source],
+        r.meta.title,
+        sizes[r.source],
+        segment,
+        firsts.get(r.source, 0),
+        sorted(r.meta.places.names()),
+    )
+
+
+def _write_segment(
+    folder: Path,
+    reports: list[Report],
+    chunks: list[Chunk],
+    tokens: list[list[str]] | None,
+    matrix: np.ndarray | None,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "reports.jsonl", [r.to_dict() for r in reports])
+    write_jsonl(folder / "chunks.jsonl", [c.to_dict() for c in chunks])
+    if tokens is not None:
+        write_jsonl(
+            folder / BM25Store.TOKENS,
+            [{"id": c.id, "t": t} for c, t in zip(chunks, tokens, strict=True)],
+        )
+    if matrix is not None:
+        np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
+
+
+def _rows_of(old: Manifest, sources: set[str]) -> np.ndarray:
+    """The rows (in the live build's numbering) of the chunks of `sources`."""
+    order = {name: i for i, name in enumerate(old.segments)}
+    entries = sorted(old.reports.items(), key=lambda kv: (order[kv[1].segment], kv[1].first))
+    out, row = [], 0
+    for source, e in entries:
+        if source in sources:
+            out.append(np.arange(row, row + e.chunks, dtype=np.int64))
+        row += e.chunks
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def _update(
+    reports_dir: Path,
+    index_dir: Path,
+    old: Manifest,
+    files: list[Path],
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    summary: BuildSummary,
+    progress: Progress | None,
+    limits: ReadLimits,
+) -> bool:
+    """Re-index only the new and changed reports, as one new segment; the live build's other
+    segments are hard-linked, the replaced reports' chunks marked dead. False (nothing
+    written) when a full build is due: another model, chunker or tokenizer, a place name
+    added or removed (old chunks would tokenise differently), or too many segments or dead
+    chunks (the full build then writes one segment again)."""
+    src = current_build(index_dir)
+    embed_model = embedder.name if embedder else LEXICAL
+    if (
+        src is None
+        or not old.segments
+        or old.store != "faiss"
+        or old.embed_model != embed_model
+        or old.chunker != asdict(chunker)
+        or old.tokenizer != TOKENIZER
+    ):
+        return False
+    docs, dead = segment_counts(src)
+    kept: dict[str, ReportEntry] = {}
+    changed: list[Path] = []
+    for path in files:
+        entry = old.reports.get(path.name)
+        try:
+            same = entry is not None and file_hash(path) == entry.hash
+        except OSError:
+            same = False  # _read_all reports it
+        if same and entry is not None:
+            kept[path.name] = entry
+        else:
+            changed.append(path)
+    reports, chunks, hashes = _read_all(changed, {}, chunker, summary, progress, limits)
+    if not reports and not kept:
+        raise IndexStoreError(
+            f"nothing could be indexed in {reports_dir} "
+            f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged"
+        )
+    gone_sources = set(old.reports) - set(kept)
+    words = sorted({w for e in kept.values() for w in e.places} | set(place_words(reports)))
+    dead_after = dead + sum(old.reports[s].chunks for s in gone_sources)
+    if (
+        words != old.tokenizer_words
+        or len(old.segments) + 1 > MAX_SEGMENTS
+        or dead_after > MAX_DEAD_SHARE * (docs + len(chunks))
+    ):
+        return False
+    gone = _rows_of(old, gone_sources)
+    tokenizer = JiebaTokenizer(words)
+    tokens = [tokenizer(c.index_text) for c in chunks]
+    matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
+    name = new_segment_name()
+    sizes = Counter(c.source for c in chunks)
+    firsts: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        firsts.setdefault(c.source, i)
+    entries = dict(kept)
+    entries.update({r.source: _entry(r, hashes, sizes, name, firsts) for r in reports})
+    live = {e.segment for e in entries.values()}
+    manifest = Manifest(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        embed_model=embed_model,
+        query_instruction=old.query_instruction,
+        dim=old.dim,
+        chunker=asdict(chunker),
+        tokenizer_words=words,
+        reports_dir=str(reports_dir),
+        n_chunks=sum(e.chunks for e in entries.values()),
+        reports=entries,
+        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+        segments=[s for s in [*old.segments, name] if s in live],
+    )
+
+    def write(folder: Path) -> None:
+        for seg in manifest.segments[:-1] if chunks else manifest.segments:
+            link_tree(segment_folder(src, seg), segment_folder(folder, seg))
+        if chunks:
+            _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix)
+        update_segments(src, folder, gone, tokens, name)
+        if embedder is not None and (src / FaissStore.FILE).exists():
+            dense = DenseIndex.load(src / FaissStore.FILE)
+            vectors = matrix if matrix is not None else np.empty((0, old.dim), np.float32)
+            dense.replace_rows(gone, vectors).save(folder / FaissStore.FILE)
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+    commit(index_dir, write)
+    summary.new_reports = sorted(r.source for r in reports)
+    summary.reused_reports = sorted(kept)
+    summary.removed_reports = sorted(gone_sources - set(hashes))
+    summary.reports, summary.chunks = len(entries), manifest.n_chunks
+    summary.tokenized, summary.reused_tokens = len(chunks), manifest.n_chunks - len(chunks)
+    summary.reused_embeddings = manifest.n_chunks - len(chunks) if embedder else 0
+    summary.store_update = f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a new segment"
+    return True

@@ -62,6 +62,24 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
+    def replace_rows(self, gone: np.ndarray, vectors: np.ndarray) -> DenseIndex:
+        """This index without the rows `gone` (later rows move up) and with `vectors`
+        appended: an update's change. An IVF index keeps its trained lists (refilled, not
+        retrained), as its vectors are samples of the same reports."""
+        gone = np.asarray(gone, dtype=np.int64)
+        new = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.index.d)
+        if isinstance(self.index, faiss.IndexFlat):
+            if len(gone):
+                self.index.remove_ids(faiss.IDSelectorBatch(gone))
+            if len(new):
+                self.index.add(new)
+            return self
+        keep = np.setdiff1d(np.arange(len(self), dtype=np.int64), gone)
+        kept = self.index.reconstruct_batch(keep) if len(keep) else new[:0]
+        self.index.reset()
+        self.index.add(np.vstack([kept, new]))
+        return DenseIndex(self.index)
+
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:

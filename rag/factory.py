@@ -28,8 +28,7 @@ from rag.milvus_store import MilvusTarget, collection_name, open_stores
 from rag.pipeline import Knobs, Pipeline
 from rag.prompting import PromptSpec, load_prompt
 from rag.retrieve import Retriever
-from rag.rows import Rows
-from rag.sparse import BM25Index, BM25Store
+from rag.sparse import BM25Store
 from rag.store import LoadedIndex, load_index
 from rag.types import Chunk, Report
 
@@ -392,18 +391,18 @@ def store_info(settings: Settings, m: Manifest | None) -> str | None:
 def index_from_parts(
     reports: dict[str, Report],
     chunks: list[Chunk],
-    bm25: BM25Index,
+    lexical: BM25Store,
     dense: DenseIndex | None,
     embed_model: str,
 ) -> LoadedIndex:
     """An in-memory index over structures built elsewhere (the benchmark's synthetic corpora,
     whose BM25 postings come from pre-tokenised text)."""
-    rows = Rows(chunks)
+    rows = lexical.rows
     manifest = Manifest(
         embed_model=embed_model if dense is not None else LEXICAL,
         dim=dense.index.d if dense is not None else 0,
         chunker={},
-        tokenizer_words=bm25.tokenizer.extra_words,
+        tokenizer_words=lexical.tokenizer.extra_words,
         reports_dir="",
         n_chunks=len(chunks),
         reports={s: ReportEntry("", r.meta.title, 0) for s, r in reports.items()},
@@ -414,7 +413,7 @@ def index_from_parts(
         manifest,
         reports,
         rows,
-        lexical := BM25Store(bm25, rows, shared=True),
+        lexical,
         lexical,
         FaissStore(dense, rows, shared=True) if dense is not None else None,
     )

@@ -3,11 +3,16 @@
 Layout::
 
     index/CURRENT                 name of the live build (replaced atomically)
-    index/builds/<id>/manifest.json
-                      reports.jsonl  chunks.jsonl  embeddings.npy  dense.faiss  bm25/
+    index/builds/<id>/manifest.json                  which segment holds each report
+                      segments/<seg>/reports.jsonl chunks.jsonl tokens.jsonl embeddings.npy
+                      bm25/segments.json  bm25/<seg>/   the BM25 postings of each segment
+                      dense.faiss
 
 A build is written to a fresh folder; only when it is complete does CURRENT switch to it,
-so an interrupted build leaves the previous index in use.
+so an interrupted build leaves the previous index in use. A full build writes one segment;
+an update writes the changed reports as a new segment and hard-links the files of the old
+ones into the new build folder, where the reports it replaced or removed are no longer live
+(the manifest names the segment of each live report).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any, TypeVar
 from rag.errors import IndexStoreError, first_line
 from rag.types import Chunk, Report
 
-FORMAT_VERSION = 2  # bump when chunking or metadata code changes: reused reports would be stale
+FORMAT_VERSION = 3  # bump when chunking or metadata code changes: reused reports would be stale
 TOKENIZER = "jieba-search-v1"
 
 
@@ -35,6 +40,9 @@ class ReportEntry:
     hash: str  # sha256 of the file's bytes
     title: str
     chunks: int
+    segment: str = ""  # the segment holding its chunks
+    first: int = 0  # position of its first chunk in that segment
+    places: list[str] = field(default_factory=list)  # its place names (tokenizer words)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Manifest:
     tokenizer: str = TOKENIZER
     query_instruction: str = ""  # the prefix queries get (the model's own, or the setting)
     store: str = "faiss"  # "milvus": the build folder's *-milvus.json point to the collections
+    segments: list[str] = field(default_factory=list)  # in row order
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,17 +146,31 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     return None if folder is None else read_manifest_file(folder)
 
 
+SEGMENTS = "segments"
+
+
+def segment_folder(folder: Path, name: str) -> Path:
+    return folder / SEGMENTS / name
+
+
 def read_build(folder: Path) -> tuple[Manifest, dict[str, Report], list[Chunk]]:
-    """The manifest, reports and chunks of a build, checked against each other: a damaged or
-    foreign file is an IndexStoreError naming it (and the fix), never a traceback."""
+    """The manifest, live reports and chunks of a build (segment by segment, in row order),
+    checked against each other: a damaged or foreign file is an IndexStoreError naming it
+    (and the fix), never a traceback."""
     manifest = read_manifest_file(folder)
-    reports = _rows(folder / "reports.jsonl", Report.from_dict)
-    chunks = _rows(folder / "chunks.jsonl", Chunk.from_dict)
+    reports: list[Report] = []
+    chunks: list[Chunk] = []
+    for name in manifest.segments:
+        seg = segment_folder(folder, name)
+        live = {s for s, e in manifest.reports.items() if e.segment == name}
+        reports += [r for r in _rows(seg / "reports.jsonl", Report.from_dict) if r.source in live]
+        chunks += [c for c in _rows(seg / "chunks.jsonl", Chunk.from_dict) if c.source in live]
     by_source = {r.source: r for r in reports}
     problems = []
     if len(chunks) != manifest.n_chunks:
         problems.append(
-            f"chunks.jsonl has {len(chunks)} chunks, the manifest says {manifest.n_chunks}"
+            f"the segments' chunks.jsonl hold {len(chunks)} live chunks, the manifest says "
+            f"{manifest.n_chunks}"
         )
     missing = sorted(set(manifest.reports) - set(by_source))
     if missing:
@@ -238,3 +261,22 @@ def commit(index_dir: Path, write: Callable[[Path], None]) -> Path:
         if old.name != build_id:
             shutil.rmtree(old, ignore_errors=True)
     return builds / build_id
+
+
+def link_tree(src: Path, dst: Path) -> None:
+    """Every file of `src` hard-linked into `dst` (copied where links are not possible): an
+    update keeps the unchanged segments of the live build without rewriting them."""
+    for path in src.rglob("*"):
+        target = dst / path.relative_to(src)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
+
+
+def new_segment_name() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]

@@ -1,20 +1,22 @@
-"""BM25 over jieba tokens (bm25s), saved as JSON + .npy (no pickle)."""
+"""BM25 over jieba tokens, in segments (rag.postings), saved as JSON + .npy (no pickle)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import bm25s
 import jieba
 import numpy as np
 
 from rag.errors import IndexStoreError
+from rag.layout import link_tree, new_segment_name
+from rag.postings import Postings, Segment
 from rag.recent import Recent
 from rag.rows import Rows
 from rag.types import Chunk
@@ -79,8 +81,10 @@ def _filtered(tokens: Iterable[str]) -> list[str]:
 
 
 class BM25Index:
-    def __init__(self, model: bm25s.BM25, tokenizer: JiebaTokenizer) -> None:
-        self.model = model
+    """BM25 scores over the live chunks of one or more postings segments."""
+
+    def __init__(self, postings: Postings, tokenizer: JiebaTokenizer) -> None:
+        self.postings = postings
         self.tokenizer = tokenizer
 
     @classmethod
@@ -92,19 +96,19 @@ class BM25Index:
         """The index over texts already tokenised by `tokenizer` (jieba is the slow part)."""
         if not tokens:
             raise IndexStoreError("cannot build a BM25 index over no texts")
-        model = bm25s.BM25()
-        model.index(tokens, show_progress=False)
-        return cls(model, tokenizer)
+        seg = Segment.from_tokens(tokens)
+        return cls(Postings([(seg, np.ones(len(seg), dtype=bool))]), tokenizer)
 
     def __len__(self) -> int:
-        return int(self.model.scores["num_docs"])
+        return len(self.postings)
+
+    @property
+    def vocab(self) -> dict[str, int]:
+        return self.postings.vocab
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no query token is indexed)."""
-        tokens = [t for t in self.tokenizer(query) if t in self.model.vocab_dict]
-        if not tokens:
-            return np.zeros(len(self), dtype=np.float32)
-        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        return self.postings.scores(self.tokenizer(query))
 
     def search(
         self,
@@ -130,54 +134,109 @@ class BM25Index:
 
     def df(self, token: str) -> int:
         """How many chunks contain the token (0: a word the corpus never uses)."""
-        i = self.model.vocab_dict.get(token)
-        indptr = self.model.scores["indptr"]
-        return 0 if i is None or i + 1 >= len(indptr) else int(indptr[i + 1] - indptr[i])
+        return self.postings.df(token)
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token (highest for tokens absent from the index)."""
-        df = self.df(token)
-        return math.log(1.0 + (len(self) - df + 0.5) / (df + 0.5))
-
-    def save(self, folder: Path) -> None:
-        self.model.save(str(folder), allow_pickle=False, show_progress=False)
-
-    @classmethod
-    def load(cls, folder: Path, tokenizer: JiebaTokenizer) -> BM25Index:
-        try:
-            model = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False)
-        except (OSError, ValueError) as e:
-            raise IndexStoreError(f"cannot read BM25 index {folder}: {e}") from e
-        return cls(model, tokenizer)
+        return self.postings.idf_of(token)
 
 
 CACHE_ENTRIES = 8  # questions whose full BM25 score arrays are kept
 
 
+@dataclass
+class _Part:
+    """One segment of a store: its postings, which of its chunks are live, and whether its
+    files are already in the folder the store was opened from."""
+
+    name: str
+    segment: Segment
+    live: np.ndarray
+    saved: bool
+
+
+def _read_parts(folder: Path) -> list[dict[str, Any]]:
+    path = folder / BM25Store.FOLDER / BM25Store.SEGMENTS
+    try:
+        parts = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(parts, list):
+            raise ValueError("not a list")
+        for p in parts:
+            str(p["name"]), int(p["docs"]), list(p["dead"])
+    except FileNotFoundError as e:
+        raise IndexStoreError(f"index file {path} is missing; rebuild it with `rag index`") from e
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise IndexStoreError(
+            f"index file {path} is damaged ({e}); rebuild it with `rag index`"
+        ) from e
+    return parts
+
+
+def segment_counts(folder: Path) -> tuple[int, int]:
+    """Chunks in the BM25 segments of a build folder, and how many of them are dead."""
+    parts = _read_parts(folder)
+    return sum(int(p["docs"]) for p in parts), sum(len(p["dead"]) for p in parts)
+
+
+def _write_parts(folder: Path, parts: list[dict[str, Any]]) -> None:
+    (folder / BM25Store.FOLDER).mkdir(parents=True, exist_ok=True)
+    (folder / BM25Store.FOLDER / BM25Store.SEGMENTS).write_text(json.dumps(parts), encoding="utf-8")
+
+
+def update_segments(
+    src: Path, dst: Path, gone: np.ndarray, tokens: list[list[str]], name: str
+) -> None:
+    """The BM25 files of `src` with the chunks at rows `gone` dropped and a segment `name`
+    of `tokens` added, written to `dst`, without opening the postings: the old segments'
+    files are hard-linked, only the new one is written (what an update costs)."""
+    parts = _read_parts(src)
+    offset = 0
+    gone = np.sort(np.asarray(gone, dtype=np.int64))
+    for p in parts:
+        dead = np.zeros(p["docs"], dtype=bool)
+        dead[np.asarray(p["dead"], dtype=np.int64)] = True
+        local = np.flatnonzero(~dead)
+        mine = gone[(gone >= offset) & (gone < offset + len(local))]
+        dead[local[mine - offset]] = True
+        offset += len(local)
+        p["dead"] = np.flatnonzero(dead).tolist()
+        link_tree(src / BM25Store.FOLDER / p["name"], dst / BM25Store.FOLDER / p["name"])
+    if tokens:
+        seg = Segment.from_tokens(tokens)
+        seg.save(dst / BM25Store.FOLDER / name)
+        parts.append({"name": name, "docs": len(seg), "dead": []})
+    _write_parts(dst, [p for p in parts if len(p["dead"]) < p["docs"]])
+
+
 class BM25Store:
-    """`SparseIndex` over a `BM25Index` folder: chunk ids and report filters in, chunk ids out.
+    """`SparseIndex` over BM25 segments: chunk ids and report filters in, chunk ids out.
 
     The score array of the last few questions is kept: a cross-report answer searches each
-    report with the same question. bm25s cannot add or remove documents, so `add` and
-    `delete` re-index the remaining chunks' texts (what a full build does)."""
+    report with the same question. `add` writes a new segment and `delete` marks chunks
+    dead; neither re-indexes the other chunks (IDF and lengths are summed again, in numpy)."""
 
     FOLDER = "bm25"
+    SEGMENTS = "segments.json"
     TOKENS = "tokens.jsonl"  # each chunk's tokens, by chunk id: the next build reuses them
 
     def __init__(
         self,
-        bm25: BM25Index,
+        parts: list[_Part],
         rows: Rows,
+        tokenizer: JiebaTokenizer,
         shared: bool = False,
         tokens: list[list[str]] | None = None,
+        origin: Path | None = None,
     ) -> None:
-        if len(bm25) != len(rows):
+        live = sum(int(p.live.sum()) for p in parts)
+        if live != len(rows):
             raise IndexStoreError(
-                f"the BM25 index holds {len(bm25)} documents but the index lists {len(rows)} "
+                f"the BM25 index holds {live} documents but the index lists {len(rows)} "
                 "chunks; rebuild it with `rag index`"
             )
-        self.bm25, self.rows, self._shared = bm25, rows, shared
-        self.tokens = tokens
+        self.parts, self.rows, self._shared = parts, rows, shared
+        self._tokenizer, self.tokens, self._origin = tokenizer, tokens, origin
+        self._bm25: BM25Index | None = None
         self._scores: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
@@ -187,32 +246,51 @@ class BM25Store:
         tokenizer: JiebaTokenizer,
         reuse: Mapping[str, list[str]] | None = None,
     ) -> BM25Store:
-        """The store over `chunks`; `reuse`: tokens of chunks (by id) an earlier build made
-        with the same tokenizer, so only new chunks go through jieba."""
+        """The store over `chunks`, one segment; `reuse`: tokens of chunks (by id) an earlier
+        build made with the same tokenizer, so only new chunks go through jieba."""
         reuse = reuse or {}
         tokens = [reuse.get(c.id) or tokenizer(c.index_text) for c in chunks]
-        return cls(BM25Index.from_tokens(tokens, tokenizer), Rows(chunks), tokens=tokens)
+        if not tokens:
+            raise IndexStoreError("cannot build a BM25 index over no texts")
+        seg = Segment.from_tokens(tokens)
+        part = _Part(new_segment_name(), seg, np.ones(len(seg), dtype=bool), saved=False)
+        return cls([part], Rows(chunks), tokenizer, tokens=tokens)
 
     @classmethod
-    def saved_tokens(cls, folder: Path) -> dict[str, list[str]]:
-        """The tokens a build folder saved, by chunk id ({} if it saved none)."""
-        path = folder / cls.TOKENS
-        if not path.exists():
-            return {}
+    def saved_tokens(cls, folder: Path, segments: Iterable[str]) -> dict[str, list[str]]:
+        """The tokens the segments of a build folder saved, by chunk id."""
         out = {}
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                out[str(row["id"])] = [str(t) for t in row["t"]]
+        for name in segments:
+            path = folder / "segments" / name / cls.TOKENS
+            if not path.exists():
+                continue
+            with path.open(encoding="utf-8") as f:
+                for line in f:
+                    row = json.loads(line)
+                    out[str(row["id"])] = [str(t) for t in row["t"]]
         return out
 
     @classmethod
     def open(cls, folder: Path, rows: Rows, tokenizer: JiebaTokenizer) -> BM25Store:
-        return cls(BM25Index.load(folder / cls.FOLDER, tokenizer), rows, shared=True)
+        parts = []
+        for p in _read_parts(folder):
+            seg = Segment.load(folder / cls.FOLDER / p["name"])
+            live = np.ones(len(seg), dtype=bool)
+            live[np.asarray(p["dead"], dtype=np.int64)] = False
+            parts.append(_Part(p["name"], seg, live, saved=True))
+        return cls(parts, rows, tokenizer, shared=True, origin=folder)
+
+    @property
+    def bm25(self) -> BM25Index:
+        """The merged postings (built on first use: an update never needs them)."""
+        if self._bm25 is None:
+            live = [(p.segment, p.live) for p in self.parts if p.live.any()]
+            self._bm25 = BM25Index(Postings(live), self._tokenizer)
+        return self._bm25
 
     @property
     def tokenizer(self) -> JiebaTokenizer:
-        return self.bm25.tokenizer
+        return self._tokenizer
 
     def idf(self, token: str) -> float:
         return self.bm25.idf(token)
@@ -225,35 +303,46 @@ class BM25Store:
         `scores`): the query side of BM25 for a store that keeps the chunk side."""
         out: dict[str, float] = {}
         for t in self.tokenizer(query):
-            if t in self.bm25.model.vocab_dict:
+            if self.df(t):
                 out[t] = out.get(t, 0.0) + self.idf(t)
         return out
 
     def __len__(self) -> int:
-        return len(self.bm25)
+        return len(self.rows)
 
-    def _rebuild(self) -> None:
+    def _changed(self) -> None:
         self._scores.clear()
-        texts = [c.index_text for c in self.rows.chunks]
-        if not texts:
-            raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
-        self.bm25 = BM25Index.build(texts, self.bm25.tokenizer)
+        self._bm25 = None
         self.tokens = None
 
-    def add(self, chunks: Sequence[Chunk]) -> None:
+    def add(self, chunks: Sequence[Chunk], tokens: list[list[str]] | None = None) -> None:
         if not chunks:
             return
         if self._shared:
             self.rows, self._shared = self.rows.copy(), False
         self.rows.add(chunks)
-        self._rebuild()
+        tokens = tokens or [self.tokenizer(c.index_text) for c in chunks]
+        seg = Segment.from_tokens(tokens)
+        self.parts.append(_Part(new_segment_name(), seg, np.ones(len(seg), bool), saved=False))
+        self._changed()
 
     def delete(self, report: str) -> int:
         if self._shared:
             self.rows, self._shared = self.rows.copy(), False
         gone = self.rows.delete(report)
-        if len(gone):
-            self._rebuild()
+        if not len(gone):
+            return 0
+        offset = 0
+        for p in self.parts:
+            local = np.flatnonzero(p.live)
+            mine = gone[(gone >= offset) & (gone < offset + len(local))]
+            p.live = p.live.copy()
+            p.live[local[mine - offset]] = False
+            offset += len(local)
+        self.parts = [p for p in self.parts if p.live.any()]
+        if not self.parts:
+            raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
+        self._changed()
         return len(gone)
 
     def scores(self, query: str) -> np.ndarray:
@@ -266,9 +355,18 @@ class BM25Store:
         return self.rows.ranked(ids, scores)
 
     def save(self, folder: Path) -> None:
-        (folder / self.FOLDER).mkdir(exist_ok=True)
-        self.bm25.save(folder / self.FOLDER)
-        if self.tokens is not None:
-            with (folder / self.TOKENS).open("w", encoding="utf-8") as f:
-                for chunk, toks in zip(self.rows.chunks, self.tokens, strict=True):
-                    f.write(json.dumps({"id": chunk.id, "t": toks}, ensure_ascii=False) + "\n")
+        """The segments' files (those already in the folder it was opened from are linked)
+        and which of their chunks are dead."""
+        for p in self.parts:
+            target = folder / self.FOLDER / p.name
+            if p.saved and self._origin is not None and self._origin != folder:
+                link_tree(self._origin / self.FOLDER / p.name, target)
+            elif not p.saved or self._origin != folder:
+                p.segment.save(target)
+        _write_parts(
+            folder,
+            [
+                {"name": p.name, "docs": len(p.segment), "dead": np.flatnonzero(~p.live).tolist()}
+                for p in self.parts
+            ],
+        )

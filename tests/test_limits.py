@@ -56,9 +56,14 @@ def _copy(index_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
     return dst, folder
 
 
+def _segment(folder: Path) -> Path:
+    (seg,) = (folder / "segments").iterdir()  # a full build writes one segment
+    return seg
+
+
 def _damage_chunks(folder: Path) -> None:
-    data = (folder / "chunks.jsonl").read_text(encoding="utf-8")
-    (folder / "chunks.jsonl").write_text(data[: len(data) // 2], encoding="utf-8")
+    data = (_segment(folder) / "chunks.jsonl").read_text(encoding="utf-8")
+    (_segment(folder) / "chunks.jsonl").write_text(data[: len(data) // 2], encoding="utf-8")
 
 
 def _damage_manifest(folder: Path) -> None:
@@ -66,8 +71,8 @@ def _damage_manifest(folder: Path) -> None:
 
 
 def _drop_report(folder: Path) -> None:
-    lines = (folder / "reports.jsonl").read_text(encoding="utf-8").splitlines()
-    (folder / "reports.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    lines = (_segment(folder) / "reports.jsonl").read_text(encoding="utf-8").splitlines()
+    (_segment(folder) / "reports.jsonl").write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
 
 
 def _foreign_manifest(folder: Path) -> None:
@@ -75,7 +80,7 @@ def _foreign_manifest(folder: Path) -> None:
 
 
 def _damage_bm25(folder: Path) -> None:
-    for f in (folder / "bm25").iterdir():
+    for f in (folder / "bm25").rglob("*.npy"):
         f.write_bytes(f.read_bytes()[:7])
 
 

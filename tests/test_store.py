@@ -30,8 +30,11 @@ def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_pa
     third = build_index(reports_copy, index, emb, ChunkerSettings())
     assert third.new_reports == ["001_e78c042d1c9dcf59.txt"]
     assert third.removed_reports == ["003_bf156fa8c0c17ca2.txt"]
+    # a fifth of the chunks replaced or removed: a full build again (one segment), which
+    # embeds only the chunks whose text is new
     assert 0 < third.embedded < 5
     loaded = load_index(index)
+    assert len(loaded.manifest.segments) == 1
     assert "003_bf156fa8c0c17ca2.txt" not in loaded.reports
     assert all(c.source != "003_bf156fa8c0c17ca2.txt" for c in loaded.chunks)
     assert loaded.dense is not None
@@ -108,7 +111,7 @@ def test_model_mismatch_at_query_time(reports_copy: Path, tmp_path: Path) -> Non
         open_pipeline(Settings(embed_model="none", index_dir=index), index)
 
 
-def test_an_update_tokenises_only_new_chunks_and_scores_like_a_fresh_build(
+def test_an_update_tokenises_only_the_changed_report_and_scores_like_a_fresh_build(
     reports_copy: Path, tmp_path: Path
 ) -> None:
     import numpy as np
@@ -122,16 +125,23 @@ def test_an_update_tokenises_only_new_chunks_and_scores_like_a_fresh_build(
     text = wawu.read_text(encoding="utf-8")
     wawu.write_text(text.replace("8余场次", "9余场次").replace("一是", "第一是", 1), "utf-8")
     update = build_index(reports_copy, index, None, chunker)
-    new = [c for c in load_index(index).chunks if c.id not in before]
-    # the edit shifts every later span of the report: those chunks are new, the rest reused
+    updated = load_index(index)
+    new = [c for c in updated.chunks if c.id not in before]
+    # the edit shifts every later span of the report: those chunks are new
     assert len(new) > 1 and all(c.source == wawu.name for c in new)
-    assert update.tokenized == len(new) and update.reused_tokens == update.chunks - len(new)
+    changed = [c for c in updated.chunks if c.source == wawu.name]
+    assert update.tokenized == len(changed) and update.reused_tokens == update.chunks - len(changed)
+    # a second segment: the first one's files are linked, not rewritten
+    assert len(updated.manifest.segments) == 2
     fresh_dir = tmp_path / "fresh"
     build_index(reports_copy, fresh_dir, None, chunker)
-    updated, fresh = load_index(index), load_index(fresh_dir)
-    assert [c.id for c in updated.chunks] == [c.id for c in fresh.chunks]
+    fresh = load_index(fresh_dir)
+    assert sorted(c.id for c in updated.chunks) == sorted(c.id for c in fresh.chunks)
+    order = [fresh.rows.row_of[c.id] for c in updated.chunks]
     for q in ("瓦屋镇普法活动几场", "水口镇执法培训", "金湖县法律顾问", "峡口镇综合查一次"):
-        assert np.array_equal(updated.lexical.bm25.scores(q), fresh.lexical.bm25.scores(q)), q
+        a, b = updated.lexical.bm25.scores(q), fresh.lexical.bm25.scores(q)[order]
+        assert np.allclose(a, b, rtol=1e-6, atol=0), q
+        assert updated.lexical.search(q, 5) == fresh.lexical.search(q, 5), q
 
 
 def test_a_new_place_name_retokenises_the_chunks_that_contain_it(
@@ -158,3 +168,56 @@ def test_a_new_place_name_retokenises_the_chunks_that_contain_it(
     ]
     assert any(c.source == "002_437bbe3c0d589296.txt" for c in again)
     assert summary.tokenized == len(again) and summary.reused_tokens == summary.chunks - len(again)
+
+
+def test_an_update_writes_only_the_changed_report_and_searches_like_a_fresh_build(
+    reports_copy: Path, tmp_path: Path
+) -> None:
+    from rag.layout import current_build, segment_folder
+
+    index, emb = tmp_path / "index", FakeEmbedder()
+    build_index(reports_copy, index, emb, ChunkerSettings())
+    first = current_build(index)
+    assert first is not None
+    (seg,) = read_manifest(index).segments  # type: ignore[union-attr]
+    written = {
+        p.relative_to(first): p.stat().st_mtime_ns
+        for p in [*segment_folder(first, seg).iterdir(), *(first / "bm25" / seg).iterdir()]
+    }
+    wawu = reports_copy / "001_e78c042d1c9dcf59.txt"
+    wawu.write_text(wawu.read_text(encoding="utf-8").replace("8余场次", "9余场次"), "utf-8")
+    update = build_index(reports_copy, index, emb, ChunkerSettings())
+    second = current_build(index)
+    assert second is not None and second != first and not first.exists()
+    assert update.new_reports == [wawu.name] and len(update.reused_reports) == 4
+    # the old segment's files are the same files (linked), not written again
+    for rel, mtime in written.items():
+        assert (second / rel).stat().st_mtime_ns == mtime, rel
+    updated = load_index(index)
+    assert updated.manifest.segments[0] == seg and len(updated.manifest.segments) == 2
+    assert "9余场次" in "".join(c.text for c in updated.chunks if c.source == wawu.name)
+    fresh_dir = tmp_path / "fresh"
+    build_index(reports_copy, fresh_dir, emb, ChunkerSettings())
+    fresh = load_index(fresh_dir)
+    assert updated.dense is not None and fresh.dense is not None
+    assert len(updated.dense) == len(fresh.dense) == len(updated.chunks)
+    for q in ("瓦屋镇普法活动几场", "水口镇执法培训", "金湖县法律顾问"):
+        v = emb.embed_query(q)
+        assert updated.dense.search(v, 5) == fresh.dense.search(v, 5), q
+        assert updated.dense.search(v, 3, {wawu.name}) == fresh.dense.search(v, 3, {wawu.name})
+
+
+def test_many_updates_end_in_one_segment_again(reports_copy: Path, tmp_path: Path) -> None:
+    from rag.build import MAX_SEGMENTS
+
+    index = tmp_path / "index"
+    build_index(reports_copy, index, None, ChunkerSettings())
+    jinhu = reports_copy / "002_437bbe3c0d589296.txt"
+    text = jinhu.read_text(encoding="utf-8")
+    counts = []
+    for i in range(MAX_SEGMENTS + 1):
+        jinhu.write_text(text + f"\n补充{i}。\n", "utf-8")
+        build_index(reports_copy, index, None, ChunkerSettings())
+        counts.append(len(read_manifest(index).segments))  # type: ignore[union-attr]
+    assert max(counts) <= MAX_SEGMENTS and 1 in counts[1:], counts
+    assert len(load_index(index).chunks) == read_manifest(index).n_chunks  # type: ignore[union-attr]
