@@ -52,7 +52,7 @@ from rag.config import PROJECT_ROOT, QueryOptions, Settings
 # overhead ratio), so this module builds them itself (an exception the layer contract names).
 from rag.dense import DenseIndex, FaissStore
 from rag.factory import PACKAGED, LoadedIndex, build, faiss_threads, open_index
-from rag.sparse import BM25Store, JiebaTokenizer
+from rag.sparse import BM25Store, JiebaTokenizer, update_segments
 
 MODEL = PACKAGED
 
@@ -433,7 +433,7 @@ def _recall10(dense: Any, qvecs: list[Any], truth: list[list[str]]) -> float:
 def _stores_local(
     size: int, base_dir: str, real: np.ndarray, queries: list[str], qvecs: list[Any], queue: Any
 ) -> None:
-    """The default store (FAISS + bm25s files), in a process of its own; also what the
+    """The default store (FAISS + BM25 segment files), in a process of its own; also what the
     Milvus process needs from it: exact top 10s, the IDF of each query's tokens, and for
     each query the chunks the local BM25 scores at least as high as its 10th."""
     setup = _stores_setup(size, base_dir, real, len(queries))
@@ -463,12 +463,23 @@ def _stores_local(
         sparse.search(q, 10)
     out.update(_queries_of(dense, sparse, queries, qvecs, setup["scopes"]))
     out["dense_recall@10_vs_exact"] = _recall10(dense, qvecs, truth)
-    # an update rebuilds both from the saved tokens and vectors (what `rag index` does)
+    # What `rag index` does to the stores for one changed report: a new BM25 segment with the
+    # report's chunks, the old one linked with those chunks dead; the FAISS rows replaced.
+    src, dst = Path(base_dir) / "local-build", Path(base_dir) / "local-update"
+    src.mkdir(parents=True, exist_ok=True)
+    sparse.save(src)
+    dense.save(src)
+    edited = chunks[0].source
+    gone = np.flatnonzero(np.array([c.source == edited for c in chunks]))
     faiss_threads(2)
     t = time.perf_counter()
-    BM25Store.build(chunks, JiebaTokenizer(words), tokens)
-    FaissStore.build(chunks, vectors)
+    dst.mkdir(parents=True, exist_ok=True)
+    update_segments(src, dst, gone, [tokens[chunks[i].id] for i in gone], "update")
+    DenseIndex.load(src / FaissStore.FILE).replace_rows(gone, vectors[gone]).save(
+        dst / FaissStore.FILE
+    )
     out["one_report_update_s"] = round(time.perf_counter() - t, 2)
+    out["update_chunks"] = len(gone)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     ids = [c.id for c in chunks]
     top: list[list[str]] = []

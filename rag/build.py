@@ -30,6 +30,7 @@ from rag.layout import (
     build_lock,
     commit,
     current_build,
+    link_file,
     link_tree,
     new_segment_name,
     read_build,
@@ -488,7 +489,7 @@ def _update(
     dead_after = dead + sum(old.reports[s].chunks for s in gone_sources)
     if (
         words != old.tokenizer_words
-        or len(old.segments) + 1 > MAX_SEGMENTS
+        or len(old.segments) + bool(chunks) > MAX_SEGMENTS
         or dead_after > MAX_DEAD_SHARE * (docs + len(chunks))
     ):
         return False
@@ -524,7 +525,14 @@ def _update(
         if chunks:
             _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix)
         update_segments(src, folder, gone, tokens, name)
-        if embedder is not None and (src / FaissStore.FILE).exists():
+        if (
+            embedder is not None
+            and (src / FaissStore.FILE).exists()
+            and not chunks
+            and not len(gone)
+        ):
+            link_file(src / FaissStore.FILE, folder / FaissStore.FILE)
+        elif embedder is not None and (src / FaissStore.FILE).exists():
             dense = DenseIndex.load(src / FaissStore.FILE)
             vectors = matrix if matrix is not None else np.empty((0, old.dim), np.float32)
             dense.replace_rows(gone, vectors).save(folder / FaissStore.FILE)

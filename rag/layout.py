@@ -263,19 +263,24 @@ def commit(index_dir: Path, write: Callable[[Path], None]) -> Path:
     return builds / build_id
 
 
+def link_file(src: Path, dst: Path) -> None:
+    """`src` hard-linked as `dst` (copied where links are not possible). Build files are
+    never written in place, so a link shared by two builds is never changed."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def link_tree(src: Path, dst: Path) -> None:
-    """Every file of `src` hard-linked into `dst` (copied where links are not possible): an
-    update keeps the unchanged segments of the live build without rewriting them."""
+    """Every file of `src` linked into `dst`: an update keeps the unchanged segments of the
+    live build without rewriting them."""
     for path in src.rglob("*"):
-        target = dst / path.relative_to(src)
         if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
+            (dst / path.relative_to(src)).mkdir(parents=True, exist_ok=True)
+        else:
+            link_file(path, dst / path.relative_to(src))
 
 
 def new_segment_name() -> str:

@@ -221,3 +221,24 @@ def test_many_updates_end_in_one_segment_again(reports_copy: Path, tmp_path: Pat
         counts.append(len(read_manifest(index).segments))  # type: ignore[union-attr]
     assert max(counts) <= MAX_SEGMENTS and 1 in counts[1:], counts
     assert len(load_index(index).chunks) == read_manifest(index).n_chunks  # type: ignore[union-attr]
+
+
+def test_a_build_with_nothing_changed_links_every_file(reports_copy: Path, tmp_path: Path) -> None:
+    from rag.layout import current_build
+
+    index, emb = tmp_path / "index", FakeEmbedder()
+    build_index(reports_copy, index, emb, ChunkerSettings())
+    first = current_build(index)
+    assert first is not None
+    files = {
+        p.relative_to(first): p.stat().st_mtime_ns
+        for p in first.rglob("*")
+        if p.is_file() and p.name not in ("manifest.json", "segments.json")
+    }
+    again = build_index(reports_copy, index, emb, ChunkerSettings())
+    assert again.embedded == 0 and again.tokenized == 0 and len(again.reused_reports) == 5
+    second = current_build(index)
+    assert second is not None and second != first
+    for rel, mtime in files.items():
+        assert (second / rel).stat().st_mtime_ns == mtime, rel
+    assert len(load_index(index).chunks) == again.chunks
