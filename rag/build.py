@@ -32,7 +32,7 @@ from rag.layout import (
     current_build,
     link_file,
     link_tree,
-    new_segment_name,
+    new_id,
     read_build,
     read_jsonl,
     read_manifest,
@@ -355,11 +355,7 @@ def _build(
             else f"{done.deleted_reports} report(s) removed or replaced, {done.inserted_chunks} chunk(s) "
             "inserted"
         )
-    per_report = Counter(c.source for c in chunks)
     segment = sparse.parts[0].name
-    firsts: dict[str, int] = {}
-    for i, c in enumerate(chunks):
-        firsts.setdefault(c.source, i)
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         embed_model=embed_model,
@@ -369,7 +365,7 @@ def _build(
         tokenizer_words=words,
         reports_dir=str(reports_dir),
         n_chunks=len(chunks),
-        reports={r.source: _entry(r, hashes, per_report, segment, firsts) for r in reports},
+        reports=_entries(reports, chunks, hashes, segment),
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
         store="milvus" if stores else "faiss",
         segments=[segment],
@@ -394,17 +390,25 @@ def _build(
     return summary
 
 
-def _entry(
-    r: Report, hashes: dict[str, str], sizes: Counter[str], segment: str, firsts: dict[str, int]
-) -> ReportEntry:
-    return ReportEntry(
-        hashes[r.source],
-        r.meta.title,
-        sizes[r.source],
-        segment,
-        firsts.get(r.source, 0),
-        sorted(r.meta.places.names()),
-    )
+def _entries(
+    reports: list[Report], chunks: list[Chunk], hashes: dict[str, str], segment: str
+) -> dict[str, ReportEntry]:
+    """The manifest entries of reports written, with their chunks, as one segment."""
+    sizes = Counter(c.source for c in chunks)
+    firsts: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        firsts.setdefault(c.source, i)
+    return {
+        r.source: ReportEntry(
+            hashes[r.source],
+            r.meta.title,
+            sizes[r.source],
+            segment,
+            firsts.get(r.source, 0),
+            sorted(r.meta.places.names()),
+        )
+        for r in reports
+    }
 
 
 def _write_segment(
@@ -497,13 +501,8 @@ def _update(
     tokenizer = JiebaTokenizer(words)
     tokens = [tokenizer(c.index_text) for c in chunks]
     matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
-    name = new_segment_name()
-    sizes = Counter(c.source for c in chunks)
-    firsts: dict[str, int] = {}
-    for i, c in enumerate(chunks):
-        firsts.setdefault(c.source, i)
-    entries = dict(kept)
-    entries.update({r.source: _entry(r, hashes, sizes, name, firsts) for r in reports})
+    name = new_id()
+    entries = {**kept, **_entries(reports, chunks, hashes, name)}
     live = {e.segment for e in entries.values()}
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),

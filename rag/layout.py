@@ -245,7 +245,7 @@ def commit(index_dir: Path, write: Callable[[Path], None]) -> Path:
     the old builds. If `write` fails, the live build is untouched."""
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
-    build_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    build_id = new_id()
     tmp = builds / f".{build_id}.tmp"
     tmp.mkdir()
     try:
@@ -283,5 +283,6 @@ def link_tree(src: Path, dst: Path) -> None:
             link_file(path, dst / path.relative_to(src))
 
 
-def new_segment_name() -> str:
+def new_id() -> str:
+    """A name for a build or a segment: its time, then a random part."""
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]

@@ -15,7 +15,7 @@ import jieba
 import numpy as np
 
 from rag.errors import IndexStoreError
-from rag.layout import link_tree, new_segment_name
+from rag.layout import link_tree, new_id
 from rag.postings import Postings, Segment
 from rag.recent import Recent
 from rag.rows import Rows
@@ -102,10 +102,6 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.postings)
 
-    @property
-    def vocab(self) -> dict[str, int]:
-        return self.postings.vocab
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for `query` (zeros when no query token is indexed)."""
         return self.postings.scores(self.tokenizer(query))
@@ -183,6 +179,20 @@ def _write_parts(folder: Path, parts: list[dict[str, Any]]) -> None:
     (folder / BM25Store.FOLDER / BM25Store.SEGMENTS).write_text(json.dumps(parts), encoding="utf-8")
 
 
+def _without_rows(lives: list[np.ndarray], gone: np.ndarray) -> list[np.ndarray]:
+    """Each segment's live mask with the rows `gone` (numbering the live chunks of all
+    segments in order) no longer live."""
+    out, offset = [], 0
+    for live in lives:
+        local = np.flatnonzero(live)
+        mine = gone[(gone >= offset) & (gone < offset + len(local))]
+        live = live.copy()
+        live[local[mine - offset]] = False
+        out.append(live)
+        offset += len(local)
+    return out
+
+
 def update_segments(
     src: Path, dst: Path, gone: np.ndarray, tokens: list[list[str]], name: str
 ) -> None:
@@ -190,16 +200,13 @@ def update_segments(
     of `tokens` added, written to `dst`, without opening the postings: the old segments'
     files are hard-linked, only the new one is written (what an update costs)."""
     parts = _read_parts(src)
-    offset = 0
-    gone = np.sort(np.asarray(gone, dtype=np.int64))
+    lives = []
     for p in parts:
-        dead = np.zeros(p["docs"], dtype=bool)
-        dead[np.asarray(p["dead"], dtype=np.int64)] = True
-        local = np.flatnonzero(~dead)
-        mine = gone[(gone >= offset) & (gone < offset + len(local))]
-        dead[local[mine - offset]] = True
-        offset += len(local)
-        p["dead"] = np.flatnonzero(dead).tolist()
+        live = np.ones(p["docs"], dtype=bool)
+        live[np.asarray(p["dead"], dtype=np.int64)] = False
+        lives.append(live)
+    for p, live in zip(parts, _without_rows(lives, np.asarray(gone, np.int64)), strict=True):
+        p["dead"] = np.flatnonzero(~live).tolist()
         link_tree(src / BM25Store.FOLDER / p["name"], dst / BM25Store.FOLDER / p["name"])
     if tokens:
         seg = Segment.from_tokens(tokens)
@@ -253,7 +260,7 @@ class BM25Store:
         if not tokens:
             raise IndexStoreError("cannot build a BM25 index over no texts")
         seg = Segment.from_tokens(tokens)
-        part = _Part(new_segment_name(), seg, np.ones(len(seg), dtype=bool), saved=False)
+        part = _Part(new_id(), seg, np.ones(len(seg), dtype=bool), saved=False)
         return cls([part], Rows(chunks), tokenizer, tokens=tokens)
 
     @classmethod
@@ -323,7 +330,7 @@ class BM25Store:
         self.rows.add(chunks)
         tokens = tokens or [self.tokenizer(c.index_text) for c in chunks]
         seg = Segment.from_tokens(tokens)
-        self.parts.append(_Part(new_segment_name(), seg, np.ones(len(seg), bool), saved=False))
+        self.parts.append(_Part(new_id(), seg, np.ones(len(seg), bool), saved=False))
         self._changed()
 
     def delete(self, report: str) -> int:
@@ -332,13 +339,10 @@ class BM25Store:
         gone = self.rows.delete(report)
         if not len(gone):
             return 0
-        offset = 0
-        for p in self.parts:
-            local = np.flatnonzero(p.live)
-            mine = gone[(gone >= offset) & (gone < offset + len(local))]
-            p.live = p.live.copy()
-            p.live[local[mine - offset]] = False
-            offset += len(local)
+        for p, live in zip(
+            self.parts, _without_rows([p.live for p in self.parts], gone), strict=True
+        ):
+            p.live = live
         self.parts = [p for p in self.parts if p.live.any()]
         if not self.parts:
             raise IndexStoreError("a BM25 index cannot be empty: delete the index instead")
