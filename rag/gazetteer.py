@@ -10,54 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.lang import lexicon
+
+_LEX = lexicon()  # rag/lang/data/places.toml
 # longest first, so 自治县 wins over 县
-SUFFIXES = (
-    "自治区",
-    "自治州",
-    "自治县",
-    "街道",
-    "省",
-    "市",
-    "州",
-    "盟",
-    "县",
-    "区",
-    "旗",
-    "镇",
-    "乡",
-)
-LEVEL = {
-    "省": "province",
-    "自治区": "province",
-    "市": "city",
-    "州": "city",
-    "自治州": "city",
-    "盟": "city",
-    "县": "county",
-    "自治县": "county",
-    "区": "county",
-    "旗": "county",
-    "镇": "town",
-    "乡": "town",
-    "街道": "town",
-}
+SUFFIXES = tuple(sorted(_LEX["place_suffix"].words, key=len, reverse=True))
+LEVEL: dict[str, str] = _LEX["place_suffix"].by_attr("level")
 # Words that end like a place but name none (社区 is a neighbourhood, 示范区 a programme).
-COMMON = frozenset(
-    "社区 辖区 城区 园区 景区 小区 片区 山区 库区 湖区 林区 牧区 矿区 学区 街区 校区 营区 "
-    "市区 郊区 老区 新区 灾区 乡镇 城镇 村镇 集镇 小镇 重镇 名镇 省市 县市 市县 地市 城市 "
-    "都市 超市 县区 省区 市州 州县 上市 示范区 开发区 保护区 服务区 居民区 生活区 功能区 "
-    "试验区 风景区 新城区 老城区 主城区 城乡 街道办 各乡镇 全乡镇".split()
-)
+COMMON = _LEX["place_common"].set
 # A mention does not start with these (全镇, 各县, 我区, 该乡, 哪些镇...).
-PREFIX_STOP = frozenset("全各我本该此这那每某哪其所多几两诸贵")
+PREFIX_STOP = _LEX["place_prefix_stop"].set
 # Single characters that end a name on its left: 在水口镇, 和峡口镇, 2024年瓦屋镇.
-LEFT_STOP = frozenset(
-    "在于和与及的对向从把被由是为将给跟同到或且让去今明前后各全本该我这那每某哪其并就都也还"
-    "又年月日个了吗呢啊有无看问查说请比较对"
-)
-PRONOUNS = frozenset(
-    "哪些 哪个 这个 那个 各个 所有 其他 多个 几个 每个 全部 我们 他们 有的".split()
-)
+LEFT_STOP = _LEX["place_left_stop"].set
+PRONOUNS = _LEX["place_pronoun"].set
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 

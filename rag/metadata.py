@@ -7,47 +7,19 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rag.gazetteer import level_of, split_chain
+from rag.lang import lexicon
 from rag.numbers import to_number
 from rag.types import Places, ReportMeta, Span
 
-_FIELD_KEYS = {
-    "索引号": "index_no",
-    "信息索引号": "index_no",
-    "文号": "doc_no",
-    "发文字号": "doc_no",
-    "发布机构": "publisher",
-    "发文机关": "publisher",
-    "公开日期": "date",
-    "发布日期": "date",
-    "成文日期": "date",
-    "产生日期": "date",
-    "发文日期": "date",
-}
-_ALL_KEYS = [
-    "信息索引号",
-    "索引号",
-    "文号",
-    "发文字号",
-    "发布机构",
-    "发文机关",
-    "公开日期",
-    "发布日期",
-    "成文日期",
-    "产生日期",
-    "发文日期",
-    "主题分类",
-    "体裁分类",
-    "组配分类",
-    "公开方式",
-    "关键词",
-    "内容概述",
-    "时效说明",
-    "公开范围",
-]
+_LEX = lexicon()  # rag/lang/data/metadata.toml
+_FIELDS = _LEX["meta_field"]
+_FIELD_KEYS = {k: v for k, v in _FIELDS.by_attr("field").items() if v}
 _KEY_RE = re.compile(
-    "(" + "|".join(r"\s*".join(k) for k in sorted(_ALL_KEYS, key=len, reverse=True)) + r")\s*[|:：]"
+    "("
+    + "|".join(r"\s*".join(k) for k in sorted(_FIELDS.words, key=len, reverse=True))
+    + r")\s*[|:：]"
 )
-_ISSUER_TAIL = r"(?:人民政府|政府办公室|政府办|人民政府办公室|办事处|委员会|政府)"
+_ISSUER_TAIL = f"(?:{_LEX['issuer_tail'].alternation})"
 _ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
 _DATE_NUM = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})\s*日?")
 _DATE_CN = re.compile(
@@ -58,38 +30,8 @@ _HEAD_YEAR = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(\
 _PLACE = re.compile(
     r"([\u4e00-\u9fff]{2,6}自治(?:县|州|区)|[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道))"
 )
-_STEM_STOP = set("全我本各该辖社城乡小园景片山新市县区镇省其所此每")
-_STEM_STOP_2 = {
-    "法治",
-    "依法",
-    "一是",
-    "二是",
-    "三是",
-    "四是",
-    "五是",
-    "城市",
-    "乡镇",
-    "县区",
-    "市县",
-    "省市",
-    "地区",
-    "城区",
-    "街道",
-    "全面",
-    "建设",
-    "工作",
-    "平安",
-    "美丽",
-    "组织",
-    "责任",
-    "卫生",
-    "生态",
-    "文明",
-    "示范",
-    "试点",
-    "重点",
-    "中共",
-}
+_STEM_STOP = _LEX["place_stem_stop"].set
+_STEM_STOP_2 = _LEX["place_stem_stop_word"].set
 
 
 def _cn_int(s: str) -> int | None:

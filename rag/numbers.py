@@ -13,23 +13,24 @@ from dataclasses import dataclass
 
 import cn2an
 
+from rag.lang import alternation, lexicon
+
 _CN = "零〇一二两三四五六七八九十百千万亿"
-UNITS = (
-    "件次|人次|户次|场次|万元|亿元|元|%|次|场|件|人|名|个|家|份|期|项|条|起|户|所|村|处|支|批|篇|"
-    "堂|天|小时|课时|年度|年|月|日|平方米|平方公里|公里|亩|米|吨|册|套|台|辆|座|部|张|类|轮|单|宗|块|"
-    "组|队|位|门|节|届|周|倍|种|个百分点|幅|例|岁|本|间|栋"
-)
-_PRE = r"(?P<pre>近|约|大约|将近|超过|逾|达|共|累计|不少于|不低于)?"
+_LEX = lexicon()
+# units after a number, longest first (个百分点 before 个): rag/lang/data/units.toml
+UNITS = alternation(_LEX["units"].where("parse", True))
+POST_WORDS = alternation(_LEX["number_suffix"].words)
+_PRE = rf"(?P<pre>{alternation(_LEX['number_prefix'].words)})?"
 _NUM_CN = rf"[{_CN}]+(?:点[{_CN}]+)?"
 QUANTITY = re.compile(
     rf"{_PRE}(?:百分之(?P<pct>{_NUM_CN}|\d+(?:\.\d+)?)"
-    rf"|(?P<arabic>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<amag>[万亿])?\s*(?P<apost>余|多|左右|以上|来)?"
+    rf"|(?P<arabic>\d+(?:,\d{{3}})*(?:\.\d+)?)\s*(?P<amag>[万亿])?\s*(?P<apost>{POST_WORDS})?"
     rf"\s*(?P<aunit>{UNITS})?"
     rf"|(?P<tenths>[一二两三四五六七八九])成(?P<hundredths>[一二三四五六七八九])?"
     r"(?P<tpost>多|左右|以上)?(?![立为功效果绩员本熟长就交都型年人分批套片不])"
-    rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>余|多|左右|以上|来)?(?P<cunit>{UNITS}))"
+    rf"|(?P<chinese>{_NUM_CN})(?P<cmag>[万亿])?(?P<cpost>{POST_WORDS})?(?P<cunit>{UNITS}))"
 )
-_APPROX = {"近", "约", "大约", "将近", "超过", "逾", "余", "多", "左右", "以上", "来", "不少于"}
+_APPROX = set(_LEX["number_prefix"].where("approx", True)) | _LEX["number_suffix"].set
 
 
 @dataclass(frozen=True)
@@ -89,16 +90,8 @@ def quantities(text: str) -> list[Quantity]:
 
 
 # Units that count the same thing in different words (15次 = 15场, 20人 = 20名); any other
-# two different units are different things (12起 of cases is not 12人).
-_SAME_UNIT = (
-    frozenset({"次", "场", "场次", "期", "轮", "回", "遍"}),
-    frozenset({"人", "名", "人次", "位"}),
-    frozenset({"件", "件次", "起", "宗"}),
-    frozenset({"个", "家", "所", "处"}),
-    frozenset({"年", "年度"}),
-    frozenset({"天", "日"}),
-    frozenset({"元", "万元", "亿元"}),
-)
+# two different units are different things (12起 of cases is not 12人): units.toml's strict.
+_SAME_UNIT = tuple(_LEX["units"].groups("strict").values())
 
 
 def compatible_units(a: str, b: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.gazetteer import LEFT_STOP, LEVEL, PREFIX_STOP, Token, level_of, mentions, suffix_of
+from rag.lang import lexicon
 from rag.textmatch import names_in
 from rag.types import Report
 
@@ -15,27 +16,13 @@ _BELOW = re.compile(
     r"(?:自治县|自治州|县|区|市|州)?"
     r"(?P<name>(?:(?![镇乡县区市省州街])[\u4e00-\u9fff]){2,4}?(?:镇|乡|街道))"
 )
-_SUFFIXES = ("自治县", "自治州", "自治区", "街道", "省", "市", "县", "区", "镇", "乡")
+_LEX = lexicon()  # rag/lang/data/places.toml
+# suffixes whose stem alone names the place too (水口镇 -> 水口)
+_SUFFIXES = tuple(sorted(_LEX["place_suffix"].where("strip", True), key=len, reverse=True))
 Segmenter = Callable[[str], list[Token]]
 
 
-_MULTI_CHAR_ETHNIC = (
-    "达斡尔",
-    "鄂温克",
-    "土家",
-    "蒙古",
-    "布依",
-    "仡佬",
-    "哈尼",
-    "纳西",
-    "朝鲜",
-    "傈僳",
-    "拉祜",
-    "毛南",
-    "仫佬",
-    "撒拉",
-    "布朗",
-)
+_MULTI_CHAR_ETHNIC = _LEX["ethnic_multi"].words
 
 
 def _strip_ethnic(stem: str) -> str:

@@ -11,30 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.lang import lexicon
 from rag.textmatch import sentences
 from rag.types import Chunk
 
 PLANS, SHORTCOMINGS = "plans", "shortcomings"
 
+_LEX = lexicon()  # rag/lang/data/topics.toml
+TOPICS = _LEX["topics"].words  # tried in this order
 # How staff ask for a topic; the matched words leave the question's content terms.
-_ASK = {
-    PLANS: re.compile(
-        r"下一步|接下来|今后|以后|往后|将来|明年|来年|打算|计划|规划|思路|准备|想(?:搞|做|干|办|抓)"
-        r"|(?:怎么|如何)(?:干|搞|抓|安排|推进)|工作安排|有何安排|有什么安排|哪些安排|目标"
-    ),
-    SHORTCOMINGS: re.compile(
-        r"不足|短板|差距|毛病|欠缺|薄弱|困难|缺点|弱项|难点|不够|差在|还差|差点|做得不好|不到位"
-        r"|缺(?:什么|啥|少什么|哪些)|不好|不理想|苗头|问题(?:主要)?(?:出)?在(?:哪|什么)"
-        r"|(?:存在|有)(?:哪些|什么|啥|的)?问题|问题(?:和|及)原因"
-    ),
-}
+_ASK = {t: _LEX[f"ask_{t}"].pattern for t in TOPICS}
 # How reports head those parts (the heading of any level of a chunk's section path).
-_HEADING = {
-    PLANS: re.compile(r"下一步|工作安排|主要安排|工作思路|目标举措|计划|打算|工作要点"),
-    SHORTCOMINGS: re.compile(r"不足|困难和问题|存在的(?:困难|问题)|差距"),
-}
+_HEADING = {t: _LEX[f"heading_{t}"].pattern for t in TOPICS}
 # A paragraph that states the shortcomings without a heading of its own.
-_LEAD = {SHORTCOMINGS: re.compile(r"(?:仍|还)?存在(?:一定|一些|的)*(?:困难|问题|不足|差距)")}
+_LEAD = {t: _LEX[f"lead_{t}"].pattern for t in TOPICS if f"lead_{t}" in _LEX.vocabularies}
 ITEM_START = re.compile(
     r"^(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])"
 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rag.lang import lexicon
 from rag.numbers import UNITS, compatible_units, is_year, normalize, quantities
 from rag.recent import Recent
 from rag.sections import asked_topic
@@ -428,10 +429,8 @@ def has_figure(text: str, unit: str) -> bool:
 # Staff count events and kinds in looser words than reports (几场行政复议 -> 1宗, 几类场景 ->
 # 8个场景): to find the sentence that answers, an asked unit fits any unit of its group.
 # Claim checks stay strict (rag.numbers.compatible_units: 19起 is not 19人).
-_EVENTS = frozenset("次 场 场次 期 轮 回 遍 件 件次 起 宗 例 批".split())
-_KINDS = frozenset("个 类 种 项 处 家 所".split())
-_OBJECTS = frozenset("份 本 册 条 幅 张 套 篇 块 封".split())  # 多少条标语 -> 50余幅
-_AREAS = frozenset("平方米 平方公里 亩".split())
+_LOOSE = lexicon()["units"].groups("loose")  # rag/lang/data/units.toml
+_EVENTS, _KINDS, _OBJECTS, _AREAS = (_LOOSE[g] for g in ("events", "kinds", "objects", "areas"))
 
 
 def _fits(found: str, asked: str) -> bool:

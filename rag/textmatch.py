@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 
-from rag.numbers import UNITS, normalize
+from rag.numbers import POST_WORDS, UNITS, normalize
 
 # A sentence ends at 。！？；!?; (with the closing quotes or brackets after them) or a newline.
 _END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n+")
@@ -17,7 +17,7 @@ _KEEP = re.compile(r"[\u4e00-\u9fff0-9A-Za-z%.]")
 YEAR = re.compile(
     r"(?<![\d.,])(?<!超过)(?<!不到)(?<!不少于)(?<!不低于)(?<!达)(?<!近)(?<!约)(?<!共)(?<!逾)"
     r"((?:19|20)\d{2})"
-    rf"(?:(?=\s*年)|(?![\d.,%％])(?!(?:[万亿]|余|多|左右|以上|来)?(?!人大|人民)(?:{UNITS})))"
+    rf"(?:(?=\s*年)|(?![\d.,%％])(?!(?:[万亿]|{POST_WORDS})?(?!人大|人民)(?:{UNITS})))"
 )
 
 

@@ -25,6 +25,8 @@ def test_a_wheel_ships_the_prompts_and_uses_the_working_directory(tmp_path: Path
     wheel = next(wheels.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert {"rag/prompts/answer.toml", "rag/prompts/rewrite.toml"} <= set(names)
+    shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rag/lang/data").glob("*.toml")}
+    assert shipped and shipped <= set(names)  # the vocabularies travel with the code
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     work = tmp_path / "work"  # somewhere else than the checkout

@@ -1,0 +1,105 @@
+"""The language layer (rag/lang/): every example of every vocabulary entry is a test of its
+own, and a vocabulary file that does not validate says which entry is wrong."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rag.gazetteer import split_chain
+from rag.lang import LexiconError, lexicon
+from rag.lang.lexicon import load_lexicon
+from rag.numbers import quantities
+
+LEX = lexicon()
+CASES = [
+    pytest.param(v.name, e.text, x, id=f"{v.name}:{e.text}:{x}")
+    for v in LEX
+    for e, x in v.examples()
+]
+
+
+@pytest.mark.parametrize(("vocab", "entry", "example"), CASES)
+def test_every_example_is_found_as_its_own_entry(vocab: str, entry: str, example: str) -> None:
+    v = LEX[vocab]
+    own = re.compile(entry if v.kind == "patterns" else re.escape(entry))
+    spans = [m.span() for m in v.pattern.finditer(example)]
+    assert any(own.fullmatch(example, a, b) for a, b in spans), (vocab, entry, example, spans)
+
+
+UNIT_CASES = [
+    pytest.param(e.text, x, id=f"{e.text}:{x}")
+    for e, x in LEX["units"].examples()
+    if e.attrs["parse"] and any(ch.isdigit() for ch in x)
+]
+
+
+@pytest.mark.parametrize(("unit", "example"), UNIT_CASES)
+def test_a_parsed_unit_is_read_after_its_number(unit: str, example: str) -> None:
+    """The quantity as read takes the unit in (46.3万元 is 463000元: its text ends in 万元)."""
+    assert any(q.text.endswith(unit) for q in quantities(example)), quantities(example)
+
+
+SUFFIX_CASES = [
+    pytest.param(e.text, x, id=f"{e.text}:{x}") for e, x in LEX["place_suffix"].examples()
+]
+
+
+@pytest.mark.parametrize(("suffix", "example"), SUFFIX_CASES)
+def test_a_place_suffix_ends_a_name_of_the_chain(suffix: str, example: str) -> None:
+    assert any(n.endswith(suffix) for n in split_chain(example)), split_chain(example)
+
+
+def test_units_are_tried_longest_first() -> None:
+    """个百分点 is one unit, not 个 (提高3个百分点 used to read as 3个)."""
+    assert [(q.value, q.unit) for q in quantities("提高3个百分点")] == [(3.0, "个百分点")]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "x.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[v]\n[v.entries]\n"镇" = []\n', "x.toml:v.镇: examples: at least one"),
+        (
+            '[v]\n[v.entries]\n"镇" = ["水口县"]\n',
+            "x.toml:v.镇: example '水口县' does not contain it",
+        ),
+        (
+            '[v]\n[v.entries]\n"个" = ["3个百分点"]\n"个百分点" = ["提高3个百分点"]\n'
+            '"百分点" = ["3个百分点"]\n',
+            "x.toml:v.百分点: in '3个百分点' the vocabulary finds ['个百分点'], not this entry",
+        ),
+        ('[v]\nattrs = ["level"]\n[v.entries]\n"镇" = ["瓦屋镇"]\n', "x.toml:v.镇: level: missing"),
+        (
+            '[v]\nkind = "patterns"\n[v.entries]\n"(镇" = ["瓦屋镇"]\n',
+            "x.toml:v.(镇: not a regular",
+        ),
+        ('[v]\nkind = "list"\n[v.entries]\n"镇" = ["瓦屋镇"]\n', "x.toml:v: kind: 'list' is not"),
+        ("[v]\nentries = 3\n", "x.toml:v: a vocabulary is a table with an entries table"),
+        ("[v\n", "x.toml: cannot read"),
+    ],
+)
+def test_a_bad_vocabulary_names_its_file_and_entry(tmp_path: Path, text: str, says: str) -> None:
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(_write(tmp_path, text))
+    assert any(says in p for p in e.value.problems), e.value.problems
+
+
+def test_a_vocabulary_defined_twice_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('[v]\n[v.entries]\n"镇" = ["瓦屋镇"]\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('[v]\n[v.entries]\n"乡" = ["竹核乡"]\n', encoding="utf-8")
+    with pytest.raises(LexiconError, match="b.toml:v: also defined in a.toml"):
+        load_lexicon(tmp_path)
+
+
+def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
+    text = '[v]\n[v.entries]\n"镇" = []\n"乡" = ["水口镇"]\n'
+    with pytest.raises(LexiconError) as e:
+        load_lexicon(_write(tmp_path, text))
+    assert len(e.value.problems) == 2
