@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.query import Query
+from rag.sections import asks_next_year
 from rag.support import QuestionTerms
 from rag.types import Candidate, Hit, Report, best_evidence
 
@@ -50,9 +50,6 @@ class Draft:
         return max((c.support for c in best if c is not None), default=0.0)
 
 
-_PLANS = re.compile(r"计划|打算|安排|下一步|明年|今后|思路|规划")
-
-
 def evidence_text(d: Draft) -> str:
     """The best-supported sentence with its section path: where a year asked may be stated."""
     subsets = [[d.hits[n - 1] for n in ns] for _, ns in d.groups] if d.groups else [d.hits]
@@ -75,7 +72,7 @@ def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
     count (the 2024 figures are not 2023's)."""
     asked = set(d.query.years)
     covered = {report_years[r] for r in d.searched}
-    if _PLANS.search(d.question):
+    if asks_next_year(d.question):
         covered |= {y + 1 for y in covered if y}
     if not asked or asked & covered or any(str(y) in evidence_text(d) for y in asked):
         return ""

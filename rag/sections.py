@@ -38,6 +38,13 @@ def asked_topic(question: str) -> tuple[str, str]:
     return "", question
 
 
+def asks_next_year(question: str) -> bool:
+    """Whether the question asks for a topic a report states for the year after its own
+    (next year's plans: topics.toml's next_year), whatever else it asks (几次, 多少)."""
+    topic, _ = asked_topic(question)
+    return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
+
+
 def chunk_topic(chunk: Chunk) -> str:
     for topic, pattern in _HEADING.items():
         if any(pattern.search(h) for h in chunk.section):
