@@ -17,6 +17,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from rag.errors import IngestError
+from rag.lang import lexicon
 from rag.metadata import extract_meta
 from rag.types import Report, Span
 
@@ -27,17 +28,13 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 MIN_CHARS = 20  # fewer meaningful characters than this is not a report
 
-# Whole lines that are page furniture, not report content.
+_LEX = lexicon()  # rag/lang/data/metadata.toml
+# Whole lines that are page furniture, not report content: a row of the index table (a line
+# that starts with one of its labels: 索引号 …, 发布时间：…) or a page_line (footers, breadcrumbs,
+# print/close buttons, site names).
+_LABELS = "|".join(r"\s*".join(k) for k in sorted(_LEX["meta_field"].words, key=len, reverse=True))
 _NOISE_LINE = re.compile(
-    r"""^\s*(?:
-        (?:信息)?索\s*引\s*号.*            # web index table: 索引号 ...
-      | 文\s*号\s*[|:：].*
-      | (?:发布机构|公开日期|产生日期|成文日期|发文日期|主题分类|体裁分类|组配分类|公开方式|
-           关键词|内容概述|时效说明|公开范围|公开时限)\s*[|:：].*
-      | .*公安机关备案号.* | .*ICP备.* | .*网站标识码.* | .*版权所有.* | .*Produced\s+By.*
-      | 主办[:：].* | 承办[:：].* | 技术支持[:：].* | 扫一扫.* | 【打印本页】.* | 【关闭窗口】.*
-    )\s*$""",
-    re.X | re.I,
+    rf"^\s*(?:(?:{_LABELS})\s*[|:：].*|{_LEX['page_line'].alternation})\s*$", re.I
 )
 # Markup left inside lines by converters.
 INLINE_NOISE = re.compile(r"\[bookmark:[^\]]*\]|\[(?:image|pic):[^\]]*\]", re.I)
@@ -126,6 +123,9 @@ def _html_text(data: bytes, name: str) -> str:
     soup = BeautifulSoup(decoded.text, "html.parser")
     for tag in soup(["script", "style", "noscript", "head", "nav", "footer", "iframe"]):
         tag.decompose()
+    for row in soup("tr"):  # a table row on one line: 索引号 | … | 发布机构 | … (an index row)
+        cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])]
+        row.replace_with("\n" + " | ".join(c for c in cells if c) + "\n")
     raw = soup.get_text("\n")
     return "\n".join(line.strip() for line in raw.splitlines() if line.strip())
 

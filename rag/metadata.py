@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from rag.gazetteer import level_of, split_chain
 from rag.lang import lexicon
+from rag.lang.divisions import divisions
 from rag.numbers import to_number
 from rag.types import Places, ReportMeta, Span
 
@@ -64,7 +65,7 @@ def header_fields(text: str, noise: list[Span]) -> dict[str, str]:
         keys = list(_KEY_RE.finditer(line))
         for i, k in enumerate(keys):
             end = keys[i + 1].start() if i + 1 < len(keys) else len(line)
-            value = line[k.end() : end].strip().strip("|:：").strip()
+            value = line[k.end() : end].strip().strip("|:：【】[]").strip()
             name = _FIELD_KEYS.get(re.sub(r"\s+", "", k[1]))
             if name and value and name not in fields:
                 fields[name] = value
@@ -81,7 +82,12 @@ def _content_lines(text: str, noise: list[Span]) -> list[str]:
     return [line.strip() for line in "".join(parts).splitlines() if line.strip()]
 
 
-def _find_title(lines: list[str]) -> str | None:
+_LEADS_TITLE = re.compile(r"^(?:关于|\d{4}\s*年)")  # a title line after its issuer's line
+
+
+def _find_title(lines: list[str]) -> tuple[str, int] | None:
+    """The title and the index of its line. A title on two lines (宜昌市夷陵区小溪塔街道办事处 /
+    2021年法治政府建设情况报告, or … / 关于…的报告) is joined."""
     for i, line in enumerate(lines[:8]):
         if re.match(r"^[一二三四五六七八九十]+、", line):
             return None
@@ -90,9 +96,9 @@ def _find_title(lines: list[str]) -> str | None:
             and not line.endswith(("。", "：", ":"))
             and re.search(r"报告|总结", line)
         ):
-            if i > 0 and line.startswith("关于") and _ISSUER_LINE.match(lines[i - 1]):
-                return lines[i - 1] + line
-            return line
+            if i > 0 and _LEADS_TITLE.match(line) and _ISSUER_LINE.match(lines[i - 1]):
+                return lines[i - 1] + line, i
+            return line, i
     return None
 
 
@@ -114,6 +120,8 @@ def _place_counts(text: str) -> Counter[str]:
         stem = name[:2]
         if name[0] in _STEM_STOP or stem in _STEM_STOP_2:
             continue
+        if level_of(name) != "town" and name not in divisions():
+            continue  # 执行市 (严格执行市、区…) ends like a city, the dataset knows none such
         counts[name] += 1
     return counts
 
@@ -154,13 +162,31 @@ def _find_year(title: str | None, lines: list[str]) -> int | None:
     return None
 
 
-def _find_published(fields: dict[str, str], lines: list[str]) -> str | None:
+def _find_published(fields: dict[str, str], head: Sequence[str], lines: list[str]) -> str | None:
+    """The publication date: the index table's or a labelled line's (发布时间/公开日期/成文日期…),
+    else a date on a line of the page head (寿光市人民政府 www… 2024-02-28), else the 落款's."""
     if "date" in fields and (d := parse_date(fields["date"])):
         return d
+    for line in head:
+        if len(line) <= 100 and "。" not in line and (d := parse_date(line)):
+            return d
     for line in lines[-6:]:
         if len(line) <= 20 and (d := parse_date(line)):
             return d
     return None
+
+
+def _raw_index(text: str, lines: list[str], at: int) -> int:
+    """The index among the raw non-empty lines of `text` of content line `at`."""
+    raw = [line.strip() for line in text.splitlines() if line.strip()]
+    target = lines[at] if at < len(lines) else ""
+    return next((i for i, line in enumerate(raw) if target and target in line), at)
+
+
+def _page_head(text: str, title_at: int) -> list[str]:
+    """The lines of `text` from its start to two lines after the title's (its page head)."""
+    raw = [line.strip() for line in text.splitlines() if line.strip()]
+    return raw[: title_at + 3]
 
 
 def _synthesize_title(issuer: str | None, places: Places, year: int | None, source: str) -> str:
@@ -174,7 +200,8 @@ def _synthesize_title(issuer: str | None, places: Places, year: int | None, sour
 def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     fields = header_fields(text, noise)
     lines = _content_lines(text, noise)
-    title = _find_title(lines)
+    found = _find_title(lines)
+    title, at = found if found else (fields.get("title"), 0)
     issuer = _find_issuer(lines, title, fields)
     places = _find_places([p for p in (title, issuer) if p], "\n".join(lines))
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
@@ -192,7 +219,7 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
         issuer=issuer,
         places=places,
         year=year,
-        published=_find_published(fields, lines),
+        published=_find_published(fields, _page_head(text, _raw_index(text, lines, at)), lines),
         index_no=fields.get("index_no"),
         doc_no=doc_no if doc_no and re.search(r"号$|〔\d{4}〕|\[\d{4}\]", doc_no) else None,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rag.gazetteer import LEFT_STOP, LEVEL, PREFIX_STOP, Token, level_of, mentions, suffix_of
 from rag.lang import lexicon
+from rag.lang.divisions import divisions
 from rag.textmatch import names_in
 from rag.types import Report
 
@@ -73,6 +74,7 @@ class PlaceIndex:
 
     def __init__(self, reports: dict[str, Report], segment: Segmenter | None = None) -> None:
         self.segment = segment
+        self.reports = reports
         self.by_source = {s: place_aliases(r) for s, r in reports.items()}
         self.by_alias: dict[str, set[str]] = {}
         self.levels: dict[str, set[str]] = {}  # alias -> levels of the names it stands for
@@ -153,7 +155,34 @@ class PlaceIndex:
             )
         )
         above = tuple(dict.fromkeys(u for u in unknown if u not in strict))
+        contradicted = tuple(
+            u for u in above if self._contradicts(u, found) and not self.in_text(u)
+        )
+        strict = tuple(u for u in strict if not self.in_text(u)) + contradicted
+        above = tuple(u for u in above if u not in contradicted)
         return Grounding(frozenset(found), strict, above)
+
+    def in_text(self, name: str) -> set[str]:
+        """The reports whose text has `name`: a place-like word no report is about (依法治镇 of a
+        committee's name, 执行市 of 严格执行市、区) is read off the evidence, not refused."""
+        return {s for s, r in self.reports.items() if name in r.text}
+
+    def _contradicts(self, name: str, found: set[str]) -> bool:
+        """Whether an unknown name above a known place (上杭县 of 上杭县白沙镇) is not that place's:
+        every report of the known place states another name at that level, and the division
+        dataset does not put it above that name."""
+        level = level_of(name)
+        sources = {s for a in found for s in self.by_alias.get(a, ())}
+        if level is None or level == "town" or not sources:
+            return False
+        for source in sources:
+            places = self.reports[source].meta.places
+            own = getattr(places, level)
+            if own is None or own == name:
+                return False
+            if any(name in divisions().above(n) for n in places.names()):
+                return False
+        return True
 
     def _below(self, text: str, found: set[str], covered: list[tuple[int, int]]) -> list[str]:
         """Unknown towns written right after a known county, district or city (鲁山县张良镇):

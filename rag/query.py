@@ -56,13 +56,16 @@ def analyze(
         text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named, lexical.df
     )
     searched = scope.reports if scope.reports is not None else tuple(reports)
+    # explicit filters win: a place the question seems to name does not refuse a question the
+    # user has scoped to a report or place by hand
+    unknown = () if options.reports or options.places else grounding.unknown
     expansion = tuple(dict.fromkeys(w for t in terms.weights for w in report_words(t, lexical.df)))
     return Query(
         question,
         text,
         options,
         grounding.found,
-        grounding.unknown,
+        unknown,
         years_in(text),
         scope,
         terms,

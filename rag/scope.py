@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from rag.config import QueryOptions
 from rag.errors import ConfigError
-from rag.places import PlaceIndex
+from rag.gazetteer import level_of
+from rag.places import PlaceIndex, place_aliases_of
+from rag.sections import asks_next_year
 from rag.textmatch import years_in
-from rag.types import Report
+from rag.types import Places, Report
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,33 @@ class Scope:
     boosted: tuple[str, ...] = ()
     reasons: tuple[str, ...] = field(default_factory=tuple)
     named: tuple[str, ...] = ()  # reports whose place the question names
+
+
+def _consistent(named: dict[str, set[str]], reports: dict[str, Report]) -> dict[str, set[str]]:
+    """Of the reports a question names, those not contradicted by its other names: 阳朔县白沙镇
+    names 阳朔县's 白沙镇, not 江津区's (a report whose names the question names only part of is
+    dropped when it states another name at the level of a name it misses)."""
+    out = {}
+    for source, hit in named.items():
+        own = reports[source].meta.places
+        if not any(
+            _states_other(own, alias, reports[other].meta.places)
+            for other, more in named.items()
+            if other != source and hit < more
+            for alias in more - hit
+        ):
+            out[source] = hit
+    return out
+
+
+def _states_other(places: Places, alias: str, theirs: Places) -> bool:
+    """Whether `places` states another name at the level of the place `alias` names in
+    `theirs` (江津区 where the question's 阳朔 is 阳朔县, a county)."""
+    for full in theirs.names():
+        if alias in place_aliases_of(full) and (level := level_of(full)):
+            own = getattr(places, level)
+            return own is not None and alias not in place_aliases_of(own)
+    return False
 
 
 def resolve_scope(
@@ -63,6 +92,7 @@ def resolve_scope(
             for s, hit in places.named(question, found).items()
             if allowed is None or s in allowed
         }
+        named = _consistent(named, reports)
         if named:
             allowed = set(named)
             reasons.append(
@@ -71,6 +101,12 @@ def resolve_scope(
     boosted: tuple[str, ...] = ()
     if not opts.years:
         years = set(years_in(question))
+        if years and named and allowed is not None:
+            # a place with reports of several years: the year asked picks them (新安镇2023年 is
+            # not answered from its 2024 report); next year's plans are in the year before's
+            covers = years | ({y - 1 for y in years} if asks_next_year(question) else set())
+            of_year = {s for s in allowed if reports[s].meta.year in covers}
+            allowed = of_year or allowed
         if years:
             pool = reports if allowed is None else allowed
             boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
