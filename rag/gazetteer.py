@@ -105,7 +105,7 @@ def mentions(tokens: Sequence[Token], covered: Sequence[tuple[int, int]] = ()) -
         if not free(a, b) or not _CJK.fullmatch(word):
             continue
         s = suffix_of(word)
-        if not s:
+        if not s or word in COMMON:  # 社区 is no suffix to join onto (明年 + 社区)
             continue
         j = i
         while len(word) - len(s) < 2 and j > 0:  # a lone suffix: join the words before it

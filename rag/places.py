@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,16 @@ Segmenter = Callable[[str], list[Token]]
 
 
 _MULTI_CHAR_ETHNIC = _LEX["ethnic_multi"].words
+_ZONES: dict[str, list[str]] = _LEX["zone_suffix"].by_attr("short")
+_ZONE = re.compile(
+    r"[\u4e00-\u9fff]{2,4}?(?:"
+    + "|".join(
+        sorted(
+            {*_ZONES, *(s for v in _ZONES.values() for s in v)} - {"开发区"}, key=len, reverse=True
+        )
+    )
+    + ")"
+)
 
 
 def _strip_ethnic(stem: str) -> str:
@@ -45,6 +56,10 @@ def place_aliases(report: Report) -> set[str]:
 def place_aliases_of(name: str) -> set[str]:
     """水口镇 -> {水口镇, 水口}; 江华瑶族自治县 -> {江华瑶族自治县, 江华瑶族, 江华}."""
     names = {name}
+    for zone, shorts in _ZONES.items():  # 济宁经济技术开发区 -> 济宁经开区, 济宁开发区
+        if name.endswith(zone) and len(name) > len(zone):
+            names |= {name[: -len(zone)] + short for short in shorts}
+            return names
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             stem = name[: -len(suffix)]
@@ -53,6 +68,31 @@ def place_aliases_of(name: str) -> set[str]:
                 names.add(_strip_ethnic(stem))
             break
     return {n for n in names if len(n) >= 2}
+
+
+def _content_key(report: Report) -> str:
+    """The report's content without its page furniture and whitespace, hashed: the same for a
+    report and its word-for-word copy on another site."""
+    parts, pos = [], 0
+    for span in sorted(report.noise, key=lambda sp: sp.start):
+        parts.append(report.text[pos : span.start])
+        pos = max(pos, span.end)
+    parts.append(report.text[pos:])
+    return hashlib.sha1(re.sub(r"\s+", "", "".join(parts)).encode("utf-8")).hexdigest()
+
+
+def copies(reports: dict[str, Report]) -> dict[str, str]:
+    """source -> the report it copies word for word (the earliest published, then the first by
+    name, is the original): a report republished on another site is one report, not two."""
+    by_key: dict[str, list[str]] = {}
+    for source, report in reports.items():
+        by_key.setdefault(_content_key(report), []).append(source)
+    out: dict[str, str] = {}
+    for same in by_key.values():
+        if len(same) > 1:
+            first, *rest = sorted(same, key=lambda s: (reports[s].meta.published or "9", s))
+            out |= {s: first for s in rest}
+    return out
 
 
 @dataclass(frozen=True)
@@ -88,6 +128,7 @@ class PlaceIndex:
                     if level:
                         self.levels.setdefault(alias, set()).add(level)
         self.longest = max((len(a) for a in self.by_alias), default=2)
+        self.copies = copies(reports)
 
     def find(self, text: str) -> set[str]:
         """The aliases that occur in `text` (on word boundaries, with a segmenter)."""
@@ -140,6 +181,11 @@ class PlaceIndex:
                 found.add(alias)
                 covered.append((a, b))
         unknown += self._below(text, found, covered)
+        unknown += [  # a development zone no report is about (济南经济技术开发区)
+            m[0]
+            for m in _ZONE.finditer(text)
+            if not any(x < m.end() and m.start() < y for x, y in covered)
+        ]
         for word, _, _ in mentions(tokens, covered):
             stem = self._stem_alias(word)
             if stem:

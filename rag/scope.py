@@ -110,6 +110,10 @@ def resolve_scope(
         if years:
             pool = reports if allowed is None else allowed
             boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
+    if places.copies:  # a word-for-word copy is not searched beside its original
+        allowed = set(reports) if allowed is None else allowed
+        allowed -= {c for c, original in places.copies.items() if original in allowed}
+        named = {s: h for s, h in named.items() if s in allowed}
     return Scope(
         None if allowed is None else tuple(sorted(allowed)),
         boosted,

@@ -53,7 +53,7 @@ EXPECTED = {
         title="重庆市南岸区峡口镇人民政府关于2024年法治政府建设情况的报告",
         title_synthesized=False,
         issuer="重庆市南岸区峡口镇人民政府",
-        places=Places(city="重庆市", county="南岸区", town="峡口镇"),
+        places=Places(province="重庆市", county="南岸区", town="峡口镇"),  # a municipality
         year=2024,
         published=None,
         index_no=None,

@@ -114,12 +114,25 @@ def test_the_dataset_knows_counties_and_their_chain_and_no_made_up_city() -> Non
 
 @pytest.fixture(scope="module")
 def towns(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    """Two 新华镇 of two counties, one town with reports of two years."""
+    """Two 新华镇 of two counties, one town with reports of two years and a copy of one, a
+    development zone."""
     folder = tmp_path_factory.mktemp("towns")
     _report(folder / "a.txt", "淮安市涟水县新华镇2023年法治政府建设情况报告", 2023, "新华镇", 1)
     _report(folder / "b.txt", "宿州市泗县新华镇2023年法治政府建设情况报告", 2023, "新华镇", 2)
     _report(folder / "c.txt", "沛县龙固镇2023年法治政府建设情况报告", 2023, "龙固镇", 3)
     _report(folder / "d.txt", "沛县龙固镇2024年法治政府建设情况报告", 2024, "龙固镇", 4)
+    # c.txt republished on another site: other page furniture, the same report
+    _report(
+        folder / "e.txt",
+        "沛县人民政府门户网站\n首页 > 乡镇 > 龙固镇\n发布日期：2024-03-02\n"
+        "沛县龙固镇2023年法治政府建设情况报告",
+        2023, "龙固镇", 3,
+    )  # fmt: skip
+    _report(
+        folder / "f.txt",
+        "潍坊高新技术产业开发区管理委员会关于2023年法治政府建设情况的报告",
+        2023, "开发区", 5,
+    )  # fmt: skip
     index = tmp_path_factory.mktemp("towns-index")
     build_index(folder, index, None, ChunkerSettings())
     return open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
@@ -156,3 +169,23 @@ def test_an_explicit_report_filter_wins_over_a_place_the_question_seems_to_name(
     assert towns.ask(q).abstained
     a = towns.ask(q, options=AskOptions(reports=("c.txt",)))
     assert not a.abstained and {c.source for c in a.citations} == {"c.txt"}
+
+
+def test_a_copy_of_a_report_on_another_site_is_one_report(towns: Pipeline) -> None:
+    a = towns.ask("龙固镇2023年办了多少行政处罚案件？")
+    cited = {c.source for c in a.citations}
+    assert not a.abstained and len(cited) == 1 and cited <= {"c.txt", "e.txt"}
+    assert a.searched == tuple(cited)  # the copy is not searched beside its original
+
+
+def test_a_development_zone_is_called_by_its_short_name(towns: Pipeline) -> None:
+    a = towns.ask("潍坊高新区持证执法人员有几个？")
+    assert not a.abstained and {c.source for c in a.citations} == {"f.txt"} and "15人" in a.text
+    other = towns.ask("淄博高新区持证执法人员有几个？")  # a zone no report is about
+    assert other.abstained and "淄博高新区" in other.text
+
+
+def test_a_common_word_that_ends_like_a_place_is_not_joined_into_one(towns: Pipeline) -> None:
+    """明年 + 社区 is no place (社区 is a neighbourhood): the question is about 龙固镇."""
+    q = towns.analyze("泗县新华镇明年社区法律顾问每月去几次？")
+    assert q.unknown_places == () and q.searched == ("b.txt",)
