@@ -98,6 +98,10 @@ class LLMAnswerer:
     def __post_init__(self) -> None:
         self.chain = make_chain(self.model, self.prompt, self.style)
 
+    @property
+    def abstain_marker(self) -> str | None:
+        return self.prompt.abstain
+
     def prompt_tokens(self) -> int:
         text = (
             self.prompt.system + self.prompt.user

@@ -12,6 +12,8 @@ _CROSS = re.compile(
 )
 
 ABSTAIN_PREFIX = "所检索的报告中没有找到能回答该问题的内容"
+# the line of an answer across reports that lists the reports with nothing (not a claim)
+MISSING_PREFIX = "未找到相关内容的报告："
 
 
 def is_cross(question: str, named_reports: int) -> bool:
@@ -45,10 +47,3 @@ def absence_text(
     if filters:
         lines.append("检索条件：" + "；".join(filters))
     return "\n".join(lines)
-
-
-def says_absent(text: str) -> bool:
-    """Whether an LLM answer says the sources do not hold the answer."""
-    return bool(
-        re.search(r"没有相关内容|没有找到|未找到|未提及|没有提及|不包含|无法回答|无法作答", text)
-    )

@@ -90,6 +90,12 @@ class Answerer(Protocol):
 
     label: str  # "extractive" or "llm:<model>"
 
+    @property
+    def abstain_marker(self) -> str | None:
+        """The line its answer begins with when the sources do not hold the answer (an LLM's
+        prompt asks for it: prompts/answer.toml `abstain`); None for one that never does."""
+        ...
+
     def select(self, draft: Draft, hits: Sequence[Hit]) -> list[Hit]:
         """The hits it will number [1]..[n] (an LLM keeps those that fit its context)."""
         ...
@@ -98,7 +104,7 @@ class Answerer(Protocol):
 
 
 class Draft(Protocol):
-    """What an answerer may read about the question (rag.policy.Draft implements it)."""
+    """What an answerer may read about the question (rag.decide.Draft implements it)."""
 
     @property
     def question(self) -> str: ...
@@ -118,6 +124,11 @@ class Draft(Protocol):
 
     @property
     def searched(self) -> Sequence[str]: ...
+
+    @property
+    def missing(self) -> Sequence[str]:
+        """Across reports: the reports the decision found no support in."""
+        ...
 
     @property
     def topic(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from rag.compose import MISSING_PREFIX
 from rag.contracts import Draft
 from rag.places import place_aliases
 from rag.sections import ITEM_START, PLANS, chunk_topic, sentence_topic
@@ -285,19 +286,20 @@ def compose_per_report(
     groups: Sequence[tuple[str, Sequence[int]]],
     hits: Sequence[Hit],
     reports: dict[str, Report],
-    threshold: float,
+    missing: Sequence[str] = (),
     topic: str = "",
 ) -> tuple[str, list[str]]:
     """One line per report (`groups`: source -> its source numbers; `ranked_groups`: the
     candidates of each group's hits); reports without support are returned separately so the
     answer can say where nothing was found. With a `topic` (plans, shortcomings), a report's
-    line lists the items of its part stating it."""
-    lines, missing = [], []
+    line lists the items of its part stating it. `missing`: the reports the decision found no
+    support in (rag.decide)."""
+    lines, absent = [], []
     for (source, numbers), ranked in zip(groups, ranked_groups, strict=True):
         subset = [hits[n - 1] for n in numbers]
         best = best_evidence(ranked)
-        if best is None or best.support < threshold:
-            missing.append(source)
+        if best is None or source in missing:
+            absent.append(source)
             continue
         items = topic_items(ranked, subset, topic) if topic else []
         if len(items) > 1:
@@ -309,7 +311,7 @@ def compose_per_report(
         body = "；".join(_clean(c.text(subset)) for c in picked)
         n = numbers[top.n - 1]
         lines.append(f"- {place_label(reports[source])}：{body}[{n}]。")
-    return "\n".join(lines), missing
+    return "\n".join(lines), absent
 
 
 _CLAUSE = re.compile(r"(?<!\d)[，,](?!\d)|[；;：:]")
@@ -378,9 +380,7 @@ class ExtractiveAnswerer:
     for a question across reports, one line per report (and the reports with nothing)."""
 
     label = "extractive"
-
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
+    abstain_marker: str | None = None  # never abstains by itself: rag.decide decides
 
     def select(self, draft: Draft, hits: Sequence[Hit]) -> list[Hit]:
         return list(hits)
@@ -405,9 +405,9 @@ class ExtractiveAnswerer:
             yield f"{head}\n{body}" if head else unnamed_label(draft, body, hits) + body
             return
         body, missing = compose_per_report(
-            draft.ranked, draft.groups, hits, draft.reports, self.threshold, draft.topic
+            draft.ranked, draft.groups, hits, draft.reports, draft.missing, draft.topic
         )
         if missing:
             labels = "、".join(place_label(draft.reports[m]) for m in missing)
-            body += f"\n未找到相关内容的报告：{labels}"
+            body += f"\n{MISSING_PREFIX}{labels}"
         yield body

@@ -243,7 +243,7 @@ def open_pipeline(settings: Settings, index_dir: Path | None = None) -> Pipeline
     extractive answerer as its fallback)."""
     index = open_index(settings, index_dir)
     retriever, resolution = open_retriever(settings, index)
-    extractive: Answerer = ExtractiveAnswerer(settings.abstain_threshold)
+    extractive: Answerer = ExtractiveAnswerer()
     cfg = llm_config(settings)
     if cfg is None:
         return Pipeline(index, retriever, extractive, knobs(settings), embedding=resolution.message)
@@ -425,7 +425,7 @@ def pipeline_over(
     """The extractive pipeline over an index already in memory, with a given embedder."""
     set_threads(settings.faiss_threads)
     retriever = Retriever.over(index, embedder if index.dense is not None else None)
-    answerer = ExtractiveAnswerer(settings.abstain_threshold)
+    answerer = ExtractiveAnswerer()
     return Pipeline(index, retriever, answerer, knobs(settings), embedding=message)
 
 

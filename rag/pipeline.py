@@ -1,9 +1,8 @@
 """`Pipeline.ask/stream`: rewrite -> analyse -> retrieve -> decide -> answer -> cite/verify.
 
 The parts are built by `rag.factory` from the settings; the pipeline only runs them. The
-answer policy lives in its components: the query analysis (rag/query.py), cross-report
-retrieval (rag/crossreport.py), metadata answers (rag/meta_answer.py), the abstention
-decision (rag/policy.py) and the answerers (rag/extractive.py, rag/answer.py).
+answer decision has one home, rag/decide.py (route to metadata, answer or refuse, one
+threshold); the pipeline asks it and runs the answerers (rag/extractive.py, rag/answer.py).
 """
 
 from __future__ import annotations
@@ -18,15 +17,15 @@ from langchain_core.runnables import Runnable
 
 from rag.answer import LLMAnswerer, LLMUnavailable
 from rag.cite import parse, resolve_citations
-from rag.compose import absence_text, says_absent
+from rag.compose import MISSING_PREFIX, absence_text
 from rag.config import QueryOptions
 from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
 from rag.crossreport import asks_across, per_report
+from rag.decide import Decider, Draft, grounding_reason
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
-from rag.meta_answer import answer_lines, intent, meta_hits, meta_text
-from rag.policy import Draft, abstain_reason, grounding_reason
+from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
 from rag.sections import section_chunks
@@ -137,6 +136,7 @@ class Pipeline:
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
         self.labels = {s: r.label for s, r in self.reports.items()}
+        self.decider = Decider(knobs.abstain_threshold, self.years)
 
     def with_answerer(self, answerer: Answerer, rewriter: Runnable | None = None) -> Pipeline:
         """The same index and retriever, another answerer (the current one as fallback)."""
@@ -286,8 +286,8 @@ class Pipeline:
         timer = Timer()
         query = self.analyze(question, history, options)
         yield Event("rewritten", query.text)
-        meta = intent(query.text)
-        if meta and (query.scope.named or options.reports):
+        route, meta = self.decider.route(query, bool(options.reports))
+        if route == "metadata" and meta is not None:
             yield from self._meta_answer(query, meta, timer)
             return
         draft = self.draft(query)
@@ -312,13 +312,14 @@ class Pipeline:
         yield Event("answer", answer=self._finish(d, outcome, 1.0 if lines else 0.0, timer))
 
     def _answer(self, d: Draft, timer: Timer) -> Iterator[Event]:
-        reason = abstain_reason(d, self.knobs.abstain_threshold, self.years)
-        if reason is not None:
-            text = absence_text(d.searched, self.reports, d.filters, reason)
+        decision = self.decider.decide(d)
+        if decision.route == "refuse":
+            text = absence_text(d.searched, self.reports, d.filters, decision.reason)
             yield Event("token", text)
             outcome = Outcome(text, (), self.mode, True)
             yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
             return
+        d = replace(d, missing=decision.missing)
         answerer, warnings = self.answerer, tuple[str, ...]()
         budget = self.knobs.request_budget
         if self.fallback is not None and timer.elapsed() >= budget:  # no time left for an LLM
@@ -352,22 +353,31 @@ class Pipeline:
             close = getattr(deltas, "close", None)
             if close is not None:
                 close()  # ends the LLM's HTTP stream when the answer was cut
-        outcome = Outcome("".join(parts), used, answerer.label, False, warnings)
+        text = "".join(parts)
+        if self.decider.refuses(text, answerer.abstain_marker):  # the LLM found nothing
+            text = absence_text(d.searched, self.reports, d.filters)
+            outcome = Outcome(text, (), answerer.label, True, warnings)
+            yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
+            return
+        outcome = Outcome(text, used, answerer.label, False, warnings)
         yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
 
     def _finish(self, d: Draft, o: Outcome, support: float, timer: Timer) -> Answer:
         parsed = parse(o.text, len(o.used))
         abstained = o.abstained
-        claims = [] if abstained else [c for c in parsed.claims if not says_absent(c[0]) or c[1]]
+        # our own lines are no claims: the reports with nothing (across reports), a refusal
+        marks = tuple(
+            m for m in (MISSING_PREFIX, getattr(self.answerer, "abstain_marker", None)) if m
+        )
+        claims = (
+            [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
+        )
         citations = resolve_citations(claims, o.used)
         checks = check_answer(claims, citations, self.years, report_labels=self.labels)
         warnings = d.query.notes + o.warnings
         if parsed.invalid:
             warnings += (f"removed marker(s) naming no source: {list(parsed.invalid)}",)
         final = parsed.text
-        if not abstained and not citations and says_absent(final):  # the LLM found nothing
-            abstained = True
-            final += "\n" + absence_text(d.searched, self.reports, d.filters).split("\n", 1)[1]
         now = time.perf_counter()
         return Answer(
             question=d.query.question,

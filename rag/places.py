@@ -102,6 +102,9 @@ class Grounding:
     found: frozenset[str]
     unknown: tuple[str, ...]  # not tolerated: no indexed report covers them
     tolerated: tuple[str, ...] = ()  # unknown, but above a known place (平顶山市瓦屋镇)
+    # reports of a known place that a tolerated name rules out (上杭县白沙镇: not the 白沙镇
+    # whose report states 阳朔县, while one that states no county may still be it)
+    excluded: frozenset[str] = frozenset()
 
 
 _RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
@@ -206,29 +209,35 @@ class PlaceIndex:
         )
         strict = tuple(u for u in strict if not self.in_text(u)) + contradicted
         above = tuple(u for u in above if u not in contradicted)
-        return Grounding(frozenset(found), strict, above)
+        excluded = frozenset(s for u in above for s in self._ruled_out(u, found))
+        return Grounding(frozenset(found), strict, above, excluded)
 
     def in_text(self, name: str) -> set[str]:
         """The reports whose text has `name`: a place-like word no report is about (依法治镇 of a
         committee's name, 执行市 of 严格执行市、区) is read off the evidence, not refused."""
         return {s for s, r in self.reports.items() if name in r.text}
 
-    def _contradicts(self, name: str, found: set[str]) -> bool:
-        """Whether an unknown name above a known place (上杭县 of 上杭县白沙镇) is not that place's:
-        every report of the known place states another name at that level, and the division
-        dataset does not put it above that name."""
+    def _ruled_out(self, name: str, found: set[str]) -> set[str]:
+        """The reports of the known places that an unknown name above them (上杭县 of 上杭县白沙镇)
+        rules out: each states another name at that level, and the division dataset does not
+        put the name above any of its places."""
         level = level_of(name)
-        sources = {s for a in found for s in self.by_alias.get(a, ())}
-        if level is None or level == "town" or not sources:
-            return False
-        for source in sources:
+        if level is None or level == "town":
+            return set()
+        out = set()
+        for source in {s for a in found for s in self.by_alias.get(a, ())}:
             places = self.reports[source].meta.places
             own = getattr(places, level)
             if own is None or own == name:
-                return False
-            if any(name in divisions().above(n) for n in places.names()):
-                return False
-        return True
+                continue
+            if not any(name in divisions().above(n) for n in places.names()):
+                out.add(source)
+        return out
+
+    def _contradicts(self, name: str, found: set[str]) -> bool:
+        """Whether the unknown name above a known place rules out every report of it."""
+        sources = {s for a in found for s in self.by_alias.get(a, ())}
+        return bool(sources) and self._ruled_out(name, found) == sources
 
     def _below(self, text: str, found: set[str], covered: list[tuple[int, int]]) -> list[str]:
         """Unknown towns written right after a known county, district or city (鲁山县张良镇):

@@ -17,6 +17,9 @@ class PromptSpec:
     system: str
     user: str
     completion: str
+    # the line an answer begins with when the sources do not hold it (answer prompts): the
+    # templates ask for it word for word, and rag.decide reads it as the model's refusal
+    abstain: str | None = None
 
     def render_completion(self, **values: str) -> str:
         return self.completion.format(**values)
@@ -59,6 +62,18 @@ def load_prompt(folder: Path, name: str) -> PromptSpec:
             )
         if v not in _fields(templates["completion"]):
             raise ConfigError(f"{path}: variable {{{v}}} is missing from the 'completion' template")
+    abstain = data.get("abstain")
+    if abstain is not None:
+        if not isinstance(abstain, str) or not abstain.strip():
+            raise ConfigError(f"{path}: 'abstain' must be the non-empty line a refusal begins with")
+        for key, text in (("system/user", templates["system"] + templates["user"]),
+                          ("completion", templates["completion"])):  # fmt: skip
+            if abstain not in text:
+                raise ConfigError(
+                    f"{path}: the '{key}' template does not ask for the abstain line {abstain!r}"
+                    " word for word: a refusal would not be recognised"
+                )
     return PromptSpec(
-        name, tuple(variables), templates["system"], templates["user"], templates["completion"]
-    )
+        name, tuple(variables), templates["system"], templates["user"], templates["completion"],
+        abstain,
+    )  # fmt: skip

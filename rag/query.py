@@ -49,7 +49,7 @@ def analyze(
     """The `Query` of `text`, the standalone form of `question`."""
     grounding = places.ground(text)
     found = set(grounding.found)
-    scope = resolve_scope(text, reports, options, places, found)
+    scope = resolve_scope(text, reports, options, places, found, grounding.excluded)
     tokenizer = lexical.tokenizer
     named = found | set(grounding.tolerated)  # place names are not content words
     terms = question_terms(

@@ -56,6 +56,7 @@ def resolve_scope(
     opts: QueryOptions,
     places: PlaceIndex | None = None,
     found: set[str] | None = None,
+    excluded: frozenset[str] = frozenset(),
 ) -> Scope:
     """Reports to search and to boost; `places` may be precomputed for `reports`, and `found`
     (the place aliases in the question) for the question."""
@@ -92,7 +93,7 @@ def resolve_scope(
             for s, hit in places.named(question, found).items()
             if allowed is None or s in allowed
         }
-        named = _consistent(named, reports)
+        named = _consistent({s: h for s, h in named.items() if s not in excluded}, reports)
         if named:
             allowed = set(named)
             reasons.append(

@@ -189,3 +189,18 @@ def test_a_common_word_that_ends_like_a_place_is_not_joined_into_one(towns: Pipe
     """明年 + 社区 is no place (社区 is a neighbourhood): the question is about 龙固镇."""
     q = towns.analyze("泗县新华镇明年社区法律顾问每月去几次？")
     assert q.unknown_places == () and q.searched == ("b.txt",)
+
+
+def test_a_county_rules_out_the_same_name_towns_of_other_counties(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """涡阳县新华镇: the 新华镇 whose report states 泗县 is not it; the one whose report names no
+    county may be, and only it is searched."""
+    folder = tmp_path_factory.mktemp("two-xinhua")
+    _report(folder / "b.txt", "宿州市泗县新华镇2023年法治政府建设情况报告", 2023, "新华镇", 2)
+    _report(folder / "g.txt", "新华镇2023年法治政府建设情况报告", 2023, "新华镇", 6)
+    index = tmp_path_factory.mktemp("two-xinhua-index")
+    build_index(folder, index, None, ChunkerSettings())
+    p = open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
+    a = p.ask("涡阳县新华镇持证执法人员有几个？")
+    assert a.searched == ("g.txt",) and not a.abstained and "16人" in a.text

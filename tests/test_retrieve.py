@@ -74,9 +74,10 @@ def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
     a = [c for c in sample_index.chunks if c.source == SHUIKOU]
     copy_src = "copy.txt"
     b = [replace(c, source=copy_src) for c in a]
-    reports = {
-        SHUIKOU: sample_index.reports[SHUIKOU],
-        copy_src: replace(sample_index.reports[SHUIKOU], source=copy_src),
+    original = sample_index.reports[SHUIKOU]
+    reports = {  # its text differs (a word-for-word copy of the whole report is one report)
+        SHUIKOU: original,
+        copy_src: replace(original, source=copy_src, text=original.text + "\n（转载）"),
     }
     from rag.sparse import BM25Store, JiebaTokenizer
 
@@ -105,7 +106,12 @@ def test_another_towns_copy_with_its_own_figures_is_kept(sample_index: LoadedInd
         ]
 
     chunks = a + copied(same, lambda t: t) + copied(other, lambda t: t.replace("15次", "21次"))
-    reports = {s: replace(sample_index.reports[SHUIKOU], source=s) for s in (SHUIKOU, same, other)}
+    original = sample_index.reports[SHUIKOU]
+    reports = {
+        SHUIKOU: original,
+        same: replace(original, source=same),  # a word-for-word copy: searched once
+        other: replace(original, source=other, text=original.text.replace("15次", "21次")),
+    }
     sparse = BM25Store.build(chunks, JiebaTokenizer())
     retriever = Retriever(reports, sparse.rows, sparse)
     hits = retriever.search("执法培训多少次", QueryOptions(k=5, mode="bm25"))

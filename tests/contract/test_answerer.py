@@ -24,7 +24,7 @@ QUESTIONS = (
 )
 
 ANSWERERS: dict[str, Callable[[], Answerer]] = {
-    "extractive": lambda: ExtractiveAnswerer(0.5),
+    "extractive": lambda: ExtractiveAnswerer(),
     "llm-chat": lambda: LLMAnswerer(
         RecordingChat(reply="共开展培训15次[1]。另见【2】与[1,2]。", seen=[]),
         PROMPT,

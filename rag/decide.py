@@ -1,10 +1,16 @@
-"""The answer decision: is the evidence good enough, and does the corpus cover the year asked."""
+"""The answer decision, in one place: for extractive and LLM answers alike, one object takes
+the analysed question, its evidence and its filters and says answer, refuse (with the reason)
+or route to the report's metadata. One threshold, given once. Explicit filters (report, place,
+year) win over what the question seems to name (rag.query drops the places it names then).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from rag.meta_answer import intent
 from rag.query import Query
 from rag.sections import asks_next_year
 from rag.support import QuestionTerms
@@ -21,6 +27,9 @@ class Draft:
     groups: list[tuple[str, list[int]]]  # cross-report: source -> its source numbers
     # the sources' sentences ranked for the question: one list per group, or one for all hits
     ranked: list[list[Candidate]] = field(default_factory=list)
+    # per report of a question across reports: those whose evidence is below the threshold
+    # (the decision's; the answer says nothing was found there)
+    missing: tuple[str, ...] = ()
 
     @property
     def question(self) -> str:
@@ -87,12 +96,56 @@ def grounding_reason(d: Draft, report_years: dict[str, int | None]) -> str:
     return year_gap(d, report_years) if d.hits else ""
 
 
-def abstain_reason(d: Draft, threshold: float, report_years: dict[str, int | None]) -> str | None:
-    """None when the draft may be answered; otherwise the reason to say "not in the reports"
-    ('' when the evidence score is below `threshold`)."""
-    reason = grounding_reason(d, report_years)
-    if reason:
-        return reason
-    if not d.hits:
-        return "没有检索到任何段落"
-    return "" if d.support < threshold else None
+Route = Literal["answer", "refuse", "metadata"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    reason: str = ""  # why refused ('' : the evidence is below the threshold)
+    missing: tuple[str, ...] = ()  # across reports: the reports with no support
+
+
+class Decider:
+    """The one place that decides whether a question is answered.
+
+    `route(query, explicit)` before retrieval: a question about a report itself (发布日期,
+    文号) that names its report, or is scoped to one by hand, is answered from its metadata.
+    `decide(draft)` after retrieval: a place or year no report covers, no passage, or evidence
+    below `threshold` refuses; across reports, the reports below it are `missing`.
+    `refuses(text, marker)` after an LLM answered: its structured "not in the reports" signal,
+    the prompt's own abstention line (prompts/answer.toml `abstain`), not a guess at its prose.
+    """
+
+    def __init__(self, threshold: float, report_years: dict[str, int | None]) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"the abstention threshold must be within 0..1, got {threshold!r}")
+        self.threshold = threshold
+        self.report_years = report_years
+
+    def route(self, query: Query, explicit_reports: bool) -> tuple[Route, tuple[str, str] | None]:
+        meta = intent(query.text)
+        if meta and (query.scope.named or explicit_reports):
+            return "metadata", meta
+        return "answer", None
+
+    def decide(self, d: Draft) -> Decision:
+        reason = grounding_reason(d, self.report_years)
+        if reason:
+            return Decision("refuse", reason)
+        if not d.hits:
+            return Decision("refuse", "没有检索到任何段落")
+        if d.support < self.threshold:
+            return Decision("refuse")
+        missing = tuple(
+            source
+            for (source, _), ranked in zip(d.groups, d.ranked, strict=False)
+            if (best := best_evidence(ranked)) is None or best.support < self.threshold
+        )
+        return Decision("answer", missing=missing)
+
+    @staticmethod
+    def refuses(text: str, marker: str | None) -> bool:
+        """Whether an answer is the answerer's signal that the sources do not hold it: its
+        text begins with the abstention line its prompt asks for."""
+        return bool(marker) and text.strip().startswith(marker)  # type: ignore[arg-type]
