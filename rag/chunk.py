@@ -14,19 +14,12 @@ from dataclasses import dataclass
 
 from rag.errors import ConfigError
 from rag.ingest import INLINE_NOISE, iter_lines
+from rag.lang.outline import HEADING_LEVELS, ITEM, ITEM_LEVEL
 from rag.textmatch import sentences
 from rag.tokens import count_tokens
 from rag.types import Chunk, Report
 
-_CN_NUM = "一二三四五六七八九十"
-HEADING_LEVELS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^[{_CN_NUM}]+\s*[、.．]")),
-    (2, re.compile(rf"^[（(]\s*[{_CN_NUM}]+\s*[）)]")),
-    (3, re.compile(r"^\d{1,2}\s*[.．、](?!\d)")),
-    (4, re.compile(r"^[（(]\s*\d{1,2}\s*[）)]")),
-)
-ITEM = re.compile(rf"^[{_CN_NUM}]+是")
-ITEM_LEVEL = 5
+# the one outline grammar (rag/lang/data/outline.toml): 一、 （一） 1. (1), and 一是 items
 _CLAUSE = re.compile(r"[^，,、：:]*(?:[，,、：:]+|$)")
 TITLE_CHARS = 40
 

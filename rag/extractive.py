@@ -9,8 +9,9 @@ import numpy as np
 
 from rag.compose import MISSING_PREFIX
 from rag.contracts import Draft
+from rag.lang.outline import ITEM_START
 from rag.places import place_aliases
-from rag.sections import ITEM_START, PLANS, chunk_topic, sentence_topic
+from rag.sections import PLANS, chunk_topic, sentence_topic
 from rag.support import (
     QuestionTerms,
     SentenceSimilarity,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from rag.gazetteer import level_of, split_chain
 from rag.lang import lexicon
 from rag.lang.divisions import divisions
+from rag.lang.outline import TOP_HEADING
 from rag.numbers import to_number
 from rag.types import Places, ReportMeta, Span
 
@@ -27,7 +28,8 @@ _DATE_CN = re.compile(
     r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日"
 )
 _YEAR_IN_TITLE = re.compile(r"(\d{4})\s*年")
-_HEAD_YEAR = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*(\d{4})\s*年度?")
+_HEAD_YEAR = re.compile(rf"^\s*(?:{TOP_HEADING})\s*(\d{{4}})\s*年度?")  # 一、2024年度…
+_TOP = re.compile(f"^(?:{TOP_HEADING})")
 _PLACE = re.compile(
     r"([\u4e00-\u9fff]{2,6}自治(?:县|州|区)|[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道))"
 )
@@ -89,7 +91,7 @@ def _find_title(lines: list[str]) -> tuple[str, int] | None:
     """The title and the index of its line. A title on two lines (宜昌市夷陵区小溪塔街道办事处 /
     2021年法治政府建设情况报告, or … / 关于…的报告) is joined."""
     for i, line in enumerate(lines[:8]):
-        if re.match(r"^[一二三四五六七八九十]+、", line):
+        if _TOP.match(line):  # the body's first heading: no title above it
             return None
         if (
             len(line) <= 60

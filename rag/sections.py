@@ -25,9 +25,6 @@ _ASK = {t: _LEX[f"ask_{t}"].pattern for t in TOPICS}
 _HEADING = {t: _LEX[f"heading_{t}"].pattern for t in TOPICS}
 # A paragraph that states the shortcomings without a heading of its own.
 _LEAD = {t: _LEX[f"lead_{t}"].pattern for t in TOPICS if f"lead_{t}" in _LEX.vocabularies}
-ITEM_START = re.compile(
-    r"^(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．])"
-)
 
 
 def asked_topic(question: str) -> tuple[str, str]:

@@ -103,3 +103,27 @@ def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
     with pytest.raises(LexiconError) as e:
         load_lexicon(_write(tmp_path, text))
     assert len(e.value.problems) == 2
+
+
+OUTLINE_CASES = [
+    pytest.param(e.attrs["level"], x, id=f"{e.attrs['level']}:{x}")
+    for e, x in LEX["outline"].examples()
+]
+
+
+@pytest.mark.parametrize(("level", "example"), OUTLINE_CASES)
+def test_one_outline_grammar_serves_chunking_and_sections(level: int, example: str) -> None:
+    from rag.chunk import heading_level
+    from rag.lang.outline import ITEM, ITEM_START
+
+    if level < 5:
+        assert heading_level(example) == level
+    else:
+        assert heading_level(example) is None and ITEM.match(example)
+    assert bool(ITEM_START.match(example)) == (level != 1)  # 一、 heads a part, not an item
+
+
+def test_a_decimal_figure_does_not_open_an_item() -> None:
+    from rag.lang.outline import ITEM_START
+
+    assert not ITEM_START.match("12.5%的村完成创建")
