@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from rag.lang import lexicon
 from rag.types import Report
 
-_CROSS = re.compile(
-    r"哪些|哪几个|哪个镇|哪个县|各[镇乡县区地]|各个|分别|对比|比较|相比|异同|区别|不同之处|每个|都有|共同"
-)
+_CROSS = lexicon()["ask_across"].pattern  # rag/lang/data/question.toml
 
 ABSTAIN_PREFIX = "所检索的报告中没有找到能回答该问题的内容"
 # the line of an answer across reports that lists the reports with nothing (not a claim)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.lang import lexicon
 from rag.numbers import is_year, quantities, same_quantity
 from rag.textmatch import containment, content, strip_markers
 from rag.types import Citation, ClaimCheck
@@ -20,11 +21,9 @@ class Thresholds:
 _QUOTE = re.compile(r"“([^”]{4,})”")
 # A negation and the two characters it negates (未严格按照 -> 严格). Words that start with a
 # negation character but negate nothing are left out (不断加强, 无论如何, 不少于...).
-_NEGATION = re.compile(r"(尚未|并未|从未|未能|没有|未|没|不|无|非)([\u4e00-\u9fff]{2})")
-_NOT_NEGATIONS = frozenset(
-    "不断 不仅 不但 不少 不论 无论 不同 不良 不定 不等 无纸 无缝 非法 非诉 非遗 不足 不久 "
-    "不止 不管 无偿 无害 无人 非常 不宜".split()
-)
+_LEX = lexicon()  # rag/lang/data/claims.toml
+_NEGATION = re.compile(rf"({_LEX['negation'].alternation})([\u4e00-\u9fff]{{2}})")
+_NOT_NEGATIONS = _LEX["not_negation"].set
 
 
 def negated(text: str) -> set[str]:
