@@ -27,14 +27,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rag.errors import ConfigError
-
 DATA_DIR = Path(__file__).parent / "data"
 KINDS = ("words", "patterns")
 
 
-class LexiconError(ConfigError):
-    """A vocabulary file that does not validate: `problems` lists each as file:vocab:entry."""
+class LexiconError(ValueError):
+    """A vocabulary file that does not validate: `problems` lists each as file:vocab:entry.
+    (Not a RagError: the language layer is the ground floor and imports nothing of rag.)"""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
