@@ -20,19 +20,9 @@ from rag.recent import Recent
 from rag.sections import asked_topic
 from rag.textmatch import names_in, strip_years
 
-GENERIC = frozenset(
-    "开展 进行 工作 情况 主要 具体 有关 相关 报告 提到 提及 我镇 全镇 该镇 本镇 今年 本年度 年度 "
-    "哪些 哪个 哪几个 多少 几 什么 怎么 如何 怎样 是否 分别 各 对比 比较 相比 异同 共 一共 总共 "
-    "镇 乡 县 区 市 街道 地方 方面 有没有 有无 呢 "
-    # relative time: a report covers one year, and the question means that one
-    "去年 今年 前年 当年 本年 全年 一年 年内 年底 年初 这一年 那一年 那年 这年 该年 "
-    # filler of spoken questions
-    "还有 还 上 都 啥 咋 一下 方面 主要 情况 重点 抓 干 搞 做 弄 事 件事 下面 下辖 一共 总共 大概 "
-    "些 搞些 一些 有些 那边 这边 下来 一年下来 "
-    "这块 那块 这方面 手里 手上 吃 打 比一比 比比 看看 说说 讲讲 专门 东西 新东西 内容 "
-    # yes/no and comparison asking words
-    "没有 过没有 是不是 有没有过 一样 不一样 不同 区别 差别 差异 有何不同 谁 哪位 什么人".split()
-)
+# Words of a question that carry no content (asking, relative time, spoken filler):
+# rag/lang/data/question.toml generic_words
+GENERIC = lexicon()["generic_words"].set
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
 _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
 _PERCENT = re.compile(
