@@ -8,27 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.extractive import place_label
+from rag.lang import lexicon
 from rag.metadata import parse_date
 from rag.types import Chunk, Hit, Report
 
-_ABOUT_REPORT = r"(?=.*(?:报告|发布|公开|印发|落款|成文|报送|发文))"
-INTENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("published", "日期", re.compile(_ABOUT_REPORT + r".*(?:日期|时间|哪天|哪一天|什么时候|何时)")),
-    (
-        "issuer",
-        "报送单位",
-        re.compile(
-            _ABOUT_REPORT + r".*(?:哪个(?:单位|部门|机关|机构)|发布机构|发文机关|谁|报送单位)"
-        ),
-    ),
-    ("place", "所属地方", re.compile(r"(?:属于|位于|在)哪个(?:省|市|县|区)|哪个(?:省|市|县|区)的")),
-    (
-        "year",
-        "报告年度",
-        re.compile(
-            r"哪一?年的(?:工作|报告|情况|事)|(?:报告|总结|材料)\S{0,8}哪一?年|哪个年度|报告年度"
-        ),
-    ),
+_LEX = lexicon()  # rag/lang/data/metadata.toml
+_ABOUT_REPORT = _LEX["about_report"].pattern
+# (intent, label, pattern, needs an about-report word), tried in order
+INTENTS: tuple[tuple[str, str, re.Pattern[str], bool], ...] = tuple(
+    (e.attrs["intent"], e.attrs["label"], re.compile(e.text), e.attrs["needs_report"])
+    for e in _LEX["meta_question"].entries
 )
 
 
@@ -43,7 +32,9 @@ class MetaLine:
 
 def intent(question: str) -> tuple[str, str] | None:
     """(intent, field label) when the question asks about the report itself."""
-    for name, label, pattern in INTENTS:
+    for name, label, pattern, needs_report in INTENTS:
+        if needs_report and not _ABOUT_REPORT.search(question):
+            continue
         if pattern.search(question):
             return name, label
     return None
@@ -84,6 +75,8 @@ def locate(report: Report, name: str) -> MetaLine | None:
     elif name == "year" and m.year:
         value = f"{m.year}年"
         span = _find(text, [m.title if not m.title_synthesized else "", value])
+    elif name in ("doc_no", "index_no") and (value := getattr(m, name)):
+        span = _find(text, [value])
     if value is None or span is None:
         return None
     return MetaLine(report.source, "", value, *span)

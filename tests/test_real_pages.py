@@ -204,3 +204,14 @@ def test_a_county_rules_out_the_same_name_towns_of_other_counties(
     p = open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
     a = p.ask("涡阳县新华镇持证执法人员有几个？")
     assert a.searched == ("g.txt",) and not a.abstained and "16人" in a.text
+
+
+def test_a_report_number_question_is_answered_from_the_line_that_states_it(
+    extractive: Pipeline,
+) -> None:
+    """索引号 and 文号 are metadata: answered from the index-table row, cited to it."""
+    a = extractive.ask("金湖县2024年报告的索引号是多少？")
+    assert not a.abstained and "014351098/2025-00011" in a.text
+    (c,) = a.citations
+    assert "014351098/2025-00011" in extractive.reports[c.source].text[c.start : c.end]
+    assert extractive.ask("金湖县2024年报告的发文字号是什么？").abstained  # none is stated
