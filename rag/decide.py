@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rag.crossreport import asks_across
 from rag.meta_answer import intent
 from rag.query import Query
 from rag.sections import asks_next_year
@@ -128,6 +129,12 @@ class Decider:
         if meta and (query.scope.named or explicit_reports):
             return "metadata", meta
         return "answer", None
+
+    @staticmethod
+    def across(query: Query) -> bool:
+        """Whether the question is answered report by report (it names several places, or
+        asks 哪些镇…, 分别, 对比): its sources are retrieved per report."""
+        return asks_across(query)
 
     def decide(self, d: Draft) -> Decision:
         reason = grounding_reason(d, self.report_years)

@@ -9,7 +9,7 @@ import numpy as np
 
 from rag.compose import MISSING_PREFIX
 from rag.contracts import Draft
-from rag.lang.outline import ITEM_START
+from rag.lang.outline import ITEM_LEVEL, ITEM_START, starts
 from rag.places import place_aliases
 from rag.sections import PLANS, chunk_topic, sentence_topic
 from rag.support import (
@@ -26,16 +26,14 @@ from rag.support import (
 from rag.textmatch import sentences
 from rag.types import Candidate, Hit, Report, best_evidence
 
-_NUMBERING = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、是]|[（(][一二三四五六七八九十\d]+[）)]\s*|\d+[.、．])"
-)
+_NUMBERING = starts(1, ITEM_LEVEL, 2, 4, 3)  # the outline number a sentence opens with
 _TRAIL = "。；;，,、 \t"
 
 
 HEADING_CREDIT = 0.9  # a sentence matching only through its section heading
 
 
-_TITLE = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)])")
+_TITLE = starts(1, 2, 4)  # a numbered heading line: 一、 （一） (1)
 
 
 def _is_title(sentence: str, section: tuple[str, ...]) -> bool:
@@ -112,7 +110,7 @@ def _cosines(semantic: Semantic | None, hit: Hit, sents: list[str]) -> np.ndarra
 
 
 def _clean(sentence: str) -> str:
-    return _NUMBERING.sub("", sentence.strip()).rstrip(_TRAIL)
+    return _NUMBERING.sub("", sentence.strip()).strip().rstrip(_TRAIL)
 
 
 SHORT_SENTENCE = 30  # "一是...还有不足。": a summary line whose substance is the next sentence
@@ -269,7 +267,7 @@ def topic_items(
     return [(n, "：".join(_clean(s) for s in sents)) for n, _, sents in kept]
 
 
-_LEVEL_1 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+_LEVEL_1 = starts(2)  # （一）: the first level of items inside a part
 _INNER_ITEM = re.compile(r"[：:，,]\s*((?:一是|[（(]一[）)]))")
 
 

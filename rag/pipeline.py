@@ -21,7 +21,7 @@ from rag.compose import MISSING_PREFIX, absence_text
 from rag.config import QueryOptions
 from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
-from rag.crossreport import asks_across, per_report
+from rag.crossreport import per_report
 from rag.decide import Decider, Draft, grounding_reason
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
@@ -224,7 +224,7 @@ class Pipeline:
         """The sources of a question (per report for a question across reports), with their
         sentences ranked for it: everything the answerer is given (retrieval-only use)."""
         groups: list[tuple[str, list[int]]] = []
-        if asks_across(query):
+        if self.decider.across(query):
             k = self.knobs
             hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
             if query.terms.topic:  # each report's plans or shortcomings part, all its items
