@@ -17,12 +17,13 @@ from typing import Any
 from langchain_core.runnables import Runnable
 
 from rag.errors import ConfigError
+from rag.lang import lexicon
 from rag.llm import provider_errors
 from rag.textmatch import names_in, year_strings
 
 logger = logging.getLogger(__name__)
 
-_PRONOUN = re.compile(r"它们|它|该镇|该县|该区|该乡|该地|这个镇|这个县|这个地方|这里|当地|他们")
+_PRONOUN = lexicon()["followup_pronoun"].pattern  # rag/lang/data/question.toml
 _SHORT_FOLLOWUP = re.compile(
     r"^(?:那么?|那|还有|再看看?|换成|如果是)?(?P<rest>.*?)(?:呢|怎么样|如何|的情况)?[？?。！!]*$"
 )

@@ -9,6 +9,7 @@ import numpy as np
 
 from rag.compose import MISSING_PREFIX
 from rag.contracts import Draft
+from rag.lang import lexicon
 from rag.lang.outline import ITEM_LEVEL, ITEM_START, starts
 from rag.places import place_aliases
 from rag.sections import PLANS, chunk_topic, sentence_topic
@@ -314,7 +315,7 @@ def compose_per_report(
 
 
 _CLAUSE = re.compile(r"(?<!\d)[，,](?!\d)|[；;：:]")
-_YES_NO = re.compile(r"是否|有没有|有无|是不是|吗[？?]?$|没有[？?]?$")
+_YES_NO = lexicon()["yes_no_lead"].pattern  # rag/lang/data/question.toml
 LEAD_MIN = 40  # a best sentence shorter than this is its own lead
 
 

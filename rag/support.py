@@ -23,17 +23,14 @@ from rag.textmatch import names_in, strip_years
 # Words of a question that carry no content (asking, relative time, spoken filler):
 # rag/lang/data/question.toml generic_words
 GENERIC = lexicon()["generic_words"].set
+_LEX = lexicon()  # rag/lang/data/question.toml
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
 _COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
-_PERCENT = re.compile(
-    r"比例|比率|占比|百分|[率度](?:是|有|为|达到?)?(?:多少|多高|几|怎样|怎么样|如何)"
-)
-_MONEY = re.compile(r"(?:花了?|花费了?|投了|投入了?)?(?:多少钱|多少资金|多少经费|几万|多少万)|金额")
-_HOW = re.compile(r"(?:有|是|达到?)?多[高低]")  # 比例有多高: asks the figure, says nothing
-_FIGURE = re.compile(r"数量|多大|多长")
-_AREA = re.compile(r"面积|多少平方|几平方|多少亩|几亩")
-# How staff wrap a question (领导问…，帮我查下 / 麻烦问一下 / 我想了解): never content.
-_LEX = lexicon()  # rag/lang/data/question.toml
+_PERCENT = _LEX["ask_percent"].pattern  # question.toml
+_MONEY = _LEX["ask_money"].pattern  # question.toml
+_HOW = _LEX["ask_how_high"].pattern  # question.toml
+_FIGURE = _LEX["ask_any_figure"].pattern  # question.toml
+_AREA = _LEX["ask_area"].pattern  # question.toml
 _FRAMING = re.compile(
     rf"^(?:{_LEX['framing_lead'].alternation})"
     rf"|(?:{_LEX['framing_tail'].alternation})(?=[？?。！!\s]*$)"
@@ -51,7 +48,7 @@ SYNONYMS = tuple(_LEX["synonyms"].groups("group").values())  # question.toml
 SYNONYM_CREDIT = 0.8
 FIGURE_SHARE = 0.5  # fitted on the training questions (eval/dev.jsonl)
 LIST_SHARE = 0.5
-_LISTING = re.compile(r"哪些|哪几|分别|都有(?:什么|啥|哪)|包括(?:什么|哪)")
+_LISTING = _LEX["ask_list"].pattern  # question.toml
 SINGLE_CHAR_SHARE = 0.5  # a one-character word (办, 花) is weaker evidence than a word
 # A word no report uses (摆平, 经手) weighs as much as half the IDF such a word had over the
 # five sample reports (96 chunks), fitted on the training questions there. Not the IDF in the
@@ -123,7 +120,7 @@ def asked_figure(question: str) -> str | None:
     return "" if _FIGURE.search(question) else None
 
 
-_YES_NO = re.compile(r"没|吗|(?<![什怎那这多要])么|是不是|是否")
+_YES_NO = _LEX["yes_no_value"].pattern  # question.toml
 
 
 def _threshold(question: str) -> tuple[str | None, str]:
