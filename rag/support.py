@@ -235,8 +235,13 @@ def _counted(question: str, words: Callable[[str], list[str]]) -> tuple[str, boo
         toks = words(tail.group())
     elif _END.fullmatch(question, m.end()) and m["unit"] and m["unit"] != "个百分点":
         before = question[: m.start()]
-        toks = words(before[: _BRIDGE.search(before).start()][-8:])  # type: ignore[union-attr]
-        if not toks or toks[-1] in GENERIC or len(toks[-1]) < 2:  # 扫黑除恶抓了多少人: a verb
+        bridge = _BRIDGE.search(before)
+        assert bridge is not None  # it matches the empty end at least
+        if "了" in bridge.group():  # 诉求处理了多少件, 扫黑除恶抓了多少人: a verb, not the thing
+            return "", False
+        # a plan word names no thing (执法培训计划多少次 counts 培训)
+        toks = [t for t in words(before[: bridge.start()][-8:]) if not asked_topic(t)[0]]
+        if not toks or toks[-1] in GENERIC or len(toks[-1]) < 2:  # 抓多少人: a verb
             return "", False
     else:
         return "", False

@@ -215,3 +215,13 @@ def test_a_report_number_question_is_answered_from_the_line_that_states_it(
     (c,) = a.citations
     assert "014351098/2025-00011" in extractive.reports[c.source].text[c.start : c.end]
     assert extractive.ask("金湖县2024年报告的发文字号是什么？").abstained  # none is stated
+
+
+def test_a_plan_word_or_a_verb_before_the_figure_is_not_what_is_counted(towns: Pipeline) -> None:
+    """执法培训计划搞几次 counts 培训, not 计划; 调处了多少起 names a verb, not the thing counted
+    (demanding 调处 next to the figure refused the question)."""
+    plan = towns.ask("龙固镇2024年执法培训计划多少次？")
+    assert not plan.abstained and "6次" in plan.text  # the 2023 report's plan for 2024
+    q = towns.analyze("泗县新华镇的矛盾纠纷一年调处了多少起？")
+    assert q.terms.counted == ""
+    assert not towns.ask("泗县新华镇的矛盾纠纷一年调处了多少起？").abstained
