@@ -277,6 +277,69 @@ def ask(
     _show_answer(answer)
 
 
+_MARKS = {
+    "supported": "有依据",
+    "contradicted": "与报告不符",
+    "not_found": "报告未载",
+    "not_a_claim": "非陈述",
+}
+
+
+@app.command("check")
+def check(
+    text: Annotated[str | None, typer.Argument(help="the text to check (or --file)")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="a .txt/.docx/.pdf/.html draft to check")
+    ] = None,
+    place: PlaceOpt = None,
+    year: YearOpt = None,
+    report: ReportOpt = None,
+    index: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """核稿: check TEXT (or --file) against the reports, claim by claim (supported,
+    contradicted with the report's own value, not found, not a claim)."""
+    from rag.check import ClaimChecker
+    from rag.errors import ConfigError
+    from rag.factory import open_pipeline
+    from rag.ingest import read_text
+    from rag.pipeline import AskOptions
+
+    try:
+        if (text is None) == (file is None):
+            raise ConfigError("give the text to check, or --file FILE (one of the two)")
+        if file is not None:
+            try:
+                text = read_text(file).text
+            except OSError as e:
+                raise ConfigError(f"{file}: cannot read it ({e.strerror or e})") from e
+        assert text is not None
+        if not text.strip():
+            raise ConfigError("the text to check is empty")
+        opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()))
+        result = ClaimChecker(open_pipeline(settings_for(index))).check(text, opts)
+    except RagError as e:
+        fail(e)
+        return
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    for i, c in enumerate(result.claims, start=1):
+        console.print(f"[bold]{i}. [{_MARKS[c.verdict]}][/bold] {escape(c.text)}", highlight=False)
+        if c.verdict != "not_a_claim":
+            console.print(f"   {escape(c.reason)}", style="dim", highlight=False)
+        for ev in c.citations:
+            console.print(
+                f"   原文（{ev.source} {ev.start}-{ev.end}）：{escape(ev.text)}", highlight=False
+            )
+    counts = result.summary
+    console.print(
+        f"{counts['claims']} 句：有依据 {counts['supported']}，与报告不符 {counts['contradicted']}，"
+        f"报告未载 {counts['not_found']}，非陈述 {counts['not_a_claim']}",
+        markup=False,
+    )
+
+
 def _read_json(path: Path) -> object:
     from rag.errors import ConfigError
 

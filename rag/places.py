@@ -222,8 +222,8 @@ class PlaceIndex:
         rules out: each states another name at that level, and the division dataset does not
         put the name above any of its places."""
         level = level_of(name)
-        if level is None or level == "town":
-            return set()
+        if level is None or level == "town" or name not in divisions():
+            return set()  # only a real county or city rules a report out (not 进社区)
         out = set()
         for source in {s for a in found for s in self.by_alias.get(a, ())}:
             places = self.reports[source].meta.places
