@@ -95,6 +95,13 @@ def test_ask_api_through_gradio_client(extractive: Pipeline, tmp_path: Path) -> 
         assert "峡口镇" in follow["rewritten"] and "4次" in follow["answer"], follow
         bad = client.predict("开展了几次线下业务培训？", "", 0, "", [{"q": 1}], api_name="/ask")
         assert "history: turn 0: question" in bad["error"]
+        # 核稿 through the same server: the JSON of `rag check --json`
+        draft = "瓦屋镇2023年共排查化解矛盾纠纷92起。瓦屋镇2023年共排查化解矛盾纠纷95起。"
+        checked = client.predict(draft, api_name="/check")
+        assert [c["verdict"] for c in checked["claims"]] == ["supported", "contradicted"]
+        assert checked["claims"][1]["report_value"] == "92起"
+        assert checked["summary"]["claims"] == 2
+        assert "empty" in client.predict("  ", api_name="/check")["error"]
     finally:
         demo.close()
 

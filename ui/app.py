@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+from rag.check import ClaimChecker  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.converse import Turn, turns_from_json  # noqa: E402
 from rag.errors import RagError  # noqa: E402
@@ -67,6 +68,7 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
 
 
 UPLOAD_MAX_MB = 20.0
+CHECK_MAX_CHARS = 20000  # a draft longer than this is checked in parts
 STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
 REPORT_HEADERS = ["文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "文号", "段数"]
 SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
@@ -233,6 +235,22 @@ def build_app(
             return live.pipeline.ask(question, turns, opts).to_dict()
         except RagError as e:  # an empty or over-long question, a bad history: the reason
             return {"error": str(e), "question": question[:200]}
+
+    def api_check(text: str, place: str = "", year: int = 0, report: str = "") -> dict:
+        """The JSON of `rag check --json`: 核稿 of `text` against the reports, claim by claim
+        (supported / contradicted / not_found / not_a_claim, each with its report spans)."""
+        if not text.strip():
+            return {"error": "the text to check is empty"}
+        if len(text) > CHECK_MAX_CHARS:
+            return {
+                "error": f"the text is {len(text)} characters long; the limit is "
+                f"{CHECK_MAX_CHARS}: check it in parts"
+            }
+        opts = _options(place, [year] if year else [], [report] if report else [])
+        try:
+            return ClaimChecker(live.pipeline).check(text, opts).to_dict()
+        except RagError as e:  # an unknown report name
+            return {"error": str(e)}
 
     def upload(file: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         if users is not None:
@@ -440,6 +458,7 @@ def build_app(
             concurrency_limit=1,
         )
         gr.api(api_ask, api_name="ask")
+        gr.api(api_check, api_name="check")
     return demo
 
 
