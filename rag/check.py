@@ -110,16 +110,16 @@ def not_a_claim(sentence: str) -> str:
     """Why the sentence is no claim ('' when it is one)."""
     s = sentence.strip()
     if len(content(s)) < MIN_CONTENT:
-        return "too short to state anything"
+        return "太短，没有可核对的内容"
     if _NOT_CLAIM.search(s) and len(s) <= 40:
-        return "a greeting, closing or lead-in"
+        return "问候、结束语或引语"
     if len(s) <= 24 and parse_date(s) and len(content(s)) <= 12:
-        return "a date line"
+        return "日期行"
     if _ISSUER.match(s.rstrip("。")):
-        return "a signature (落款)"
+        return "落款（署名）"
     headed = any(p.match(s) for _, p in HEADING_LEVELS) or re.search(r"报告|总结$", s)
     if headed and not s.endswith(("。", "；", "！", "？")) and len(s) <= 40:
-        return "a heading or title"
+        return "标题或小标题"
     return ""
 
 

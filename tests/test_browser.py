@@ -333,3 +333,30 @@ def test_on_a_phone_the_sources_follow_the_answer(app_url: tuple[str, Path], bro
     assert chat and sources and question
     assert chat["y"] + chat["height"] <= sources["y"] < question["y"]
     page.close()
+
+
+def test_check_a_pasted_draft_in_the_hegao_tab(
+    app_url: tuple[str, Path], browser, shots: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """核稿: a supervisor pastes a draft; each sentence shows its verdict, the report's own
+    sentence, and what the report states where the draft disagrees."""
+    url, _ = app_url
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab", name="核稿").click()
+    page.locator("#draft textarea").fill(
+        "江华瑶族自治县水口镇人民政府\n水口镇全镇考取执法证19人。水口镇全镇考取执法证25人。"
+        "水口镇建成了全省第一个智慧法治无人机基地。"
+    )
+    page.locator("#check-btn").click()
+    page.wait_for_selector("#check-rows", timeout=30_000)
+    rows = page.locator("#check-rows tr")
+    assert rows.count() == 5  # the header and four sentences
+    verdicts = [rows.nth(i).locator("td").nth(2).inner_text() for i in range(1, 5)]
+    assert verdicts == ["非陈述", "有依据", "与报告不符", "报告未载"]
+    assert "报告写的是：19人" in rows.nth(3).inner_text()
+    assert "全镇考取执法证19人" in rows.nth(2).inner_text()  # the report's own sentence
+    summary = page.locator(".check-summary").inner_text()
+    assert summary == "4 句：有依据 1，与报告不符 1，报告未载 1，非陈述 1"
+    page.screenshot(path=str(shots / "hegao.png"), full_page=True)
+    page.close()

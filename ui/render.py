@@ -193,3 +193,40 @@ def filter_chips(
         return ""
     spans = "".join(f'<span class="chip">{html.escape(c)}</span>' for c in chips)
     return f'<div class="chips">当前筛选（优先于对话改写）：{spans}</div>'
+
+
+CHECK_ZH = {
+    "supported": "有依据",
+    "contradicted": "与报告不符",
+    "not_found": "报告未载",
+    "not_a_claim": "非陈述",
+}
+
+
+def check_html(result: dict[str, Any], reports: dict[str, Report]) -> str:
+    """核稿 result (`CheckResult.to_dict()`) as an escaped table: each sentence, its verdict,
+    why, and the report's own sentence (with what the report states, when it disagrees)."""
+    rows = []
+    for i, c in enumerate(result["claims"], start=1):
+        verdict = c["verdict"]
+        cited = "".join(
+            f'<div class="check-cite"><b>{html.escape(reports[e["source"]].label if e["source"] in reports else e["source"])}</b>'
+            f"（{html.escape(e['source'])} {e['start']}–{e['end']}）：{html.escape(e['text'])}</div>"
+            for e in c["citations"]
+        )
+        value = c.get("report_value")
+        said = f'<div class="check-value">报告写的是：{html.escape(value)}</div>' if value else ""
+        rows.append(
+            f'<tr class="check-{verdict}"><td>{i}</td><td>{html.escape(c["text"])}</td>'
+            f"<td>{CHECK_ZH[verdict]}</td><td>{html.escape(c['reason'])}{said}</td>"
+            f"<td>{cited}</td></tr>"
+        )
+    s = result["summary"]
+    head = (
+        f'<p class="check-summary">{s["claims"]} 句：有依据 {s["supported"]}，与报告不符 '
+        f"{s['contradicted']}，报告未载 {s['not_found']}，非陈述 {s['not_a_claim']}</p>"
+    )
+    return (
+        head + '<table id="check-rows"><tr><th>序号</th><th>句子</th><th>结论</th><th>说明</th>'
+        "<th>报告原文</th></tr>" + "".join(rows) + "</table>"
+    )
