@@ -23,17 +23,16 @@ from typing import Any, Literal
 
 from rag.lang import lexicon
 from rag.lang.outline import HEADING_LEVELS
-from rag.metadata import parse_date
+from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import Quantity, compatible_units, is_year, quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
 from rag.textmatch import containment, content, sentences, years_in
 from rag.types import Hit, Report
-from rag.verify import negation_mismatch
+from rag.verify import is_furniture, negation_mismatch
 
 Verdict = Literal["supported", "contradicted", "not_found", "not_a_claim"]
 VERDICTS: tuple[Verdict, ...] = ("supported", "contradicted", "not_found", "not_a_claim")
 _NOT_CLAIM = lexicon()["not_claim"].pattern
-_ISSUER = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(?:人民政府|办事处|委员会|政府|办公室)$")
 MIN_CONTENT = 6  # characters: a shorter sentence states nothing to check
 ANY = AskOptions()  # no filters
 
@@ -115,7 +114,7 @@ def not_a_claim(sentence: str) -> str:
         return "问候、结束语或引语"
     if len(s) <= 24 and parse_date(s) and len(content(s)) <= 12:
         return "日期行"
-    if _ISSUER.match(s.rstrip("。")):
+    if ISSUER_LINE.match(s.rstrip("。")):
         return "落款（署名）"
     headed = any(p.match(s) for _, p in HEADING_LEVELS) or re.search(r"报告|总结$", s)
     if headed and not s.endswith(("。", "；", "！", "？")) and len(s) <= 40:
@@ -125,14 +124,7 @@ def not_a_claim(sentence: str) -> str:
 
 def _furniture(report: Report, sentence: str) -> bool:
     """A report's title, signature or date line: never evidence for a claim."""
-    s = sentence.strip().rstrip("。")
-    meta = report.meta
-    return bool(
-        s in meta.title
-        or (meta.issuer and s == meta.issuer)
-        or _ISSUER.match(s)
-        or (len(s) <= 24 and parse_date(s))
-    )
+    return is_furniture(report, sentence)
 
 
 def _figures(text: str) -> list[Quantity]:

@@ -22,7 +22,7 @@ _KEY_RE = re.compile(
     + r")\s*[|:：]"
 )
 _ISSUER_TAIL = f"(?:{_LEX['issuer_tail'].alternation})"
-_ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
+ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
 _DATE_NUM = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})\s*日?")
 _DATE_CN = re.compile(
     r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日"
@@ -98,7 +98,7 @@ def _find_title(lines: list[str]) -> tuple[str, int] | None:
             and not line.endswith(("。", "：", ":"))
             and re.search(r"报告|总结", line)
         ):
-            if i > 0 and _LEADS_TITLE.match(line) and _ISSUER_LINE.match(lines[i - 1]):
+            if i > 0 and _LEADS_TITLE.match(line) and ISSUER_LINE.match(lines[i - 1]):
                 return lines[i - 1] + line, i
             return line, i
     return None
@@ -106,7 +106,7 @@ def _find_title(lines: list[str]) -> tuple[str, int] | None:
 
 def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) -> str | None:
     for j in range(len(lines) - 1, max(len(lines) - 6, -1), -1):  # 落款: issuer line above the date
-        if parse_date(lines[j]) and j > 0 and _ISSUER_LINE.match(lines[j - 1]):
+        if parse_date(lines[j]) and j > 0 and ISSUER_LINE.match(lines[j - 1]):
             return lines[j - 1]
     if title and "关于" in title:
         head = title.split("关于", 1)[0]

@@ -82,6 +82,7 @@ class Outcome:
     mode: str
     abstained: bool
     warnings: tuple[str, ...] = ()
+    about_report: bool = False  # a metadata answer: the title or date line is its evidence
 
 
 @dataclass
@@ -307,7 +308,7 @@ class Pipeline:
             outcome = Outcome(text, (), "extractive", True)
         else:
             text = meta_text(meta[1], lines, hits, self.reports)
-            outcome = Outcome(text, hits, "extractive (metadata)", False)
+            outcome = Outcome(text, hits, "extractive (metadata)", False, about_report=True)
         yield Event("token", text)
         yield Event("answer", answer=self._finish(d, outcome, 1.0 if lines else 0.0, timer))
 
@@ -373,7 +374,10 @@ class Pipeline:
             [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
         )
         citations = resolve_citations(claims, o.used)
-        checks = check_answer(claims, citations, self.years, report_labels=self.labels)
+        checks = check_answer(
+            claims, citations, self.years, report_labels=self.labels, reports=self.reports,
+            about_report=o.about_report,
+        )  # fmt: skip
         warnings = d.query.notes + o.warnings
         if parsed.invalid:
             warnings += (f"removed marker(s) naming no source: {list(parsed.invalid)}",)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.lang import lexicon
+from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import is_year, quantities, same_quantity
 from rag.textmatch import containment, content, strip_markers
-from rag.types import Citation, ClaimCheck
+from rag.types import Citation, ClaimCheck, Report
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,18 @@ _QUOTE = re.compile(r"“([^”]{4,})”")
 _LEX = lexicon()  # rag/lang/data/claims.toml
 _NEGATION = re.compile(rf"({_LEX['negation'].alternation})([\u4e00-\u9fff]{{2}})")
 _NOT_NEGATIONS = _LEX["not_negation"].set
+
+
+def is_furniture(report: Report | None, sentence: str) -> bool:
+    """A report's title, signature (落款) or date line: it names the report, it states nothing,
+    so it never supports a claim (an answer citing 云岭县白沙镇人民政府 is not 有依据)."""
+    s = sentence.strip().rstrip("。")
+    if not s or ISSUER_LINE.match(s) or (len(s) <= 24 and parse_date(s)):
+        return True
+    if report is None:
+        return False
+    meta = report.meta
+    return s in meta.title or (meta.issuer is not None and s == meta.issuer)
 
 
 def negated(text: str) -> set[str]:
@@ -62,8 +75,12 @@ def check_claim(
     report_years: dict[str, int | None] | None = None,
     thresholds: Thresholds = Thresholds(),
     report_labels: dict[str, str] | None = None,
+    reports: dict[str, Report] | None = None,
+    about_report: bool = False,
 ) -> ClaimCheck:
-    """Verdict of one claim against the passages of its citations.
+    """Verdict of one claim against the passages of its citations. A claim citing only a
+    title, signature or date line is unsupported, unless it is `about_report` (报告的落款日期:
+    then that line is the answer).
 
     A year may also be matched by the cited report's own year (the body says 今年, the
     metadata says 2023). Every other number must appear in a cited passage. A leading label
@@ -72,6 +89,15 @@ def check_claim(
     """
     if not markers:
         return ClaimCheck(claim, (), "uncited", ("the claim cites no source",))
+    if (
+        not about_report
+        and cited
+        and all(is_furniture((reports or {}).get(c.source), c.support_text) for c in cited)
+    ):
+        return ClaimCheck(
+            claim, tuple(markers), "unsupported",
+            ("it cites only a report's title, signature or date line, which states nothing",),
+        )  # fmt: skip
     spans = [c.text for c in cited]
     joined = "\n".join(spans)
     worded = _without_label(claim, [(report_labels or {}).get(c.source, "") for c in cited])
@@ -118,6 +144,8 @@ def check_answer(
     report_years: dict[str, int | None] | None = None,
     thresholds: Thresholds = Thresholds(),
     report_labels: dict[str, str] | None = None,
+    reports: dict[str, Report] | None = None,
+    about_report: bool = False,
 ) -> list[ClaimCheck]:
     return [
         check_claim(
@@ -127,6 +155,8 @@ def check_answer(
             report_years,
             thresholds,
             report_labels,
+            reports,
+            about_report,
         )
         for i, (text, markers) in enumerate(claims)
     ]

@@ -51,12 +51,16 @@ def test_check_answer_pairs_claims_with_their_own_citations() -> None:
 def test_a_verbatim_quotation_supports_a_short_framed_claim() -> None:
     line = "2025年3月24日"
     claim = "水口镇（2024年）报告的日期为2025-03-24（原文：“2025年3月24日”）[1]。"
-    c = check_claim(claim, (1,), [_cite(line)], {"a.txt": 2024})
+    c = check_claim(claim, (1,), [_cite(line)], {"a.txt": 2024}, about_report=True)
     assert c.verdict == "supported" and c.overlap < 0.6
-    wrong = check_claim(claim.replace("03-24", "03-25"), (1,), [_cite(line)], {"a.txt": 2024})
+    # the same line as evidence of a claim about the work, not the report: it states nothing
+    assert check_claim(claim, (1,), [_cite(line)], {"a.txt": 2024}).verdict == "unsupported"
+    wrong = check_claim(
+        claim.replace("03-24", "03-25"), (1,), [_cite(line)], {"a.txt": 2024}, about_report=True
+    )
     assert wrong.verdict != "supported" and wrong.unmatched_numbers == ("25",)
     misquoted = "水口镇报告的日期为2025年3月24日（原文：“2025年3月25日”）[1]。"
-    assert check_claim(misquoted, (1,), [_cite(line)]).verdict != "supported"
+    assert check_claim(misquoted, (1,), [_cite(line)], about_report=True).verdict != "supported"
 
 
 CASES = "今年以来，执法办案12起，处理违法人员19人，开展普法活动15场。"
@@ -84,3 +88,19 @@ def test_a_negation_the_cited_sentence_lacks_is_not_supported() -> None:
     # words that begin with 不/无 but negate nothing
     steady = "不断加强执法队伍建设，无论大小案件均依法办理。"
     assert check_claim("不断加强执法队伍建设[1]。", (1,), [_cite(steady)]).verdict == "supported"
+
+
+def test_a_claim_citing_only_a_signature_or_title_is_not_supported(extractive) -> None:  # type: ignore[no-untyped-def]
+    """白沙镇明年打算干什么 was 有依据 (100%) on the signature 云岭县白沙镇人民政府: a title,
+    signature or date line names the report and states nothing."""
+    from rag.verify import check_claim, is_furniture
+
+    report = extractive.reports["000_4e493ef760f0cb20.txt"]
+    sign = report.meta.issuer
+    assert sign and is_furniture(report, sign) and is_furniture(report, report.meta.title)
+    assert is_furniture(None, "2025年3月24日") and not is_furniture(report, "全镇考取执法证19人。")
+    cite = Citation(1, 0, report.source, "t", "", 0, len(sign), sign, 0, len(sign), sign)
+    check = check_claim(f"{sign}[1]", (1,), [cite], reports=extractive.reports)
+    assert check.verdict == "unsupported" and "signature" in check.reasons[0]
+    plain = check_claim(f"{sign}[1]", (1,), [cite])  # without the reports: the line still
+    assert plain.verdict == "unsupported"  # reads as a signature (人民政府 at its end)
