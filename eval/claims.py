@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rag.check import ClaimChecker, not_a_claim
 from rag.config import PROJECT_ROOT, Settings
-from rag.factory import open_pipeline
+from rag.factory import open_pipeline, with_chat_model
 from rag.numbers import is_year, quantities
 from rag.textmatch import sentences
 from rag.types import Report
@@ -166,12 +166,41 @@ def run(per_report: int, out: Path) -> dict[str, object]:
     return summary
 
 
+def run_llm(per_report: int) -> dict[str, object]:
+    """The same claims as answers of a scripted chat model ("<claim>[1]"), asked as questions:
+    does the answer's own claim check flag the false ones (anything but supported, or the
+    question refused) and pass the true ones?"""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    settings = Settings(llm_backend="none")
+    pipeline = open_pipeline(settings)
+    flagged: dict[str, Counter[str]] = defaultdict(Counter)
+    for c in make_claims(pipeline.reports, per_report):
+        model = FakeListChatModel(responses=[f"{c.text}[1]"])
+        answer = with_chat_model(settings, pipeline, model).ask(c.text)
+        verdict = "refused" if answer.abstained or not answer.claims else answer.claims[0].verdict
+        flagged[c.kind][verdict] += 1
+    out: dict[str, object] = {}
+    for kind, counts in sorted(flagged.items()):
+        n = sum(counts.values())
+        share = 1 - counts["supported"] / n
+        key = "false_alarms" if kind == "true" else "flagged"
+        out[kind] = {"claims": n, key: round(share, 4), "verdicts": dict(counts)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "eval/results/claims.json")
     parser.add_argument("--per-report", type=int, default=30)
+    parser.add_argument("--llm", action="store_true", help="also the scripted-LLM answer path")
     args = parser.parse_args()
     s = run(args.per_report, args.out)
+    if args.llm:
+        s["llm_path"] = run_llm(args.per_report)
+        args.out.write_text(json.dumps(s, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        for kind, row in s["llm_path"].items():  # type: ignore[attr-defined]
+            print(f"  llm {kind:10} {row}")
     print(f"{s['claims']} claims ({s['true']} true, {s['false']} false) in {s['seconds']} s: "
           f"caught {s['caught']} of false claims, false alarms {s['false_alarms']} of true ones")  # fmt: skip
     for kind, row in s["by_kind"].items():  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -252,6 +253,23 @@ def open_pipeline(settings: Settings, index_dir: Path | None = None) -> Pipeline
     return Pipeline(
         index, retriever, llm, knobs(settings), extractive, rewriter, resolution.message
     )
+
+
+def with_chat_model(
+    settings: Settings, pipeline: Pipeline, model: Any, label: str = "llm:scripted"
+) -> Pipeline:
+    """The pipeline answering through `model`, any LangChain chat model (a scripted one in the
+    核稿 benchmark's LLM run), with the answer prompt and the settings' token budget."""
+    answerer = LLMAnswerer(
+        model,
+        load_prompt(settings.prompts_dir, "answer"),
+        "chat",
+        label,
+        settings.llm_context_tokens,
+        settings.llm_max_tokens,
+        settings.token_encoding,
+    )
+    return pipeline.with_answerer(answerer)
 
 
 def judge_chain(settings: Settings, pipeline: Pipeline):  # type: ignore[no-untyped-def]

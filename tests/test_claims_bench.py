@@ -39,3 +39,23 @@ def test_the_checker_supports_true_claims_and_catches_each_kind_of_false_one(
             assert verdicts == ["supported"], text
         else:
             assert verdicts and verdicts[0] in CAUGHT, (kind, text, verdicts)
+
+
+def test_a_scripted_llms_false_claim_is_flagged_by_the_answers_own_check(
+    extractive: Pipeline,
+) -> None:
+    """The LLM path: a chat model that states a wrong figure gets that claim flagged."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from rag.config import Settings
+    from rag.factory import with_chat_model
+
+    q = "水口镇全镇考取执法证多少人？"
+    for reply, ok in (
+        ("水口镇全镇考取执法证19人[1]。", True),
+        ("水口镇全镇考取执法证25人[1]。", False),
+    ):
+        model = FakeListChatModel(responses=[reply])
+        a = with_chat_model(Settings(), extractive, model).ask(q)
+        assert a.mode == "llm:scripted" and a.claims
+        assert (a.claims[0].verdict == "supported") == ok, (reply, a.claims[0])
