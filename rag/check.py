@@ -17,7 +17,6 @@ A report's title, signature (落款) or date line never supports a claim.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -27,7 +26,7 @@ from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import Quantity, compatible_units, is_year, quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
 from rag.textmatch import containment, content, sentences, years_in
-from rag.types import Hit, Report
+from rag.types import Hit
 from rag.verify import is_furniture, negation_mismatch
 
 Verdict = Literal["supported", "contradicted", "not_found", "not_a_claim"]
@@ -122,11 +121,6 @@ def not_a_claim(sentence: str) -> str:
     return ""
 
 
-def _furniture(report: Report, sentence: str) -> bool:
-    """A report's title, signature or date line: never evidence for a claim."""
-    return is_furniture(report, sentence)
-
-
 def _figures(text: str) -> list[Quantity]:
     return [q for q in quantities(text) if not is_year(q)]
 
@@ -171,7 +165,7 @@ class ClaimChecker:
             report = p.reports[hit.chunk.source]
             for s, e in sentences(hit.chunk.text):
                 sentence = hit.chunk.text[s:e]
-                if _furniture(report, sentence):
+                if is_furniture(report, sentence):
                     continue
                 overlap = containment(claim, sentence)
                 if best is None or overlap > best[0]:
@@ -249,10 +243,3 @@ class ClaimChecker:
         if overlap >= self.thresholds.supported:
             return replace(out, verdict="supported", reason=f"{overlap:.0%}的文字见于报告原文")
         return replace(out, reason=f"只有{overlap:.0%}的文字见于最接近的报告句子")
-
-
-def check_text(pipeline: Pipeline, text: str, options: AskOptions = ANY) -> CheckResult:
-    return ClaimChecker(pipeline).check(text, options)
-
-
-__all__: Sequence[str] = ("CheckResult", "CheckedClaim", "ClaimChecker", "Evidence", "check_text")

@@ -155,4 +155,4 @@ class Decider:
     def refuses(text: str, marker: str | None) -> bool:
         """Whether an answer is the answerer's signal that the sources do not hold it: its
         text begins with the abstention line its prompt asks for."""
-        return bool(marker) and text.strip().startswith(marker)  # type: ignore[arg-type]
+        return bool(marker) and text.strip().startswith(marker or "")

@@ -74,7 +74,7 @@ def header_fields(text: str, noise: list[Span]) -> dict[str, str]:
     return fields
 
 
-def _content_lines(text: str, noise: list[Span]) -> list[str]:
+def content_lines(text: str, noise: Sequence[Span]) -> list[str]:
     """Non-empty lines of the text with every noise span (whole-line or inline) cut out."""
     parts, pos = [], 0
     for span in sorted(noise, key=lambda s: s.start):
@@ -178,16 +178,12 @@ def _find_published(fields: dict[str, str], head: Sequence[str], lines: list[str
     return None
 
 
-def _raw_index(text: str, lines: list[str], at: int) -> int:
-    """The index among the raw non-empty lines of `text` of content line `at`."""
+def _page_head(text: str, lines: list[str], at: int) -> list[str]:
+    """The raw non-empty lines of `text` (noise included) from its start to two lines after
+    the one holding content line `at`, the title's: the page head."""
     raw = [line.strip() for line in text.splitlines() if line.strip()]
     target = lines[at] if at < len(lines) else ""
-    return next((i for i, line in enumerate(raw) if target and target in line), at)
-
-
-def _page_head(text: str, title_at: int) -> list[str]:
-    """The lines of `text` from its start to two lines after the title's (its page head)."""
-    raw = [line.strip() for line in text.splitlines() if line.strip()]
+    title_at = next((i for i, line in enumerate(raw) if target and target in line), at)
     return raw[: title_at + 3]
 
 
@@ -201,7 +197,7 @@ def _synthesize_title(issuer: str | None, places: Places, year: int | None, sour
 
 def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     fields = header_fields(text, noise)
-    lines = _content_lines(text, noise)
+    lines = content_lines(text, noise)
     found = _find_title(lines)
     title, at = found if found else (fields.get("title"), 0)
     issuer = _find_issuer(lines, title, fields)
@@ -221,7 +217,7 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
         issuer=issuer,
         places=places,
         year=year,
-        published=_find_published(fields, _page_head(text, _raw_index(text, lines, at)), lines),
+        published=_find_published(fields, _page_head(text, lines, at), lines),
         index_no=fields.get("index_no"),
         doc_no=doc_no if doc_no and re.search(r"号$|〔\d{4}〕|\[\d{4}\]", doc_no) else None,
     )

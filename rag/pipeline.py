@@ -367,9 +367,7 @@ class Pipeline:
         parsed = parse(o.text, len(o.used))
         abstained = o.abstained
         # our own lines are no claims: the reports with nothing (across reports), a refusal
-        marks = tuple(
-            m for m in (MISSING_PREFIX, getattr(self.answerer, "abstain_marker", None)) if m
-        )
+        marks = tuple(m for m in (MISSING_PREFIX, self.answerer.abstain_marker) if m)
         claims = (
             [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
         )

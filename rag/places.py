@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rag.gazetteer import LEFT_STOP, LEVEL, PREFIX_STOP, Token, level_of, mentions, suffix_of
 from rag.lang import lexicon
 from rag.lang.divisions import divisions
+from rag.metadata import content_lines
 from rag.textmatch import names_in
 from rag.types import Report
 
@@ -73,12 +74,8 @@ def place_aliases_of(name: str) -> set[str]:
 def _content_key(report: Report) -> str:
     """The report's content without its page furniture and whitespace, hashed: the same for a
     report and its word-for-word copy on another site."""
-    parts, pos = [], 0
-    for span in sorted(report.noise, key=lambda sp: sp.start):
-        parts.append(report.text[pos : span.start])
-        pos = max(pos, span.end)
-    parts.append(report.text[pos:])
-    return hashlib.sha1(re.sub(r"\s+", "", "".join(parts)).encode("utf-8")).hexdigest()
+    body = re.sub(r"\s+", "", "".join(content_lines(report.text, report.noise)))
+    return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 
 def copies(reports: dict[str, Report]) -> dict[str, str]:
@@ -204,12 +201,16 @@ class PlaceIndex:
             )
         )
         above = tuple(dict.fromkeys(u for u in unknown if u not in strict))
+        # a name above a known place that rules out every report of it is unknown; one that
+        # rules out some of them narrows the question to the others
+        sources = {s for a in found for s in self.by_alias.get(a, ())}
+        ruled = {u: self._ruled_out(u, found) for u in above}
         contradicted = tuple(
-            u for u in above if self._contradicts(u, found) and not self.in_text(u)
+            u for u in above if sources and ruled[u] == sources and not self.in_text(u)
         )
         strict = tuple(u for u in strict if not self.in_text(u)) + contradicted
         above = tuple(u for u in above if u not in contradicted)
-        excluded = frozenset(s for u in above for s in self._ruled_out(u, found))
+        excluded = frozenset(s for u in above for s in ruled[u])
         return Grounding(frozenset(found), strict, above, excluded)
 
     def in_text(self, name: str) -> set[str]:
@@ -233,11 +234,6 @@ class PlaceIndex:
             if not any(name in divisions().above(n) for n in places.names()):
                 out.add(source)
         return out
-
-    def _contradicts(self, name: str, found: set[str]) -> bool:
-        """Whether the unknown name above a known place rules out every report of it."""
-        sources = {s for a in found for s in self.by_alias.get(a, ())}
-        return bool(sources) and self._ruled_out(name, found) == sources
 
     def _below(self, text: str, found: set[str], covered: list[tuple[int, int]]) -> list[str]:
         """Unknown towns written right after a known county, district or city (鲁山县张良镇):
