@@ -121,21 +121,28 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: "milvus" in item.nodeid)
 
 
-def serve_ui(demo, access, users=None, allowed=None) -> str:  # type: ignore[no-untyped-def]
-    """Launch a built app on a free 127.0.0.1 port the way `rag serve` does (ui.app's
-    serve_options: login, throttling, upload limit, export guard); its base URL."""
-    import socket
+_STOPS: list = []
 
+
+def serve_ui(demo, access, users=None, allowed=None, pipeline=None) -> str:  # type: ignore[no-untyped-def]
+    """Serve a built app on a free 127.0.0.1 port the way `rag serve` does (ui.server: the UI
+    with serve_options' login, throttling, upload limit and export guard, /v1 and /mcp over
+    `pipeline`); its base URL. The servers stop at the end of the session."""
     from ui.app import serve_options
+    from ui.server import make_app, start
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.queue().launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        **serve_options(access, users, allowed),
-    )
-    return f"http://127.0.0.1:{port}/"
+    def no_pipeline():  # type: ignore[no-untyped-def]
+        raise AssertionError("serve_ui(..., pipeline=...) is needed for /v1 and /mcp")
+
+    answering = (lambda: pipeline) if pipeline is not None else no_pipeline
+    app = make_app(demo, answering, users, serve_options(access, users, allowed))
+    url, stop = start(app)
+    _STOPS.append(stop)
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_servers():  # type: ignore[no-untyped-def]
+    yield
+    for stop in _STOPS:
+        stop()

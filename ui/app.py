@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag.check import ClaimChecker  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.converse import Turn, turns_from_json  # noqa: E402
+from rag.converse import Turn  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.factory import open_pipeline  # noqa: E402
 from rag.ingest import read_text  # noqa: E402
@@ -41,6 +41,7 @@ from ui.review import (  # noqa: E402
     answer_choices,
     claims_frame,
 )
+from ui.service import ask_json, check_json, options  # noqa: E402
 from ui.upload import ALLOWED, add_report  # noqa: E402
 from ui.users import User, check_password  # noqa: E402
 
@@ -62,15 +63,13 @@ def as_text(text: str) -> str:
 
 
 def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> AskOptions:
-    return AskOptions(
-        places=tuple(p for p in (place or "").replace("，", ",").split(",") if p.strip()),
-        years=tuple(int(y) for y in years or ()),
-        reports=tuple(reports or ()),
+    """The question tab's filters (several years or reports may be picked)."""
+    return replace(
+        options(place), years=tuple(int(y) for y in years or ()), reports=tuple(reports or ())
     )
 
 
 UPLOAD_MAX_MB = 20.0
-CHECK_MAX_CHARS = 20000  # a draft longer than this is checked in parts
 STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
 REPORT_HEADERS = ["文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "文号", "段数"]
 SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
@@ -139,14 +138,16 @@ def build_app(
     settings: Settings | None = None,
     anonymous_edits: bool = False,
     access: Access | None = None,
+    live: Live | None = None,
 ) -> gr.Blocks:
     """The app; `reports_dir` (default: the folder the index was built from) serves downloads;
     with `users`, reviewing needs a supervisor or admin login (see ui/users.py); `settings`
     (default: from the environment) open the pipeline again after an upload. Without
     `users`, the server is read-only (no upload, no review) unless `anonymous_edits`: the
     refusal is on the server, whatever the page shows. `access` records who made which
-    export, for the HTTP guard of `serve_options` (one per server)."""
-    live = Live(pipeline)
+    export, for the HTTP guard of `serve_options` (one per server). `live`: the pipeline the
+    app answers with, shared with the server's other front ends (default: a new one)."""
+    live = live or Live(pipeline)
     access = access or Access()
     desk = ReviewDesk(audit_path, users, anonymous_edits, access)
     reports = pipeline.reports
@@ -235,28 +236,12 @@ def build_app(
     ) -> dict:
         """The JSON of `rag ask --json` for one question; `history`: earlier turns, oldest
         first, as [{"question": …, "answer": …}] (a follow-up is rewritten from them)."""
-        opts = _options(place, [year] if year else [], [report] if report else [])
-        try:
-            turns = turns_from_json(history or [], "history")
-            return live.pipeline.ask(question, turns, opts).to_dict()
-        except RagError as e:  # an empty or over-long question, a bad history: the reason
-            return {"error": str(e), "question": question[:200]}
+        return ask_json(live.pipeline, question, options(place, year, report), history)
 
     def api_check(text: str, place: str = "", year: int = 0, report: str = "") -> dict:
         """The JSON of `rag check --json`: 核稿 of `text` against the reports, claim by claim
         (supported / contradicted / not_found / not_a_claim, each with its report spans)."""
-        if not text.strip():
-            return {"error": "the text to check is empty"}
-        if len(text) > CHECK_MAX_CHARS:
-            return {
-                "error": f"the text is {len(text)} characters long; the limit is "
-                f"{CHECK_MAX_CHARS}: check it in parts"
-            }
-        opts = _options(place, [year] if year else [], [report] if report else [])
-        try:
-            return ClaimChecker(live.pipeline).check(text, opts).to_dict()
-        except RagError as e:  # an unknown report name
-            return {"error": str(e)}
+        return check_json(live.pipeline, text, options(place, year, report))
 
     def check_draft(
         text: str, file: str | None, place: str, years: list[Any], reports_: list[str]
@@ -535,7 +520,10 @@ def launch(
     users: dict[str, User] | None = None,
     anonymous_edits: bool = False,
 ) -> None:
-    access = Access()
+    """`rag serve`: the UI, /v1 (OpenAI-compatible) and /mcp on one port, until interrupted."""
+    from ui.server import make_app, run
+
+    access, live = Access(), Live(pipeline)
     demo = build_app(
         pipeline,
         audit_path,
@@ -543,12 +531,8 @@ def launch(
         settings=settings,
         anonymous_edits=anonymous_edits,
         access=access,
+        live=live,
     )
     folder = pipeline.index.manifest.reports_dir
-    demo.queue(default_concurrency_limit=8).launch(
-        server_name=host,
-        server_port=port,
-        show_error=True,
-        quiet=True,  # `rag serve` prints the URL itself, without Gradio's share=True hint
-        **serve_options(access, users, [folder] if folder else None),
-    )
+    options = serve_options(access, users, [folder] if folder else None)
+    run(make_app(demo, lambda: live.pipeline, users, options, host), host, port)

@@ -4,6 +4,7 @@ the `rag.commands` entry point (pyproject.toml)."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -36,7 +37,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Open the chat UI (Gradio) over the index; the API is at /ask (see README)."""
+    """Open the chat UI over the index, with the OpenAI-compatible API at /v1 and the MCP
+    server at /mcp on the same port (see README)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from rag.factory import open_pipeline
     from ui.app import launch
@@ -69,6 +71,40 @@ def hash_password_cmd(
     print(hash_password(password))
 
 
+def api_key_cmd(
+    user: Annotated[str, typer.Argument(help="the user in the users file of rag serve --users")],
+) -> None:
+    """Make an API key for /v1/chat/completions and /mcp: prints the key (give it to the
+    client) and the line for the user's entry in the users file (the file keeps only a hash)."""
+    from ui.users import new_api_key
+
+    key, digest = new_api_key()
+    err.print(f"API key for {user} (shown once; the users file keeps only its hash):", markup=False)
+    print(key)
+    err.print(f"add under [users.{user}] in the users file:", markup=False)
+    print(f'api_key = "{digest}"')
+
+
+def mcp(index: IndexOpt = None) -> None:
+    """Serve the MCP tools (search_reports, ask, check_claims, list_reports) over stdio, for
+    a client that starts the server itself; `rag serve` has them over HTTP at /mcp."""
+    import logging
+
+    from rag.factory import open_pipeline
+    from ui.mcp_server import build_mcp
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)  # stdout is the protocol's
+    try:
+        pipeline = open_pipeline(settings_for(index))
+    except RagError as e:
+        fail(e)
+        return
+    err.print(f"MCP over stdio; answering: {pipeline.mode}", markup=False)
+    build_mcp(lambda: pipeline).run("stdio")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command("hash-password")(hash_password_cmd)
+    app.command("api-key")(api_key_cmd)
+    app.command()(mcp)

@@ -6,6 +6,9 @@
 - Conversation exports belong to the user who made them: a request for another user's
   export file is refused with 403, whoever can guess or see its link.
 
+- The machine APIs (/v1, the OpenAI-compatible one, and /mcp) need a bearer API key when the
+  server has users (`ApiKeyGate`); the UI's routes keep Gradio's login.
+
 Everything else passes through untouched (streaming responses included).
 """
 
@@ -23,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.requests import HTTPConnection
+
+from ui.users import User, user_for_key
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +177,58 @@ class Guard:
         else:
             for key in keys:
                 self.access.throttle.fail(key)
+
+
+API_PREFIXES = ("/v1/", "/mcp")
+
+
+class ApiKeyGate:
+    """ASGI middleware: with users, /v1/… and /mcp need `Authorization: Bearer <key>` of a
+    user's API key (ui/users.py); refused with 401 in OpenAI's error shape."""
+
+    def __init__(self, app: ASGIApp, users: dict[str, User] | None) -> None:
+        self.app, self.users = app, users
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            self.users is None
+            or scope["type"] != "http"
+            or not (path == "/mcp" or path.startswith(API_PREFIXES))
+        ):
+            await self.app(scope, receive, send)
+            return
+        header = HTTPConnection(scope).headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            message, code = (
+                "this server needs an API key: Authorization: Bearer <key> (see rag api-key)",
+                "missing_api_key",
+            )
+        elif user_for_key(self.users, key.strip()) is None:
+            message, code = "the API key is not valid", "invalid_api_key"
+        else:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client") or ("?", 0)
+        logger.warning("API request to %s refused (%s) from %s", path, code, client[0])
+        body = json.dumps(
+            {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                       "code": code}},
+            ensure_ascii=False,
+        ).encode()  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
 
 def _user(scope: Scope) -> str | None:

@@ -3,8 +3,11 @@
     [users.zhangsan]
     role = "supervisor"              # staff | supervisor | admin
     password = "scrypt$<salt hex>$<hash hex>"   # from `rag hash-password`
+    api_key = "sha256$<hex>"         # optional, from `rag api-key`: the HTTP API's bearer key
 
 Staff ask questions; supervisors also approve or reject claims; admins also upload reports.
+An API key (for /v1/chat/completions and /mcp) is a random token; the file keeps its SHA-256
+only (a 256-bit random key needs no slow hash), and a request's key is compared in constant time.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
+import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +44,39 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
+KEY_PREFIX = "rag-"
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh key and the line's value for the users file: ("rag-…", "sha256$…")."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    return key, key_hash(key)
+
+
+def key_hash(key: str) -> str:
+    return "sha256$" + hashlib.sha256(key.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     password: str
+    api_key: str = ""  # sha256$<hex> of the user's API key, or "" (no API access)
 
     def can(self, action: str) -> bool:
         need = {"ask": "staff", "review": "supervisor", "upload": "admin"}[action]
         return ROLES.index(self.role) >= ROLES.index(need)
+
+
+def user_for_key(users: dict[str, User], key: str) -> User | None:
+    """The user whose API key this is, or None."""
+    digest = key_hash(key)
+    found = None
+    for user in users.values():  # every user compared: the time does not tell which matched
+        if user.api_key and hmac.compare_digest(user.api_key, digest):
+            found = user
+    return found
 
 
 def load_users(path: Path) -> dict[str, User]:
@@ -62,7 +91,12 @@ def load_users(path: Path) -> dict[str, User]:
             raise ConfigError(f"{path}: users.{name}.role must be one of {ROLES}, got {role!r}")
         if not isinstance(password, str) or not password.startswith("scrypt$"):
             raise ConfigError(f"{path}: users.{name}.password must come from `rag hash-password`")
-        users[name] = User(name, role, password)
+        api_key = row.get("api_key", "")
+        if not isinstance(api_key, str) or (
+            api_key and not re.fullmatch(r"sha256\$[0-9a-f]{64}", api_key)
+        ):
+            raise ConfigError(f"{path}: users.{name}.api_key must come from `rag api-key`")
+        users[name] = User(name, role, password, api_key)
     if not users:
         raise ConfigError(f"{path}: no [users.<name>] entries")
     return users

@@ -1,0 +1,245 @@
+"""The knowledge base in OpenAI's shape: `POST /v1/chat/completions` and `GET /v1/models`.
+
+Any OpenAI client (the `openai` package, LangChain's ChatOpenAI, Open WebUI, Dify's
+"OpenAI-API-compatible" provider) can ask the reports. The answer keeps its [n] markers, and
+the message carries what an OpenAI answer does not have:
+
+- `citations`: each marker resolved to its report span (source, title, start, end, text) and
+  the supporting sentence (`support`: start, end, text);
+- `claims`: each sentence of the answer with its verdict against the spans it cites;
+- `abstained`: true when the reports do not answer the question (the text says so).
+
+Streaming (`"stream": true`) sends the text as `chat.completion.chunk` deltas; the final chunk
+(finish_reason "stop") carries citations, claims and abstained in its delta, with
+`final_content` (the answer's text) and `replaced` (true when that text is not the deltas'
+sum: the pipeline replaced the draft, e.g. by its refusal). `model` in the
+response names the answering mode (`extractive`, `llm:<model>`); the `model` asked for is not
+used to pick one. The last user message is the question; earlier user/assistant pairs are the
+conversation (a follow-up is rewritten from them); system messages are not used. Extra body
+fields `place`, `year` and `report` scope the search as the UI's filters do.
+
+With users configured (`rag serve --users`), every request needs `Authorization: Bearer <key>`
+with a key from `rag api-key` (checked by ui/guard.py ApiKeyGate); without users, the API is
+open as the read-only UI is. Errors have OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from rag.converse import Turn
+from rag.errors import RagError
+from rag.pipeline import AskOptions, Pipeline
+from rag.tokens import count_tokens
+from rag.types import Answer
+from ui.service import options
+
+MAX_MESSAGES = 64
+ROLES = ("system", "developer", "user", "assistant")
+
+
+class RequestError(ValueError):
+    """A request the API refuses: the message names the field (OpenAI's `param`)."""
+
+    def __init__(self, message: str, param: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.param, self.status = param, status
+
+
+def error_body(message: str, kind: str, param: str | None = None, code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _content(value: Any, where: str) -> str:
+    """A message's text: a string, or OpenAI's list of parts (only text parts are allowed)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        texts = []
+        for i, part in enumerate(value):
+            if not isinstance(part, dict) or part.get("type") != "text":
+                raise RequestError(f"{where}[{i}]: only text parts can be asked", f"{where}[{i}]")
+            if not isinstance(part.get("text"), str):
+                raise RequestError(f"{where}[{i}].text must be a string", f"{where}[{i}].text")
+            texts.append(part["text"])
+        return "".join(texts)
+    if value is None:
+        return ""
+    raise RequestError(f"{where} must be a string or a list of text parts", where)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    question: str
+    history: tuple[Turn, ...]
+    options: AskOptions
+    stream: bool
+
+
+def parse_request(body: Any) -> ChatRequest:
+    """The question, the earlier turns and the filters of a chat-completions body."""
+    if not isinstance(body, dict):
+        raise RequestError("the body must be a JSON object")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise RequestError("messages must be a non-empty list", "messages")
+    if len(messages) > MAX_MESSAGES:
+        raise RequestError(f"at most {MAX_MESSAGES} messages, got {len(messages)}", "messages")
+    said: list[tuple[str, str]] = []
+    for i, m in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            raise RequestError(f"{where}.role must be one of {', '.join(ROLES)}", f"{where}.role")
+        if m["role"] in ("user", "assistant"):
+            said.append((m["role"], _content(m.get("content"), f"{where}.content")))
+    if not said or said[-1][0] != "user":
+        raise RequestError("the last message must be the user's question", "messages")
+    history, pending = [], None
+    for role, text in said[:-1]:
+        if role == "user":
+            pending = text
+        elif pending is not None:
+            history.append(Turn(question=pending, answer=text))
+            pending = None
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise RequestError("stream must be true or false", "stream")
+    return ChatRequest(said[-1][1], tuple(history), _filters(body), stream)
+
+
+def _filters(body: dict[str, Any]) -> AskOptions:
+    place, year, report = body.get("place"), body.get("year"), body.get("report")
+    if place is not None and not isinstance(place, str):
+        raise RequestError("place must be a string, e.g. 水口镇", "place")
+    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
+        raise RequestError("year must be an integer, e.g. 2024", "year")
+    if report is not None and not isinstance(report, str):
+        raise RequestError("report must be a report file name", "report")
+    return options(place or "", year or 0, report or "")
+
+
+def extras(answer: Answer) -> dict[str, Any]:
+    """What our message adds to OpenAI's: the resolved citations, the claim checks, abstained."""
+    d = answer.to_dict()
+    return {k: d[k] for k in ("citations", "claims", "abstained")}
+
+
+def _usage(question: str, history: tuple[Turn, ...], answer: Answer) -> dict[str, int]:
+    asked = sum(count_tokens(t.question) + count_tokens(t.answer) for t in history)
+    prompt = asked + count_tokens(question)
+    done = count_tokens(answer.text)
+    return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
+
+
+def completion(req: ChatRequest, answer: Answer, cid: str, created: int) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": answer.mode,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text, **extras(answer)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": _usage(req.question, req.history, answer),
+    }
+
+
+def chunks(req: ChatRequest, pipeline: Pipeline, cid: str, created: int) -> Iterator[dict]:
+    """The stream: the role, the text deltas, then a final chunk with the extras. The deltas
+    add up to the answer's text unless the pipeline replaced the draft afterwards (an LLM's
+    "not in the reports" becomes the refusal naming the reports searched, a marker naming no
+    source is removed): the final chunk says so (`replaced`) and carries `final_content`."""
+
+    def chunk(delta: dict[str, Any], model: str, finish: str | None = None) -> dict:
+        return {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        }
+
+    mode = pipeline.mode
+    yield chunk({"role": "assistant", "content": ""}, mode)
+    sent = ""
+    for event in pipeline.stream(req.question, req.history, req.options):
+        if event.kind == "token" and event.text:
+            sent += event.text
+            yield chunk({"content": event.text}, mode)
+        elif event.answer is not None:
+            answer = event.answer
+            follows = answer.text.startswith(sent)
+            rest = answer.text[len(sent) :] if follows else ""
+            delta: dict[str, Any] = {"content": rest} if rest else {}
+            # the final text, and whether it replaced the streamed draft (a refusal)
+            delta.update(final_content=answer.text, replaced=not follows, **extras(answer))
+            yield chunk(delta, answer.mode, "stop")
+
+
+def _sse(items: Iterator[dict], on_error: Callable[[Exception], dict]) -> Iterator[str]:
+    try:
+        for item in items:
+            yield f"data: {json.dumps(item, ensure_ascii=False)}\n\n"
+    except RagError as e:  # after the first byte the status is sent: the error is an event
+        yield f"data: {json.dumps(on_error(e), ensure_ascii=False)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
+    """The routes; `pipeline()` is the pipeline answering now (an upload replaces it). The API
+    key is checked before them (ui/guard.py ApiKeyGate)."""
+    api = APIRouter(prefix="/v1")
+
+    @api.get("/models")
+    async def models(request: Request) -> JSONResponse:
+        mode = pipeline().mode
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [{"id": mode, "object": "model", "created": 0, "owned_by": "rag"}],
+            }
+        )
+
+    @api.post("/chat/completions", response_model=None)
+    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse(
+                error_body("the body is not valid JSON", "invalid_request_error"), 400
+            )
+        try:
+            req = parse_request(body)
+        except RequestError as e:
+            return JSONResponse(error_body(str(e), "invalid_request_error", e.param), e.status)
+        cid, created, now = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), pipeline()
+        if req.stream:
+            return StreamingResponse(
+                _sse(
+                    chunks(req, now, cid, created),
+                    lambda e: error_body(str(e), "invalid_request_error"),
+                ),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        try:
+            answer = await run_in_threadpool(now.ask, req.question, req.history, req.options)
+        except RagError as e:  # an over-long question or history, an unknown report
+            return JSONResponse(error_body(str(e), "invalid_request_error", "messages"), 400)
+        return JSONResponse(completion(req, answer, cid, created))
+
+    return api

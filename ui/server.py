@@ -1,0 +1,80 @@
+"""One HTTP server, one port: the chat UI (Gradio, mounted at /), the OpenAI-compatible API
+(/v1), the MCP server (/mcp, streamable HTTP). `rag serve` runs it; the tests start the same
+app on a free port (`start`)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import gradio as gr
+import uvicorn
+from fastapi import FastAPI
+
+from rag.pipeline import Pipeline
+from ui.guard import ApiKeyGate
+from ui.mcp_server import build_mcp
+from ui.openai_api import router
+from ui.users import User
+
+
+def make_app(
+    demo: gr.Blocks,
+    pipeline: Callable[[], Pipeline],
+    users: dict[str, User] | None,
+    ui_options: dict[str, Any],
+    host: str = "127.0.0.1",
+) -> FastAPI:
+    """The server's ASGI app. `ui_options`: ui.app.serve_options (login, upload limit, export
+    guard); `pipeline()`: the pipeline answering now (the UI's, replaced by an upload)."""
+    mcp = build_mcp(pipeline, host)
+    mcp_app = mcp.streamable_http_app()  # creates the session manager the lifespan runs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with mcp.session_manager.run():
+            yield
+
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(ApiKeyGate, users=users)
+    app.include_router(router(pipeline))
+    app.router.routes.extend(mcp_app.routes)  # /mcp, before the UI's catch-all mount at /
+    options = {k: v for k, v in ui_options.items() if k not in ("share", "app_kwargs")}
+    return gr.mount_gradio_app(
+        app, demo.queue(default_concurrency_limit=8), path="/",
+        app_kwargs=ui_options.get("app_kwargs"), show_error=True, **options,
+    )  # fmt: skip
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def run(app: FastAPI, host: str, port: int) -> None:
+    """Serve until interrupted."""
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def start(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
+    """Serve in a background thread (tests): the base URL and a function that stops it."""
+    port = port or free_port(host)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server on {host}:{port} did not start")
+        time.sleep(0.05)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+    return f"http://{host}:{port}/", stop
