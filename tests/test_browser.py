@@ -339,8 +339,9 @@ def test_check_a_pasted_draft_in_the_hegao_tab(
     app_url: tuple[str, Path], browser, shots: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """核稿: a supervisor pastes a draft; each sentence shows its verdict, the report's own
-    sentence, and what the report states where the draft disagrees."""
-    url, _ = app_url
+    sentence, and what the report states where the draft disagrees; the supervisor's
+    disagreement with one verdict goes into the audit log."""
+    url, audit_log = app_url
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(url, wait_until="load")
     page.get_by_role("tab", name="核稿").click()
@@ -359,4 +360,17 @@ def test_check_a_pasted_draft_in_the_hegao_tab(
     summary = page.locator(".check-summary").inner_text()
     assert summary == "4 句：有依据 1，与报告不符 1，报告未载 1，非陈述 1"
     page.screenshot(path=str(shots / "hegao.png"), full_page=True)
+    page.locator("#check-no input").fill("4")
+    page.locator("#check-reviewer textarea").fill("督查员乙")
+    page.locator("#check-comment textarea").fill("基地是全市第一个，不是全省")
+    page.locator("#check-reject").click()
+    page.wait_for_function(
+        "document.querySelector('#check-msg textarea').value.startsWith('已记录')",
+        timeout=30_000,
+    )
+    assert "督查员乙 驳回 核稿第4句" in page.locator("#check-msg textarea").input_value()
+    entry = json.loads(audit_log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["kind"] == "check" and entry["decision"] == "reject"
+    assert entry["claim"]["verdict"] == "not_found" and "无人机基地" in entry["claim"]["text"]
+    assert entry["text"].startswith("江华瑶族自治县水口镇人民政府")
     page.close()

@@ -237,3 +237,38 @@ def test_reports_page_rows_carry_places_numbers_and_the_synthesized_mark(
     sandun = rows["003_bf156fa8c0c17ca2.txt"]
     assert sandun["索引号"] == "00250254-9/2020-04535" and sandun["发布日期"] == "2020-03-12"
     assert not sandun["标题"].endswith(SYNTHESIZED) and sandun["段数"] > 0
+
+
+def test_a_hegao_verdict_review_is_refused_without_the_role(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    """On the server: staff cannot record a decision on a 核稿 verdict; a supervisor can, and
+    the entry keeps the claim, its verdict, its citations and the checked text."""
+    from types import SimpleNamespace
+
+    from ui.audit import read
+    from ui.guard import Access
+    from ui.review import ReviewDesk
+    from ui.service import check_json, options
+    from ui.users import User, hash_password
+
+    secret = hash_password("pw")
+    users = {"li": User("li", "staff", secret), "zhang": User("zhang", "supervisor", secret)}
+    log = tmp_path / "audit.jsonl"
+    desk = ReviewDesk(log, users, False, Access())
+    text = "瓦屋镇2023年共排查化解矛盾纠纷95起。"
+    checked = {**check_json(extractive, text, options()), "text": text}
+    as_li, as_zhang = SimpleNamespace(username="li"), SimpleNamespace(username="zhang")
+    assert "只有督查员" in desk.approve_check(checked, 1, "", "", as_li)  # type: ignore[arg-type]
+    assert not log.exists()
+    assert "第2句不存在" in desk.approve_check(checked, 2, "", "", as_zhang)  # type: ignore[arg-type]
+    msg = desk.approve_check(checked, 1, "anyone", "数字确有出入", as_zhang)  # type: ignore[arg-type]
+    assert msg.startswith("已记录：zhang 通过 核稿第1句")
+    (entry,) = read(log)
+    assert entry["reviewer"] == "zhang" and entry["kind"] == "check"
+    assert entry["claim"]["verdict"] == "contradicted" and entry["claim"]["report_value"] == "92起"
+    assert entry["citations"][0]["source"] == "001_e78c042d1c9dcf59.txt"
+    assert entry["text"] == text and entry["comment"] == "数字确有出入"
+    # the history view lists it with the answers' decisions
+    rows = desk.past_decisions("", "approve", "001_e78c042d1c9dcf59.txt")
+    assert rows and rows[0][3] == "（核稿）" and rows[0][4] == text

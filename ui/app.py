@@ -245,19 +245,19 @@ def build_app(
 
     def check_draft(
         text: str, file: str | None, place: str, years: list[Any], reports_: list[str]
-    ) -> str:
+    ) -> tuple[str, dict[str, Any] | None]:
         """The 核稿 tab: the pasted text (or the uploaded file's), checked claim by claim under
-        the question tab's filters."""
+        the question tab's filters; the table and the result (with the text) to review."""
         if file:
             try:
                 text = read_text(Path(file)).text
             except (OSError, RagError) as e:
-                return f"<p>读不了这个文件：{html.escape(str(e))}</p>"
+                return f"<p>读不了这个文件：{html.escape(str(e))}</p>", None
         result = api_check(text or "", place, int(years[0]) if years else 0,
                            reports_[0] if reports_ else "")  # fmt: skip
         if "error" in result:
-            return f"<p>{html.escape(result['error'])}</p>"
-        return check_html(result, live.pipeline.reports)
+            return f"<p>{html.escape(result['error'])}</p>", None
+        return check_html(result, live.pipeline.reports), {**result, "text": text}
 
     def upload(file: str | None, request: gr.Request):  # type: ignore[no-untyped-def]
         if users is not None:
@@ -401,6 +401,17 @@ def build_app(
             )
             check_btn = gr.Button("逐句核对", variant="primary", elem_id="check-btn")
             check_out = gr.HTML("", elem_id="check-out")
+            checked = gr.State(None)
+            with gr.Row():
+                check_no = gr.Number(
+                    label="第几句", precision=0, value=1, minimum=1, elem_id="check-no"
+                )
+                check_reviewer = gr.Textbox(label="核查人", elem_id="check-reviewer")
+                check_comment = gr.Textbox(label="意见", elem_id="check-comment")
+            with gr.Row():
+                check_approve = gr.Button("同意结论", variant="primary", elem_id="check-approve")
+                check_reject = gr.Button("不同意结论", variant="stop", elem_id="check-reject")
+            check_msg = gr.Textbox(label="审核结果", interactive=False, elem_id="check-msg")
         with gr.Tab("报告"):
             report_table = gr.Dataframe(
                 report_rows(pipeline),
@@ -476,9 +487,12 @@ def build_app(
             concurrency_limit=1,
         )
         check_btn.click(
-            check_draft, [draft, draft_file, place_f, year_f, report_f], check_out,
+            check_draft, [draft, draft_file, place_f, year_f, report_f], [check_out, checked],
             api_visibility="private",
         )  # fmt: skip
+        review_check = [checked, check_no, check_reviewer, check_comment]
+        check_approve.click(desk.approve_check, review_check, check_msg, api_visibility="private")
+        check_reject.click(desk.reject_check, review_check, check_msg, api_visibility="private")
         gr.api(api_ask, api_name="ask")
         gr.api(api_check, api_name="check")
     return demo

@@ -44,6 +44,17 @@ class ReviewDesk:
     anonymous_edits: bool
     access: Access
 
+    def _reviewer(self, reviewer: str, request: gr.Request | None) -> tuple[str, str]:
+        """(the reviewer's name, "") or ("", why the decision is refused)."""
+        if self.users is not None:  # logged in: the reviewer is the user, and needs the right role
+            user = self.users.get(getattr(request, "username", None) or "")
+            if user is None or not user.can("review"):
+                return "", "未记录：只有督查员（supervisor）或管理员可以审核"
+            return user.name, ""
+        if not self.anonymous_edits:
+            return "", READ_ONLY
+        return reviewer, ""
+
     def decide(
         self,
         decision: str,
@@ -54,13 +65,9 @@ class ReviewDesk:
         comment: str,
         request: gr.Request | None,
     ) -> str:
-        if self.users is not None:  # logged in: the reviewer is the user, and needs the right role
-            user = self.users.get(getattr(request, "username", None) or "")
-            if user is None or not user.can("review"):
-                return "未记录：只有督查员（supervisor）或管理员可以审核"
-            reviewer = user.name
-        elif not self.anonymous_edits:
-            return READ_ONLY
+        reviewer, refused = self._reviewer(reviewer, request)
+        if refused:
+            return refused
         if not answers:
             return "还没有可核查的回答"
         index = len(answers) - 1 if pick is None else int(pick)
@@ -77,6 +84,51 @@ class ReviewDesk:
             f"已记录：{entry['reviewer']} {audit.DECISION_ZH[decision]} 第{index + 1}问第{n}句"
             f"（{audit.beijing(entry['time'])} 北京时间）"
         )
+
+    def decide_check(
+        self,
+        decision: str,
+        checked: dict[str, Any] | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request | None,
+    ) -> str:
+        """A reviewer agrees (approve) or disagrees (reject) with a 核稿 verdict."""
+        reviewer, refused = self._reviewer(reviewer, request)
+        if refused:
+            return refused
+        if not checked or not checked.get("claims"):
+            return "还没有核稿结果"
+        n = int(claim or 1)
+        try:
+            entry = audit.record_check(self.audit_path, checked, n - 1, decision, reviewer, comment)
+        except ValueError as e:
+            return f"未记录：{e}"
+        return (
+            f"已记录：{entry['reviewer']} {audit.DECISION_ZH[decision]} 核稿第{n}句的结论"
+            f"（{audit.beijing(entry['time'])} 北京时间）"
+        )
+
+    def approve_check(
+        self,
+        checked: dict[str, Any] | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        return self.decide_check("approve", checked, claim, reviewer, comment, request)
+
+    def reject_check(
+        self,
+        checked: dict[str, Any] | None,
+        claim: float | None,
+        reviewer: str,
+        comment: str,
+        request: gr.Request,
+    ) -> str:
+        return self.decide_check("reject", checked, claim, reviewer, comment, request)
 
     def approve_claim(
         self,
