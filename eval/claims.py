@@ -1,6 +1,7 @@
 """The perturbation benchmark of 核稿 (rag/check.py): true claims made from the reports' own
 sentences, and false ones made from them (another figure, another unit, another town,
-another year, the negation flipped, another report's sentence, an invented sentence).
+another year, the negation flipped, the figure of another sentence of the same report,
+another report's sentence, an invented sentence).
 
     python -m eval.claims [--out eval/results/claims.json] [--per-report 25]
 
@@ -47,6 +48,7 @@ class Claim:
     kind: str  # "true" or the perturbation
     text: str
     source: str
+    base: str = ""  # the report sentence it was made from ("": none, another report's, invented)
 
 
 def _label(report: Report) -> str:
@@ -75,6 +77,26 @@ def _figure_sentences(report: Report) -> list[str]:
     return out
 
 
+def _stitched(report: Report, label: str, rng: random.Random, limit: int = 8) -> list[Claim]:
+    """A sentence given the figure of another sentence of the same report in the same unit
+    (开展法治宣传活动8场次 -> 15场次 of a sentence on 培训): each piece is in the report, the
+    fact is not."""
+    picked = _figure_sentences(report)
+    out: list[Claim] = []
+    for s in picked:
+        q = _digit_figures(s)[0]
+        donors = [
+            f for d in picked if d != s for f in _digit_figures(d)
+            if f.unit == q.unit and f.value != q.value and f.text not in s
+        ]  # fmt: skip
+        if donors:
+            f = rng.choice(donors)
+            out.append(Claim("stitched", f"{label}，{s.replace(q.text, f.text, 1)}",
+                             report.source, s))  # fmt: skip
+    rng.shuffle(out)
+    return out[:limit]
+
+
 def make_claims(reports: dict[str, Report], per_report: int, seed: int = 7) -> list[Claim]:
     rng = random.Random(seed)
     out: list[Claim] = []
@@ -86,34 +108,36 @@ def make_claims(reports: dict[str, Report], per_report: int, seed: int = 7) -> l
         picked = _figure_sentences(r)
         rng.shuffle(picked)
         for s in picked[:per_report]:
-            out.append(Claim("true", f"{label}，{s}", source))
+            out.append(Claim("true", f"{label}，{s}", source, s))
             q = _digit_figures(s)[0]
             bumped = q.value * 2 + 3 if q.value < 1000 else q.value + 1000
             number = str(int(bumped)) if bumped == int(bumped) else f"{bumped:.1f}"
             changed = re.sub(r"[\d.]+", number, q.text, count=1)
-            out.append(Claim("figure", f"{label}，{s.replace(q.text, changed, 1)}", source))
+            out.append(Claim("figure", f"{label}，{s.replace(q.text, changed, 1)}", source, s))
             if q.value >= 2:  # and a smaller one (a figure rounded down, a digit dropped)
                 less = q.value // 2 if q.value >= 10 else q.value - 1
                 smaller = re.sub(r"[\d.]+", str(int(less)), q.text, count=1)
-                out.append(Claim("figure", f"{label}，{s.replace(q.text, smaller, 1)}", source))
+                out.append(Claim("figure", f"{label}，{s.replace(q.text, smaller, 1)}", source, s))
             if q.unit in OTHER_UNIT:
                 swapped = q.text[: len(q.text) - len(q.unit)] + OTHER_UNIT[q.unit]
-                out.append(Claim("unit", f"{label}，{s.replace(q.text, swapped, 1)}", source))
+                out.append(Claim("unit", f"{label}，{s.replace(q.text, swapped, 1)}", source, s))
             other = rng.choice(others)
             town = _label(other).replace(str(other.meta.year) + "年", f"{r.meta.year}年")
             if not _names_a_place(s, reports):
-                out.append(Claim("town", f"{town}，{s}", source))
+                out.append(Claim("town", f"{town}，{s}", source, s))
             if r.meta.year:
                 out.append(
                     Claim(
                         "year",
                         f"{label.replace(str(r.meta.year), str(r.meta.year - 3))}，{s}",
                         source,
+                        s,
                     )
                 )
             if m := NEGATABLE.search(s):
                 flipped = s[: m.start()] + "未" + s[m.start() :]
-                out.append(Claim("negation", f"{label}，{flipped}", source))
+                out.append(Claim("negation", f"{label}，{flipped}", source, s))
+        out += _stitched(r, label, rng)
         for o in others[:2]:
             for s in [x for x in _figure_sentences(o) if not _names_a_place(x, reports)][:3]:
                 out.append(Claim("other report", f"{label}，{s}", source))
@@ -166,17 +190,53 @@ def run(per_report: int, out: Path) -> dict[str, object]:
     return summary
 
 
+_SOURCE = re.compile(r"^\[(\d+)\] ", re.M)
+
+
+def cited_number(prompt: str, base: str) -> int:
+    """The number of the prompt's source passage holding `base` (the sentence a claim was
+    made from), as a careful model cites; 1 when none does (another report's, invented)."""
+    starts = [(m.start(), int(m.group(1))) for m in _SOURCE.finditer(prompt)]
+    for i, (start, n) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(prompt)
+        if base and base in prompt[start:end]:
+            return n
+    return 1
+
+
 def run_llm(per_report: int) -> dict[str, object]:
-    """The same claims as answers of a scripted chat model ("<claim>[1]"), asked as questions:
-    does the answer's own claim check flag the false ones (anything but supported, or the
-    question refused) and pass the true ones?"""
-    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    """The same claims as answers of a scripted chat model, asked as questions: the model
+    states the claim and cites the source passage holding the sentence it was made from
+    (`cited_number`). Does the answer's own claim check flag the false ones (anything but
+    supported, or the question refused) and pass the true ones?"""
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage, BaseMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class CitingChat(BaseChatModel):
+        claim: str
+        base: str
+
+        @property
+        def _llm_type(self) -> str:
+            return "scripted-citing"
+
+        def _generate(
+            self,
+            messages: list[BaseMessage],
+            stop: object = None,
+            run_manager: object = None,
+            **kw: object,
+        ) -> ChatResult:
+            prompt = "\n".join(str(m.content) for m in messages)
+            reply = f"{self.claim}[{cited_number(prompt, self.base)}]"
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
     settings = Settings(llm_backend="none")
     pipeline = open_pipeline(settings)
     flagged: dict[str, Counter[str]] = defaultdict(Counter)
     for c in make_claims(pipeline.reports, per_report):
-        model = FakeListChatModel(responses=[f"{c.text}[1]"])
+        model = CitingChat(claim=c.text, base=c.base)
         answer = with_chat_model(settings, pipeline, model).ask(c.text)
         verdict = "refused" if answer.abstained or not answer.claims else answer.claims[0].verdict
         flagged[c.kind][verdict] += 1

@@ -100,7 +100,7 @@ def _pdf_text(data: bytes, name: str) -> str:
         if reader.is_encrypted and not _decrypts(reader):
             raise IngestError(name, "the PDF is encrypted; it cannot be read without its password")
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, OSError) as e:
+    except (PdfReadError, ValueError, OSError, SystemError) as e:  # SystemError: a C parser
         raise IngestError(name, f"not a readable .pdf file ({e})") from e
     text = "\n".join(p.rstrip("\n") for p in pages)
     if not text.strip():

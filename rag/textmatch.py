@@ -65,6 +65,12 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
 
 
+def cited_parts(text: str) -> list[str]:
+    """The pieces of a claim each marker closes (甲[1]；乙[2] -> 甲, 乙), and what follows the
+    last marker when it is more than punctuation."""
+    return [p for p in _MARKER.split(text) if _KEEP.search(p)]
+
+
 def content(text: str) -> str:
     """Letters, digits and CJK only, numbers normalised, citation markers removed."""
     return "".join(_KEEP.findall(normalize(_MARKER.sub("", text))))

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from rag.lang import lexicon
 from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import is_year, quantities, same_quantity
-from rag.textmatch import containment, content, strip_markers
+from rag.textmatch import (
+    bigrams,
+    cited_parts,
+    containment,
+    content,
+    sentences,
+    strip_markers,
+)
 from rag.types import Citation, ClaimCheck, Report
 
 
@@ -61,6 +68,53 @@ def negation_mismatch(claim: str, support: str) -> str:
     return ""
 
 
+def stitched(claim: str, spans: Sequence[str], threshold: float) -> str:
+    """Why the claim is pieced together from two unrelated sentences of its cited passages,
+    or '': a figure of the claim is not in the sentence stating the rest (nor in a sentence
+    next to it that the claim goes on into) but in another one (开展执法培训15场次, the 15场次 of a sentence on 宣传); or
+    no one sentence holds `threshold` of its wording, two do together, and they are not
+    consecutive sentences of one passage. Either reads as one fact the reports never state."""
+    units = [
+        (p, i, span[a:b])
+        for p, span in enumerate(spans)
+        for i, (a, b) in enumerate(sentences(span))
+    ]
+    shares = [containment(claim, u[2]) for u in units]
+    if len(units) < 2:
+        return ""
+    if max(shares) >= threshold:  # one sentence states it: its figures must be that sentence's
+        top = units[shares.index(max(shares))]
+        wording = bigrams(claim) - bigrams(top[2])  # what the top sentence does not say
+        near = [f for p, i, t in units if (p, i) == top[:2] or (
+                    p == top[0] and abs(i - top[1]) == 1 and _adds_words(wording, t))
+                for f in quantities(t)]  # fmt: skip
+        for q in quantities(strip_markers(claim)):
+            if is_year(q) or any(same_quantity(q, f) for f in near):
+                continue
+            if any(same_quantity(q, f) for _, _, t in units for f in quantities(t)):
+                return f"{q.text} is from another sentence than the one stating the rest"
+        return ""
+    useful = [u for u, share in zip(units, shares, strict=True) if share >= threshold / 3]
+    best, pair = 0.0, None
+    for x, first in enumerate(useful):
+        for second in useful[x + 1 :]:
+            share = containment(claim, first[2] + "\n" + second[2])
+            if share > best:
+                best, pair = share, (first, second)
+    if pair is None or best < threshold:
+        return ""
+    (p1, i1, _), (p2, i2, _) = pair
+    if p1 == p2 and abs(i1 - i2) == 1:  # one sentence continued in the next: one statement
+        return ""
+    where = "the same passage" if p1 == p2 else "two passages"
+    return f"its wording comes from two unrelated sentences of {where} (no one sentence states it)"
+
+
+def _adds_words(wording: set[str], sentence: str) -> bool:
+    """The sentence states some of `wording` besides figures: the claim goes on into it."""
+    return len({b for b in wording & bigrams(sentence) if not any(c.isdigit() for c in b)}) >= 2
+
+
 def _quotes_verbatim(claim: str, passages: str) -> bool:
     """The claim quotes (“...”) text that occurs, as written, in its cited passages."""
     quotes = _QUOTE.findall(claim)
@@ -101,6 +155,7 @@ def check_claim(
     spans = [c.text for c in cited]
     joined = "\n".join(spans)
     worded = _without_label(claim, [(report_labels or {}).get(c.source, "") for c in cited])
+    worded = _without_own_names(worded, [r for c in cited if (r := (reports or {}).get(c.source))])
     overlap = max([containment(worded, joined)] + [containment(worded, s) for s in spans])
     years = {y for c in cited if (y := (report_years or {}).get(c.source)) is not None}
     found = [q for s in spans for q in quantities(s)]
@@ -121,13 +176,38 @@ def check_claim(
         reasons.append("its quotation is verbatim in the cited passage")
     if unmatched:
         reasons.append("number(s) not in any cited passage: " + "、".join(unmatched))
-    if (overlap >= thresholds.supported or quoted) and not unmatched and not clash:
+    # each part a marker closes is one statement (a list's items: 甲[1]；乙[2])
+    pieced = (
+        ""
+        if quoted
+        else next(
+            (
+                why
+                for part in cited_parts(worded)
+                if (why := stitched(part, spans, thresholds.supported))
+            ),
+            "",
+        )
+    )
+    if pieced:
+        reasons.append(pieced)
+    if (overlap >= thresholds.supported or quoted) and not unmatched and not clash and not pieced:
         verdict = "supported"
     elif overlap >= thresholds.partly:
         verdict = "partly"
     else:
         verdict = "unsupported"
     return ClaimCheck(claim, tuple(markers), verdict, tuple(reasons), tuple(unmatched), overlap)
+
+
+def _without_own_names(claim: str, cited: Sequence[Report]) -> str:
+    """The claim without the cited reports' own place names and years (水口镇2024年，…): the
+    body says 我镇 and 今年, the report's metadata names them; another place stays."""
+    names = {n for r in cited for n in r.meta.places.names()}
+    names |= {f"{r.meta.year}年" for r in cited if r.meta.year}
+    for name in sorted(names, key=len, reverse=True):
+        claim = claim.replace(name, " ")
+    return claim
 
 
 def _without_label(claim: str, labels: Sequence[str]) -> str:

@@ -18,6 +18,7 @@ def test_the_benchmark_makes_every_kind_of_claim_from_each_report(extractive: Pi
         "town",
         "year",
         "negation",
+        "stitched",
         "other report",
         "invented",
     }
@@ -59,3 +60,12 @@ def test_a_scripted_llms_false_claim_is_flagged_by_the_answers_own_check(
         a = with_chat_model(Settings(), extractive, model).ask(q)
         assert a.mode == "llm:scripted" and a.claims
         assert (a.claims[0].verdict == "supported") == ok, (reply, a.claims[0])
+
+
+def test_the_citing_scripted_model_cites_the_passage_its_claim_came_from() -> None:
+    from eval.claims import cited_number
+
+    prompt = "问题\n[1] 《甲》\n开展培训4次。\n\n[2] 《乙》 章节：一\n设立调解室3个。\n"
+    assert cited_number(prompt, "设立调解室3个。") == 2
+    assert cited_number(prompt, "开展培训4次。") == 1
+    assert cited_number(prompt, "别处的句子") == 1 and cited_number(prompt, "") == 1

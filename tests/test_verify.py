@@ -104,3 +104,33 @@ def test_a_claim_citing_only_a_signature_or_title_is_not_supported(extractive) -
     assert check.verdict == "unsupported" and "signature" in check.reasons[0]
     plain = check_claim(f"{sign}[1]", (1,), [cite])  # without the reports: the line still
     assert plain.verdict == "unsupported"  # reads as a signature (人民政府 at its end)
+
+
+TOWN = (
+    "我镇开展执法培训4次，覆盖执法人员120人次。全年开展法治宣传活动15场次，发放资料3000份。"
+    "聘请法律顾问2名。设立人民调解室3个。"
+)
+
+
+def _on_passage(claim: str):  # type: ignore[no-untyped-def]
+    return check_claim(claim, [1], [_cite(TOWN)])
+
+
+def test_a_figure_taken_from_another_sentence_is_not_supported() -> None:
+    """Each piece is in the passage, the fact is not: 15场次 counts 宣传, not 培训."""
+    for claim in ("我镇开展执法培训15场次[1]。", "全年开展法治宣传活动4次[1]。"):
+        c = _on_passage(claim)
+        assert c.verdict == "partly" and "is from another sentence" in c.reasons[-1], c
+    assert _on_passage("我镇开展执法培训4次[1]。").verdict == "supported"
+    # a claim going on into the next sentence may state that sentence's figure
+    c = _on_passage("开展执法培训4次，覆盖执法人员120人次，开展法治宣传活动15场次[1]。")
+    assert c.verdict == "supported", c
+
+
+def test_a_claim_pieced_from_two_unrelated_sentences_is_flagged() -> None:
+    c = _on_passage("我镇开展执法培训4次，设立人民调解室3个[1]。")
+    assert c.verdict == "partly" and "two unrelated sentences" in c.reasons[-1], c
+    # a list whose items each cite their own sentence is no piecing together
+    two = [_cite(TOWN), _cite(TOWN)]
+    c = check_claim("开展执法培训4次[1]；设立人民调解室3个[2]。", [1, 2], two)
+    assert c.verdict == "supported", c
