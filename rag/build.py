@@ -122,7 +122,10 @@ def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[C
 
 def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # type: ignore[no-untyped-def]
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        # on top of what the forked child already maps: a parent that has loaded its models
+        # (or a test run's) may map more than the limit itself
+        limit = _mapped() + memory
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         conn.send(("ok", read_and_chunk(path, chunker)))
     except IngestError as e:
         conn.send(("skip", e.reason))
@@ -130,6 +133,15 @@ def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # 
         conn.send(("skip", _one_line(e)))
     finally:
         conn.close()
+
+
+def _mapped() -> int:
+    """Bytes of address space this process maps now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _one_line(e: BaseException) -> str:

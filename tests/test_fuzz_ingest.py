@@ -134,3 +134,30 @@ def test_a_reader_error_of_any_kind_is_a_skip(
     monkeypatch.setattr(rag.build, "read_and_chunk", boom)
     skipped = dict(_check(folder, tmp_path / "index"))
     assert skipped["odd.txt"] == "could not be read (KeyError: 'summary')"
+
+
+def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
+    tmp_path: Path,
+) -> None:
+    """A process that has loaded its models maps more than a reader's limit: the forked
+    reader still gets its own allowance (a broken PDF once came back as SystemError)."""
+    import docx
+    import numpy as np
+
+    from rag.build import read_isolated
+
+    ballast = np.ones(300 * 1024**2 // 8)  # the parent maps 300 MB more than the limit below
+    document = docx.Document()
+    document.add_paragraph("瓦屋镇2023年法治政府建设工作报告")
+    document.add_paragraph("全年开展法治宣传活动15场次。")
+    document.save(str(tmp_path / "r.docx"))
+    report, chunks = read_isolated(
+        tmp_path / "r.docx", ChunkerSettings(), ReadLimits(memory_bytes=200 * 1024**2)
+    )
+    assert "15场次" in report.text and chunks
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 junk")
+    with pytest.raises(Exception, match="not a readable .pdf file"):
+        read_isolated(
+            tmp_path / "broken.pdf", ChunkerSettings(), ReadLimits(memory_bytes=200 * 1024**2)
+        )
+    assert ballast[-1] == 1.0
