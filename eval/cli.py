@@ -70,7 +70,7 @@ def evaluate(
             settings_for(index), dataset, out, k, mode, ablations, judge, err.print, dense_model
         )
     except (RagError, ValueError) as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False)
+        err.print(f"[red]错误：[/red]{escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
     console.print(f"wrote {report}", markup=False)
 

@@ -146,7 +146,7 @@ def _mapped() -> int:
 
 def _one_line(e: BaseException) -> str:
     text = first_line(e) if str(e) else ""
-    return f"could not be read ({type(e).__name__}{': ' + text if text else ''})"
+    return f"无法读取（{type(e).__name__}{'：' + text if text else ''}）"
 
 
 def read_isolated(
@@ -175,11 +175,11 @@ def read_isolated(
     child.close()
     try:
         if not parent.poll(limits.seconds):
-            raise IngestError(path.name, f"reading took over {limits.seconds:.0f} s; skipped")
+            raise IngestError(path.name, f"读取超过 {limits.seconds:.0f} 秒，已跳过")
         try:
             kind, value = parent.recv()
         except (EOFError, OSError) as e:
-            raise IngestError(path.name, "the reader crashed (out of memory?)") from e
+            raise IngestError(path.name, "读取程序崩溃（内存不足？）") from e
     finally:
         if proc.is_alive():
             proc.kill()
@@ -344,8 +344,8 @@ def _build(
     reports, chunks, hashes = _read_all(files, prev_reports, chunker, summary, progress, limits)
     if not reports:
         raise IndexStoreError(
-            f"nothing could be indexed in {reports_dir} "
-            f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged"
+            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            "原有索引未改动"
         )
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
     matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
@@ -497,8 +497,8 @@ def _update(
     reports, chunks, hashes = _read_all(changed, {}, chunker, summary, progress, limits)
     if not reports and not kept:
         raise IndexStoreError(
-            f"nothing could be indexed in {reports_dir} "
-            f"({len(summary.skipped)} file(s) skipped); the previous index is unchanged"
+            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            "原有索引未改动"
         )
     gone_sources = set(old.reports) - set(kept)
     words = sorted({w for e in kept.values() for w in e.places} | set(place_words(reports)))

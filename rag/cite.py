@@ -48,6 +48,20 @@ def normalize_markers(text: str, n_sources: int) -> tuple[str, tuple[int, ...]]:
     return MARKER.sub(repl, text), tuple(invalid)
 
 
+def renumbered(text: str, hits: Sequence[Hit]) -> tuple[str, list[Hit], tuple[int, ...]]:
+    """`text` with its markers numbered 1, 2, 3… in the order it first cites them, `hits` in
+    that order (the uncited after them), and the marker numbers that named no source: an
+    answer citing the 1st and 3rd passages cites [1] and [2], never [1] and [3]."""
+    clean, invalid = normalize_markers(text, len(hits))
+    order = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", clean)))
+    if order == list(range(1, len(order) + 1)):
+        return clean, list(hits), invalid
+    new = {old: i for i, old in enumerate(order, start=1)}
+    clean = re.sub(r"\[(\d+)\]", lambda m: f"[{new[int(m.group(1))]}]", clean)
+    rest = [h for i, h in enumerate(hits, start=1) if i not in new]
+    return clean, [hits[old - 1] for old in order] + rest, invalid
+
+
 def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """Sentences of an answer with the markers each ends with (a marker after 。 joins it)."""
     pieces: list[str] = []

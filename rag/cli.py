@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,8 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from rag.config import Settings
-from rag.errors import RagError, first_line
+from rag.errors import ConfigError, RagError, first_line
 from rag.types import Answer
+
+if TYPE_CHECKING:
+    from rag.pipeline import AskOptions, Pipeline
 
 ENTRY_POINTS = "rag.commands"  # each names a function register(app: typer.Typer) -> None
 
@@ -29,17 +32,32 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    help="Q&A over 法治政府建设 reports: index, inspect and search them.",
+    help="法治政府建设报告问答：建索引、查报告、检索、问答、核稿。"
+    " / Q&A over 法治政府建设 reports: index, inspect, search, ask, check.",
 )
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder [default: ./index]")]
-PlaceOpt = Annotated[list[str] | None, typer.Option("--place", help="only reports of this place")]
-YearOpt = Annotated[
-    list[int] | None, typer.Option("--year", help="only reports covering this year")
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", help="索引文件夹 / index folder [默认 default: ./index]")
 ]
-ReportOpt = Annotated[list[str] | None, typer.Option("--report", help="only this report file")]
+PlaceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--place", help="只查这个地方的报告 / only reports of this place"),
+]
+YearOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--year",
+        help="只查这一年的报告：2023、2023年，或 去年/今年/前年（按报告的年份推算）"
+        " / only reports of this year (去年: the newest report's)",
+    ),
+]
+ReportOpt = Annotated[
+    list[str] | None, typer.Option("--report", help="只查这份报告（文件名）/ only this report file")
+]
+ModeOpt = Annotated[str, typer.Option("--mode", help="检索方式 / retrieval: hybrid | bm25 | dense")]
+MODES = ("hybrid", "bm25", "dense")
 
 
 def settings_for(index: Path | None = None, reports: Path | None = None) -> Settings:
@@ -48,8 +66,68 @@ def settings_for(index: Path | None = None, reports: Path | None = None) -> Sett
 
 
 def fail(e: RagError) -> None:
-    err.print(f"[red]error:[/red] {escape(str(e))}")
+    err.print(f"[red]错误：[/red]{escape(str(e))}")
     raise typer.Exit(1)
+
+
+def checked_options(
+    place: list[str] | None,
+    year: list[str] | None,
+    report: list[str] | None,
+    mode: str = "hybrid",
+    k: int | None = None,
+) -> tuple[AskOptions, tuple[str, ...]]:
+    """The filters and knobs of a command, checked before any model loads: the options, and
+    the relative year words (去年) still to be read against the reports' years."""
+    from rag.pipeline import AskOptions
+    from rag.scope import RELATIVE_YEARS
+
+    if mode not in MODES:
+        raise ConfigError(f"--mode 只能是 {'、'.join(MODES)}，不是 {mode!r}")
+    if k is not None and k < 1:
+        raise ConfigError(f"-k 应为正整数，不是 {k}")
+    years: list[int] = []
+    relative: list[str] = []
+    for raw in year or ():
+        value = raw.strip()
+        digits = value.removesuffix("年").removesuffix("度").removesuffix("年")
+        if digits.isdigit() and len(digits) == 4:
+            years.append(int(digits))
+        elif value in RELATIVE_YEARS.set:
+            relative.append(value)
+        else:
+            raise ConfigError(
+                f"--year {raw!r}：应为四位年份（2023、2023年）或 " + "、".join(RELATIVE_YEARS.words)
+            )
+    opts = AskOptions(tuple(place or ()), tuple(years), tuple(report or ()), mode, k)
+    return opts, tuple(relative)
+
+
+def with_years(pipeline: Pipeline, opts: AskOptions, relative: tuple[str, ...]) -> AskOptions:
+    """`opts` with the relative year words read against the years of the reports its other
+    filters leave (said on stderr: “去年”按最近一份报告（2023年）回答)."""
+    if not relative:
+        return opts
+    from dataclasses import replace
+
+    from rag.scope import relative_to, resolve_scope
+
+    scope = resolve_scope(
+        "", pipeline.reports, pipeline.options(places=opts.places, reports=opts.reports)
+    )
+    sources = scope.reports if scope.reports is not None else tuple(pipeline.reports)
+    years = {y for s in sources if (y := pipeline.reports[s].meta.year)}
+    if not years:
+        raise ConfigError(
+            "这些筛选条件下没有标明年份的报告，无法推算 --year " + "、".join(relative)
+        )
+    resolved = list(opts.years)
+    for word in relative:
+        year, newest = relative_to(word, years)
+        resolved.append(year)
+        how = "回答" if year == newest else f"推算为{year}年"
+        err.print(f"--year {word}：按最近一份报告（{newest}年）{how}", markup=False)
+    return replace(opts, years=tuple(dict.fromkeys(resolved)))
 
 
 def run() -> None:
@@ -58,25 +136,29 @@ def run() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted", markup=False)
+        err.print("已中断", markup=False)
         sys.exit(130)
     except Exception as e:
         if debug:
             raise
         first = first_line(e, 300) if str(e) else ""
-        err.print(f"error: {type(e).__name__}: {first}", markup=False)
-        err.print("(run with --debug to see where it happened)", markup=False)
+        err.print(f"错误：{type(e).__name__}: {first}", markup=False)
+        err.print("（加 --debug 可看到出错的位置）", markup=False)
         sys.exit(1)
 
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("-v", "--verbose")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show the trace of an error")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="多输出过程信息 / verbose")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="出错时显示调用栈 / show the trace of an error")
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s",
     )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -85,22 +167,27 @@ def main(
         handler.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")]
+
+
 @app.command()
 def index(
     reports: Annotated[
-        Path | None, typer.Option("--reports", help="folder of report files")
+        Path | None,
+        typer.Option("--reports", help="报告文件夹 / folder of report files [默认: data/reports]"),
     ] = None,
     index: IndexOpt = None,
     wait: Annotated[
         float | None,
         typer.Option(
             "--wait",
-            help="seconds to wait for another build of this index to end (default: refuse)",
+            help="等待同一索引的另一次构建结束的秒数（默认不等，直接拒绝）"
+            " / seconds to wait for another build of this index",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Build or update the index (only new or changed reports are processed)."""
+    """建立或更新索引（只处理新增或改过的报告）/ Build or update the index."""
     from rag.factory import build
 
     s = settings_for(index, reports)
@@ -115,7 +202,7 @@ def index(
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
+                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
         try:
@@ -126,25 +213,27 @@ def index(
     if as_json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
         return
-    err.print(resolution.message)
+    err.print(resolution.message, markup=False)
     console.print(
-        f"indexed {summary.reports} report(s), {summary.chunks} chunks into {s.index_dir} "
-        f"in {summary.seconds:.1f}s: {len(summary.new_reports)} new/changed, "
-        f"{len(summary.reused_reports)} unchanged, {len(summary.removed_reports)} removed; "
-        f"{summary.embedded} chunks embedded, {summary.reused_embeddings} reused; "
-        f"{summary.tokenized} tokenised for BM25, {summary.reused_tokens} reused"
+        f"已索引 {summary.reports} 份报告、{summary.chunks} 个段落，存入 {s.index_dir}，"
+        f"用时 {summary.seconds:.1f} 秒：新增或改过 {len(summary.new_reports)} 份，"
+        f"未变 {len(summary.reused_reports)} 份，移除 {len(summary.removed_reports)} 份；"
+        f"向量 {summary.embedded} 个（复用 {summary.reused_embeddings}），"
+        f"BM25 分词 {summary.tokenized} 个（复用 {summary.reused_tokens}）",
+        markup=False,
     )
     if summary.store_update:
         console.print(f"{summary.store}: {summary.store_update}", markup=False)
     for name, why in summary.skipped:
-        err.print(f"[yellow]skipped[/yellow] {escape(name)}: {escape(why)}")
+        err.print(f"[yellow]已跳过[/yellow] {escape(name)}：{escape(why)}")
+
+
+STAGES = {"read": "读取报告", "chunk": "切分段落", "embed": "计算向量", "tokenize": "BM25 分词"}
 
 
 @app.command()
-def reports(
-    index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
-    """List the indexed reports with their metadata."""
+def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """列出已索引的报告及其元数据 / List the indexed reports with their metadata."""
     from rag.factory import open_index
 
     try:
@@ -164,7 +253,8 @@ def reports(
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     wide = console.width >= 160
-    table = Table("source", "title", "issuer", "places", "year", "published", "index no.", "chunks")
+    labels = ("文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "段落数")
+    table = Table(*labels)
     for row in rows:
         places = " ".join(v for v in row["places"].values() if v)
         title = row["title"] + (" *" if row["title_synthesized"] else "")
@@ -175,37 +265,34 @@ def reports(
             continue
         # narrow terminals: one block per report, nothing cut
         console.print(row["source"], style="bold", markup=False, highlight=False)
-        labels = ("issuer", "places", "year", "published", "index no.", "chunks")
-        for label, value in (("title", title), *zip(labels, fields, strict=True)):
+        for label, value in zip(labels[1:], [title, *fields], strict=True):
             if value:
-                console.print(f"  {label}: {value}", markup=False, highlight=False)
+                console.print(f"  {label}：{value}", markup=False, highlight=False)
     if wide:
         console.print(table)
-    console.print("* title synthesized: the file has none")
+    console.print("* 标题由元数据拼成：文件本身没有标题行", markup=False)
 
 
 @app.command()
 def search(
-    question: str,
-    k: Annotated[int, typer.Option("-k", help="passages to return")] = 5,
+    question: Annotated[str, typer.Argument(help="要检索的问题 / the question")],
+    k: Annotated[int, typer.Option("-k", help="返回的段落数 / passages to return")] = 5,
     place: PlaceOpt = None,
     year: YearOpt = None,
     report: ReportOpt = None,
-    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    mode: ModeOpt = "hybrid",
     index: IndexOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Retrieve the passages that best answer QUESTION."""
+    """检索最能回答问题的段落 / Retrieve the passages that best answer QUESTION."""
     from rag.factory import open_pipeline
 
     try:
+        asked, relative = checked_options(place, year, report, mode, k)  # before any model
         engine = open_pipeline(settings_for(index))
+        asked = with_years(engine, asked, relative)
         opts = engine.options(
-            k=k,
-            mode=mode,
-            places=tuple(place or ()),
-            years=tuple(year or ()),
-            reports=tuple(report or ()),
+            k=k, mode=mode, places=asked.places, years=asked.years, reports=asked.reports
         )
         hits = engine.search(question, opts)
     except RagError as e:
@@ -216,12 +303,11 @@ def search(
         return
     err.print(engine.embedding, markup=False)
     if not hits:
-        console.print("no passages found")
+        console.print("没有找到段落", markup=False)
     for h in hits:
         console.print(
-            f"[bold][{h.rank}] {h.title}[/bold]  ({h.chunk.source} {h.chunk.start}-"
-            f"{h.chunk.end}, score {h.score:.4f})",
-            markup=True,
+            f"[bold][{h.rank}] {escape(h.title)}[/bold]  （{h.chunk.source} {h.chunk.start}-"
+            f"{h.chunk.end}，得分 {h.score:.4f}）",
             highlight=False,
         )
         if h.chunk.section:
@@ -231,38 +317,42 @@ def search(
 
 @app.command()
 def ask(
-    question: str,
+    question: Annotated[str, typer.Argument(help="问题 / the question")],
     place: PlaceOpt = None,
     year: YearOpt = None,
     report: ReportOpt = None,
-    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
-    k: Annotated[int | None, typer.Option("-k", help="passages for the answerer")] = None,
+    mode: ModeOpt = "hybrid",
+    k: Annotated[
+        int | None, typer.Option("-k", help="交给回答的段落数 / passages for the answerer")
+    ] = None,
     index: IndexOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     history: Annotated[
         Path | None,
         typer.Option(
             "--history",
-            help='JSON file of earlier turns: [{"question": …, "answer": …}, …], oldest first',
+            help="之前几轮对话的 JSON 文件 / JSON file of earlier turns: "
+            '[{"question": …, "answer": …}, …]，最早的在前 / oldest first',
         ),
     ] = None,
 ) -> None:
-    """Answer QUESTION from the reports, with cited sources checked claim by claim."""
+    """根据报告回答问题，逐句核对所引原文 / Answer QUESTION from the reports, cited and checked."""
     from rag.converse import turns_from_json
     from rag.factory import open_pipeline
-    from rag.pipeline import AskOptions, check_question
+    from rag.pipeline import check_question
 
-    opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()), mode, k)
     settings = settings_for(index)
     try:
-        check_question(question, settings.max_question_chars)  # before loading any model
+        opts, relative = checked_options(place, year, report, mode, k)  # before any model
+        check_question(question, settings.max_question_chars)
         turns = turns_from_json(_read_json(history), str(history)) if history else []
         pipeline = open_pipeline(settings)
+        opts = with_years(pipeline, opts, relative)
         if as_json:
             result = pipeline.ask(question, turns, opts)
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
             return
-        err.print(f"answering: {pipeline.mode}", markup=False)
+        err.print(f"回答方式：{pipeline.mode}", markup=False)
         answer = None
         for event in pipeline.stream(question, turns, opts):
             if event.kind == "token":
@@ -287,37 +377,39 @@ _MARKS = {
 
 @app.command("check")
 def check(
-    text: Annotated[str | None, typer.Argument(help="the text to check (or --file)")] = None,
+    text: Annotated[
+        str | None, typer.Argument(help="要核对的文字（或用 --file）/ the text to check")
+    ] = None,
     file: Annotated[
-        Path | None, typer.Option("--file", help="a .txt/.docx/.pdf/.html draft to check")
+        Path | None,
+        typer.Option("--file", help="要核对的文件 .txt/.docx/.pdf/.html / a draft to check"),
     ] = None,
     place: PlaceOpt = None,
     year: YearOpt = None,
     report: ReportOpt = None,
     index: IndexOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """核稿: check TEXT (or --file) against the reports, claim by claim (supported,
-    contradicted with the report's own value, not found, not a claim)."""
+    """核稿：逐句对照报告核对文字（有依据、与报告不符并给出报告原值、报告未载、非陈述）
+    / check TEXT (or --file) against the reports, claim by claim."""
     from rag.check import ClaimChecker
-    from rag.errors import ConfigError
     from rag.factory import open_pipeline
     from rag.ingest import read_text
-    from rag.pipeline import AskOptions
 
     try:
         if (text is None) == (file is None):
-            raise ConfigError("give the text to check, or --file FILE (one of the two)")
+            raise ConfigError("请给出要核对的文字，或用 --file 指定文件（二者选一）")
+        opts, relative = checked_options(place, year, report)  # before any model
         if file is not None:
             try:
                 text = read_text(file).text
             except OSError as e:
-                raise ConfigError(f"{file}: cannot read it ({e.strerror or e})") from e
+                raise ConfigError(f"{file}：无法读取（{e.strerror or e}）") from e
         assert text is not None
         if not text.strip():
-            raise ConfigError("the text to check is empty")
-        opts = AskOptions(tuple(place or ()), tuple(year or ()), tuple(report or ()))
-        result = ClaimChecker(open_pipeline(settings_for(index))).check(text, opts)
+            raise ConfigError("要核对的文字是空的")
+        pipeline = open_pipeline(settings_for(index))
+        result = ClaimChecker(pipeline).check(text, with_years(pipeline, opts, relative))
     except RagError as e:
         fail(e)
         return
@@ -341,43 +433,56 @@ def check(
 
 
 def _read_json(path: Path) -> object:
-    from rag.errors import ConfigError
-
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read it ({e.strerror or e})") from e
+        raise ConfigError(f"{path}：无法读取（{e.strerror or e}）") from e
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(f"{path}: not JSON in UTF-8 ({first_line(e, 120)})") from e
+        raise ConfigError(f"{path}：不是 UTF-8 编码的 JSON（{first_line(e, 120)}）") from e
+
+
+VERDICTS = {
+    "supported": "有依据",
+    "partly": "部分有依据",
+    "unsupported": "无依据",
+    "uncited": "未引用",
+}
 
 
 def _show_answer(answer: Answer) -> None:
+    """After the streamed text: each cited passage once (its supporting sentence), then each
+    claim's verdict."""
+    from rag.verify import VERDICT_ZH, reason_zh
+
     if answer.rewritten != answer.question:
-        err.print(f"(question rewritten as: {answer.rewritten})", markup=False)
+        err.print(f"（问题改写为：{answer.rewritten}）", markup=False)
     console.print(
-        f"\n[dim]mode {answer.mode}; evidence score {answer.support:.2f}; "
-        f"{answer.latency_ms.get('total', 0):.0f} ms[/dim]"
+        f"\n[dim]回答方式 {answer.mode}；证据得分 {answer.support:.2f}；"
+        f"用时 {answer.latency_ms.get('total', 0):.0f} ms[/dim]"
     )
     for w in answer.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(w)}")
+        err.print(f"[yellow]提示：[/yellow]{escape(w)}")
+    shown: set[tuple[int, str, int, int]] = set()
     for c in answer.citations:
+        key = (c.n, c.source, c.support_start, c.support_end)
+        if key in shown:
+            continue
+        shown.add(key)
         console.print(
-            f"[bold][{c.n}][/bold] {c.title} ({c.source} {c.support_start}-{c.support_end})",
+            f"[bold][{c.n}][/bold] {escape(c.title)}（{c.source} {c.support_start}-{c.support_end}）",
             highlight=False,
         )
         console.print(f"    {c.support_text}", markup=False, highlight=False)
     marks = {"supported": "green", "partly": "yellow", "unsupported": "red", "uncited": "red"}
     for claim in answer.claims:
         color = marks.get(claim.verdict, "white")
-        console.print(f"[{color}]{claim.verdict}[/{color}] ", end="")
-        console.print(f"{claim.text}  ({'; '.join(claim.reasons)})", markup=False, highlight=False)
+        console.print(f"[{color}]{VERDICT_ZH.get(claim.verdict, claim.verdict)}[/{color}] ", end="")
+        console.print(f"{claim.text}  （{reason_zh(claim)}）", markup=False, highlight=False)
 
 
 @app.command()
-def doctor(
-    index: IndexOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False
-) -> None:
-    """Show the models, settings and index in use, and probe the configured endpoints."""
+def doctor(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
+    """显示所用的模型、设置和索引，并探测已配置的服务 / Show models, settings, index; probe endpoints."""
     from rag.embed import LEXICAL
     from rag.factory import describe
 
@@ -387,35 +492,35 @@ def doctor(
         return
     console.print(f"python {sys.version.split()[0]}")
     for key, value in d.settings.items():
-        console.print(f"setting {key} = {value}", markup=False)
-    console.print(f"embedding: {d.embedding}", markup=False)
+        console.print(f"设置 {key} = {value}", markup=False)
+    console.print(f"向量模型：{d.embedding}", markup=False)
     if d.embedding_path:
-        console.print(f"embedding model files: {d.embedding_path}", markup=False)
+        console.print(f"向量模型文件：{d.embedding_path}", markup=False)
     if d.embed_endpoint:
-        console.print(f"embeddings endpoint {d.embed_endpoint}", markup=False)
+        console.print(f"向量服务：{d.embed_endpoint}", markup=False)
     if d.llm_problem:
-        console.print(f"[red]LLM configuration:[/red] {escape(d.llm_problem)}", highlight=False)
-    console.print(f"answering: {d.answering}", markup=False)
+        console.print(f"[red]大模型配置：[/red]{escape(d.llm_problem)}", highlight=False)
+    console.print(f"回答方式：{d.answering}", markup=False)
     if d.llm_endpoint:
-        console.print(f"LLM endpoint {d.llm_endpoint}", markup=False)
+        console.print(f"大模型服务：{d.llm_endpoint}", markup=False)
     m = d.manifest
     if m is None:
-        console.print(f"index: none in {d.index_dir} (run `rag index`)", markup=False)
+        console.print(f"索引：{d.index_dir} 中还没有索引（先运行 rag index）", markup=False)
         return
     search = (
-        "keyword search only (BM25; built without an embedding model)"
+        "只有关键词检索（BM25；建索引时未用向量模型）"
         if m.embed_model == LEXICAL
-        else f"keyword search (BM25) + {m.embed_model} vectors ({m.dim} dimensions)"
+        else f"关键词检索（BM25）+ {m.embed_model} 向量（{m.dim} 维）"
     )
     console.print(
-        f"index: {d.index_dir}: {len(m.reports)} reports, {m.n_chunks} passages, built "
-        f"{m.created}; {search}",
+        f"索引：{d.index_dir}：{len(m.reports)} 份报告，{m.n_chunks} 个段落，建于 "
+        f"{m.created}；{search}",
         markup=False,
     )
     if d.store:
-        console.print(f"store: {d.store}", markup=False)
+        console.print(f"向量库：{d.store}", markup=False)
     if d.mismatch:
-        console.print(f"[red]mismatch:[/red] {escape(d.mismatch)}", highlight=False)
+        console.print(f"[red]不一致：[/red]{escape(d.mismatch)}", highlight=False)
 
 
 def _plugins() -> None:

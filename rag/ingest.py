@@ -49,7 +49,7 @@ class Decoded:
 def decode_bytes(data: bytes, name: str) -> Decoded:
     """Decode text bytes: BOMs, UTF-8, then detection (GBK/GB18030, UTF-16...)."""
     if not data.strip():
-        raise IngestError(name, "file is empty")
+        raise IngestError(name, "文件是空的")
     for bom, enc in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
         (b"\xff\xfe", "utf-16"),
@@ -67,9 +67,7 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
         pass
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise IngestError(
-            name, "cannot detect the text encoding (not UTF-8, GBK/GB18030 or UTF-16?)"
-        )
+        raise IngestError(name, "识别不出文字编码（不是 UTF-8、GBK/GB18030 或 UTF-16？）")
     enc = best.encoding
     if enc in {"gbk", "gb2312", "hz"}:  # gb18030 is their superset
         enc = "gb18030"
@@ -83,7 +81,7 @@ def _docx_text(data: bytes, name: str) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise IngestError(name, f"not a readable .docx file ({e})") from e
+        raise IngestError(name, f"不是可读的 .docx 文件（{e}）") from e
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
@@ -98,13 +96,13 @@ def _pdf_text(data: bytes, name: str) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _decrypts(reader):
-            raise IngestError(name, "the PDF is encrypted; it cannot be read without its password")
+            raise IngestError(name, "PDF 已加密，没有密码无法读取")
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, OSError, SystemError) as e:  # SystemError: a C parser
-        raise IngestError(name, f"not a readable .pdf file ({e})") from e
+        raise IngestError(name, f"不是可读的 .pdf 文件（{e}）") from e
     text = "\n".join(p.rstrip("\n") for p in pages)
     if not text.strip():
-        raise IngestError(name, "the PDF has no text layer (scanned image?); run OCR first")
+        raise IngestError(name, "PDF 没有文字层（扫描件？），请先做 OCR")
     return text
 
 
@@ -137,20 +135,20 @@ def read_text(path: Path) -> Decoded:
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
             name,
-            f"unsupported file type {suffix or '(none)'}; expected one of "
-            + ", ".join(sorted(SUPPORTED_SUFFIXES)),
+            f"不支持的文件类型 {suffix or '（无扩展名）'}，可用："
+            + "、".join(sorted(SUPPORTED_SUFFIXES)),
         )
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise IngestError(name, f"cannot read the file ({e.strerror})") from e
+        raise IngestError(name, f"无法读取文件（{e.strerror}）") from e
     if not data:
-        raise IngestError(name, "file is empty")
+        raise IngestError(name, "文件是空的")
     if suffix in TEXT_SUFFIXES:
         if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
             best = from_bytes(data).best()
             if best is None or not (best.encoding or "").startswith("utf_16"):
-                raise IngestError(name, "binary data in a text file (corrupt or wrong extension)")
+                raise IngestError(name, "文本文件里有二进制数据（文件损坏或扩展名不对）")
         decoded = decode_bytes(data, name)
     elif suffix == ".docx":
         decoded = Decoded(_docx_text(data, name), "docx")
@@ -159,7 +157,7 @@ def read_text(path: Path) -> Decoded:
     else:
         decoded = Decoded(_html_text(data, name), "html")
     if "\ufffd" in decoded.text[:2000] and decoded.text[:2000].count("\ufffd") > 5:
-        raise IngestError(name, f"text decoded as {decoded.encoding} is garbled")
+        raise IngestError(name, f"按 {decoded.encoding} 解码后是乱码")
     return decoded
 
 
@@ -194,7 +192,7 @@ def load_report(path: Path) -> Report:
     content = INLINE_NOISE.sub("", text)
     meaningful = len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", content))
     if meaningful < MIN_CHARS:
-        raise IngestError(path.name, f"only {meaningful} characters of text; not a report")
+        raise IngestError(path.name, f"只有 {meaningful} 个字，不是报告")
     meta = extract_meta(text, noise, path.name)
     return Report(
         source=path.name, text=text, meta=meta, encoding=decoded.encoding, noise=tuple(noise)
@@ -227,7 +225,7 @@ def survey(
     with the reason it is skipped: hidden files, symbolic links (never followed), folders,
     FIFOs and devices, names that are not UTF-8, files over the size limit."""
     if not reports_dir.is_dir():
-        raise IngestError(str(reports_dir), "reports folder does not exist")
+        raise IngestError(str(reports_dir), "报告文件夹不存在")
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     for p in sorted(reports_dir.iterdir()):

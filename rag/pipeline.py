@@ -16,21 +16,23 @@ from typing import Literal
 from langchain_core.runnables import Runnable
 
 from rag.answer import LLMAnswerer, LLMUnavailable
-from rag.cite import parse, resolve_citations
-from rag.compose import MISSING_PREFIX, absence_text
+from rag.cite import parse, renumbered, resolve_citations
+from rag.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
 from rag.config import QueryOptions
 from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
 from rag.crossreport import per_report
 from rag.decide import Decider, Draft, grounding_reason
+from rag.embed import semantic_anchors
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
+from rag.scope import absolute_years, relative_year
 from rag.sections import section_chunks
 from rag.store import LoadedIndex
-from rag.support import SEMANTIC_ANCHORS, SentenceSimilarity
+from rag.support import SentenceSimilarity
 from rag.types import Answer, Hit
 from rag.verify import check_answer
 
@@ -130,7 +132,7 @@ class Pipeline:
         self.embedding = embedding  # one line: the embedding model in use, or why none
         self.reports = index.reports
         emb = retriever.embedder
-        anchors = SEMANTIC_ANCHORS.get(emb.name) if emb is not None else None
+        anchors = semantic_anchors(emb.name) if emb is not None else None
         self.similarity = (
             SentenceSimilarity(emb.embed_documents, anchors) if emb and anchors else None
         )
@@ -194,7 +196,16 @@ class Pipeline:
         query = analyze(
             question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical
         )
-        return replace(query, notes=notes) if notes else query
+        said = ""
+        if not opts.years and relative_year(rewritten):  # 去年: the newest report's year
+            years = {y for s in query.searched if (y := self.reports[s].meta.year)}
+            absolute, said = absolute_years(rewritten, years)
+            if said:
+                query = analyze(
+                    question, absolute, opts, self.reports, self.retriever.places,
+                    self.index.lexical,
+                )  # fmt: skip
+        return replace(query, notes=notes, said=said) if notes or said else query
 
     def retrieve(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
@@ -287,6 +298,8 @@ class Pipeline:
         timer = Timer()
         query = self.analyze(question, history, options)
         yield Event("rewritten", query.text)
+        if query.said:  # how the question was read, before the answer (去年 -> 2023年)
+            yield Event("token", note_line(query.said))
         route, meta = self.decider.route(query, bool(options.reports))
         if route == "metadata" and meta is not None:
             yield from self._meta_answer(query, meta, timer)
@@ -330,6 +343,9 @@ class Pipeline:
         used = answerer.select(d, d.hits)
         parts: list[str] = []
         deltas = answerer.stream(d, used)
+        if not isinstance(answerer, LLMAnswerer):  # one piece: numbered 1, 2… before it is shown
+            whole, used, _ = renumbered("".join(deltas), used)
+            deltas = iter([whole])
         try:
             for delta in deltas:
                 parts.append(delta)
@@ -347,7 +363,8 @@ class Pipeline:
             warnings = (f"LLM unreachable ({e.kind}): answered extractively",)
             answerer = self.fallback
             used = answerer.select(d, d.hits)
-            parts = list(answerer.stream(d, used))
+            whole, used, _ = renumbered("".join(answerer.stream(d, used)), used)
+            parts = [whole]
             for delta in parts:
                 yield Event("token", delta)
         finally:
@@ -364,21 +381,24 @@ class Pipeline:
         yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
 
     def _finish(self, d: Draft, o: Outcome, support: float, timer: Timer) -> Answer:
-        parsed = parse(o.text, len(o.used))
+        # markers numbered 1, 2… in the order the text cites them (an LLM's [1][3] too)
+        text, used, invalid = renumbered(note_line(d.query.said) + o.text, o.used)
+        parsed = parse(text, len(used))
         abstained = o.abstained
-        # our own lines are no claims: the reports with nothing (across reports), a refusal
-        marks = tuple(m for m in (MISSING_PREFIX, self.answerer.abstain_marker) if m)
+        # our own lines are no claims: the reports with nothing (across reports), a refusal,
+        # the note on how the question was read
+        marks = tuple(m for m in (MISSING_PREFIX, NOTE_PREFIX, self.answerer.abstain_marker) if m)
         claims = (
             [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
         )
-        citations = resolve_citations(claims, o.used)
+        citations = resolve_citations(claims, used)
         checks = check_answer(
             claims, citations, self.years, report_labels=self.labels, reports=self.reports,
             about_report=o.about_report,
         )  # fmt: skip
         warnings = d.query.notes + o.warnings
-        if parsed.invalid:
-            warnings += (f"removed marker(s) naming no source: {list(parsed.invalid)}",)
+        if invalid:
+            warnings += (f"removed marker(s) naming no source: {list(invalid)}",)
         final = parsed.text
         now = time.perf_counter()
         return Answer(
@@ -389,7 +409,7 @@ class Pipeline:
             abstained=abstained,
             citations=tuple(citations),
             claims=tuple(checks),
-            contexts=tuple(replace(h, rank=i) for i, h in enumerate(o.used or d.hits, start=1)),
+            contexts=tuple(replace(h, rank=i) for i, h in enumerate(used or d.hits, start=1)),
             searched=tuple(d.searched),
             filters=tuple(d.filters),
             warnings=warnings,

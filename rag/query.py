@@ -25,6 +25,7 @@ class Query:
     terms: QuestionTerms  # content words with their IDF (the evidence score)
     searched: tuple[str, ...]  # the reports in scope
     notes: tuple[str, ...] = ()  # what the user should know (history trimmed to the limit)
+    said: str = ""  # what the answer says first about how it read the question (去年 -> 2023年)
     # the report's words for question words no report uses (打官司 -> 诉讼): searched by BM25
     expansion: tuple[str, ...] = ()
 

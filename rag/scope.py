@@ -7,10 +7,45 @@ from dataclasses import dataclass, field
 from rag.config import QueryOptions
 from rag.errors import ConfigError
 from rag.gazetteer import level_of
+from rag.lang.lexicon import lexicon
 from rag.places import PlaceIndex, place_aliases_of
 from rag.sections import asks_next_year
 from rag.textmatch import years_in
 from rag.types import Places, Report
+
+RELATIVE_YEARS = lexicon()["relative_years"]  # rag/lang/data/question.toml
+_BACK: dict[str, int] = RELATIVE_YEARS.by_attr("back")
+
+
+def relative_year(text: str) -> str | None:
+    """The first year word of `text` that names a year relative to now (去年, 前年), when the
+    text names no year itself (2023年与上年相比: 上年 is relative to 2023)."""
+    if years_in(text):
+        return None
+    m = RELATIVE_YEARS.pattern.search(text)
+    return m.group(0) if m else None
+
+
+def relative_to(word: str, years: set[int]) -> tuple[int, int]:
+    """(the year `word` means, the newest of `years` it was read against): the newest
+    report's year is 去年 and 今年 (a report covers a finished year), 前年 the one before."""
+    if word not in _BACK:
+        raise ConfigError(f"“{word}”不是可识别的相对年份（可用：{'、'.join(_BACK)}）")
+    newest = max(years)
+    return newest - _BACK[word], newest
+
+
+def absolute_years(text: str, years: set[int]) -> tuple[str, str]:
+    """`text` with its relative year word replaced by the year it means against `years` (the
+    reports it may search), and the sentence that says so ('' when nothing was replaced)."""
+    word = relative_year(text)
+    if word is None or not years:
+        return text, ""
+    year, newest = relative_to(word, years)
+    said = f"“{word}”按最近一份报告（{newest}年）" + (
+        "回答" if year == newest else f"推算为{year}年"
+    )
+    return text.replace(word, f"{year}年", 1), said
 
 
 @dataclass(frozen=True)

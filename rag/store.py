@@ -50,9 +50,7 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
     """The live build of `index_dir`; `milvus_token` (a secret) for an index kept in Milvus."""
     folder = current_build(index_dir)
     if folder is None:
-        raise IndexStoreError(
-            f"no index in {index_dir}; build it with `rag index --index {index_dir}`"
-        )
+        raise IndexStoreError(f"{index_dir} 中还没有索引，请先运行 rag index --index {index_dir}")
     manifest, reports, chunks = read_build(folder)
     rows = Rows(chunks)
     try:

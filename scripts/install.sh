@@ -16,9 +16,24 @@ fi
 if [ "${1:-}" = "--with-tests" ]; then
   echo "== installing the project with its test tools and the llamacpp and milvus extras"
   echo "   (the first time, llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores)"
-  # progress: one line per package; pipefail keeps pip's own exit status
-  .venv/bin/python -m pip install --progress-bar off -e ".[dev,llamacpp,milvus]" \
-    | { grep -E "^(Collecting|Building|Successfully)" || true; }
+  # progress: one line per package, and while a wheel compiles a heartbeat every 30 s with the
+  # compiler's last [ NN%] step; pip's verbose log goes to .venv/install.log. pipefail keeps
+  # pip's own exit status.
+  log=.venv/install.log
+  heartbeat() {
+    local t=0 step
+    while sleep 30; do
+      t=$((t + 30))
+      step=$(grep -oE "\[ *[0-9]+%\]" "$log" 2>/dev/null | tail -1 || true)
+      echo "   … 仍在安装 / still installing (${t} s${step:+, llama.cpp $step}; log: $log)"
+    done
+  }
+  heartbeat &
+  beat=$!
+  trap 'kill $beat 2>/dev/null || true' EXIT
+  .venv/bin/python -m pip install -v --progress-bar off -e ".[dev,llamacpp,milvus]" 2>&1 \
+    | tee "$log" | { grep -E "^(Collecting|Building wheel|Successfully)" || true; }
+  kill $beat 2>/dev/null || true
   test -x .venv/bin/pytest
   # Browser tests drive Debian's chromium (never `playwright install`); a CJK font renders Chinese.
   if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then

@@ -48,7 +48,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
 
     access = Access()
     demo = build_app(pipeline, audit_log, settings=settings, anonymous_edits=True, access=access)
-    yield serve_ui(demo, access, allowed=[str(reports)]), audit_log
+    yield serve_ui(demo, access, pipeline=pipeline), audit_log
     demo.close()
 
 
@@ -98,6 +98,8 @@ def test_ask_verify_and_audit(app_url: tuple[str, Path], browser, shots: Path) -
     assert "执法培训15次" in section.locator("mark").inner_text()
     assert len(section.inner_text()) > len(page.locator("#sources .cite-body").first.inner_text())
     href = page.locator("#sources a[download]").first.get_attribute("href")
+    assert href == "/report-file/000_4e493ef760f0cb20.txt"  # by file name, no server path
+    assert "/tmp" not in page.locator("#sources").inner_html()
     original = page.request.get(url.rstrip("/") + href)
     assert original.ok and "对执法人员共进行执法培训15次" in original.text()
     page.screenshot(path=str(shots / "chat.png"), full_page=True)
@@ -332,6 +334,28 @@ def test_on_a_phone_the_sources_follow_the_answer(app_url: tuple[str, Path], bro
     )
     assert chat and sources and question
     assert chat["y"] + chat["height"] <= sources["y"] < question["y"]
+    page.close()
+
+
+def test_the_reports_table_fits_a_1366_px_screen(app_url: tuple[str, Path], browser) -> None:  # type: ignore[no-untyped-def]
+    url, _ = app_url
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(url, wait_until="load")
+    page.get_by_role("tab", name="报告").click()
+    page.locator("#reports table").first.wait_for()
+    cut = page.evaluate(
+        """() => {
+          const root = document.querySelector('#reports');
+          const right = Math.max(...[...root.querySelectorAll('th, td')].map(
+            c => c.getBoundingClientRect().right));
+          const scrolls = [root, ...root.querySelectorAll('*')].filter(
+            e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible'
+              && e.innerText.trim() !== '');  // text cut off or a scroll bar
+          return {right, width: document.documentElement.clientWidth, scrolls: scrolls.length};
+        }"""
+    )
+    assert cut["right"] <= cut["width"] and cut["scrolls"] == 0, cut
+    assert "014351098/2025-00011" in page.locator("#reports").inner_text()  # nothing cut off
     page.close()
 
 

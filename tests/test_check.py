@@ -122,4 +122,4 @@ def test_the_cli_checks_a_file_and_prints_json(lexical_index_dir: Path, tmp_path
     assert out["claims"][1]["report_value"] == "19人"
     assert set(out["claims"][0]) >= {"text", "start", "end", "verdict", "reason", "citations"}
     bad = runner.invoke(app, ["check", "--index", str(lexical_index_dir)], env=env)
-    assert bad.exit_code == 1 and "one of the two" in bad.output
+    assert bad.exit_code == 1 and "二者选一" in bad.output

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
@@ -18,8 +19,8 @@ def test_index_reports_search_doctor(reports_copy: Path, tmp_path: Path) -> None
     env = _env(tmp_path)
     result = runner.invoke(app, ["index", "--reports", str(reports_copy)], env=env)
     assert result.exit_code == 0, result.output
-    assert "indexed 5 report(s)" in result.output
-    assert "skipped broken.pdf: not a readable .pdf file" in result.output.replace("\n", " ")
+    assert "已索引 5 份报告" in result.output
+    assert "已跳过 broken.pdf：不是可读的 .pdf 文件" in result.output.replace("\n", " ")
 
     result = runner.invoke(app, ["reports", "--json"], env=env)
     rows = json.loads(result.stdout)
@@ -43,7 +44,7 @@ def test_index_reports_search_doctor(reports_copy: Path, tmp_path: Path) -> None
 
     result = runner.invoke(app, ["doctor"], env=env)
     assert result.exit_code == 0
-    assert "dense retrieval off" in result.output and "5 reports" in result.output
+    assert "未用向量检索" in result.output and "5 份报告" in result.output
 
 
 def test_index_fails_when_nothing_is_indexable(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_index_fails_when_nothing_is_indexable(tmp_path: Path) -> None:
     (empty / "a.txt").write_bytes(b"")
     result = runner.invoke(app, ["index", "--reports", str(empty)], env=_env(tmp_path))
     assert result.exit_code == 1
-    assert "nothing could be indexed" in result.output
+    assert "没有能建索引的报告" in result.output
 
 
 def test_search_without_index_explains(tmp_path: Path) -> None:
@@ -72,7 +73,7 @@ def test_every_verb_that_prints_a_result_has_json(reports_copy: Path, tmp_path: 
     assert doctor["llm_endpoint"] is None  # nothing configured, nothing probed
     # plain words: no "built with none, dim 0"
     text = runner.invoke(app, ["doctor"], env=env).output
-    assert "keyword search only (BM25" in text and "dim 0" not in text
+    assert "只有关键词检索（BM25" in text and "dim 0" not in text
 
 
 def test_doctor_probes_a_configured_llm_endpoint(tmp_path: Path) -> None:
@@ -104,5 +105,49 @@ def test_ask_reads_earlier_turns_from_a_history_file(
 def test_reports_fit_a_narrow_terminal(lexical_index_dir: Path) -> None:
     env = {"RAG_EMBED_MODEL": "none", "COLUMNS": "80"}
     out = runner.invoke(app, ["reports", "--index", str(lexical_index_dir)], env=env).output
-    assert "  title: 鲁山县瓦屋镇人民政府关于2023年法治政府建设情况的报告" in out
+    assert "  标题：鲁山县瓦屋镇人民政府关于2023年法治政府建设情况的报告" in out
     assert max(len(line) for line in out.splitlines() if line.isascii()) <= 80
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["ask", "执法培训几次", "--mode", "fuzzy"],
+            "--mode 只能是 hybrid、bm25、dense，不是 'fuzzy'",
+        ),
+        (["search", "执法培训", "--mode", "fuzzy"], "--mode 只能是"),
+        (["ask", "执法培训几次", "--year", "明年"], "--year '明年'：应为四位年份"),
+        (["ask", "执法培训几次", "--year", "23"], "应为四位年份（2023、2023年）或 去年"),
+        (["search", "执法培训", "-k", "0"], "-k 应为正整数"),
+        (["check", "--year", "abc", "瓦屋镇开展普法15场。"], "--year 'abc'"),
+        (["check"], "请给出要核对的文字"),
+    ],
+)
+def test_a_bad_option_is_refused_in_chinese_before_any_index_or_model_is_opened(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    # the index folder does not exist: an option checked after opening it would say so instead
+    result = runner.invoke(app, [*args, "--index", str(tmp_path / "none")], env=_env(tmp_path))
+    assert result.exit_code == 1
+    assert says in result.output, result.output
+    assert "还没有索引" not in result.output
+
+
+def test_year_words_are_read_against_the_reports_years_and_said(lexical_index_dir: Path) -> None:
+    env = {"RAG_EMBED_MODEL": "none"}
+    base = ["ask", "开展了多少场法治宣传活动？", "--index", str(lexical_index_dir), "--json"]
+    result = runner.invoke(app, [*base, "--year", "去年", "--place", "瓦屋镇"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "--year 去年：按最近一份报告（2023年）回答" in result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["filters"] and "2023" in " ".join(answer["filters"])
+    result = runner.invoke(app, [*base, "--year", "2023年"], env=env)
+    assert result.exit_code == 0 and "2023" in " ".join(json.loads(result.stdout)["filters"])
+
+
+def test_the_answer_lists_each_citation_once(lexical_index_dir: Path) -> None:
+    args = ["ask", "水口镇对执法人员进行了多少次执法培训？", "--index", str(lexical_index_dir)]
+    out = runner.invoke(app, args, env={"RAG_EMBED_MODEL": "none"}).stdout
+    listed = [line for line in out.splitlines() if line.startswith("[")]
+    assert listed and len(listed) == len(set(listed)), out

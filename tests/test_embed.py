@@ -9,10 +9,10 @@ def test_uncached_hub_model_falls_back_offline(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     lexical = resolve_embedder("BAAI/bge-small-zh-v1.5-not-cached", fallback="lexical")
     assert lexical.embedder is None
-    assert "not cached and the hub is unreachable; falling back to BM25 only" in lexical.message
+    assert "不在本机缓存中，模型仓库也连不上，只用 BM25" in lexical.message
     packaged = resolve_embedder("BAAI/bge-small-zh-v1.5-not-cached", fallback="packaged")
     assert packaged.embedder is not None and packaged.model_name == PACKAGED
-    assert "falling back to packaged:all-MiniLM-L6-v2" in packaged.message
+    assert "改用 packaged:all-MiniLM-L6-v2" in packaged.message
 
 
 def test_none_means_lexical_and_bad_fallback_is_rejected() -> None:

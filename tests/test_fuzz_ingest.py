@@ -114,7 +114,7 @@ def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
     monkeypatch.setattr(rag.build, "read_and_chunk", hang)
     skipped = dict(_check(folder, tmp_path / "index", ReadLimits(seconds=1)))
     # killed at the limit: left to finish, the child would report an unreadable .docx instead
-    assert "took over 1 s" in skipped["slow.docx"]
+    assert "读取超过 1 秒" in skipped["slow.docx"]
 
 
 def test_a_reader_error_of_any_kind_is_a_skip(
@@ -133,7 +133,7 @@ def test_a_reader_error_of_any_kind_is_a_skip(
 
     monkeypatch.setattr(rag.build, "read_and_chunk", boom)
     skipped = dict(_check(folder, tmp_path / "index"))
-    assert skipped["odd.txt"] == "could not be read (KeyError: 'summary')"
+    assert skipped["odd.txt"] == "无法读取（KeyError：'summary'）"
 
 
 def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
@@ -156,7 +156,7 @@ def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
     )
     assert "15场次" in report.text and chunks
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 junk")
-    with pytest.raises(Exception, match="not a readable .pdf file"):
+    with pytest.raises(Exception, match="不是可读的 .pdf 文件"):
         read_isolated(
             tmp_path / "broken.pdf", ChunkerSettings(), ReadLimits(memory_bytes=200 * 1024**2)
         )

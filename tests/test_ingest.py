@@ -98,13 +98,13 @@ def test_noise_lines_are_spans_of_the_original_text() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("empty.txt", b"", "file is empty"),
-        ("blank.txt", b"  \n\n ", "file is empty"),
-        ("corrupt.docx", b"PK\x03\x04 not really a zip", "not a readable .docx"),
-        ("corrupt.pdf", b"%PDF-1.4 garbage", "not a readable .pdf"),
-        ("binary.txt", bytes(range(256)) * 4, "binary data"),
-        ("short.txt", "报告".encode(), "not a report"),
-        ("slides.pptx", b"whatever", "unsupported file type .pptx"),
+        ("empty.txt", b"", "文件是空的"),
+        ("blank.txt", b"  \n\n ", "文件是空的"),
+        ("corrupt.docx", b"PK\x03\x04 not really a zip", "不是可读的 .docx"),
+        ("corrupt.pdf", b"%PDF-1.4 garbage", "不是可读的 .pdf"),
+        ("binary.txt", bytes(range(256)) * 4, "二进制数据"),
+        ("short.txt", "报告".encode(), "不是报告"),
+        ("slides.pptx", b"whatever", "不支持的文件类型 .pptx"),
     ],
 )
 def test_bad_files_raise_errors_naming_file_and_reason(
@@ -123,7 +123,7 @@ def test_discover_skips_hidden_files(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("x")
     (tmp_path / "a.txt").write_text("x")
     assert [p.name for p in discover(tmp_path)] == ["a.txt", "b.txt"]
-    with pytest.raises(IngestError, match="does not exist"):
+    with pytest.raises(IngestError, match="报告文件夹不存在"):
         discover(tmp_path / "missing")
 
 

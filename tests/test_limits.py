@@ -246,6 +246,28 @@ def test_a_silent_model_hub_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -
         silent.close()
 
 
+def test_a_hub_whose_host_does_not_resolve_is_not_asked_and_said_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import httpx
+
+    import rag.embed
+
+    def no_request(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the hub was asked although its host does not resolve")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.no-such-host.invalid")
+    monkeypatch.setattr(httpx, "get", no_request)
+    monkeypatch.setattr(rag.embed, "_HUB_ANSWERS", {})
+    with caplog.at_level("WARNING", logger="rag.embed"):
+        assert rag.embed._hub_reachable("BAAI/bge-small-zh-v1.5") is False
+        assert rag.embed._hub_reachable("BAAI/bge-reranker-base") is False
+    said = [r.getMessage() for r in caplog.records if "hub" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "无网络" in said[0] and "does not resolve" in said[0]
+
+
 def _rag_index(reports: Path, index: Path, *extra: str) -> subprocess.Popen[str]:
     env = {**__import__("os").environ, "RAG_EMBED_MODEL": "none", "HF_HUB_OFFLINE": "1"}
     return subprocess.Popen(
@@ -274,7 +296,7 @@ def test_two_builds_of_one_index_never_overwrite_each_other(tmp_path: Path) -> N
         with pytest.raises(subprocess.TimeoutExpired):
             queued.wait(timeout=3)  # still waiting for the lock held here
     out, _ = queued.communicate(timeout=300)
-    assert queued.returncode == 0 and "indexed 5 report(s)" in out, out
+    assert queued.returncode == 0 and "已索引 5 份报告" in out, out
     pair = [_rag_index(reports, index, "--wait", "300") for _ in range(2)]
     outs = [p.communicate(timeout=300)[0] for p in pair]
     assert [p.returncode for p in pair] == [0, 0], outs

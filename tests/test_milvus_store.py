@@ -183,12 +183,12 @@ def test_rag_index_and_ask_on_milvus_lite_from_the_settings(
     }
     result = runner.invoke(app, ["index", "--reports", str(reports_copy)], env=env)
     assert result.exit_code == 0, result.output
-    assert "skipped broken.pdf: not a readable .pdf file" in result.output.replace("\n", " ")
+    assert "已跳过 broken.pdf：不是可读的 .pdf 文件" in result.output.replace("\n", " ")
     assert re.search(r"milvus: .*milvus\.db rag_index: full", result.output), result.output
     result = runner.invoke(app, ["ask", "--json", "瓦屋镇去年搞了几场普法活动？"], env=env)
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert "8余场次" in answer["answer"] and not answer["abstained"]
     result = runner.invoke(app, ["doctor"], env=env)
-    assert re.search(r"store: Milvus at .*: rag_index_sparse \(\d+ rows\)", result.output)
+    assert re.search(r"向量库：Milvus at .*: rag_index_sparse \(\d+ rows\)", result.output)
     assert "never-shown" not in result.output

@@ -59,7 +59,7 @@ def test_bad_file_is_skipped_and_listed(reports_copy: Path, tmp_path: Path) -> N
     summary = build_index(reports_copy, tmp_path / "index", None, ChunkerSettings())
     assert summary.reports == 5
     assert dict(summary.skipped).keys() == {"broken.docx", "empty.txt"}
-    assert "file is empty" in dict(summary.skipped)["empty.txt"]
+    assert "文件是空的" in dict(summary.skipped)["empty.txt"]
     manifest = read_manifest(tmp_path / "index")
     assert manifest is not None
     assert {s["file"] for s in manifest.skipped} == {"broken.docx", "empty.txt"}
@@ -74,7 +74,7 @@ def test_nothing_indexable_is_an_error_and_keeps_the_old_index(
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "a.txt").write_bytes(b"")
-    with pytest.raises(IndexStoreError, match="nothing could be indexed"):
+    with pytest.raises(IndexStoreError, match="没有能建索引的报告"):
         build_index(bad, index, None, ChunkerSettings())
     assert (index / "CURRENT").read_text() == before
     assert len(load_index(index).reports) == 5

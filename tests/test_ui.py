@@ -182,10 +182,16 @@ def test_http_guards_login_throttling_and_upload_size(extractive: Pipeline, tmp_
     users = {"li": User("li", "staff", hash_password("pw"))}
     access = Access(throttle=Throttle(limit=3, window=600))
     demo = build_app(extractive, tmp_path / "audit.jsonl", users=users, access=access)
-    url = serve_ui(demo, access, users).rstrip("/")
+    url = serve_ui(demo, access, users, pipeline=extractive).rstrip("/")
     try:
         with httpx.Client(base_url=url, timeout=30) as http:
+            report = "/report-file/001_e78c042d1c9dcf59.txt"
+            assert http.get(report).status_code == 401  # the original file needs a login
             assert http.post("/login", data={"username": "li", "password": "pw"}).status_code == 200
+            got = http.get(report)
+            assert got.status_code == 200 and "瓦屋镇" in got.text
+            assert http.get("/report-file/..%2Fpyproject.toml").status_code == 404
+            assert http.get("/report-file/not-indexed.txt").status_code == 404
             big = b"x" * int((UPLOAD_MAX_MB + 1) * 1024 * 1024)
             r = http.post("/gradio_api/upload", files={"files": ("big.txt", big)})
             assert r.status_code == 413

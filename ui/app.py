@@ -30,6 +30,7 @@ from ui.guard import Access, Guard  # noqa: E402
 from ui.render import (  # noqa: E402
     check_html,
     filter_chips,
+    report_link,
     sources_html,
     status_line,
 )
@@ -72,6 +73,8 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
 UPLOAD_MAX_MB = 20.0
 STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
 REPORT_HEADERS = ["文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "文号", "段数"]
+# the whole table fits a 1366 px screen: long cells (titles, 索引号) wrap inside their column
+REPORT_WIDTHS = ["14%", "24%", "12%", "13%", "6%", "9%", "10%", "7%", "5%"]
 SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
 
 
@@ -126,6 +129,7 @@ CSS = (
     "#check-rows td,#check-rows th{border:1px solid #ddd;padding:4px 6px;vertical-align:top}"
     ".check-supported td:nth-child(3){color:#166534}.check-contradicted td:nth-child(3){color:#b91c1c;font-weight:bold}"
     ".check-not_found td:nth-child(3){color:#92400e}.check-not_a_claim{color:#888}"
+    "#reports table{table-layout:fixed;width:100%}#reports td,#reports th{overflow-wrap:anywhere}"
 )
 
 
@@ -163,8 +167,8 @@ def build_app(
         return None
 
     def download_of(source: str) -> str | None:
-        path = (folder / source).resolve()
-        return f"/gradio_api/file={path}" if path.is_file() else None
+        # a link by file name (ui/server.py serves it): never the server's path
+        return report_link(source) if (folder / source).is_file() else None
 
     report_choices = [(f"{r.meta.title}（{s}）", s) for s, r in reports.items()]
     years = sorted({r.meta.year for r in reports.values() if r.meta.year})
@@ -418,6 +422,7 @@ def build_app(
                 headers=REPORT_HEADERS,
                 interactive=False,
                 wrap=True,
+                column_widths=REPORT_WIDTHS,
                 elem_id="reports",
             )
             gr.Markdown(f"{SYNTHESIZED} 报告文件中没有标题，标题由发布机构、年份等信息生成。")
@@ -547,6 +552,5 @@ def launch(
         access=access,
         live=live,
     )
-    folder = pipeline.index.manifest.reports_dir
-    options = serve_options(access, users, [folder] if folder else None)
+    options = serve_options(access, users)  # report files: ui/server.py /report-file
     run(make_app(demo, lambda: live.pipeline, users, options, host), host, port)

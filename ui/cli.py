@@ -16,29 +16,30 @@ from rag.errors import RagError
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="address to bind (keep 127.0.0.1 unless proxied)")
+        str, typer.Option(help="监听地址（除非有反向代理，保持 127.0.0.1）/ address to bind")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 7860,
+    port: Annotated[int, typer.Option(help="端口 / port")] = 7860,
     audit_log: Annotated[
         Path | None,
-        typer.Option(
-            "--audit-log", help="JSONL of review decisions [default: ./audit/audit.jsonl]"
-        ),
+        typer.Option("--audit-log", help="审核记录 JSONL / review log [默认: ./audit/audit.jsonl]"),
     ] = None,
     users: Annotated[
-        Path | None, typer.Option("--users", help="TOML of users and roles: turns on login")
+        Path | None,
+        typer.Option(
+            "--users", help="用户与角色的 TOML 文件：开启登录 / users file: turns on login"
+        ),
     ] = None,
     index: IndexOpt = None,
     allow_anonymous_edits: Annotated[
         bool,
         typer.Option(
             "--allow-anonymous-edits",
-            help="without --users, let anyone who reaches the port upload and review",
+            help="不登录也允许任何人上传和审核 / without --users, anyone may upload and review",
         ),
     ] = False,
 ) -> None:
-    """Open the chat UI over the index, with the OpenAI-compatible API at /v1 and the MCP
-    server at /mcp on the same port (see README)."""
+    """打开问答界面，同一端口提供 /v1（OpenAI 兼容）和 /mcp / Open the chat UI, with /v1
+    (OpenAI-compatible) and /mcp on the same port."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from rag.factory import open_pipeline
     from ui.app import launch
@@ -52,12 +53,12 @@ def serve(
         fail(e)
         return
     if accounts:
-        login = f"login on ({len(accounts)} users)"
+        login = f"已开启登录（{len(accounts)} 个用户）"
     elif allow_anonymous_edits:
-        login = "no login; ANYONE who reaches the port may upload and review"
+        login = "未开启登录，但任何能访问此端口的人都可以上传和审核"
     else:
-        login = "no login: read-only (upload and review need --users or --allow-anonymous-edits)"
-    err.print(f"answering: {pipeline.mode}; {login}; http://{host}:{port}", markup=False)
+        login = "未开启登录：只读（上传和审核需要 --users 或 --allow-anonymous-edits）"
+    err.print(f"回答方式：{pipeline.mode}；{login}；http://{host}:{port}", markup=False)
     audit_path = audit_log or Path.cwd() / "audit" / "audit.jsonl"
     launch(pipeline, s, audit_path, host, port, accounts, allow_anonymous_edits)
 
@@ -65,29 +66,29 @@ def serve(
 def hash_password_cmd(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
 ) -> None:
-    """Print a password hash for the users file of `rag serve --users`."""
+    """打印用户文件用的密码哈希 / Print a password hash for the users file."""
     from ui.users import hash_password
 
     print(hash_password(password))
 
 
 def api_key_cmd(
-    user: Annotated[str, typer.Argument(help="the user in the users file of rag serve --users")],
+    user: Annotated[str, typer.Argument(help="用户文件中的用户名 / the user in the users file")],
 ) -> None:
-    """Make an API key for /v1/chat/completions and /mcp: prints the key (give it to the
-    client) and the line for the user's entry in the users file (the file keeps only a hash)."""
+    """生成 /v1 与 /mcp 用的 API 密钥，并打印写入用户文件的一行（文件只存哈希）
+    / Make an API key for /v1 and /mcp and the line for the users file."""
     from ui.users import new_api_key
 
     key, digest = new_api_key()
-    err.print(f"API key for {user} (shown once; the users file keeps only its hash):", markup=False)
+    err.print(f"{user} 的 API 密钥（只显示这一次；用户文件只保存其哈希）：", markup=False)
     print(key)
-    err.print(f"add under [users.{user}] in the users file:", markup=False)
+    err.print(f"把下面一行加到用户文件的 [users.{user}] 下：", markup=False)
     print(f'api_key = "{digest}"')
 
 
 def mcp(index: IndexOpt = None) -> None:
-    """Serve the MCP tools (search_reports, ask, check_claims, list_reports) over stdio, for
-    a client that starts the server itself; `rag serve` has them over HTTP at /mcp."""
+    """通过 stdio 提供 MCP 工具（search_reports、ask、check_claims、list_reports）
+    / Serve the MCP tools over stdio (rag serve has them over HTTP at /mcp)."""
     import logging
 
     from rag.factory import open_pipeline
@@ -99,7 +100,7 @@ def mcp(index: IndexOpt = None) -> None:
     except RagError as e:
         fail(e)
         return
-    err.print(f"MCP over stdio; answering: {pipeline.mode}", markup=False)
+    err.print(f"MCP（stdio）；回答方式：{pipeline.mode}", markup=False)
     build_mcp(lambda: pipeline).run("stdio")
 
 

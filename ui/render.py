@@ -5,16 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
-from rag.types import Answer, Citation, ClaimCheck, Report
+from rag.types import Answer, Citation, Report
+from rag.verify import VERDICT_ZH, reason_zh
 from ui.audit import DECISION_ZH, beijing
-
-VERDICT_ZH = {
-    "supported": "有依据",
-    "partly": "部分有依据",
-    "unsupported": "无依据",
-    "uncited": "未引用",
-}
 
 
 def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
@@ -100,18 +95,6 @@ def sources_html(
         )
         for cites in passages.values()
     )
-
-
-def reason_zh(claim: ClaimCheck) -> str:
-    """The verdict's reasons in Chinese, from the check's fields."""
-    if claim.verdict == "uncited":
-        return "该句没有标注引用"
-    parts = [f"该句 {claim.overlap:.0%} 的字词见于所引原文"]
-    if any("verbatim" in r for r in claim.reasons):
-        parts.append("引号内文字与原文一致")
-    if claim.unmatched_numbers:
-        parts.append("所引原文中没有这些数字：" + "、".join(claim.unmatched_numbers))
-    return "；".join(parts)
 
 
 def claim_rows(answer: Answer) -> list[list[Any]]:
@@ -230,3 +213,8 @@ def check_html(result: dict[str, Any], reports: dict[str, Report]) -> str:
         head + '<table id="check-rows"><tr><th>序号</th><th>句子</th><th>结论</th><th>说明</th>'
         "<th>报告原文</th></tr>" + "".join(rows) + "</table>"
     )
+
+
+def report_link(source: str) -> str:
+    """The page's link to a report's original file (served by ui/server.py at /report-file)."""
+    return f"/report-file/{quote(source)}"

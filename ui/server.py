@@ -9,11 +9,14 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.routing import Mount
 
 from rag.pipeline import Pipeline
 from ui.guard import ApiKeyGate
@@ -43,11 +46,41 @@ def make_app(
     app.add_middleware(ApiKeyGate, users=users)
     app.include_router(router(pipeline))
     app.router.routes.extend(mcp_app.routes)  # /mcp, before the UI's catch-all mount at /
+
+    @app.get("/report-file/{name}")
+    async def report_file(name: str, request: Request) -> Any:
+        """The original file of an indexed report, by its file name only: the page never
+        shows where the server keeps it. With login on, only for a logged-in user."""
+        if users and not _logged_in(app, request):
+            return JSONResponse({"detail": "请先登录"}, status_code=401)
+        p = pipeline()
+        folder = p.index.manifest.reports_dir
+        if name not in p.reports or not folder:
+            return JSONResponse({"detail": f"没有这份报告：{name}"}, status_code=404)
+        root = Path(folder).resolve()
+        path = (root / name).resolve()
+        if path.parent != root or not path.is_file():
+            return JSONResponse({"detail": f"没有这份报告：{name}"}, status_code=404)
+        return FileResponse(path, filename=name)
+
     options = {k: v for k, v in ui_options.items() if k not in ("share", "app_kwargs")}
     return gr.mount_gradio_app(
         app, demo.queue(default_concurrency_limit=8), path="/",
         app_kwargs=ui_options.get("app_kwargs"), show_error=True, **options,
     )  # fmt: skip
+
+
+def _logged_in(app: FastAPI, request: Request) -> bool:
+    """Whether the request carries the login cookie of the Gradio app mounted in `app`."""
+    for route in app.routes:
+        ui = getattr(route, "app", None)
+        if isinstance(route, Mount) and hasattr(ui, "tokens"):
+            cookie = getattr(ui, "cookie_id", "")
+            token = request.cookies.get(f"access-token-{cookie}") or request.cookies.get(
+                f"access-token-unsecure-{cookie}"
+            )
+            return ui.tokens.get(token) is not None  # type: ignore[union-attr]
+    return False
 
 
 def free_port(host: str = "127.0.0.1") -> int:
