@@ -351,7 +351,7 @@ def lead(draft: Draft, hits: Sequence[Hit]) -> tuple[str, str]:
 
 
 _DOUBLE = re.compile(r"[，,、；;]\s*[，,、；;]")
-_LEFT_PUNCT = re.compile(r"^[，、；：,;\s]+|[，、；：,;]+(?=\[\d+\]。)")
+_LEFT_PUNCT = re.compile(r"^[，、；：,;\s]+|(?<=[：:])[，、；,;\s]+|[，、；：,;]+(?=\[\d+\]。)")
 
 
 def without_clause(body: str, clause: str) -> str:

@@ -409,7 +409,7 @@ class Pipeline:
             abstained=abstained,
             citations=tuple(citations),
             claims=tuple(checks),
-            contexts=tuple(replace(h, rank=i) for i, h in enumerate(used or d.hits, start=1)),
+            contexts=tuple(replace(h, rank=i) for i, h in enumerate(_retrieved(used, d.hits), 1)),
             searched=tuple(d.searched),
             filters=tuple(d.filters),
             warnings=warnings,
@@ -420,3 +420,12 @@ class Pipeline:
                 "total": (now - timer.start) * 1000,
             },
         )
+
+
+def _retrieved(used: Sequence[Hit], hits: Sequence[Hit]) -> list[Hit]:
+    """The passages an answer used, in the order retrieval ranked them (its ranks are the
+    retrieval's, not the citation numbers, which follow the order the answer cites them)."""
+    if not used:
+        return list(hits)
+    order = {id(h): i for i, h in enumerate(hits)}
+    return sorted(used, key=lambda h: order.get(id(h), len(order)))
