@@ -72,7 +72,7 @@ def evaluate(
     except (RagError, ValueError) as e:
         err.print(f"[red]错误：[/red]{escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"wrote {report}", markup=False)
+    console.print(f"已写入 {report}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

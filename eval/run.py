@@ -34,8 +34,8 @@ def run_eval(
     pipeline = open_pipeline(settings)
     questions = load_questions(dataset, {s: r.text for s, r in pipeline.reports.items()})
     if judge and pipeline.llm is None:
-        raise ConfigError("--judge needs an LLM: set RAG_LLM_BACKEND (see README)")
-    say(f"{len(questions)} questions, answering with {pipeline.mode}")
+        raise ConfigError("--judge 需要大模型：请设置 RAG_LLM_BACKEND（见 docs/configuration.md）")
+    say(f"共 {len(questions)} 个问题，回答方式：{pipeline.mode}")
     predictions = predict(pipeline, questions, AskOptions(mode=mode, k=k))
     metrics = evaluate(questions, predictions, k, pipeline.reports)
     if judge:
@@ -44,7 +44,7 @@ def run_eval(
         metrics["judge"] = judge_all(pipeline, questions, predictions, settings)
     rows = []
     if ablations:
-        say(f"ablations: building BM25 and {dense_model} indexes with and without headers")
+        say(f"消融实验：建立 BM25 和 {dense_model} 索引（带与不带段落标题）")
         rows = run_ablations(settings, questions, k, dense_model)
         metrics["ablations"] = rows
     out.mkdir(parents=True, exist_ok=True)

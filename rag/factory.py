@@ -163,23 +163,23 @@ def _checked_embedder(index: LoadedIndex, resolution: Resolution) -> Resolution:
     built_with = index.embed_model
     if built_with != LEXICAL and resolution.model_name != built_with:
         raise ModelError(
-            f"the index in {index.folder.parent.parent} was built with embedding model "
-            f"{built_with}, but this run uses {resolution.model_name} ({resolution.message}); "
-            f"set RAG_EMBED_MODEL={built_with} or rebuild with `rag index`"
+            f"{index.folder.parent.parent} 中的索引是用向量模型 {built_with} 建的，"
+            f"本次运行用的是 {resolution.model_name}（{resolution.message}）；"
+            f"请设置 RAG_EMBED_MODEL={built_with}，或用 `rag index` 重建索引"
         )
     emb = resolution.embedder
     recorded = index.manifest.query_instruction
     used = getattr(emb, "query_instruction", "") if emb is not None else ""
     if emb is not None and built_with != LEXICAL and recorded and used != recorded:
         raise ModelError(
-            f"the index in {index.folder.parent.parent} was built for queries prefixed "
-            f"{recorded!r}, but this run prefixes {used!r}; set RAG_QUERY_INSTRUCTION="
-            f"{recorded!r} or rebuild with `rag index`"
+            f"{index.folder.parent.parent} 中的索引建立时查询前缀是 {recorded!r}，"
+            f"本次运行用的是 {used!r}；请设置 RAG_QUERY_INSTRUCTION={recorded!r}，"
+            "或用 `rag index` 重建索引"
         )
     if emb is not None and built_with != LEXICAL and emb.dim != index.manifest.dim:
         raise ModelError(
-            f"embedding dimension {emb.dim} of {resolution.model_name} "
-            f"!= {index.manifest.dim} in the index; rebuild it"
+            f"向量模型 {resolution.model_name} 的维度是 {emb.dim}，索引中是 "
+            f"{index.manifest.dim}；请用 `rag index` 重建索引"
         )
     return resolution
 
@@ -207,20 +207,20 @@ def llm_config(settings: Settings) -> LLMConfig | None:
     if settings.llm_backend == "openai":
         if not settings.llm_base_url or not settings.llm_model:
             raise ConfigError(
-                "RAG_LLM_BACKEND=openai needs RAG_LLM_BASE_URL (e.g. http://127.0.0.1:8000/v1) "
-                "and RAG_LLM_MODEL"
+                "RAG_LLM_BACKEND=openai 需要设置 RAG_LLM_BASE_URL（例如 http://127.0.0.1:8000/v1）"
+                "和 RAG_LLM_MODEL"
             )
         return LLMConfig("openai", settings.llm_model, base_url=settings.llm_base_url, **common)  # type: ignore[arg-type]
     if importlib.util.find_spec("llama_cpp") is None:
         raise ConfigError(
-            "RAG_LLM_BACKEND=llamacpp needs the llama-cpp-python package, which is not "
-            "installed: pip install -e '.[llamacpp]' (it compiles llama.cpp: about 8 minutes on "
-            "an idle 2-core machine, 40 on a busy one), or use RAG_LLM_BACKEND=openai"
+            "RAG_LLM_BACKEND=llamacpp 需要 llama-cpp-python 包，尚未安装："
+            "pip install -e '.[llamacpp]'（需编译 llama.cpp：空闲的双核机器约 8 分钟，繁忙时约 40 分钟），"
+            "或改用 RAG_LLM_BACKEND=openai"
         )
     path = settings.llm_gguf_path
     if path is None or not path.is_file():
         raise ConfigError(
-            f"RAG_LLM_BACKEND=llamacpp needs RAG_LLM_GGUF_PATH to a .gguf file, got {path}"
+            f"RAG_LLM_BACKEND=llamacpp 需要 RAG_LLM_GGUF_PATH 指向一个 .gguf 文件，现为 {path}"
         )
     model = settings.llm_model or path.name
     return LLMConfig("llamacpp", model, gguf_path=str(path), **common)  # type: ignore[arg-type]
@@ -276,7 +276,7 @@ def judge_chain(settings: Settings, pipeline: Pipeline):  # type: ignore[no-unty
     """The LLM-judge chain (prompts/judge.toml) over the pipeline's model."""
     llm = pipeline.llm
     if llm is None:
-        raise ConfigError("--judge needs an LLM: set RAG_LLM_BACKEND (see README)")
+        raise ConfigError("--judge 需要大模型：请设置 RAG_LLM_BACKEND（见 docs/configuration.md）")
     return make_chain(llm.model, load_prompt(settings.prompts_dir, "judge"), llm.style), llm.style
 
 

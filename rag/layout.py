@@ -71,8 +71,8 @@ class Manifest:
     def from_dict(cls, d: dict[str, Any], where: Path) -> Manifest:
         if d.get("format") != FORMAT_VERSION:
             raise IndexStoreError(
-                f"index {where} has format {d.get('format')}, this version reads "
-                f"{FORMAT_VERSION}; rebuild it with `rag index`"
+                f"索引 {where} 的格式是 {d.get('format')}，本版本读取格式 "
+                f"{FORMAT_VERSION}；{REBUILD}"
             )
         try:
             return cls(
@@ -83,8 +83,7 @@ class Manifest:
             )
         except (KeyError, TypeError) as e:
             raise IndexStoreError(
-                f"{where / 'manifest.json'} is not a valid manifest ({e}); rebuild the index "
-                "with `rag index`"
+                f"{where / 'manifest.json'} 不是有效的索引清单（{e}）；{REBUILD}"
             ) from e
 
 
@@ -96,7 +95,7 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if (folder / "manifest.json").exists() else None
 
 
-REBUILD = "rebuild it with `rag index`"
+REBUILD = "请用 `rag index` 重建索引"
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -113,10 +112,10 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                     raise ValueError("not a JSON object")
                 rows.append(row)
     except FileNotFoundError as e:
-        raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
+        raise IndexStoreError(f"索引文件 {path} 不存在；{REBUILD}") from e
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise IndexStoreError(
-            f"index file {path} is damaged at line {max(n, 1)}: {first_line(e)}; {REBUILD}"
+            f"索引文件 {path} 第 {max(n, 1)} 行已损坏：{first_line(e)}；{REBUILD}"
         ) from e
     return rows
 
@@ -135,9 +134,9 @@ def read_manifest_file(folder: Path) -> Manifest:
             raise ValueError("not a JSON object")
         return Manifest.from_dict(d, folder)
     except FileNotFoundError as e:
-        raise IndexStoreError(f"index file {path} is missing; {REBUILD}") from e
+        raise IndexStoreError(f"索引文件 {path} 不存在；{REBUILD}") from e
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
-        raise IndexStoreError(f"index file {path} is damaged: {first_line(e)}; {REBUILD}") from e
+        raise IndexStoreError(f"索引文件 {path} 已损坏：{first_line(e)}；{REBUILD}") from e
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -187,11 +186,9 @@ def read_build(folder: Path) -> tuple[Manifest, dict[str, Report], list[Chunk]]:
         None,
     )
     if bad is not None:
-        problems.append(
-            f"a chunk of {bad.source} ({bad.start}-{bad.end}) does not match its report"
-        )
+        problems.append(f"{bad.source} 的一个段落（{bad.start}-{bad.end}）与报告原文不符")
     if problems:
-        raise IndexStoreError(f"index {folder} is inconsistent: {'; '.join(problems)}; {REBUILD}")
+        raise IndexStoreError(f"索引 {folder} 前后不一致：{'；'.join(problems)}；{REBUILD}")
     return manifest, by_source, chunks
 
 
@@ -205,7 +202,7 @@ def _rows(path: Path, parse: Callable[[dict[str, Any]], T]) -> list[T]:
             out.append(parse(row))
         except (KeyError, TypeError, ValueError) as e:
             raise IndexStoreError(
-                f"index file {path}: row {n} is not a valid entry ({first_line(e)}); {REBUILD}"
+                f"索引文件 {path} 第 {n} 行不是有效的条目（{first_line(e)}）；{REBUILD}"
             ) from e
     return out
 
@@ -225,14 +222,14 @@ def build_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
         try:
             who = owner.read_text(encoding="utf-8").strip()
         except OSError:
-            who = "another process"
+            who = "另一个进程"
         raise IndexStoreError(
-            f"{index_dir} is being built by {who or 'another process'}; nothing was changed. "
-            "Run again when it ends, or queue behind it with `rag index --wait SECONDS`"
+            f"{index_dir} 正由 {who or '另一个进程'} 建索引，本次未做任何改动。"
+            "请等它结束后再运行，或用 `rag index --wait 秒数` 排队等候"
         ) from None
     try:
         owner.write_text(
-            f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}", encoding="utf-8"
+            f"进程 {os.getpid()}（{time.strftime('%Y-%m-%d %H:%M:%S')} 起）", encoding="utf-8"
         )
         yield
     finally:

@@ -69,9 +69,7 @@ def make_model(cfg: LLMConfig, api_key: str | None = None) -> BaseLanguageModel:
     try:
         from rag.llamacpp import LlamaCppChat, LlamaCppCompletion
     except ImportError as e:  # pragma: no cover - depends on the optional extra
-        raise ModelError(
-            'the llamacpp backend needs llama-cpp-python: pip install -e ".[llamacpp]"'
-        ) from e
+        raise ModelError('llamacpp 后端需要 llama-cpp-python：pip install -e ".[llamacpp]"') from e
     cls = LlamaCppChat if cfg.style == "chat" else LlamaCppCompletion
     return cls(
         model_path=cfg.gguf_path or "",

@@ -68,7 +68,7 @@ def connect(uri: str, token: str | None = None) -> Any:
     try:
         from pymilvus import MilvusClient
     except ImportError as e:  # pragma: no cover - depends on the optional extra
-        raise IndexStoreError('the Milvus store needs pymilvus: pip install -e ".[milvus]"') from e
+        raise IndexStoreError('Milvus 存储需要 pymilvus：pip install -e ".[milvus]"') from e
     if "://" not in uri:
         # Milvus Lite serves pymilvus in-process; pymilvus 3 asks it for AllocTimestamp, which
         # Lite does not implement (the client falls back), and grpc logs each refusal as an
@@ -77,7 +77,7 @@ def connect(uri: str, token: str | None = None) -> Any:
     try:
         return MilvusClient(uri=uri, token=token or "")
     except Exception as e:  # pymilvus raises its own hierarchy and grpc errors
-        raise IndexStoreError(f"cannot reach Milvus at {uri}: {first_line(e, 200)}") from e
+        raise IndexStoreError(f"连不上 Milvus（{uri}）：{first_line(e, 200)}") from e
 
 
 def _in(reports: Collection[str]) -> str:
@@ -130,7 +130,7 @@ class _MilvusBase:
         """The collection, loaded for search (a server releases collections on restart)."""
         if not client.has_collection(collection):
             raise IndexStoreError(
-                f"Milvus at {uri} has no collection {collection}; rebuild with `rag index`"
+                f"Milvus（{uri}）中没有集合 {collection}；请用 `rag index` 重建索引"
             )
         client.load_collection(collection)
         return cls(client, collection, uri)
@@ -186,8 +186,7 @@ class _MilvusBase:
             }
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexStoreError(
-                f"index file {path} is missing or damaged ({first_line(e, 120)}); "
-                "rebuild it with `rag index`"
+                f"索引文件 {path} 不存在或已损坏（{first_line(e, 120)}）；请用 `rag index` 重建索引"
             ) from e
 
     def _search(
@@ -458,9 +457,8 @@ def _writing(uri: str) -> Iterator[None]:
         raise
     except Exception as e:  # pymilvus and grpc errors
         raise IndexStoreError(
-            f"writing to Milvus at {uri} failed ({first_line(e, 200)}); the index "
-            "folder still serves the previous build, and the next `rag index` repairs the "
-            "collections"
+            f"写入 Milvus（{uri}）失败（{first_line(e, 200)}）；索引文件夹仍按上一次建好的索引"
+            "提供检索，下次运行 `rag index` 会修复这些集合"
         ) from e
 
 

@@ -102,11 +102,11 @@ class Timer:
 def check_question(question: str, limit: int) -> None:
     """An empty or over-long question is refused before any work (ConfigError says why)."""
     if not question.strip():
-        raise ConfigError("the question is empty")
+        raise ConfigError("问题为空")
     if len(question) > limit:
         raise ConfigError(
-            f"the question is {len(question)} characters long; the limit is {limit} "
-            "(RAG_MAX_QUESTION_CHARS): ask a shorter question"
+            f"问题有 {len(question)} 个字符，上限是 {limit} 个（RAG_MAX_QUESTION_CHARS）："
+            "请把问题问得短一些"
         )
 
 
@@ -227,8 +227,8 @@ class Pipeline:
         if kept == len(history):
             return history, ()
         note = (
-            f"conversation history over {limit} characters (RAG_MAX_HISTORY_CHARS): "
-            f"only the last {kept} of {len(history)} turn(s) were read"
+            f"对话记录超过 {limit} 个字符（RAG_MAX_HISTORY_CHARS）："
+            f"只读了 {len(history)} 轮中的最后 {kept} 轮"
         )
         return history[len(history) - kept :], (note,)
 
@@ -338,8 +338,8 @@ class Pipeline:
         budget = self.knobs.request_budget
         if self.fallback is not None and timer.elapsed() >= budget:  # no time left for an LLM
             answerer = self.fallback
-            warnings = (f"time budget of {budget:g} s (RAG_REQUEST_BUDGET) used by retrieval: "
-                        "answered extractively",)  # fmt: skip
+            warnings = (f"检索已用完 {budget:g} 秒的时限（RAG_REQUEST_BUDGET）："
+                        "改为摘录式回答",)  # fmt: skip
         used = answerer.select(d, d.hits)
         parts: list[str] = []
         deltas = answerer.stream(d, used)
@@ -351,16 +351,13 @@ class Pipeline:
                 parts.append(delta)
                 yield Event("token", delta)
                 if timer.elapsed() >= budget:  # a trickling stream is cut, not waited for
-                    warnings += (
-                        f"time budget of {budget:g} s (RAG_REQUEST_BUDGET) reached: "
-                        "the answer was cut",
-                    )
+                    warnings += (f"已到 {budget:g} 秒的时限（RAG_REQUEST_BUDGET）：回答被截断",)
                     break
         except LLMUnavailable as e:
             if e.started or parts or self.fallback is None or not self.knobs.llm_fallback:
                 raise ModelError(str(e)) from e
             logger.warning("LLM unreachable (%s); answering with %s", e.kind, self.fallback.label)
-            warnings = (f"LLM unreachable ({e.kind}): answered extractively",)
+            warnings = (f"大模型连不上（{e.kind}）：改为摘录式回答",)
             answerer = self.fallback
             used = answerer.select(d, d.hits)
             whole, used, _ = renumbered("".join(answerer.stream(d, used)), used)
@@ -398,7 +395,7 @@ class Pipeline:
         )  # fmt: skip
         warnings = d.query.notes + o.warnings
         if invalid:
-            warnings += (f"removed marker(s) naming no source: {list(invalid)}",)
+            warnings += (f"已删去不对应任何来源的引用标号：{list(invalid)}",)
         final = parsed.text
         now = time.perf_counter()
         return Answer(

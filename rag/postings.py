@@ -75,16 +75,16 @@ class Segment:
             terms = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
             arrays = [np.load(folder / f"{n}.npy", allow_pickle=False) for n in _ARRAYS]
         except (OSError, ValueError) as e:
-            raise IndexStoreError(f"cannot read BM25 segment {folder}: {e}") from e
+            raise IndexStoreError(
+                f"无法读取 BM25 分段 {folder}：{e}；请用 `rag index` 重建索引"
+            ) from e
         seg = cls(terms, *arrays)
         if (
             not isinstance(terms, list)
             or len(seg.indptr) != len(terms) + 1
             or not len(seg.docs) == len(seg.tf) == int(seg.indptr[-1])
         ):
-            raise IndexStoreError(
-                f"BM25 segment {folder} is inconsistent; rebuild with `rag index`"
-            )
+            raise IndexStoreError(f"BM25 分段 {folder} 前后不一致；请用 `rag index` 重建索引")
         return seg
 
     @staticmethod

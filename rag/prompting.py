@@ -36,42 +36,39 @@ def load_prompt(folder: Path, name: str) -> PromptSpec:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise ConfigError(f"prompt file {path} is missing") from e
+        raise ConfigError(f"提示词文件 {path} 不存在") from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"prompt file {path} is not valid TOML: {e}") from e
+        raise ConfigError(f"提示词文件 {path} 不是有效的 TOML：{e}") from e
     variables = data.get("variables")
     if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
-        raise ConfigError(f"{path}: 'variables' must be a list of names")
+        raise ConfigError(f"{path}：'variables' 须是变量名的列表")
     templates = {}
     for key in ("system", "user", "completion"):
         text = data.get(key)
         if not isinstance(text, str) or not text.strip():
-            raise ConfigError(f"{path}: '{key}' template is missing or empty")
+            raise ConfigError(f"{path}：模板 '{key}' 缺失或为空")
         try:
             used = _fields(text)
         except ValueError as e:
-            raise ConfigError(f"{path}: '{key}' template is malformed: {e}") from e
+            raise ConfigError(f"{path}：模板 '{key}' 格式有误：{e}") from e
         templates[key] = text
         unknown = used - set(variables)
         if unknown:
-            raise ConfigError(f"{path}: '{key}' uses undeclared variable(s) {sorted(unknown)}")
+            raise ConfigError(f"{path}：模板 '{key}' 用了未声明的变量 {sorted(unknown)}")
     for v in variables:
         if v not in _fields(templates["user"] + templates["system"]):
-            raise ConfigError(
-                f"{path}: variable {{{v}}} is declared but the chat templates miss it"
-            )
+            raise ConfigError(f"{path}：声明了变量 {{{v}}}，但对话模板（system/user）没有用到")
         if v not in _fields(templates["completion"]):
-            raise ConfigError(f"{path}: variable {{{v}}} is missing from the 'completion' template")
+            raise ConfigError(f"{path}：模板 'completion' 缺少变量 {{{v}}}")
     abstain = data.get("abstain")
     if abstain is not None:
         if not isinstance(abstain, str) or not abstain.strip():
-            raise ConfigError(f"{path}: 'abstain' must be the non-empty line a refusal begins with")
+            raise ConfigError(f"{path}：'abstain' 须是拒答开头的那一行（不能为空）")
         for key, text in (("system/user", templates["system"] + templates["user"]),
                           ("completion", templates["completion"])):  # fmt: skip
             if abstain not in text:
                 raise ConfigError(
-                    f"{path}: the '{key}' template does not ask for the abstain line {abstain!r}"
-                    " word for word: a refusal would not be recognised"
+                    f"{path}：模板 '{key}' 没有逐字要求拒答行 {abstain!r}，模型的拒答将无法识别"
                 )
     return PromptSpec(
         name, tuple(variables), templates["system"], templates["user"], templates["completion"],

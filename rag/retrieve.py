@@ -79,11 +79,11 @@ class Retriever:
         `lexical` is what BM25 searches when it differs from `question` (Query.lexical)."""
         opts = opts or QueryOptions()
         if not question.strip():
-            raise ConfigError("the question is empty")
+            raise ConfigError("问题为空")
         if opts.mode == "dense" and self.embedder is None:
             raise ConfigError(
-                "dense retrieval is not available: the index was built without an embedding "
-                "model (BM25 only); use mode hybrid or bm25, or rebuild with a model"
+                "无法用向量检索（mode dense）：索引建立时没有向量模型（只有 BM25）；"
+                "请用 hybrid 或 bm25，或配置向量模型后重建索引"
             )
         scope = scope or resolve_scope(question, self.reports, opts, self.places)
         if scope.reports is not None and not scope.reports:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from rag.config import QueryOptions
@@ -85,6 +86,13 @@ def _states_other(places: Places, alias: str, theirs: Places) -> bool:
     return False
 
 
+def check_reports(names: Iterable[str], known: Container[str]) -> None:
+    """A ConfigError naming the report files `known` (the index's) does not hold."""
+    unknown = [r for r in names if r not in known]
+    if unknown:
+        raise ConfigError(f"没有这些报告：{'、'.join(unknown)}；用 `rag reports` 查看已索引的报告")
+
+
 def resolve_scope(
     question: str,
     reports: dict[str, Report],
@@ -103,9 +111,7 @@ def resolve_scope(
         return to if allowed is None else allowed & to
 
     if opts.reports:
-        unknown = [r for r in opts.reports if r not in reports]
-        if unknown:
-            raise ConfigError(f"unknown report(s): {', '.join(unknown)}; see `rag reports`")
+        check_reports(opts.reports, reports)
         allowed = narrow(set(opts.reports))
         reasons.append("报告：" + "、".join(opts.reports))
     if opts.places:

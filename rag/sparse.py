@@ -160,11 +160,9 @@ def _read_parts(folder: Path) -> list[dict[str, Any]]:
         for p in parts:
             str(p["name"]), int(p["docs"]), list(p["dead"])
     except FileNotFoundError as e:
-        raise IndexStoreError(f"index file {path} is missing; rebuild it with `rag index`") from e
+        raise IndexStoreError(f"索引文件 {path} 不存在；请用 `rag index` 重建索引") from e
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexStoreError(
-            f"index file {path} is damaged ({e}); rebuild it with `rag index`"
-        ) from e
+        raise IndexStoreError(f"索引文件 {path} 已损坏（{e}）；请用 `rag index` 重建索引") from e
     return parts
 
 
@@ -238,8 +236,8 @@ class BM25Store:
         live = sum(int(p.live.sum()) for p in parts)
         if live != len(rows):
             raise IndexStoreError(
-                f"the BM25 index holds {live} documents but the index lists {len(rows)} "
-                "chunks; rebuild it with `rag index`"
+                f"BM25 索引有 {live} 个文档，索引清单却列出 {len(rows)} 个段落；"
+                "请用 `rag index` 重建索引"
             )
         self.parts, self.rows, self._shared = parts, rows, shared
         self._tokenizer, self.tokens, self._origin = tokenizer, tokens, origin

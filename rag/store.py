@@ -79,7 +79,6 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
     for name, store in (("BM25", lexical), *stores):
         if store is not None and len(store) != len(rows):
             raise IndexStoreError(
-                f"the {name} index of {folder} has {len(store)} rows for {len(rows)} chunks; "
-                f"{REBUILD}"
+                f"{folder} 的 {name} 索引有 {len(store)} 行，段落却有 {len(rows)} 个；{REBUILD}"
             )
     return LoadedIndex(folder, manifest, reports, rows, lexical, sparse, dense)

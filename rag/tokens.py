@@ -47,8 +47,7 @@ def get_encoding(name: str) -> tiktoken.Encoding:
     """The tiktoken encoding `name`, loaded without network access."""
     if name not in OFFLINE_ENCODINGS:
         raise ConfigError(
-            f"tiktoken encoding {name!r} is not available offline; "
-            f"use one of {', '.join(OFFLINE_ENCODINGS)}"
+            f"tiktoken 编码 {name!r} 无法离线使用；请用其中之一：{', '.join(OFFLINE_ENCODINGS)}"
         )
     _seed_cache(name)
     return tiktoken.get_encoding(name)

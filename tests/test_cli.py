@@ -134,6 +134,24 @@ def test_a_bad_option_is_refused_in_chinese_before_any_index_or_model_is_opened(
     assert "还没有索引" not in result.output
 
 
+@pytest.mark.parametrize(
+    "command", [["ask", "执法培训几次"], ["search", "执法培训"], ["check", "开展普法15场。"]]
+)
+def test_an_unknown_report_is_refused_before_any_model_loads(
+    lexical_index_dir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    import rag.factory
+
+    def no_models(*_: object, **__: object) -> None:
+        raise AssertionError("the pipeline was opened before the report names were checked")
+
+    monkeypatch.setattr(rag.factory, "open_pipeline", no_models)
+    args = [*command, "--report", "nope.txt", "--index", str(lexical_index_dir)]
+    result = runner.invoke(app, args, env={"RAG_EMBED_MODEL": "none"})
+    assert result.exit_code == 1, result.output
+    assert "没有这些报告：nope.txt；用 `rag reports` 查看" in result.output, result.output
+
+
 def test_year_words_are_read_against_the_reports_years_and_said(lexical_index_dir: Path) -> None:
     env = {"RAG_EMBED_MODEL": "none"}
     base = ["ask", "开展了多少场法治宣传活动？", "--index", str(lexical_index_dir), "--json"]

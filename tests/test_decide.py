@@ -83,5 +83,5 @@ def test_a_prompt_that_does_not_ask_for_its_abstention_line_is_refused(tmp_path:
     )
     assert broken != text
     (tmp_path / "answer.toml").write_text(broken, encoding="utf-8")
-    with pytest.raises(ConfigError, match="'completion' template does not ask for the abstain"):
+    with pytest.raises(ConfigError, match="模板 'completion' 没有逐字要求拒答行"):
         load_prompt(tmp_path, "answer")

@@ -17,7 +17,7 @@ def test_uncached_hub_model_falls_back_offline(monkeypatch: pytest.MonkeyPatch) 
 
 def test_none_means_lexical_and_bad_fallback_is_rejected() -> None:
     assert resolve_embedder("none").embedder is None
-    with pytest.raises(ModelError, match="fallback"):
+    with pytest.raises(ModelError, match="RAG_EMBED_FALLBACK 只能是"):
         resolve_embedder("none", fallback="random")
 
 

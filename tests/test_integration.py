@@ -31,4 +31,4 @@ def test_index_and_search_with_a_real_embedding_model(reports_copy: Path, tmp_pa
     # the same index opened with another model is refused with a clear message
     result = runner.invoke(app, ["search", "执法"], env={**env, "RAG_EMBED_MODEL": "none"})
     assert result.exit_code == 1
-    assert "built with embedding model packaged:all-MiniLM-L6-v2" in result.output
+    assert "是用向量模型 packaged:all-MiniLM-L6-v2 建的" in result.output

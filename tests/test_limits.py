@@ -30,14 +30,16 @@ def test_a_huge_question_is_refused_before_any_work(
 
     monkeypatch.setattr(rag.pipeline, "analyze", no_work)
     monkeypatch.setattr(rag.pipeline, "rewrite", no_work)
-    with pytest.raises(ConfigError, match="100000 characters long; the limit is 2000"):
+    with pytest.raises(ConfigError, match="问题有 100000 个字符，上限是 2000 个"):
         extractive.ask("法" * 100_000)
 
 
 def test_an_over_long_history_is_cut_to_the_recent_turns_and_said(extractive: Pipeline) -> None:
     long = [Turn("瓦屋镇开展了多少场普法活动？", answer="普法" * 2000) for _ in range(10)]
     a = extractive.ask("峡口镇呢？", long)
-    assert any("RAG_MAX_HISTORY_CHARS" in w and "last 1 of 10" in w for w in a.warnings)
+    assert any(
+        "RAG_MAX_HISTORY_CHARS" in w and "只读了 10 轮中的最后 1 轮" in w for w in a.warnings
+    )
 
 
 def test_the_cli_refuses_before_loading_anything(lexical_index_dir: Path) -> None:
@@ -45,7 +47,7 @@ def test_the_cli_refuses_before_loading_anything(lexical_index_dir: Path) -> Non
 
     result = runner.invoke(app, ["ask", "法" * 40_000, "--index", str(lexical_index_dir)])
     assert result.exit_code == 1
-    assert "40000 characters long" in result.output and "Traceback" not in result.output
+    assert "问题有 40000 个字符" in result.output and "Traceback" not in result.output
 
 
 def _copy(index_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -206,7 +208,7 @@ def test_a_hung_llm_gets_one_attempt_then_the_extractive_answer(extractive: Pipe
         )
         a = extractive.with_answerer(llm).ask("水口镇对执法人员进行了多少次执法培训？")
         assert a.mode == "extractive" and "15次" in a.text
-        assert any("LLM unreachable" in w for w in a.warnings)
+        assert any("大模型连不上" in w for w in a.warnings)
         assert len(silent.conns) == 1  # one attempt, no retry
     finally:
         silent.close()
@@ -228,7 +230,7 @@ def test_a_trickling_llm_stream_is_cut_at_the_time_budget(extractive: Pipeline) 
     )
     p.knobs = replace(p.knobs, request_budget=0.5)
     a = p.ask("水口镇对执法人员进行了多少次执法培训？")
-    assert any("RAG_REQUEST_BUDGET" in w and "cut" in w for w in a.warnings)
+    assert any("RAG_REQUEST_BUDGET" in w and "回答被截断" in w for w in a.warnings)
     assert 0 < len(a.text) < len(reply)  # what came in time is kept, the rest not waited for
 
 
@@ -290,7 +292,12 @@ def test_two_builds_of_one_index_never_overwrite_each_other(tmp_path: Path) -> N
         refused = _rag_index(reports, index)
         out, _ = refused.communicate(timeout=300)
         assert refused.returncode == 1, out
-        assert "is being built by pid" in out and "--wait" in out and "Traceback" not in out
+        assert (
+            "正由 进程" in out
+            and "建索引，本次未做任何改动" in out
+            and "--wait" in out
+            and "Traceback" not in out
+        )
         assert current_build(index) is None  # nothing was written
         queued = _rag_index(reports, index, "--wait", "300")
         with pytest.raises(subprocess.TimeoutExpired):

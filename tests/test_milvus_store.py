@@ -119,14 +119,12 @@ def test_a_failed_write_keeps_the_previous_build_and_the_next_one_repairs(
         raise RuntimeError("connection reset")
 
     monkeypatch.setattr(MilvusTokenIndex, "add_tokens", broken)
-    with pytest.raises(
-        IndexStoreError, match=r"writing to Milvus at .* failed \(connection reset\)"
-    ):
+    with pytest.raises(IndexStoreError, match=r"写入 Milvus（.*）失败（connection reset）"):
         _build(reports_copy, index, fake_embedder, target)
     assert current_build(index) == live  # the folder still serves the previous build
     monkeypatch.undo()
     # the collections lost the report's rows: the live build no longer matches them
-    with pytest.raises(IndexStoreError, match="rows for"):
+    with pytest.raises(IndexStoreError, match="行，段落却有"):
         load_index(index)
     summary = _build(reports_copy, index, fake_embedder, target)
     assert summary.store_update == "full"

@@ -26,21 +26,21 @@ def test_shipped_prompts_load() -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda s: s.replace("{question}", "", 1), "{question} is declared but the chat templates"),
+        (lambda s: s.replace("{question}", "", 1), "声明了变量 {question}，但对话模板"),
         (
             lambda s: s.replace("回答：", "{answer}"),
-            "'completion' uses undeclared variable(s) ['answer']",
+            "模板 'completion' 用了未声明的变量 ['answer']",
         ),
-        (lambda s: s.replace('system = "只根据资料回答。"\n', ""), "'system' template is missing"),
+        (lambda s: s.replace('system = "只根据资料回答。"\n', ""), "模板 'system' 缺失或为空"),
         (
             lambda s: s.replace("{sources}\\n问题", "{sources\\n问题"),
-            "'user' template is malformed",
+            "模板 'user' 格式有误",
         ),
         (
             lambda s: s.replace('["question", "sources"]', '"question"'),
-            "'variables' must be a list",
+            "'variables' 须是变量名的列表",
         ),
-        (lambda s: s + "oops = [", "not valid TOML"),
+        (lambda s: s + "oops = [", "不是有效的 TOML"),
     ],
 )
 def test_bad_prompt_files_are_refused(tmp_path: Path, edit, message: str) -> None:

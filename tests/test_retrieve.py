@@ -52,7 +52,7 @@ def test_explicit_filters(sample_index: LoadedIndex) -> None:
     )
     assert {h.chunk.source for h in by_report} == {"001_e78c042d1c9dcf59.txt"}
     assert retriever.search("执法", QueryOptions(years=(1999,))) == []
-    with pytest.raises(ConfigError, match="unknown report"):
+    with pytest.raises(ConfigError, match="没有这些报告：nope.txt"):
         retriever.search("执法", QueryOptions(reports=("nope.txt",)))
 
 
@@ -122,14 +122,14 @@ def test_another_towns_copy_with_its_own_figures_is_kept(sample_index: LoadedInd
 
 
 def test_options_are_validated() -> None:
-    with pytest.raises(ConfigError, match="k must be"):
+    with pytest.raises(ConfigError, match="k 须为不小于 1 的整数，收到 0"):
         QueryOptions(k=0)
     with pytest.raises(ConfigError, match="mode"):
         QueryOptions(mode="fuzzy")  # type: ignore[arg-type]
 
 
 def test_dense_mode_without_vectors_is_refused(sample_index: LoadedIndex) -> None:
-    with pytest.raises(ConfigError, match="dense retrieval is not available"):
+    with pytest.raises(ConfigError, match=r"无法用向量检索（mode dense）"):
         Retriever.over(sample_index, None).search("执法", QueryOptions(mode="dense"))
 
 

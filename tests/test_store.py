@@ -107,7 +107,7 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 def test_model_mismatch_at_query_time(reports_copy: Path, tmp_path: Path) -> None:
     index = tmp_path / "index"
     build_index(reports_copy, index, FakeEmbedder(name="fake-model"), ChunkerSettings())
-    with pytest.raises(ModelError, match="built with embedding model fake-model"):
+    with pytest.raises(ModelError, match="是用向量模型 fake-model 建的"):
         open_pipeline(Settings(embed_model="none", index_dir=index), index)
 
 
