@@ -14,7 +14,7 @@ from rag.cli import IndexOpt, console, err, fail, settings_for
 from rag.errors import RagError
 
 DatasetOpt = Annotated[
-    Path, typer.Option("--dataset", help="JSONL questions (see eval/dataset.py)")
+    Path, typer.Option("--dataset", help="评测题 JSONL / JSONL questions (see eval/dataset.py)")
 ]
 
 
@@ -23,7 +23,8 @@ def check_dataset(
     index: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Validate a question file: fields, every quote found in its report, key facts in quotes."""
+    """检查评测题文件：字段、每段引文在报告中、要点在引文中 / Validate a question file:
+    fields, every quote found in its report, key facts in quotes."""
     from eval.dataset import read_questions
     from rag.factory import open_index
 
@@ -50,19 +51,37 @@ def check_dataset(
 
 def evaluate(
     dataset: DatasetOpt = Path("eval/dev.jsonl"),
-    out: Annotated[Path, typer.Option("--out", help="folder for the results")] = Path("eval/out"),
-    k: Annotated[int, typer.Option("-k", help="passages per answer (recall@k)")] = 5,
-    mode: Annotated[str, typer.Option(help="retrieval: hybrid | bm25 | dense")] = "hybrid",
+    out: Annotated[Path, typer.Option("--out", help="结果目录 / folder for the results")] = Path(
+        "eval/out"
+    ),
+    k: Annotated[
+        int, typer.Option("-k", help="每个回答的段落数 / passages per answer (recall@k)")
+    ] = 5,
+    mode: Annotated[
+        str, typer.Option(help="检索方式 / retrieval: hybrid | bm25 | dense")
+    ] = "hybrid",
     ablations: Annotated[
-        bool, typer.Option("--ablations/--no-ablations", help="BM25/dense/hybrid, headers, scoping")
+        bool,
+        typer.Option(
+            "--ablations/--no-ablations",
+            help="消融实验 / ablations: BM25/dense/hybrid, headers, scoping",
+        ),
     ] = True,
-    judge: Annotated[bool, typer.Option("--judge", help="LLM-judge scores (needs an LLM)")] = False,
+    judge: Annotated[
+        bool,
+        typer.Option("--judge", help="大模型评分（需配置大模型）/ LLM-judge scores (needs an LLM)"),
+    ] = False,
     dense_model: Annotated[
-        str, typer.Option("--dense-model", help="embedding model of the dense/hybrid ablations")
+        str,
+        typer.Option(
+            "--dense-model",
+            help="消融实验用的向量模型 / embedding model of the dense/hybrid ablations",
+        ),
     ] = "packaged:all-MiniLM-L6-v2",
     index: IndexOpt = None,
 ) -> None:
-    """Answer every question of DATASET and write predictions.jsonl, metrics.json, report.md."""
+    """回答评测集的每道题并打分 / Answer every question of DATASET and write
+    predictions.jsonl, metrics.json, report.md."""
     from eval.run import run_eval
 
     try:
