@@ -17,14 +17,14 @@ if [ "${1:-}" = "--with-tests" ]; then
   echo "== installing the project with its test tools and the llamacpp and milvus extras"
   echo "   (the first time, llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores)"
   # progress: one line per package, and while a wheel compiles a heartbeat every 30 s with the
-  # compiler's last [ NN%] step; pip's verbose log goes to .venv/install.log. pipefail keeps
-  # pip's own exit status.
+  # build's last step (ninja's [81/193], make's [ 42%]); pip's verbose log goes to
+  # .venv/install.log. pipefail keeps pip's own exit status.
   log=.venv/install.log
   heartbeat() {
     local t=0 step
     while sleep 30; do
       t=$((t + 30))
-      step=$(grep -oE "\[ *[0-9]+%\]" "$log" 2>/dev/null | tail -1 || true)
+      step=$(bash scripts/build-step.sh "$log")
       echo "   … 仍在安装 / still installing (${t} s${step:+, llama.cpp $step}; log: $log)"
     done
   }

@@ -46,3 +46,28 @@ def test_a_wheel_ships_the_prompts_and_uses_the_working_directory(tmp_path: Path
     prompts, index, reports, loaded = json.loads(out.stdout)
     assert Path(prompts).is_relative_to(site) and loaded
     assert Path(index) == work / "index" and Path(reports) == work / "data" / "reports"
+
+
+@pytest.mark.parametrize(
+    ("log", "step"),
+    [
+        # scikit-build-core drives ninja for llama.cpp (seen in pip -v's log of 0.3.36)
+        (
+            "Collecting llama-cpp-python\n  [81/193] /usr/bin/g++ -I/tmp/x -O3 -c ggml.c\n"
+            "  [82/193] : && /usr/bin/cmake -E rm -f libllama-common-base.a\n",
+            "[82/193]",
+        ),
+        ("[  9%] Building C object ggml.c.o\n[ 42%] Linking CXX shared library\n", "[ 42%]"),
+        ("Collecting numpy\nSuccessfully installed numpy-2.4.6\n", ""),
+    ],
+)
+def test_the_install_heartbeat_reads_the_last_build_step(
+    tmp_path: Path, log: str, step: str
+) -> None:
+    path = tmp_path / "install.log"
+    path.write_text(log, encoding="utf-8")
+    out = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "build-step.sh"), str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == step
