@@ -451,14 +451,6 @@ def _read_json(path: Path) -> object:
         raise ConfigError(f"{path}：不是 UTF-8 编码的 JSON（{first_line(e, 120)}）") from e
 
 
-VERDICTS = {
-    "supported": "有依据",
-    "partly": "部分有依据",
-    "unsupported": "无依据",
-    "uncited": "未引用",
-}
-
-
 def _show_answer(answer: Answer) -> None:
     """After the streamed text: each cited passage once (its supporting sentence), then each
     claim's verdict."""
