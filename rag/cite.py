@@ -14,6 +14,7 @@ MARKER = re.compile(
     r"\[\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*\]|【\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*】"
 )
 _CLAIM_END = re.compile(r"[。！？!?\n]+")
+_CANONICAL = re.compile(r"\[(\d+)\]")  # a marker as normalize_markers writes it
 _MIN_CLAIM_CHARS = 4
 
 
@@ -53,11 +54,11 @@ def renumbered(text: str, hits: Sequence[Hit]) -> tuple[str, list[Hit], tuple[in
     that order (the uncited after them), and the marker numbers that named no source: an
     answer citing the 1st and 3rd passages cites [1] and [2], never [1] and [3]."""
     clean, invalid = normalize_markers(text, len(hits))
-    order = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", clean)))
+    order = list(dict.fromkeys(int(n) for n in _CANONICAL.findall(clean)))
     if order == list(range(1, len(order) + 1)):
         return clean, list(hits), invalid
     new = {old: i for i, old in enumerate(order, start=1)}
-    clean = re.sub(r"\[(\d+)\]", lambda m: f"[{new[int(m.group(1))]}]", clean)
+    clean = _CANONICAL.sub(lambda m: f"[{new[int(m.group(1))]}]", clean)
     rest = [h for i, h in enumerate(hits, start=1) if i not in new]
     return clean, [hits[old - 1] for old in order] + rest, invalid
 
@@ -81,7 +82,7 @@ def split_claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
         body = MARKER.sub("", claim).strip(" -*•·\t")
         if len(re.sub(r"\W", "", body)) < _MIN_CLAIM_CHARS or body.endswith(("：", ":")):
             continue
-        out.append((claim, tuple(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", claim)))))
+        out.append((claim, tuple(dict.fromkeys(int(n) for n in _CANONICAL.findall(claim)))))
     return out
 
 

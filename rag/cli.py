@@ -118,23 +118,22 @@ def with_years(pipeline: Pipeline, opts: AskOptions, relative: tuple[str, ...]) 
         return opts
     from dataclasses import replace
 
-    from rag.scope import relative_to, resolve_scope
+    from rag.scope import read_relative, report_years, resolve_scope
 
     scope = resolve_scope(
         "", pipeline.reports, pipeline.options(places=opts.places, reports=opts.reports)
     )
     sources = scope.reports if scope.reports is not None else tuple(pipeline.reports)
-    years = {y for s in sources if (y := pipeline.reports[s].meta.year)}
+    years = report_years(pipeline.reports, sources)
     if not years:
         raise ConfigError(
             "这些筛选条件下没有标明年份的报告，无法推算 --year " + "、".join(relative)
         )
     resolved = list(opts.years)
     for word in relative:
-        year, newest = relative_to(word, years)
+        year, how = read_relative(word, years)
         resolved.append(year)
-        how = "回答" if year == newest else f"推算为{year}年"
-        err.print(f"--year {word}：按最近一份报告（{newest}年）{how}", markup=False)
+        err.print(f"--year {word}：{how}", markup=False)
     return replace(opts, years=tuple(dict.fromkeys(resolved)))
 
 

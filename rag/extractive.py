@@ -421,12 +421,11 @@ class ExtractiveAnswerer:
             # one report's clause does not lead an answer drawn from several (their
             # figures differ: each line says whose it is)
             head, clause = lead(draft, hits) if len(_sources(body, hits)) <= 1 else ("", "")
-            rest = without_clause(body, clause) if head else body
-            yield (
-                (f"{head}\n{rest}" if rest else head)
-                if head
-                else (unnamed_label(draft, body, hits) + body)
-            )
+            if not head:
+                yield unnamed_label(draft, body, hits) + body
+                return
+            rest = without_clause(body, clause)
+            yield f"{head}\n{rest}" if rest else head
             return
         body, missing = compose_per_report(
             draft.ranked, draft.groups, hits, draft.reports, draft.missing, draft.topic

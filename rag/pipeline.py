@@ -29,7 +29,7 @@ from rag.extractive import Semantic, candidates
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
-from rag.scope import absolute_years, relative_year
+from rag.scope import absolute_years, relative_year, report_years
 from rag.sections import section_chunks
 from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
@@ -198,8 +198,7 @@ class Pipeline:
         )
         said = ""
         if not opts.years and relative_year(rewritten):  # 去年: the newest report's year
-            years = {y for s in query.searched if (y := self.reports[s].meta.year)}
-            absolute, said = absolute_years(rewritten, years)
+            absolute, said = absolute_years(rewritten, report_years(self.reports, query.searched))
             if said:
                 query = analyze(
                     question, absolute, opts, self.reports, self.retriever.places,

@@ -36,17 +36,26 @@ def relative_to(word: str, years: set[int]) -> tuple[int, int]:
     return newest - _BACK[word], newest
 
 
+def report_years(reports: dict[str, Report], sources: Iterable[str]) -> set[int]:
+    """The years the reports `sources` cover (those that state one)."""
+    return {y for s in sources if (y := reports[s].meta.year)}
+
+
+def read_relative(word: str, years: set[int]) -> tuple[int, str]:
+    """The year `word` (去年) means against `years`, and how that was read, to say to the
+    user: 按最近一份报告（2023年）回答, or 按最近一份报告（2023年）推算为2022年 (前年)."""
+    year, newest = relative_to(word, years)
+    return year, f"按最近一份报告（{newest}年）" + ("回答" if year == newest else f"推算为{year}年")
+
+
 def absolute_years(text: str, years: set[int]) -> tuple[str, str]:
     """`text` with its relative year word replaced by the year it means against `years` (the
     reports it may search), and the sentence that says so ('' when nothing was replaced)."""
     word = relative_year(text)
     if word is None or not years:
         return text, ""
-    year, newest = relative_to(word, years)
-    said = f"“{word}”按最近一份报告（{newest}年）" + (
-        "回答" if year == newest else f"推算为{year}年"
-    )
-    return text.replace(word, f"{year}年", 1), said
+    year, how = read_relative(word, years)
+    return text.replace(word, f"{year}年", 1), f"“{word}”{how}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -231,19 +231,22 @@ class ApiKeyGate:
         await send({"type": "http.response.body", "body": body})
 
 
-def _user(scope: Scope) -> str | None:
-    """The logged-in user of a request, from Gradio's login cookie."""
-    app = scope.get("app")
+def login_user(app: Any, cookies: Mapping[str, str]) -> str | None:
+    """The user logged in to the Gradio app `app`, from its login cookie among `cookies`."""
     tokens = getattr(app, "tokens", None)
     cookie_id = getattr(app, "cookie_id", None)
     if not tokens or cookie_id is None:
         return None
-    cookies = HTTPConnection(scope).cookies
     token = cookies.get(f"access-token-{cookie_id}") or cookies.get(
         f"access-token-unsecure-{cookie_id}"
     )
     user = tokens.get(token) if token else None
     return str(user) if user is not None else None
+
+
+def _user(scope: Scope) -> str | None:
+    """The logged-in user of a request to the Gradio app, from its login cookie."""
+    return login_user(scope.get("app"), HTTPConnection(scope).cookies)
 
 
 async def _reply(

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.routing import Mount
 
 from rag.pipeline import Pipeline
-from ui.guard import ApiKeyGate
+from ui.guard import ApiKeyGate, login_user
 from ui.mcp_server import build_mcp
 from ui.openai_api import router
 from ui.users import User
@@ -75,11 +75,7 @@ def _logged_in(app: FastAPI, request: Request) -> bool:
     for route in app.routes:
         ui = getattr(route, "app", None)
         if isinstance(route, Mount) and hasattr(ui, "tokens"):
-            cookie = getattr(ui, "cookie_id", "")
-            token = request.cookies.get(f"access-token-{cookie}") or request.cookies.get(
-                f"access-token-unsecure-{cookie}"
-            )
-            return ui.tokens.get(token) is not None  # type: ignore[union-attr]
+            return login_user(ui, request.cookies) is not None
     return False
 
 
