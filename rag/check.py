@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from rag.lang import lexicon
 from rag.lang.outline import HEADING_LEVELS
+from rag.lang.script import simplified
 from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import Quantity, compatible_units, is_year, quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
@@ -148,6 +149,7 @@ class ClaimChecker:
 
     def check(self, text: str, options: AskOptions = ANY) -> CheckResult:
         claims = []
+        text = simplified(text)  # a draft in 繁體 is checked as simplified, offsets kept
         for a, b in split_claims(text):
             claims.append(self.check_claim(text[a:b], a, b, options))
         return CheckResult(tuple(claims))

@@ -82,6 +82,8 @@ def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
     count (the 2024 figures are not 2023's)."""
     asked = set(d.query.years)
     covered = {report_years[r] for r in d.searched}
+    if None in covered:  # a report whose year could not be read: its text decides
+        return ""
     if asks_next_year(d.question):
         covered |= {y + 1 for y in covered if y}
     if not asked or asked & covered or any(str(y) in evidence_text(d) for y in asked):

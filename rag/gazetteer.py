@@ -1,9 +1,10 @@
-"""Chinese administrative place names: the division dataset's provinces, cities and counties
-(rag/lang/divisions.py), and names told by their level suffix (省/市/州/盟/县/区/旗/乡/镇/街道).
+"""Chinese administrative place names: the division dataset's provinces, cities, counties and
+towns (rag/lang/divisions.py), and names told by their level suffix (省/市/州/盟/县/区/旗/乡/
+镇/街道) when the dataset does not know them.
 
-The dataset has no town level: a town is recognised by its suffix and kept whole
-(平顶山市, not 顶山市; 大石桥镇 is not 石桥镇), using the word boundaries of a segmentation
-(jieba) to tell where a name starts.
+A name the dataset knows is kept whole (四季青街道, not 季青街道; 柳江区三都镇 is 柳江区 +
+三都镇, not 区三都镇); an unknown one is told by its suffix, using the word boundaries of a
+segmentation (jieba) to tell where it starts (大石桥镇 is not 石桥镇).
 """
 
 from __future__ import annotations
@@ -42,6 +43,43 @@ def level_of(name: str) -> str | None:
         return known
     s = suffix_of(name)
     return LEVEL[s] if s else None
+
+
+def town_kind(name: str) -> str:
+    """The kind of a town-level name (街道, 镇, 乡, 苏木; 民族乡 is a 乡): 新华镇, 新华街道 and
+    新华乡 are three places."""
+    known = {d.kind for d in divisions().get(name) if d.level == "town"}
+    if len(known) == 1:
+        return known.pop()
+    s = suffix_of(name)
+    return s if s and LEVEL[s] == "town" else ""
+
+
+def known_names(text: str) -> list[tuple[str, int, int]]:
+    """The division names the dataset knows in `text`, leftmost and longest first, each whole
+    and with no overlap (杭州市西湖区四季青街道 -> 杭州市, 西湖区, 四季青街道). A two-character
+    name counts only before another name, a connector or the end, as in a chain."""
+    out: list[tuple[str, int, int]] = []
+    pos = 0
+    while pos < len(text):
+        name = _name_at_known(text, pos)
+        if name:
+            out.append((name, pos, pos + len(name)))
+            pos += len(name)
+        else:
+            pos += 1
+    return out
+
+
+def _name_at_known(text: str, pos: int) -> str | None:
+    known = divisions().prefix(text, pos)
+    if known and len(known) == 2:
+        rest = text[pos + 2 :]
+        if rest and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2)):
+            return None
+    if known and suffix_of(known) and known[: -len(suffix_of(known))] in COMMON:
+        return None
+    return known
 
 
 def _suffixed(text: str, pos: int) -> str | None:
@@ -117,9 +155,14 @@ def mentions(tokens: Sequence[Token], covered: Sequence[tuple[int, int]] = ()) -
             word, a, j = prev + word, pa, j - 1
         if len(word) - len(s) < 2 or word in COMMON or word[0] in PREFIX_STOP:
             continue
-        if j > 0:
+        if j > 0:  # 大 + 石桥镇; not 区 + 三都镇 (柳江区三都镇): a level suffix ends a name
             left, la, _ = tokens[j - 1]
-            if len(left) == 1 and _CJK.fullmatch(left) and left not in LEFT_STOP:
+            if (
+                len(left) == 1
+                and _CJK.fullmatch(left)
+                and left not in LEFT_STOP
+                and not suffix_of(left)
+            ):
                 word, a = left + word, la
         out.append((word, a, b))
     return out

@@ -18,6 +18,7 @@ from charset_normalizer import from_bytes
 
 from rag.errors import IngestError
 from rag.lang import lexicon
+from rag.lang.script import simplified
 from rag.metadata import extract_meta
 from rag.types import Report, Span
 
@@ -187,7 +188,8 @@ def find_noise(text: str) -> list[Span]:
 def load_report(path: Path) -> Report:
     """Read one file into a Report with metadata; raises IngestError naming the file."""
     decoded = read_text(path)
-    text = decoded.text
+    original = decoded.text
+    text = simplified(original)  # 繁體 is read as simplified; offsets are the same in both
     noise = find_noise(text)
     content = INLINE_NOISE.sub("", text)
     meaningful = len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", content))
@@ -195,7 +197,12 @@ def load_report(path: Path) -> Report:
         raise IngestError(path.name, f"只有 {meaningful} 个字，不是报告")
     meta = extract_meta(text, noise, path.name)
     return Report(
-        source=path.name, text=text, meta=meta, encoding=decoded.encoding, noise=tuple(noise)
+        source=path.name,
+        text=text,
+        meta=meta,
+        encoding=decoded.encoding,
+        noise=tuple(noise),
+        original=original if original != text else "",
     )
 
 

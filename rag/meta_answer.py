@@ -58,10 +58,11 @@ def locate(report: Report, name: str) -> MetaLine | None:
     m, text = report.meta, report.text
     span: tuple[int, int] | None = None
     value: str | None = None
-    if name == "published" and m.published:
-        value = m.published
+    date = {"published": m.published, "written": m.written}.get(name)
+    if date:
+        value = date
         for a, b in (_line(text, mt.start()) for mt in re.finditer(r"[年\-]", text)):
-            if parse_date(text[a:b]) == m.published:
+            if parse_date(text[a:b]) == date:
                 span = (a, b)
                 break
     elif name == "issuer" and m.issuer:

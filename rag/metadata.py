@@ -33,6 +33,9 @@ _TOP = re.compile(f"^(?:{TOP_HEADING})")
 _PLACE = re.compile(
     r"([\u4e00-\u9fff]{2,6}自治(?:县|州|区)|[\u4e00-\u9fff]{2}(?:省|市|县|区|镇|乡|街道))"
 )
+_BANNER = _LEX["date_banner"].pattern  # 今天是：2019年10月31日 星期四 (no publication date)
+_ADDRESSEE = [re.compile(e.text, re.M) for e in _LEX["addressee"].entries]
+_PLANS = _LEX["heading_plans"].pattern  # rag/lang/data/topics.toml
 _STEM_STOP = _LEX["place_stem_stop"].set
 _STEM_STOP_2 = _LEX["place_stem_stop_word"].set
 
@@ -112,16 +115,21 @@ def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) ->
         head = title.split("关于", 1)[0]
         if re.search(_ISSUER_TAIL + "$", head):
             return head
-    return fields.get("publisher")
+    return fields.get("publisher") or fields.get("source")
+
+
+def _place_names(text: str) -> list[str]:
+    """Place-like names of `text`, each whole when the division dataset knows a longer name
+    ending there (四季青街道, not 季青街道)."""
+    return [divisions().ending_at(text, m.end(1)) or m[1] for m in _PLACE.finditer(text)]
 
 
 def _place_counts(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for m in _PLACE.finditer(text):
-        name = m[1]
+    for name in _place_names(text):
         stem = name[:2]
-        if name[0] in _STEM_STOP or stem in _STEM_STOP_2:
-            continue
+        if name not in divisions() and (name[0] in _STEM_STOP or stem in _STEM_STOP_2):
+            continue  # 全镇, 依法治区; but 新江湾城街道 is a known name
         if level_of(name) != "town" and name not in divisions():
             continue  # 执行市 (严格执行市、区…) ends like a city, the dataset knows none such
         counts[name] += 1
@@ -138,7 +146,7 @@ def _level(name: str) -> str:
 def _header_places(part: str) -> list[str]:
     """The place names a title or issuer starts with, whole (平顶山市, 大石桥镇); else the
     place-like names anywhere in it."""
-    return split_chain(part.strip()) or _PLACE.findall(part)
+    return split_chain(part.strip()) or _place_names(part)
 
 
 def _find_places(header: Sequence[str], body: str) -> Places:
@@ -156,12 +164,23 @@ def _find_year(title: str | None, lines: list[str]) -> int | None:
     if title and (m := _YEAR_IN_TITLE.search(title)):
         return int(m[1])
     for line in lines:
-        if m := _HEAD_YEAR.match(line):
+        if (m := _HEAD_YEAR.match(line)) and not _PLANS.search(line):  # not 三、2025年工作打算
             return int(m[1])
     for line in lines[:6]:
         if len(line) > 60 and (m := re.match(r"^\s*(\d{4})年", line)):
             return int(m[1])
-    return None
+    return _body_year(lines)
+
+
+def _body_year(lines: list[str]) -> int | None:
+    """The year the body writes most often (2024年以来, 2024年度), among years before the
+    newest it writes (a report looks ahead to next year's plans): a title without its year."""
+    years = Counter(int(y) for line in lines for y in re.findall(r"(?<!\d)(20\d{2})\s*年", line))
+    if not years:
+        return None
+    newest = max(years)
+    past = {y: n for y, n in years.items() if y < newest} or dict(years)
+    return max(past, key=lambda y: (past[y], y)) if len(years) > 1 else newest
 
 
 def _find_published(fields: dict[str, str], head: Sequence[str], lines: list[str]) -> str | None:
@@ -170,11 +189,39 @@ def _find_published(fields: dict[str, str], head: Sequence[str], lines: list[str
     if "date" in fields and (d := parse_date(fields["date"])):
         return d
     for line in head:
+        if _BANNER.search(line) or _written_label(line):  # a banner's today, a 成文日期 line
+            continue
         if len(line) <= 100 and "。" not in line and (d := parse_date(line)):
             return d
+    if "written" in fields:  # the page states when it was signed, not when it was published
+        return None
     for line in lines[-6:]:
         if len(line) <= 20 and (d := parse_date(line)):
             return d
+    return None
+
+
+def _written_label(line: str) -> bool:
+    keys = (re.sub(r"\s+", "", k[1]) for k in _KEY_RE.finditer(line))
+    return any(_FIELD_KEYS.get(k) == "written" for k in keys)
+
+
+def _find_written(fields: dict[str, str], lines: list[str]) -> str | None:
+    """The date the report was signed: a 成文日期 label, else the 落款's date."""
+    if "written" in fields and (d := parse_date(fields["written"])):
+        return d
+    for line in lines[-6:]:
+        if len(line) <= 20 and (d := parse_date(line)):
+            return d
+    return None
+
+
+def _find_addressee(lines: list[str]) -> str | None:
+    """Whom the report is sent to (区人民政府：, 现将…报送县人民政府), when it says."""
+    for line in lines[:12]:
+        for pattern in _ADDRESSEE:
+            if m := pattern.search(line):
+                return m[1]
     return None
 
 
@@ -191,8 +238,8 @@ def _synthesize_title(issuer: str | None, places: Places, year: int | None, sour
     when = f"{year}年" if year else ""
     if issuer and issuer.endswith("人民政府"):
         return f"{issuer}关于{when}法治政府建设情况的报告"
-    who = "".join(n for n in (places.county, places.town) if n) or issuer or source
-    return f"{who}{when}法治政府建设情况的报告"
+    who = "".join(n for n in (places.county, places.town) if n) or issuer or ""
+    return f"{who}{when}法治政府建设情况的报告"  # never the file name
 
 
 def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
@@ -220,4 +267,6 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
         published=_find_published(fields, _page_head(text, lines, at), lines),
         index_no=fields.get("index_no"),
         doc_no=doc_no if doc_no and re.search(r"号$|〔\d{4}〕|\[\d{4}\]", doc_no) else None,
+        written=_find_written(fields, lines),
+        addressee=_find_addressee(lines),
     )

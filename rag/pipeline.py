@@ -26,6 +26,7 @@ from rag.decide import Decider, Draft, grounding_reason
 from rag.embed import semantic_anchors
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
+from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
@@ -176,6 +177,7 @@ class Pipeline:
     ) -> Query:
         """The standalone question and what it asks (places, years, scope, terms)."""
         check_question(question, self.knobs.max_question_chars)
+        question = simplified(question)  # a question in 繁體 is read as simplified
         history, notes = self._bounded(history)
         # explicit filters win: the conversation does not carry its places or years into
         # a question the user has scoped by hand

@@ -7,7 +7,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.gazetteer import LEFT_STOP, LEVEL, PREFIX_STOP, Token, level_of, mentions, suffix_of
+from rag.gazetteer import (
+    LEFT_STOP,
+    LEVEL,
+    PREFIX_STOP,
+    Token,
+    known_names,
+    level_of,
+    mentions,
+    suffix_of,
+    town_kind,
+)
 from rag.lang import lexicon
 from rag.lang.divisions import divisions
 from rag.metadata import content_lines
@@ -102,6 +112,9 @@ class Grounding:
     # reports of a known place that a tolerated name rules out (上杭县白沙镇: not the 白沙镇
     # whose report states 阳朔县, while one that states no county may still be it)
     excluded: frozenset[str] = frozenset()
+    # names no report's metadata covers that some report's text has (a 乡 whose place was not
+    # read): searched in those reports, never refused
+    textual: tuple[str, ...] = ()
 
 
 _RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
@@ -118,6 +131,7 @@ class PlaceIndex:
         self.by_source = {s: place_aliases(r) for s, r in reports.items()}
         self.by_alias: dict[str, set[str]] = {}
         self.levels: dict[str, set[str]] = {}  # alias -> levels of the names it stands for
+        self.kinds: dict[str, set[str]] = {}  # alias -> kinds of the towns it stands for
         for source, names in self.by_source.items():
             for name in names:
                 self.by_alias.setdefault(name, set()).add(source)
@@ -127,6 +141,8 @@ class PlaceIndex:
                 for alias in place_aliases_of(full):
                     if level:
                         self.levels.setdefault(alias, set()).add(level)
+                    if level == "town":
+                        self.kinds.setdefault(alias, set()).add(town_kind(full))
         self.longest = max((len(a) for a in self.by_alias), default=2)
         self.copies = copies(reports)
 
@@ -163,6 +179,7 @@ class PlaceIndex:
                     and len(left) == 1
                     and "\u4e00" <= left <= "\u9fff"
                     and left not in LEFT_STOP
+                    and not suffix_of(left)  # 柳江区三都镇: 区 ends the name before
                     and longer not in self.by_alias
                 ):
                     unknown.append(longer)
@@ -181,6 +198,15 @@ class PlaceIndex:
                 found.add(alias)
                 covered.append((a, b))
         unknown += self._below(text, found, covered)
+        for name, a, b in known_names(text):  # names the division dataset knows, whole
+            if any(x < b and a < y for x, y in covered):
+                continue
+            known = name if name in self.by_alias else self._stem_alias(name)
+            if known:
+                found.add(known)
+            else:
+                unknown.append(name)
+            covered.append((a, b))
         unknown += [  # a development zone no report is about (济南经济技术开发区)
             m[0]
             for m in _ZONE.finditer(text)
@@ -208,10 +234,12 @@ class PlaceIndex:
         contradicted = tuple(
             u for u in above if sources and ruled[u] == sources and not self.in_text(u)
         )
-        strict = tuple(u for u in strict if not self.in_text(u)) + contradicted
+        textual = tuple(u for u in strict if u in divisions() and self.in_text(u))
+        strict = tuple(u for u in strict if not self.in_text(u))
+        strict += contradicted
         above = tuple(u for u in above if u not in contradicted)
         excluded = frozenset(s for u in above for s in ruled[u])
-        return Grounding(frozenset(found), strict, above, excluded)
+        return Grounding(frozenset(found), strict, above, excluded, textual)
 
     def in_text(self, name: str) -> set[str]:
         """The reports whose text has `name`: a place-like word no report is about (依法治镇 of a
@@ -261,14 +289,16 @@ class PlaceIndex:
 
     def _stem_alias(self, name: str) -> str | None:
         """江华县 -> 江华 when 江华 is an alias of a place of the same kind (a town is not a
-        county: 水口县 does not name 水口镇)."""
+        county: 水口县 does not name 水口镇; nor is a 镇 a 街道 or a 乡: 新华镇 does not name
+        新华街道)."""
         s = suffix_of(name)
         stem = _strip_ethnic(name[: -len(s)]) if s else name
         levels = self.levels.get(stem)
         if not s or not levels:
             return None
-        town = LEVEL[s] == "town"
-        return stem if any((lv == "town") == town for lv in levels) else None
+        if LEVEL[s] == "town":
+            return stem if town_kind(name) in self.kinds.get(stem, ()) else None
+        return stem if any(lv != "town" for lv in levels) else None
 
     def named(self, text: str, found: set[str] | None = None) -> dict[str, set[str]]:
         """source -> the aliases of that report that occur in `text` (`found`: `find(text)`,

