@@ -28,6 +28,7 @@ from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
 from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
+from rag.parts import ask_parts, joined
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
 from rag.scope import absolute_years, relative_year, report_years
@@ -295,6 +296,37 @@ class Pipeline:
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
+    ) -> Iterator[Event]:
+        """The events of the answer; a question with several asks is answered ask by ask
+        (each later ask read with the earlier ones as its context) and joined."""
+        asks = ask_parts(question)
+        if len(asks) < 2:
+            yield from self._stream_one(question, history, options)
+            return
+        check_question(question, self.knobs.max_question_chars)
+        answers: list[Answer] = []
+        turns = list(history)
+        for ask in asks:
+            answer = self.ask_one(ask, turns, options)
+            answers.append(answer)
+            turns.append(Turn(ask, answer.rewritten, answer.text))
+        whole = joined(question, asks, answers)
+        yield Event("rewritten", whole.rewritten)
+        yield Event("contexts", hits=whole.contexts)
+        yield Event("token", whole.text)
+        yield Event("answer", answer=whole)
+
+    def ask_one(
+        self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
+    ) -> Answer:
+        """The answer of one ask (no splitting into parts)."""
+        for event in self._stream_one(question, history, options):
+            if event.answer is not None:
+                return event.answer
+        raise RagError("the answer stream ended without an answer")  # pragma: no cover
+
+    def _stream_one(
+        self, question: str, history: Sequence[Turn], options: AskOptions
     ) -> Iterator[Event]:
         timer = Timer()
         query = self.analyze(question, history, options)
