@@ -222,6 +222,12 @@ def furniture(
         head.append(pick(rng, f["tools"], 0.4))
     foot = [pick(rng, f["shares"], 0.3), pick(rng, f["footers"], 0.45)] if footer else []
     states["forms"] = [t for t in head + foot if t]
+    # a page may name the issuer by the place alone (发布机构: 三墩镇)
+    states["bare_issuer"] = any(
+        f"{{{key}}}" in t and fields[key] == chain.place
+        for t in states["forms"]
+        for key in ("publisher", "source")
+    )
     render = [fill(t, fields, dates, vocab) for t in head + foot if t]
     n_head = len([t for t in head if t])
     return render[:n_head], render[n_head:], states
@@ -290,6 +296,8 @@ def build_copy(
         cut = truncate and source.published_from == "signature"
         published = None if cut else shift_date(source.published, delta)
     forms = issuer_forms(source, chain, vocab)
+    if forms and states["bare_issuer"] and chain.place not in forms:
+        forms.append(chain.place)
     stated = [f for f in forms if c.convert(f) in text]
     c.truth = {
         "source": source.file, "copy": k, "group": group.id,
