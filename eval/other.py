@@ -43,13 +43,16 @@ def assemble(target: Path, neardup: bool) -> list[Path]:
 
 def score_metadata(reports: dict[str, Report], truth: Path) -> dict[str, object]:
     """Each report's title, year, publication date and places against `truth` (JSONL: source,
-    title, year, published, places {level: name or null; "any": a name at any level})."""
+    title, year, published, optionally written (成文日期), places {level: name or null; "any":
+    a name at any level})."""
     checks: list[dict[str, object]] = []
     for line in truth.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         meta = reports[row["source"]].meta
-        got = {"title": meta.title, "year": meta.year, "published": meta.published}
-        want = {k: row[k] for k in ("title", "year", "published")}
+        got = {"title": meta.title, "year": meta.year, "published": meta.published,
+               "written": meta.written}  # fmt: skip
+        # 成文日期 is kept apart from the publication date where a page states it (issue 31)
+        want = {k: row[k] for k in ("title", "year", "published", "written") if k in row}
         for level, name in row["places"].items():
             key = f"place.{level}"
             want[key] = name

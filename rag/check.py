@@ -1,15 +1,11 @@
 """核稿: check any text (a draft, an LLM's answer) against the reports, claim by claim.
 
 Each sentence of the text is a claim. It gets its own retrieval (the pipeline's analysis and
-scope: the places and years it names, and the user's filters) and the report sentence that
-states it most closely, then a verdict:
-
-- `supported`: the report sentence states it (its wording, every figure with its unit, the
-  same negation), in a report of the place and year the claim names;
-- `contradicted`: the report states another figure or unit, the negation, or the claim's
-  content belongs to another place or year (the report's own value is given beside it);
-- `not_found`: no report searched states it (the reports searched are listed);
-- `not_a_claim`: headings, signatures, date lines, greetings.
+scope: the places and years it names, and the user's filters), and the one claim judge
+(rag/judge.py, the same that checks our answers) compares it with the retrieved report
+sentences: `supported`, `contradicted` (with the report's value; also when the claim's
+content belongs to another place or year), `not_found` (the reports searched are listed), or
+`not_a_claim` (headings, signatures, date lines, greetings: told here).
 
 A report's title, signature (落款) or date line never supports a claim.
 """
@@ -18,29 +14,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
+from rag.judge import THRESHOLDS, Judgement, Thresholds, Unit, Verdict, is_furniture, judge
 from rag.lang import lexicon
 from rag.lang.outline import HEADING_LEVELS
 from rag.lang.script import simplified
 from rag.metadata import ISSUER_LINE, parse_date
-from rag.numbers import Quantity, compatible_units, is_year, quantities, same_quantity
+from rag.numbers import quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
-from rag.textmatch import containment, content, sentences, years_in
+from rag.textmatch import containment, content, sentences
 from rag.types import Hit
-from rag.verify import is_furniture, negation_mismatch
 
-Verdict = Literal["supported", "contradicted", "not_found", "not_a_claim"]
+# the verdicts of 核稿: the judge's, without an answer's partly and uncited
 VERDICTS: tuple[Verdict, ...] = ("supported", "contradicted", "not_found", "not_a_claim")
 _NOT_CLAIM = lexicon()["not_claim"].pattern
 MIN_CONTENT = 6  # characters: a shorter sentence states nothing to check
 ANY = AskOptions()  # no filters
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    supported: float = 0.5  # share of the claim's bigrams in the report sentence
-    found: float = 0.35  # below it the claim's content is not in the reports at all
 
 
 @dataclass(frozen=True)
@@ -122,28 +112,13 @@ def not_a_claim(sentence: str) -> str:
     return ""
 
 
-def _figures(text: str) -> list[Quantity]:
-    return [q for q in quantities(text) if not is_year(q)]
-
-
-def _before(text: str, q: Quantity, width: int = 8) -> str:
-    at = text.find(q.text)
-    return text[max(0, at - width) : max(0, at)]
-
-
-def _aligned(q: Quantity, claim: str, found: list[Quantity], sentence: str) -> Quantity | None:
-    """Of the report sentence's figures, the one the claim's figure stands for: the one after
-    the same words (配置执法人员5名，全镇考取执法证19人: 考取执法证25人 is about 19人)."""
-    if not found:
-        return None
-    context = _before(claim, q)
-    return max(found, key=lambda f: containment(context, _before(sentence, f)))
+_Candidate = tuple[Unit, Hit, int, int]  # a sentence as evidence, its hit and offsets in it
 
 
 class ClaimChecker:
     """Checks each claim of a text against the pipeline's reports."""
 
-    def __init__(self, pipeline: Pipeline, thresholds: Thresholds = Thresholds()) -> None:
+    def __init__(self, pipeline: Pipeline, thresholds: Thresholds = THRESHOLDS) -> None:
         self.pipeline = pipeline
         self.thresholds = thresholds
 
@@ -156,26 +131,55 @@ class ClaimChecker:
 
     def _evidence(
         self, claim: str, options: AskOptions
-    ) -> tuple[tuple[float, Hit, int, int] | None, tuple[str, ...], str]:
-        """The report sentence closest to the claim (overlap, hit, start, end in the chunk),
-        the reports searched, and why none may be used ('' when it may)."""
+    ) -> tuple[list[_Candidate], tuple[str, ...], str]:
+        """Each passage retrieved for the claim with the sentence of it that states the claim
+        (its figures, then most of its wording; no title, 落款 or date line), as an answer
+        cites a passage and its sentence; the reports searched; and why none may be used
+        ('' when they may)."""
         p = self.pipeline
         query = p.analyze(claim, (), options)
         draft = p.draft(query)
-        best: tuple[float, Hit, int, int] | None = None
+        figures = quantities(claim)
+        out: list[_Candidate] = []
         for hit in draft.hits:
             report = p.reports[hit.chunk.source]
-            for s, e in sentences(hit.chunk.text):
-                sentence = hit.chunk.text[s:e]
-                if is_furniture(report, sentence):
-                    continue
-                overlap = containment(claim, sentence)
-                if best is None or overlap > best[0]:
-                    best = (overlap, hit, s, e)
+            text = hit.chunk.text
+            spans = [(a, b) for a, b in sentences(text) if not is_furniture(report, text[a:b])]
+            if not spans:
+                continue
+
+            def states(span: tuple[int, int], t: str = text) -> tuple[int, float]:
+                found = quantities(t[span[0] : span[1]])
+                hits = sum(any(same_quantity(q, f) for f in found) for q in figures)
+                return hits, containment(claim, t[span[0] : span[1]])
+
+            a, b = max(spans, key=states)
+            out.append((Unit((text,), (text[a:b],), (report,)), hit, a, b))
+        out += self._joined(out)
         reason = ""
         if query.unknown_places:
             reason = f"语料中没有关于{'、'.join(query.unknown_places)}的报告"
-        return best, tuple(draft.searched), reason
+        return out, tuple(draft.searched), reason
+
+    @staticmethod
+    def _joined(single: list[_Candidate]) -> list[_Candidate]:
+        """Per report, its retrieved passages together, as an answer's claim may cite several
+        passages of one report (a list of its plans); the judge's stitching check still
+        refuses a claim pieced from unrelated sentences of them."""
+        by_report: dict[str, list[_Candidate]] = {}
+        for c in single:
+            by_report.setdefault(c[1].chunk.source, []).append(c)
+        out: list[_Candidate] = []
+        for group in by_report.values():
+            if len(group) > 1:
+                first = group[0]
+                unit = Unit(
+                    tuple(p for c in group for p in c[0].passages),
+                    tuple(t for c in group for t in c[0].sentences),
+                    first[0].reports,
+                )
+                out.append((unit, *first[1:]))
+        return out
 
     def check_claim(
         self, claim: str, start: int = 0, end: int | None = None, options: AskOptions = ANY
@@ -184,64 +188,43 @@ class ClaimChecker:
         why = not_a_claim(claim)
         if why:
             return CheckedClaim(claim, start, end, "not_a_claim", why)
-        best, searched, grounding = self._evidence(claim, options)
+        found, searched, grounding = self._evidence(claim, options)
         base = CheckedClaim(claim, start, end, "not_found", "", searched=searched)
-        if best is not None and best[0] >= self.thresholds.found and not grounding:
-            return self._compare(base, claim, best)
+        scoped = None
+        if found and not grounding:
+            j = judge(claim, [c[0] for c in found], thresholds=self.thresholds)
+            scoped = self._with(base, j, found[j.unit])
+            if j.verdict in ("supported", "contradicted"):
+                return scoped
         # not in the reports of the place and year it names: is it another place's or year's?
         anywhere, _, _ = self._evidence(claim, replace(options, scope_from_question=False))
-        if anywhere is not None and anywhere[0] >= self.thresholds.supported:
-            verdict = self._compare(base, claim, anywhere)
-            if verdict.verdict == "supported":
-                report = self.pipeline.reports[anywhere[1].chunk.source]
+        if anywhere:
+            j = judge(claim, [c[0] for c in anywhere], thresholds=self.thresholds)
+            if j.verdict == "supported":
+                source = anywhere[j.unit][1].chunk.source
+                verdict = self._with(base, j, anywhere[j.unit])
+                if source in searched and not grounding:
+                    return verdict
+                report = self.pipeline.reports[source]
                 return replace(
                     verdict,
                     verdict="contradicted",
                     reason=f"报告中这一内容属于{report.label}，不是文中所说的地方或年份",
                     report_value=report.label,
                 )
-        reason = grounding or "检索范围内的报告没有这一内容"
-        return replace(base, reason=reason)
+        if grounding:
+            return replace(base, reason=grounding)
+        return scoped or replace(base, reason="检索范围内的报告没有这一内容")
 
-    def _compare(
-        self, base: CheckedClaim, claim: str, best: tuple[float, Hit, int, int]
-    ) -> CheckedClaim:
-        overlap, hit, s, e = best
-        sentence = hit.chunk.text[s:e]
-        report = self.pipeline.reports[hit.chunk.source]
-        ev = Evidence(hit.chunk.source, hit.chunk.start + s, hit.chunk.start + e, sentence)
-        out = replace(base, citations=(ev,))
-        found = _figures(sentence)
-        for q in _figures(claim):
-            if any(same_quantity(q, f) for f in found):
-                continue
-            other = _aligned(
-                q, claim, [f for f in found if compatible_units(q.unit, f.unit)], sentence
-            )
-            if other is not None:
-                return replace(
-                    out, verdict="contradicted", report_value=other.text,
-                    reason=f"报告写的是{other.text}，文中是{q.text}",
-                )  # fmt: skip
-            unit = _aligned(q, claim, [f for f in found if f.value == q.value], sentence)
-            if unit is not None:
-                return replace(
-                    out, verdict="contradicted", report_value=unit.text,
-                    reason=f"单位不符：报告写的是{unit.text}，文中是{q.text}",
-                )  # fmt: skip
-            return replace(out, reason=f"报告没有写{q.text}（最接近的句子：{sentence}）")
-        clash = negation_mismatch(claim, sentence)
-        if clash:
-            return replace(
-                out, verdict="contradicted", report_value=sentence, reason=f"否定不符：{clash}"
-            )
-        year = report.meta.year
-        for y in years_in(claim):
-            if year and y != year and str(y) not in sentence and y != year + 1:
-                return replace(
-                    out, verdict="contradicted", report_value=f"{year}年",
-                    reason=f"这是{report.label}的内容，不是{y}年的",
-                )  # fmt: skip
-        if overlap >= self.thresholds.supported:
-            return replace(out, verdict="supported", reason=f"{overlap:.0%}的文字见于报告原文")
-        return replace(out, reason=f"只有{overlap:.0%}的文字见于最接近的报告句子")
+    def _with(self, base: CheckedClaim, j: Judgement, c: _Candidate) -> CheckedClaim:
+        """The claim with the judge's verdict, and the sentence judged against as its
+        citation (also for not_found, when some of its wording is there)."""
+        _, hit, s, e = c
+        ev = Evidence(
+            hit.chunk.source, hit.chunk.start + s, hit.chunk.start + e, hit.chunk.text[s:e]
+        )
+        shown = (ev,) if j.verdict != "not_found" or j.overlap >= self.thresholds.partly else ()
+        verdict = "not_found" if j.verdict == "partly" else j.verdict
+        return replace(
+            base, verdict=verdict, reason=j.reason, report_value=j.report_value, citations=shown
+        )

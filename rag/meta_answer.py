@@ -18,7 +18,10 @@ _ABOUT_REPORT = _LEX["about_report"].pattern
 INTENTS: tuple[tuple[str, str, re.Pattern[str], bool], ...] = tuple(
     (e.attrs["intent"], e.attrs["label"], re.compile(e.text), e.attrs["needs_report"])
     for e in _LEX["meta_question"].entries
+    if e.attrs["intent"] != "written_for_published"
 )
+# how an answer names the 成文日期 given for a publication date the report does not state
+_FALLBACK_LABEL = _LEX["meta_question"].by_attr("label")["未载明发布日期"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,9 @@ def locate(report: Report, name: str) -> MetaLine | None:
     span: tuple[int, int] | None = None
     value: str | None = None
     date = {"published": m.published, "written": m.written}.get(name)
+    field = ""
+    if name == "published" and not date and m.written:  # only its 成文日期 is stated
+        date, field = m.written, _FALLBACK_LABEL
     if date:
         value = date
         for a, b in (_line(text, mt.start()) for mt in re.finditer(r"[年\-]", text)):
@@ -80,7 +86,7 @@ def locate(report: Report, name: str) -> MetaLine | None:
         span = _find(text, [value])
     if value is None or span is None:
         return None
-    return MetaLine(report.source, "", value, *span)
+    return MetaLine(report.source, field, value, *span)
 
 
 def answer_lines(name: str, reports: Sequence[Report]) -> list[MetaLine]:
@@ -107,7 +113,7 @@ def meta_text(
 ) -> str:
     """One cited line per report: 水口镇（2024年）报告的日期为…（原文：“…”）[1]。"""
     return "\n".join(
-        f"{place_label(reports[x.source])}报告的{label}为{x.value}"
+        f"{place_label(reports[x.source])}报告的{x.field or label}为{x.value}"
         f"（原文：“{h.chunk.text.strip()}”）[{h.rank}]。"
         for x, h in zip(lines, hits, strict=True)
     )

@@ -140,7 +140,6 @@ class Pipeline:
         )
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
-        self.labels = {s: r.label for s, r in self.reports.items()}
         self.decider = Decider(knobs.abstain_threshold, self.years)
 
     def with_answerer(self, answerer: Answerer, rewriter: Runnable | None = None) -> Pipeline:
@@ -422,10 +421,7 @@ class Pipeline:
             [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
         )
         citations = resolve_citations(claims, used)
-        checks = check_answer(
-            claims, citations, self.years, report_labels=self.labels, reports=self.reports,
-            about_report=o.about_report,
-        )  # fmt: skip
+        checks = check_answer(claims, citations, self.reports, about_report=o.about_report)
         warnings = d.query.notes + o.warnings
         if invalid:
             warnings += (f"已删去不对应任何来源的引用标号：{list(invalid)}",)

@@ -304,7 +304,7 @@ def test_a_figure_question_is_answered_first_in_one_short_sentence(extractive: P
 
 
 def test_a_label_of_another_report_is_wording_to_check() -> None:
-    from rag.types import Citation
+    from rag.types import Citation, Places, Report, ReportMeta
     from rag.verify import check_claim
 
     span = (
@@ -312,13 +312,11 @@ def test_a_label_of_another_report_is_wording_to_check() -> None:
     )
     src = "004_ec6daf499c9a8590.txt"
     cite = Citation(1, 0, src, "t", "", 0, len(span), span, 0, len(span), span)
-    labels = {"004_ec6daf499c9a8590.txt": "峡口镇（2024年）"}
-    years = {"004_ec6daf499c9a8590.txt": 2024}
-    own = check_claim("峡口镇（2024年）：已有27人通过[1]", [1], [cite], years, report_labels=labels)
+    meta = ReportMeta("t", True, None, Places(town="峡口镇"), 2024, None, None, None)
+    reports = {src: Report(src, span, meta, "utf-8")}
+    own = check_claim("峡口镇（2024年）：已有27人通过[1]", [1], [cite], reports)
     assert own.verdict == "supported"
-    other = check_claim(
-        "水口镇（2024年）：已有27人通过[1]", [1], [cite], years, report_labels=labels
-    )
+    other = check_claim("水口镇（2024年）：已有27人通过[1]", [1], [cite], reports)
     assert other.overlap < own.overlap
 
 

@@ -25,7 +25,7 @@ def test_passages_are_escaped_and_the_support_is_marked(extractive: Pipeline) ->
     rows = claim_rows(a)
     assert rows[0][0] == 1  # claims are numbered from 1
     assert rows[0][2] == "有依据" and c.support_text in rows[0][5]
-    assert rows[0][4].startswith("该句 100% 的字词见于所引原文")
+    assert rows[0][4].startswith("100%的文字见于报告原文")
     assert status_line(a).startswith("回答方式：抽取式")
     assert "### 问：" in answer_markdown(a) and "核查 第1句：有依据" in answer_markdown(a)
 
