@@ -218,6 +218,8 @@ def furniture(
         if chosen:
             head.append(chosen)
             states["published"] = (pub if "{pub" in chosen else made).date().isoformat()
+            if "{made" in chosen and any(label in chosen for label in f["issued_labels"]):
+                states["published_also"] = made.date().isoformat()
             states["title"] = title if "{title}" in chosen else None
         head.append(pick(rng, f["tools"], 0.4))
     foot = [pick(rng, f["shares"], 0.3), pick(rng, f["footers"], 0.45)] if footer else []
@@ -303,6 +305,7 @@ def build_copy(
         "source": source.file, "copy": k, "group": group.id,
         "chain": [chain.province, chain.city, chain.county, chain.town],
         "place": chain.place, "year": year, "published": published,
+        "published_ok": [published, *([states["published_also"]] if "published_also" in states else [])],
         "title": body_title or states["title"], "issuer": forms if stated else None,
         "traditional": traditional, "truncated": truncate, "html": is_html,
         "title_variant": variant, "furniture": states["forms"],
