@@ -260,13 +260,23 @@ def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     wide = console.width >= 160
-    labels = ("文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "段落数")
+    labels = (
+        "文件",
+        "标题",
+        "发布机构",
+        "地方",
+        "年份",
+        "发布日期",
+        "成文日期",
+        "索引号",
+        "段落数",
+    )
     table = Table(*labels)
     for row in rows:
         places = " ".join(v for v in row["places"].values() if v)
         title = row["title"] + (" *" if row["title_synthesized"] else "")
         fields = [row["issuer"] or "", places, str(row["year"] or ""), row["published"] or ""]
-        fields += [row["index_no"] or "", str(row["chunks"])]
+        fields += [row.get("written") or "", row["index_no"] or "", str(row["chunks"])]
         if wide:
             table.add_row(row["source"], title, *fields)
             continue

@@ -282,7 +282,8 @@ def judge(
         return out("contradicted", f"否定不符：{clash}", sentence)
     years = {r.meta.year for r in reports if r.meta.year}
     for y in years_in(bare):
-        if years and y not in years and str(y) not in joined and y - 1 not in years:
+        # a year the sentence stating the claim writes (not one elsewhere in the passage)
+        if years and y not in years and str(y) not in sentence and y - 1 not in years:
             label = "、".join(r.label for r in reports)
             why = f"这是{label}的内容，不是{y}年的"
             return out("contradicted", why, f"{min(years)}年", [f"{y}年"])

@@ -43,14 +43,15 @@ def _shift(text: str, by: int) -> str:
 
 
 def joined(question: str, asks: Sequence[str], answers: Sequence[Answer]) -> Answer:
-    """One answer of the parts' answers: each under its ask (numbered 1. 2. …), their markers,
-    citations, claims and contexts renumbered to follow one another."""
+    """One answer of the parts' answers: each under its ask (numbered 1. 2. …), the sources
+    they cite numbered 1, 2, 3… across the parts, their citations and claims renumbered to
+    match, and each part's passages after the part before's."""
     texts: list[str] = []
     citations: list[Citation] = []
     claims: list[ClaimCheck] = []
     contexts: list[Hit] = []
     warnings: list[str] = []
-    shift = 0
+    shift = 0  # the sources the parts before cite: an answer cites [1]..[n] in order
     for i, (ask, a) in enumerate(zip(asks, answers, strict=True), start=1):
         texts.append(f"{i}. {ask}\n{_shift(a.text, shift)}")
         citations += [replace(c, n=c.n + shift, claim=c.claim + len(claims)) for c in a.citations]
@@ -58,9 +59,10 @@ def joined(question: str, asks: Sequence[str], answers: Sequence[Answer]) -> Ans
             replace(c, text=_shift(c.text, shift), markers=tuple(n + shift for n in c.markers))
             for c in a.claims
         ]
-        contexts += [replace(h, rank=h.rank + shift) for h in a.contexts]
+        # each part's passages in its retrieval's order, after the parts before
+        contexts += [replace(h, rank=len(contexts) + h.rank) for h in a.contexts]
         warnings += [w for w in a.warnings if w not in warnings]
-        shift += len(a.contexts)
+        shift += max((c.n for c in a.citations), default=0)
     latency = {k: sum(a.latency_ms.get(k, 0.0) for a in answers) for k in answers[0].latency_ms}
     rewritten = "".join(a.rewritten for a in answers)
     return Answer(

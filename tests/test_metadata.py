@@ -45,7 +45,8 @@ EXPECTED = {
         issuer="三墩镇",
         places=Places(county="西湖区", town="三墩镇"),
         year=2019,
-        published="2020-03-12",
+        published=None,  # the page states its 产生日期 (when it was written), no 发布日期
+        written="2020-03-12",
         index_no="00250254-9/2020-04535",
         doc_no=None,
     ),

@@ -241,7 +241,7 @@ def test_reports_page_rows_carry_places_numbers_and_the_synthesized_mark(
     shuikou = rows["000_4e493ef760f0cb20.txt"]
     assert shuikou["标题"].endswith(SYNTHESIZED) and "水口镇" in shuikou["地方"]
     sandun = rows["003_bf156fa8c0c17ca2.txt"]
-    assert sandun["索引号"] == "00250254-9/2020-04535" and sandun["发布日期"] == "2020-03-12"
+    assert sandun["索引号"] == "00250254-9/2020-04535" and sandun["成文日期"] == "2020-03-12"
     assert not sandun["标题"].endswith(SYNTHESIZED) and sandun["段数"] > 0
 
 

@@ -72,7 +72,9 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
 
 UPLOAD_MAX_MB = 20.0
 STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
-REPORT_HEADERS = ["文件", "标题", "发布机构", "地方", "年份", "发布日期", "索引号", "文号", "段数"]
+REPORT_HEADERS = [
+    "文件", "标题", "发布机构", "地方", "年份", "发布日期", "成文日期", "索引号", "文号", "段数",
+]  # fmt: skip
 # the whole table fits a 1366 px screen: long cells (titles, 索引号) wrap inside their column
 REPORT_WIDTHS = ["14%", "24%", "12%", "13%", "6%", "9%", "10%", "7%", "5%"]
 SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
@@ -92,6 +94,7 @@ def report_rows(pipeline: Pipeline) -> list[list[Any]]:
                 " ".join(m.places.names()),
                 m.year or "",
                 m.published or "",
+                m.written or "",
                 m.index_no or "",
                 m.doc_no or "",
                 entry.chunks if entry else "",

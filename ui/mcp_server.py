@@ -74,7 +74,7 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
 
     @mcp.tool()
     async def list_reports() -> dict[str, Any]:
-        """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、索引号、文号。"""
+        """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
         return await run(reports_json)
 
     return mcp
