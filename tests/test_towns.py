@@ -186,3 +186,18 @@ def test_traditional_question(unread_year: Pipeline) -> None:
 def test_another_level_is_refused_with_its_reason(unread_year: Pipeline) -> None:
     a = unread_year.ask("新华镇对执法人员进行了多少次执法培训？")
     assert a.abstained and "新华镇" in a.text, a.text
+
+
+def test_a_traditional_passage_is_shown_as_the_file_writes_it(tmp_path: Path) -> None:
+    from rag.types import Citation
+    from ui.render import passage_html
+
+    text = "四季青街道2024年法治政府建設情況報告\n2024年，四季青街道開展法治宣傳活動15場次。\n"
+    report = _report(tmp_path, "a.txt", text)
+    a = report.text.index("开展法治宣传活动")
+    b = report.text.index("。", a) + 1
+    cite = Citation(
+        1, 0, "a.txt", report.meta.title, "", a, b, report.text[a:b], a, b, report.text[a:b]
+    )
+    shown = passage_html([cite], report)
+    assert "開展法治宣傳活動15場次" in shown and "开展法治宣传活动" not in shown

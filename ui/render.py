@@ -40,7 +40,7 @@ def passage_html(
     `download` links the original file. All report text is escaped."""
     c = cites[0]
     meta = report.meta
-    text = report.text
+    text = report.original or report.text  # as the file writes it (繁體 stays 繁體), same offsets
     numbers = "".join(f"[{n}]" for n in sorted({x.n for x in cites}))
     spans = [(x.support_start, x.support_end) for x in cites]
     head = " · ".join(
