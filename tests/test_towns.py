@@ -201,3 +201,39 @@ def test_a_traditional_passage_is_shown_as_the_file_writes_it(tmp_path: Path) ->
     )
     shown = passage_html([cite], report)
     assert "開展法治宣傳活動15場次" in shown and "开展法治宣传活动" not in shown
+
+
+def test_namesakes_in_other_counties_and_levels(tmp_path: Path) -> None:
+    body = "2024年，新华街道开展法治宣传活动15场次。新华街道调解矛盾纠纷42宗。\n"
+    reports = [
+        _report(tmp_path, "a.txt", "广州市花都区新华街道2024年法治政府建设情况报告\n" + body),
+        _report(
+            tmp_path, "b.txt", "韶关市武江区新华街道办事处关于2024年法治政府建设情况的报告\n" + body
+        ),
+        _report(
+            tmp_path,
+            "c.txt",
+            "2024年法治政府建设情况报告\n"
+            + body.replace("新华街道", "新华乡")
+            + "屏边县新华乡人民政府\n",
+        ),
+    ]
+    places = _index(reports)
+    by_source = {r.source: r for r in reports}
+
+    def scope(q: str) -> tuple[str, ...] | None:
+        from rag.config import QueryOptions
+        from rag.scope import resolve_scope
+
+        g = places.ground(q)
+        if g.unknown:
+            return None
+        s = resolve_scope(q, by_source, QueryOptions(), places, set(g.found), g.excluded, g.textual)
+        return s.reports
+
+    assert scope("武江区新华街道开展了几场法治宣传？") == ("b.txt",)
+    assert scope("花都区新华街道开展了几场法治宣传？") == ("a.txt",)
+    assert scope("屏边县新华乡开展了几场法治宣传？") == ("c.txt",)
+    assert scope("新华街道开展了几场法治宣传？") == ("a.txt", "b.txt")
+    assert scope("新华镇开展了几场法治宣传？") is None  # no 镇 of that name has a report
+    assert scope("曲江区新华街道开展了几场法治宣传？") is None  # nor a 新华街道 of 曲江区
