@@ -76,7 +76,7 @@ REPORT_HEADERS = [
     "文件", "标题", "发布机构", "地方", "年份", "发布日期", "成文日期", "索引号", "文号", "段数",
 ]  # fmt: skip
 # the whole table fits a 1366 px screen: long cells (titles, 索引号) wrap inside their column
-REPORT_WIDTHS = ["14%", "24%", "12%", "13%", "6%", "9%", "10%", "7%", "5%"]
+REPORT_WIDTHS = ["13%", "22%", "11%", "12%", "5%", "8%", "8%", "10%", "6%", "5%"]
 SYNTHESIZED = "＊"  # the file has no title line: the title was composed from its metadata
 
 
