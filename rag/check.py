@@ -138,10 +138,12 @@ class ClaimChecker:
         ('' when they may)."""
         p = self.pipeline
         query = p.analyze(claim, (), options)
-        draft = p.draft(query)
+        # plain hybrid retrieval in the claim's scope: a claim is no question, so no part of a
+        # report is put first for a topic it seems to ask (培训计划 is no question on plans)
+        hits = p.retriever.search(query.text, query.options, query.scope, query.lexical)
         figures = quantities(claim)
         out: list[_Candidate] = []
-        for hit in draft.hits:
+        for hit in hits:
             report = p.reports[hit.chunk.source]
             text = hit.chunk.text
             spans = [(a, b) for a, b in sentences(text) if not is_furniture(report, text[a:b])]
@@ -159,7 +161,7 @@ class ClaimChecker:
         reason = ""
         if query.unknown_places:
             reason = f"语料中没有关于{'、'.join(query.unknown_places)}的报告"
-        return out, tuple(draft.searched), reason
+        return out, tuple(query.searched), reason
 
     @staticmethod
     def _joined(single: list[_Candidate]) -> list[_Candidate]:

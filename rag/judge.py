@@ -157,6 +157,33 @@ def _aligned(q: Quantity, claim: str, found: list[Quantity], sentence: str) -> Q
     return max(found, key=lambda f: containment(context, _before(sentence, f)))
 
 
+ALIGNED = 0.5  # share of a figure's preceding words that must match to be the same figure
+
+
+def _misaligned(q: Quantity, claim: str, sentence: str) -> tuple[str, str] | None:
+    """(reason, report value) when the sentence stating the claim gives, after the same words,
+    another figure or unit than the claim's (创建5种特色调解室 where it writes 创建6种, even if a
+    5 stands elsewhere in the passage), and no figure equal to the claim's after words as close."""
+    context = _before(claim, q)
+
+    def ctx(f: Quantity) -> float:
+        return containment(context, _before(sentence, f))
+
+    near = _figures(sentence)
+    here = max((ctx(f) for f in near if same_quantity(q, f)), default=-1.0)
+    for kind, pool in (
+        ("", [f for f in near if compatible_units(q.unit, f.unit) and not same_quantity(q, f)]),
+        (
+            "单位不符：",
+            [f for f in near if f.value == q.value and not compatible_units(q.unit, f.unit)],
+        ),
+    ):
+        f = _aligned(q, claim, pool, sentence)
+        if f is not None and ctx(f) >= ALIGNED and ctx(f) > here:
+            return f"{kind}报告写的是{f.text}，文中是{q.text}", f.text
+    return None
+
+
 def _adds_words(wording: set[str], sentence: str) -> bool:
     return len({b for b in wording & bigrams(sentence) if not any(c.isdigit() for c in b)}) >= 2
 
@@ -258,6 +285,9 @@ def judge(
     sentence = max(unit.sentences, key=lambda s: containment(worded, s), default=joined)
     unmatched: list[str] = []
     for q in _figures(bare):
+        misfit = _misaligned(q, worded, sentence) if overlap >= thresholds.partly else None
+        if misfit is not None:
+            return out("contradicted", misfit[0], misfit[1], [q.text])
         if any(same_quantity(q, f) for f in found):
             continue
         near = _figures(sentence)

@@ -123,10 +123,17 @@ def _on_passage(claim: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_figure_taken_from_another_sentence_is_not_supported() -> None:
-    """Each piece is in the passage, the fact is not: 15场次 counts 宣传, not 培训."""
-    for claim in ("我镇开展执法培训15场次[1]。", "全年开展法治宣传活动4次[1]。"):
+    """Each piece is in the passage, the fact is not: 15场次 counts 宣传, not 培训 (the
+    sentence stating the claim gives its own figure after the same words)."""
+    for claim, value in (
+        ("我镇开展执法培训15场次[1]。", "4次"),
+        ("全年开展法治宣传活动4次[1]。", "15场次"),
+    ):
         c = _on_passage(claim)
-        assert c.verdict == "partly" and "出自另一句话" in c.reasons[-1], c
+        assert c.verdict == "contradicted" and c.reasons[-1].startswith(f"报告写的是{value}"), c
+    # a figure of another sentence where the stating one has none after the same words
+    c = _on_passage("我镇聘请法律顾问3名[1]。")
+    assert c.verdict in ("partly", "contradicted") and "3" in c.reasons[-1], c
     assert _on_passage("我镇开展执法培训4次[1]。").verdict == "supported"
     # a claim going on into the next sentence may state that sentence's figure
     c = _on_passage("开展执法培训4次，覆盖执法人员120人次，开展法治宣传活动15场次[1]。")
