@@ -22,7 +22,7 @@ from rag.lang import lexicon
 from rag.lang.divisions import divisions
 from rag.metadata import content_lines
 from rag.textmatch import names_in
-from rag.types import Report
+from rag.types import Places, Report
 
 # A town-level name: two to four characters without a level suffix, then 镇/乡/街道.
 _BELOW = re.compile(
@@ -57,6 +57,16 @@ def _strip_ethnic(stem: str) -> str:
             break
         stem = body[:-cut]
     return stem
+
+
+def report_chains(places: Places) -> list[tuple[str, ...]]:
+    """The division dataset's chains of a report's lowest place that hold every other name it
+    states (南宁市 + 大塘镇: only 良庆区's 大塘镇); [] when the dataset does not know it."""
+    names = places.names()
+    if not names:
+        return []
+    lowest, above = names[-1], [n for n in names[:-1] if n in divisions()]
+    return [c for c in divisions().chains(lowest) if all(n in c for n in above)]
 
 
 def place_aliases(report: Report) -> set[str]:
@@ -165,12 +175,17 @@ class PlaceIndex:
         covered: list[tuple[int, int]] = []
         unknown: list[str] = []
         hits = names_in(text, self.by_alias.keys(), self.longest)
+        # a report's name inside a longer name the dataset knows is not that report's place
+        # (城区 of 城区街道, 新华 of 新华路街道)
+        inside = [(x, y) for n, x, y in known_names(text) if n not in self.by_alias]
         for alias in sorted(hits, key=len, reverse=True):
             for m in re.finditer(re.escape(alias), text):
                 a, b = m.span()
                 if a not in bounds or b not in bounds:
                     continue
                 if any(x <= a and b <= y for x, y in covered):
+                    continue
+                if any(x <= a and b <= y and y - x > b - a for x, y in inside):
                     continue
                 left = before.get(a, "")
                 longer = left + alias  # 大石桥镇 is not 石桥镇
@@ -248,8 +263,10 @@ class PlaceIndex:
 
     def _ruled_out(self, name: str, found: set[str]) -> set[str]:
         """The reports of the known places that an unknown name above them (上杭县 of 上杭县白沙镇)
-        rules out: each states another name at that level, and the division dataset does not
-        put the name above any of its places."""
+        rules out: the report states another name at that level, or states none and no chain of
+        the division dataset that fits what it does state puts the name above its place
+        (玉州区大塘镇 is not 南宁市's 大塘镇). A report whose names fit many chains (a bare
+        大塘镇) is not ruled out."""
         level = level_of(name)
         if level is None or level == "town" or name not in divisions():
             return set()  # only a real county or city rules a report out (not 进社区)
@@ -257,9 +274,10 @@ class PlaceIndex:
         for source in {s for a in found for s in self.by_alias.get(a, ())}:
             places = self.reports[source].meta.places
             own = getattr(places, level)
-            if own is None or own == name:
+            if own == name or (own is not None and name in place_aliases_of(own)):
                 continue
-            if not any(name in divisions().above(n) for n in places.names()):
+            chains = report_chains(places)
+            if own is not None or (chains and not any(name in c for c in chains)):
                 out.add(source)
         return out
 

@@ -15,6 +15,8 @@ from rag.textmatch import years_in
 from rag.types import Places, Report
 
 RELATIVE_YEARS = lexicon()["relative_years"]  # rag/lang/data/question.toml
+_ACROSS = lexicon()["ask_across"].pattern  # 哪些镇, 分别, 对比: a question across reports
+_RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
 _BACK: dict[str, int] = RELATIVE_YEARS.by_attr("back")
 
 
@@ -85,6 +87,24 @@ def _consistent(named: dict[str, set[str]], reports: dict[str, Report]) -> dict[
     return out
 
 
+def _own_place(
+    named: dict[str, set[str]], reports: dict[str, Report], places: PlaceIndex
+) -> dict[str, set[str]]:
+    """Of the reports a question names, those whose own place (the lowest they name) is the
+    lowest place asked, when there are any: 下花园区 is answered from 下花园区's report, not
+    from the report of 段家堡乡 in 下花园区; 下花园区段家堡乡 from 段家堡乡's."""
+    asked = {a for hit in named.values() for a in hit}
+    ranks = {a: min((_RANK[lv] for lv in places.levels.get(a, ())), default=9) for a in asked}
+    low = min(ranks.values(), default=9)
+    lowest = {a for a, r in ranks.items() if r == low}
+    own = {
+        s: hit
+        for s, hit in named.items()
+        if (names := reports[s].meta.places.names()) and hit & lowest & place_aliases_of(names[-1])
+    }
+    return own or named
+
+
 def _states_other(places: Places, alias: str, theirs: Places) -> bool:
     """Whether `places` states another name at the level of the place `alias` names in
     `theirs` (江津区 where the question's 阳朔 is 阳朔县, a county)."""
@@ -145,6 +165,8 @@ def resolve_scope(
             if allowed is None or s in allowed
         }
         named = _consistent({s: h for s, h in named.items() if s not in excluded}, reports)
+        if named and not _ACROSS.search(question):
+            named = _own_place(named, reports, places)
         if named:
             # a report whose place could not be read and whose text has the name is kept too
             said = {a for hit in named.values() for a in hit}

@@ -237,3 +237,56 @@ def test_namesakes_in_other_counties_and_levels(tmp_path: Path) -> None:
     assert scope("新华街道开展了几场法治宣传？") == ("a.txt", "b.txt")
     assert scope("新华镇开展了几场法治宣传？") is None  # no 镇 of that name has a report
     assert scope("曲江区新华街道开展了几场法治宣传？") is None  # nor a 新华街道 of 曲江区
+
+
+def _scope_of(reports: list[Report], q: str) -> tuple[str, ...] | None:
+    """The reports a question searches; None when it is refused for a place."""
+    from rag.config import QueryOptions
+    from rag.scope import resolve_scope
+
+    places = _index(reports)
+    g = places.ground(q)
+    if g.unknown:
+        return None
+    by_source = {r.source: r for r in reports}
+    s = resolve_scope(q, by_source, QueryOptions(), places, set(g.found), g.excluded, g.textual)
+    return s.reports
+
+
+def test_a_county_asked_rules_out_a_namesake_town_of_another(tmp_path: Path) -> None:
+    jiulong = _report(
+        tmp_path,
+        "j.txt",
+        "六枝特区九龙街道2018年法治政府建设情况报告\n" + BODY.format(town="九龙街道"),
+    )
+    datang = _report(  # states its city, not its county: the dataset's chain tells 良庆区
+        tmp_path, "d.txt", "南宁市大塘镇2018年法治政府建设情况报告\n" + BODY.format(town="大塘镇")
+    )
+    assert _scope_of([jiulong, datang], "九龙坡区九龙街道开展了几场法治宣传？") is None
+    assert _scope_of([jiulong, datang], "玉州区大塘镇开展了几场法治宣传？") is None
+    assert _scope_of([jiulong, datang], "良庆区大塘镇开展了几场法治宣传？") == ("d.txt",)
+    assert _scope_of([jiulong, datang], "六枝特区九龙街道开展了几场法治宣传？") == ("j.txt",)
+
+
+def test_a_report_name_inside_a_longer_known_name_is_not_it(tmp_path: Path) -> None:
+    chengqu = _report(
+        tmp_path, "c.txt", "晋城市城区2018年法治政府建设情况报告\n" + BODY.format(town="城区")
+    )
+    assert _scope_of([chengqu], "河津市城区街道受理了多少件行政复议案件？") is None
+
+
+def test_the_report_of_the_place_itself_answers_before_those_below_it(tmp_path: Path) -> None:
+    district = _report(
+        tmp_path, "x.txt", "张家口市下花园区2017年法治政府建设情况报告\n" + BODY.format(town="全区")
+    )
+    town = _report(
+        tmp_path,
+        "t.txt",
+        "下花园区段家堡乡2018年法治政府建设情况报告\n" + BODY.format(town="段家堡乡"),
+    )
+    assert _scope_of([district, town], "下花园区持证执法人员多少人？") == ("x.txt",)
+    assert _scope_of([district, town], "下花园区段家堡乡执法培训搞了几次？") == ("t.txt",)
+    assert _scope_of([district, town], "下花园区各乡镇分别开展了几场法治宣传？") == (
+        "t.txt",
+        "x.txt",
+    )
