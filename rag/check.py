@@ -31,6 +31,7 @@ VERDICTS: tuple[Verdict, ...] = ("supported", "contradicted", "not_found", "not_
 _NOT_CLAIM = lexicon()["not_claim"].pattern
 MIN_CONTENT = 6  # characters: a shorter sentence states nothing to check
 ANY = AskOptions()  # no filters
+CLAIM_K = 12  # passages retrieved for one claim
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ class ClaimChecker:
         query = p.analyze(claim, (), options)
         # plain hybrid retrieval in the claim's scope: a claim is no question, so no part of a
         # report is put first for a topic it seems to ask (培训计划 is no question on plans)
-        hits = p.retriever.search(query.text, query.options, query.scope, query.lexical)
+        # (more passages than an answer's: a short claim is a small part of a long passage)
+        opts = replace(query.options, k=max(query.options.k, CLAIM_K))
+        hits = p.retriever.search(query.text, opts, query.scope, query.lexical)
         figures = quantities(claim)
         out: list[_Candidate] = []
         for hit in hits:
