@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import Evidence
+from rag.lang.script import simplified
 from rag.numbers import normalize
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
@@ -81,7 +82,8 @@ def _check_row(row: Any, where: str, texts: dict[str, str]) -> tuple[list[str], 
         if text is None:
             problems.append(f"{where}: {field}.doc: unknown report {ev['doc']!r}")
             continue
-        start = text.find(ev["quote"]) if ev["quote"] else -1
+        # a report in 繁體 is read as simplified (same length): so is its quote
+        start = text.find(simplified(ev["quote"])) if ev["quote"] else -1
         if start < 0:
             problems.append(f"{where}: {field}.quote: not found in {ev['doc']}: {ev['quote']!r}")
             continue
@@ -93,9 +95,9 @@ def _check_row(row: Any, where: str, texts: dict[str, str]) -> tuple[list[str], 
     if row["answerable"]:
         if not row.get("evidence"):
             problems.append(f"{where}: evidence: an answerable question needs at least one quote")
-        joined = normalize("".join(quotes))
+        joined = normalize(simplified("".join(quotes)))
         for fact in facts:
-            if not isinstance(fact, str) or normalize(fact) not in joined:
+            if not isinstance(fact, str) or normalize(simplified(fact)) not in joined:
                 problems.append(f"{where}: key_facts: {fact!r} is not in the evidence quotes")
     elif row.get("evidence") or facts:
         problems.append(f"{where}: evidence: an unanswerable question has no evidence or key facts")
@@ -132,7 +134,7 @@ def read_questions(path: Path, texts: dict[str, str]) -> tuple[list[Question], l
                 row["id"],
                 row["question"],
                 row.get("answer", ""),
-                tuple(row.get("key_facts", [])),
+                tuple(simplified(f) for f in row.get("key_facts", [])),  # answers are simplified
                 tuple(evidence),
                 row["answerable"],
                 row.get("type", ""),

@@ -71,6 +71,9 @@ def locate(report: Report, name: str) -> MetaLine | None:
             if parse_date(text[a:b]) == date:
                 span = (a, b)
                 break
+    elif name == "addressee" and m.addressee:
+        value = m.addressee
+        span = _find(text, [value])
     elif name == "issuer" and m.issuer:
         value = m.issuer
         tails = [m.issuer[i:] for i in range(0, max(1, len(m.issuer) - 3))]

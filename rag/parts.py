@@ -15,7 +15,7 @@ from rag.types import Answer, Citation, ClaimCheck, Hit
 
 _END = lexicon()["ask_parts"].pattern  # rag/lang/data/question.toml
 _MARKER = re.compile(r"\[(\d+)\]")
-MIN_ASK = 4  # content characters: a shorter piece (哪个多？) belongs to the ask before it
+MIN_ASK = 5  # content characters: a shorter piece (哪个多？总数多少？) belongs to the ask before it
 
 
 def ask_parts(question: str) -> list[str]:

@@ -3,6 +3,7 @@ metadata as evidence rather than a gate (issue 31)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -290,3 +291,49 @@ def test_the_report_of_the_place_itself_answers_before_those_below_it(tmp_path: 
         "t.txt",
         "x.txt",
     )
+
+
+def test_a_word_after_a_place_of_its_level_is_no_second_place(tmp_path: Path) -> None:
+    jinghai = _report(
+        tmp_path, "j.txt", "天津市静海区2020年法治政府建设情况报告\n" + BODY.format(town="静海区")
+    )
+    assert _scope_of([jinghai], "静海区现在区一级保留的政务服务事项有多少项？") == ("j.txt",)
+    assert _scope_of([jinghai], "静海区和滨海新区开展了几场法治宣传？") is None  # a real district
+
+
+def test_a_dataset_quote_in_traditional_characters_is_found(tmp_path: Path) -> None:
+    from eval.dataset import read_questions
+
+    text = "四季青街道2024年法治政府建設情況報告\n2024年，四季青街道開展法治宣傳活動15場次。\n"
+    report = _report(tmp_path, "a.txt", text)
+    row = {
+        "id": "x1", "question": "四季青街道開展了幾場普法？", "answer": "15場次",
+        "key_facts": ["15場次"], "evidence": [{"doc": "a.txt", "quote": "開展法治宣傳活動15場次"}],
+        "answerable": True, "type": "numeric",
+    }  # fmt: skip
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    questions, problems = read_questions(path, {"a.txt": report.text})
+    assert not problems and questions[0].key_facts == ("15场次",)
+    (ev,) = questions[0].evidence
+    assert report.shown(ev.start, ev.end) == "開展法治宣傳活動15場次"
+
+
+def test_whom_a_report_is_sent_to(tmp_path: Path) -> None:
+    text = "中村乡2025年法治政府建设情况报告\n市委全面依法治市委员会：\n" + BODY.format(
+        town="中村乡"
+    )
+    assert _report(tmp_path, "a.txt", text).meta.addressee == "市委全面依法治市委员会"
+
+
+def test_whom_a_report_is_sent_to_is_answered_from_its_line(tmp_path: Path) -> None:
+    from rag.meta_answer import intent, locate
+
+    text = "中村乡2025年法治政府建设情况报告\n市委全面依法治市委员会：\n" + BODY.format(
+        town="中村乡"
+    )
+    report = _report(tmp_path, "a.txt", text)
+    assert intent("中村乡这份25年的报告是报给谁的？") == ("addressee", "报送对象")
+    line = locate(report, "addressee")
+    assert line is not None and line.value == "市委全面依法治市委员会"
+    assert report.text[line.start : line.end] == "市委全面依法治市委员会："
