@@ -36,6 +36,8 @@ _PLACE = re.compile(
 _BANNER = _LEX["date_banner"].pattern  # 今天是：2019年10月31日 星期四 (no publication date)
 _ADDRESSEE = [re.compile(e.text, re.M) for e in _LEX["addressee"].entries]
 _PLANS = _LEX["heading_plans"].pattern  # rag/lang/data/topics.toml
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TITLE_HEAD = re.compile(rf"^([\u4e00-\u9fff（）()]{{2,30}}?{_ISSUER_TAIL})(?:关于|\d{{4}}\s*年)")
 _STEM_STOP = _LEX["place_stem_stop"].set
 _STEM_STOP_2 = _LEX["place_stem_stop_word"].set
 
@@ -90,6 +92,9 @@ def content_lines(text: str, noise: Sequence[Span]) -> list[str]:
 _LEADS_TITLE = re.compile(r"^(?:关于|\d{4}\s*年)")  # a title line after its issuer's line
 
 
+MIN_TITLE = 8  # characters: 法治政府建设情况报告 is 10; a column label 工作报告 is 4
+
+
 def _find_title(lines: list[str]) -> tuple[str, int] | None:
     """The title and the index of its line. A title on two lines (宜昌市夷陵区小溪塔街道办事处 /
     2021年法治政府建设情况报告, or … / 关于…的报告) is joined."""
@@ -97,7 +102,7 @@ def _find_title(lines: list[str]) -> tuple[str, int] | None:
         if _TOP.match(line):  # the body's first heading: no title above it
             return None
         if (
-            len(line) <= 60
+            MIN_TITLE <= len(line) <= 60  # not a site's column label (工作报告)
             and not line.endswith(("。", "：", ":"))
             and re.search(r"报告|总结", line)
         ):
@@ -111,11 +116,22 @@ def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) ->
     for j in range(len(lines) - 1, max(len(lines) - 6, -1), -1):  # 落款: issuer line above the date
         if parse_date(lines[j]) and j > 0 and ISSUER_LINE.match(lines[j - 1]):
             return lines[j - 1]
-    if title and "关于" in title:
-        head = title.split("关于", 1)[0]
-        if re.search(_ISSUER_TAIL + "$", head):
-            return head
-    return fields.get("publisher") or fields.get("source")
+    if title and (m := _TITLE_HEAD.match(title)):  # 岳阳县人民政府关于…, 高新区人民政府2024年…
+        return m[1]
+    for i, line in enumerate(lines[:10]):  # its own line above the title: 眉山市彭山区公义镇人民政府
+        if ISSUER_LINE.match(line) and any("报告" in x for x in lines[i + 1 : i + 3]):
+            return line
+    labelled = fields.get("publisher") or fields.get("source")
+    return labelled if labelled and _CJK.search(labelled) else None  # not a site's code (gyz1)
+
+
+def _own_government(text: str, places: Places) -> str | None:
+    """The government body of the report's own place, as its text names it (礼让街街道办事处,
+    公义镇人民政府): the issuer of a page that states it nowhere else."""
+    for name in reversed(places.names()):  # the lowest place first
+        if m := re.search(re.escape(name) + _ISSUER_TAIL, text):
+            return m[0]
+    return None
 
 
 def _place_names(text: str) -> list[str]:
@@ -249,6 +265,7 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     title, at = found if found else (fields.get("title"), 0)
     issuer = _find_issuer(lines, title, fields)
     places = _find_places([p for p in (title, issuer) if p], "\n".join(lines))
+    issuer = issuer or _own_government("\n".join(lines), places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
         level = _level(issuer[0])
         if full := getattr(places, level):

@@ -337,3 +337,25 @@ def test_whom_a_report_is_sent_to_is_answered_from_its_line(tmp_path: Path) -> N
     line = locate(report, "addressee")
     assert line is not None and line.value == "市委全面依法治市委员会"
     assert report.text[line.start : line.end] == "市委全面依法治市委员会："
+
+
+def test_a_column_label_is_no_title_and_the_issuer_is_found_where_pages_put_it(
+    tmp_path: Path,
+) -> None:
+    page = (
+        "工作报告\n您所在的位置:政务公开 > 工作报告\n"
+        "2020年新华街道法治政府建设情况报告\n" + BODY.format(town="新华街道")
+    )
+    assert _report(tmp_path, "a.txt", page).meta.title == "2020年新华街道法治政府建设情况报告"
+    own_line = "广州市花都区新华街道办事处\n2024年法治政府建设工作情况报告\n" + BODY.format(
+        town="新华街道"
+    )
+    assert _report(tmp_path, "b.txt", own_line).meta.issuer == "广州市花都区新华街道办事处"
+    head = "高新区人民政府2024年法治政府建设工作报告\n" + BODY.format(town="全区")
+    assert _report(tmp_path, "c.txt", head).meta.issuer == "高新区人民政府"
+    body = "新华街道2024年法治政府建设情况的报告\n2024年以来，新华街道办事处坚持依法行政。\n"
+    assert _report(tmp_path, "d.txt", body + BODY.format(town="新华街道")).meta.issuer == (
+        "新华街道办事处"
+    )
+    coded = "发文机构:gyz1\n新华街道2024年法治政府建设情况的报告\n" + BODY.format(town="我街道")
+    assert _report(tmp_path, "e.txt", coded).meta.issuer != "gyz1"
