@@ -77,8 +77,6 @@ def _name_at_known(text: str, pos: int) -> str | None:
         rest = text[pos + 2 :]
         if rest and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2)):
             return None
-    if known and suffix_of(known) and known[: -len(suffix_of(known))] in COMMON:
-        return None
     return known
 
 

@@ -118,7 +118,9 @@ def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) ->
             return lines[j - 1]
     if title and (m := _TITLE_HEAD.match(title)):  # 岳阳县人民政府关于…, 高新区人民政府2024年…
         return m[1]
-    for i, line in enumerate(lines[:10]):  # its own line above the title: 眉山市彭山区公义镇人民政府
+    for i, line in enumerate(
+        lines[:10]
+    ):  # its own line above the title: 眉山市彭山区公义镇人民政府
         if ISSUER_LINE.match(line) and any("报告" in x for x in lines[i + 1 : i + 3]):
             return line
     labelled = fields.get("publisher") or fields.get("source")

@@ -31,7 +31,7 @@ from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.parts import ask_parts, joined
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
-from rag.scope import absolute_years, relative_year, report_years
+from rag.scope import absolute_years, relative_year, report_years, unstated_note
 from rag.sections import section_chunks
 from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
@@ -206,6 +206,7 @@ class Pipeline:
                     question, absolute, opts, self.reports, self.retriever.places,
                     self.index.lexical,
                 )  # fmt: skip
+        said = "；".join(x for x in (said, unstated_note(query.unstated)) if x)
         return replace(query, notes=notes, said=said) if notes or said else query
 
     def retrieve(

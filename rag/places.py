@@ -247,9 +247,8 @@ class PlaceIndex:
         # rules out some of them narrows the question to the others
         sources = {s for a in found for s in self.by_alias.get(a, ())}
         ruled = {u: self._ruled_out(u, found) for u in above}
-        contradicted = tuple(
-            u for u in above if sources and ruled[u] == sources and not self.in_text(u)
-        )
+        # (a real county or city: one that some report's text mentions still rules them out)
+        contradicted = tuple(u for u in above if sources and ruled[u] == sources)
         textual = tuple(u for u in strict if u in divisions() and self.in_text(u))
         strict = tuple(u for u in strict if not self.in_text(u))
         strict += contradicted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.config import QueryOptions
-from rag.places import PlaceIndex
+from rag.places import PlaceIndex, report_chains
 from rag.scope import Scope, resolve_scope
 from rag.sparse import BM25Store
 from rag.support import QuestionTerms, question_terms, report_words
@@ -28,6 +28,9 @@ class Query:
     said: str = ""  # what the answer says first about how it read the question (去年 -> 2023年)
     # the report's words for question words no report uses (打官司 -> 诉讼): searched by BM25
     expansion: tuple[str, ...] = ()
+    # names above a place asked that the reports searched do not state (玉州区 of 玉州区大塘镇
+    # when the 大塘镇 report names no county): the answer says so
+    unstated: tuple[str, ...] = ()
 
     @property
     def lexical(self) -> str:
@@ -37,6 +40,17 @@ class Query:
     @property
     def filters(self) -> tuple[str, ...]:
         return self.scope.reasons
+
+
+def _confirmed(name: str, searched: tuple[str, ...], reports: dict[str, Report]) -> bool:
+    """Whether some report searched states `name`, or names places that the division dataset
+    puts only under it (鲁山县瓦屋镇 is under 平顶山市)."""
+    for s in searched:
+        places = reports[s].meta.places
+        chains = report_chains(places)
+        if name in places.names() or (chains and all(name in c for c in chains)):
+            return True
+    return False
 
 
 def analyze(
@@ -74,4 +88,5 @@ def analyze(
         terms,
         searched,
         expansion=expansion,
+        unstated=tuple(u for u in grounding.tolerated if not _confirmed(u, searched, reports)),
     )

@@ -60,6 +60,15 @@ def absolute_years(text: str, years: set[int]) -> tuple[str, str]:
     return text.replace(word, f"{year}年", 1), f"“{word}”{how}"
 
 
+def unstated_note(names: Iterable[str]) -> str:
+    """What the answer says first when the question names a place above the one answered that
+    the report does not state (玉州区大塘镇, a 大塘镇 report naming no county)."""
+    names = list(names)
+    if not names:
+        return ""
+    return f"所答报告未写明{'、'.join(names)}，请核对是否为同一地方"
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which reports a query searches, and why."""

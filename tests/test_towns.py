@@ -359,3 +359,12 @@ def test_a_column_label_is_no_title_and_the_issuer_is_found_where_pages_put_it(
     )
     coded = "发文机构:gyz1\n新华街道2024年法治政府建设情况的报告\n" + BODY.format(town="我街道")
     assert _report(tmp_path, "e.txt", coded).meta.issuer != "gyz1"
+
+
+def test_a_county_the_report_does_not_state_is_said(unread_year: Pipeline) -> None:
+    """屏边县新华乡: the 新华乡 report names no county, and the dataset has 新华乡 in several:
+    answered from it, with a note that it does not state 屏边县."""
+    a = unread_year.ask("屏边县新华乡2024年对执法人员进行了多少次执法培训？")
+    assert not a.abstained and "27次" in a.text
+    assert a.text.startswith("注：所答报告未写明屏边县"), a.text
+    assert not unread_year.ask("水口镇对执法人员进行了多少次执法培训？").text.startswith("注：")
