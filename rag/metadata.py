@@ -21,6 +21,12 @@ _KEY_RE = re.compile(
     + "|".join(r"\s*".join(k) for k in sorted(_FIELDS.words, key=len, reverse=True))
     + r")\s*[|:：]"
 )
+# a title label at the start of a line, with or without its colon (名        称 关于…的报告)
+_TITLE_LABEL = re.compile(
+    "^(?:"
+    + "|".join(r"\s*".join(k) for k, f in _FIELD_KEYS.items() if f == "title")
+    + r")\s*[|:：]?\s*"
+)
 _ISSUER_TAIL = f"(?:{_LEX['issuer_tail'].alternation})"
 ISSUER_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{2,30}}{_ISSUER_TAIL}$")
 _DATE_NUM = re.compile(r"(\d{4})\s*[-年./]\s*(\d{1,2})\s*[-月./]\s*(\d{1,2})\s*日?")
@@ -98,9 +104,10 @@ MIN_TITLE = 8  # characters: 法治政府建设情况报告 is 10; a column labe
 def _find_title(lines: list[str]) -> tuple[str, int] | None:
     """The title and the index of its line. A title on two lines (宜昌市夷陵区小溪塔街道办事处 /
     2021年法治政府建设情况报告, or … / 关于…的报告) is joined."""
-    for i, line in enumerate(lines[:8]):
-        if _TOP.match(line):  # the body's first heading: no title above it
+    for i, raw in enumerate(lines[:8]):
+        if _TOP.match(raw):  # the body's first heading: no title above it
             return None
+        line = _TITLE_LABEL.sub("", raw)
         if (
             MIN_TITLE <= len(line) <= 60  # not a site's column label (工作报告)
             and not line.endswith(("。", "：", ":"))

@@ -368,3 +368,8 @@ def test_a_county_the_report_does_not_state_is_said(unread_year: Pipeline) -> No
     assert not a.abstained and "27次" in a.text
     assert a.text.startswith("注：所答报告未写明屏边县"), a.text
     assert not unread_year.ask("水口镇对执法人员进行了多少次执法培训？").text.startswith("注：")
+
+
+def test_a_title_label_without_its_colon_is_not_part_of_the_title(tmp_path: Path) -> None:
+    page = "名        称 关于2019年度法治政府建设情况的报告\n" + BODY.format(town="新华街道")
+    assert _report(tmp_path, "a.html.txt", page).meta.title == "关于2019年度法治政府建设情况的报告"
