@@ -160,10 +160,14 @@ def _aligned(q: Quantity, claim: str, found: list[Quantity], sentence: str) -> Q
 ALIGNED = 0.5  # share of a figure's preceding words that must match to be the same figure
 
 
-def _misaligned(q: Quantity, claim: str, sentence: str) -> tuple[str, str] | None:
+def _misaligned(
+    q: Quantity, claim: str, sentence: str, min_context: float = ALIGNED
+) -> tuple[str, str] | None:
     """(reason, report value) when the sentence stating the claim gives, after the same words,
     another figure or unit than the claim's (创建5种特色调解室 where it writes 创建6种, even if a
-    5 stands elsewhere in the passage), and no figure equal to the claim's after words as close."""
+    5 stands elsewhere in the passage), and no figure equal to the claim's after words as close.
+    With `min_context` 0 (no figure equal to the claim's anywhere): the figure after the most
+    similar words, however similar."""
     context = _before(claim, q)
 
     def ctx(f: Quantity) -> float:
@@ -179,7 +183,7 @@ def _misaligned(q: Quantity, claim: str, sentence: str) -> tuple[str, str] | Non
         ),
     ):
         f = _aligned(q, claim, pool, sentence)
-        if f is not None and ctx(f) >= ALIGNED and ctx(f) > here:
+        if f is not None and ctx(f) >= min_context and ctx(f) > here:
             return f"{kind}报告写的是{f.text}，文中是{q.text}", f.text
     return None
 
@@ -290,15 +294,9 @@ def judge(
             return out("contradicted", misfit[0], misfit[1], [q.text])
         if any(same_quantity(q, f) for f in found):
             continue
-        near = _figures(sentence)
-        other = _aligned(q, worded, [f for f in near if compatible_units(q.unit, f.unit)], sentence)
-        if other is not None and overlap >= thresholds.partly:
-            why = f"报告写的是{other.text}，文中是{q.text}"
-            return out("contradicted", why, other.text, [q.text])
-        unit_of = _aligned(q, worded, [f for f in near if f.value == q.value], sentence)
-        if unit_of is not None and overlap >= thresholds.partly:
-            why = f"单位不符：报告写的是{unit_of.text}，文中是{q.text}"
-            return out("contradicted", why, unit_of.text, [q.text])
+        misfit = _misaligned(q, worded, sentence, 0.0) if overlap >= thresholds.partly else None
+        if misfit is not None:
+            return out("contradicted", misfit[0], misfit[1], [q.text])
         unmatched.append(q.text)
     if unmatched:
         return out(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -112,6 +112,14 @@ def check_question(question: str, limit: int) -> None:
         )
 
 
+def _answer_of(events: Iterable[Event]) -> Answer:
+    """The answer that ends a stream of events."""
+    for event in events:
+        if event.answer is not None:
+            return event.answer
+    raise RagError("the answer stream ended without an answer")  # pragma: no cover
+
+
 class Pipeline:
     """ask(question, history, options) -> Answer; `stream` yields the same as Events."""
 
@@ -167,10 +175,7 @@ class Pipeline:
     def ask(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
     ) -> Answer:
-        for event in self.stream(question, history, options):
-            if event.answer is not None:
-                return event.answer
-        raise RagError("the answer stream ended without an answer")  # pragma: no cover
+        return _answer_of(self.stream(question, history, options))
 
     def analyze(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
@@ -320,10 +325,7 @@ class Pipeline:
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
     ) -> Answer:
         """The answer of one ask (no splitting into parts)."""
-        for event in self._stream_one(question, history, options):
-            if event.answer is not None:
-                return event.answer
-        raise RagError("the answer stream ended without an answer")  # pragma: no cover
+        return _answer_of(self._stream_one(question, history, options))
 
     def _stream_one(
         self, question: str, history: Sequence[Turn], options: AskOptions

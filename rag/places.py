@@ -127,7 +127,7 @@ class Grounding:
     textual: tuple[str, ...] = ()
 
 
-_RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
+RANK = {"town": 0, "county": 1, "city": 2, "province": 3}  # levels, lowest first
 
 
 class PlaceIndex:
@@ -234,12 +234,10 @@ class PlaceIndex:
             else:
                 unknown.append(word)
         unknown = [u for u in unknown if not self._follows_its_level(u, text, found)]
-        lowest = min((_RANK[lv] for a in found for lv in self.levels.get(a, ())), default=None)
+        lowest = min((RANK[lv] for a in found for lv in self.levels.get(a, ())), default=None)
         strict = tuple(
             dict.fromkeys(
-                u
-                for u in unknown
-                if lowest is None or _RANK.get(level_of(u) or "town", 0) <= lowest
+                u for u in unknown if lowest is None or RANK.get(level_of(u) or "town", 0) <= lowest
             )
         )
         above = tuple(dict.fromkeys(u for u in unknown if u not in strict))

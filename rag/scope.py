@@ -9,14 +9,13 @@ from rag.config import QueryOptions
 from rag.errors import ConfigError
 from rag.gazetteer import level_of
 from rag.lang.lexicon import lexicon
-from rag.places import PlaceIndex, place_aliases_of
+from rag.places import RANK, PlaceIndex, place_aliases_of
 from rag.sections import asks_next_year
 from rag.textmatch import years_in
 from rag.types import Places, Report
 
 RELATIVE_YEARS = lexicon()["relative_years"]  # rag/lang/data/question.toml
 _ACROSS = lexicon()["ask_across"].pattern  # 哪些镇, 分别, 对比: a question across reports
-_RANK = {"town": 0, "county": 1, "city": 2, "province": 3}
 _BACK: dict[str, int] = RELATIVE_YEARS.by_attr("back")
 
 
@@ -103,7 +102,7 @@ def _own_place(
     lowest place asked, when there are any: 下花园区 is answered from 下花园区's report, not
     from the report of 段家堡乡 in 下花园区; 下花园区段家堡乡 from 段家堡乡's."""
     asked = {a for hit in named.values() for a in hit}
-    ranks = {a: min((_RANK[lv] for lv in places.levels.get(a, ())), default=9) for a in asked}
+    ranks = {a: min((RANK[lv] for lv in places.levels.get(a, ())), default=9) for a in asked}
     low = min(ranks.values(), default=9)
     lowest = {a for a, r in ranks.items() if r == low}
     own = {

@@ -219,25 +219,16 @@ def test_namesakes_in_other_counties_and_levels(tmp_path: Path) -> None:
             + "屏边县新华乡人民政府\n",
         ),
     ]
-    places = _index(reports)
-    by_source = {r.source: r for r in reports}
-
-    def scope(q: str) -> tuple[str, ...] | None:
-        from rag.config import QueryOptions
-        from rag.scope import resolve_scope
-
-        g = places.ground(q)
-        if g.unknown:
-            return None
-        s = resolve_scope(q, by_source, QueryOptions(), places, set(g.found), g.excluded, g.textual)
-        return s.reports
-
-    assert scope("武江区新华街道开展了几场法治宣传？") == ("b.txt",)
-    assert scope("花都区新华街道开展了几场法治宣传？") == ("a.txt",)
-    assert scope("屏边县新华乡开展了几场法治宣传？") == ("c.txt",)
-    assert scope("新华街道开展了几场法治宣传？") == ("a.txt", "b.txt")
-    assert scope("新华镇开展了几场法治宣传？") is None  # no 镇 of that name has a report
-    assert scope("曲江区新华街道开展了几场法治宣传？") is None  # nor a 新华街道 of 曲江区
+    assert _scope_of(reports, "武江区新华街道开展了几场法治宣传？") == ("b.txt",)
+    assert _scope_of(reports, "花都区新华街道开展了几场法治宣传？") == ("a.txt",)
+    assert _scope_of(reports, "屏边县新华乡开展了几场法治宣传？") == ("c.txt",)
+    assert _scope_of(reports, "新华街道开展了几场法治宣传？") == ("a.txt", "b.txt")
+    assert (
+        _scope_of(reports, "新华镇开展了几场法治宣传？") is None
+    )  # no 镇 of that name has a report
+    assert (
+        _scope_of(reports, "曲江区新华街道开展了几场法治宣传？") is None
+    )  # nor a 新华街道 of 曲江区
 
 
 def _scope_of(reports: list[Report], q: str) -> tuple[str, ...] | None:
