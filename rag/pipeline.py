@@ -23,11 +23,12 @@ from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
 from rag.crossreport import per_report
 from rag.decide import Decider, Draft, grounding_reason
-from rag.embed import semantic_anchors
+from rag.embed import neighbour_cosine, semantic_anchors
 from rag.errors import ConfigError, ModelError, RagError
 from rag.extractive import Semantic, candidates
 from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
+from rag.neighbours import WordNeighbours
 from rag.parts import ask_parts, joined
 from rag.query import Query, analyze
 from rag.retrieve import Retriever
@@ -146,6 +147,13 @@ class Pipeline:
         self.similarity = (
             SentenceSimilarity(emb.embed_documents, anchors) if emb and anchors else None
         )
+        cosine = neighbour_cosine(emb.name) if emb is not None else None
+        lexical = index.lexical
+        self.neighbours = (
+            WordNeighbours(lexical.vocabulary, emb.embed_documents, cosine, lexical.df)
+            if emb is not None and cosine is not None
+            else None
+        )
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
         self.decider = Decider(knobs.abstain_threshold, self.years)
@@ -201,15 +209,16 @@ class Pipeline:
             scope_from_question=options.scope_from_question,
         )
         query = analyze(
-            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical
-        )
+            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical,
+            self.neighbours,
+        )  # fmt: skip
         said = ""
         if not opts.years and relative_year(rewritten):  # 去年: the newest report's year
             absolute, said = absolute_years(rewritten, report_years(self.reports, query.searched))
             if said:
                 query = analyze(
                     question, absolute, opts, self.reports, self.retriever.places,
-                    self.index.lexical,
+                    self.index.lexical, self.neighbours,
                 )  # fmt: skip
         said = "；".join(x for x in (said, unstated_note(query.unstated)) if x)
         return replace(query, notes=notes, said=said) if notes or said else query

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.config import QueryOptions
+from rag.neighbours import WordNeighbours
 from rag.places import PlaceIndex, report_chains
 from rag.scope import Scope, resolve_scope
 from rag.sparse import BM25Store
@@ -60,8 +61,10 @@ def analyze(
     reports: dict[str, Report],
     places: PlaceIndex,
     lexical: BM25Store,
+    neighbours: WordNeighbours | None = None,
 ) -> Query:
-    """The `Query` of `text`, the standalone form of `question`."""
+    """The `Query` of `text`, the standalone form of `question`; with `neighbours`, the
+    question's words no report uses count the reports' words the encoder puts beside them."""
     grounding = places.ground(text)
     found = set(grounding.found)
     scope = resolve_scope(
@@ -72,11 +75,22 @@ def analyze(
     terms = question_terms(
         text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named, lexical.df
     )
+    if neighbours is not None:
+        unused = [t for t in terms.weights if lexical.df(t) == 0]
+        near = neighbours.of(unused) if unused else {}
+        if near:
+            terms = replace(terms, neighbours=near)
     searched = scope.reports if scope.reports is not None else tuple(reports)
     # explicit filters win: a place the question seems to name does not refuse a question the
     # user has scoped to a report or place by hand
     unknown = () if options.reports or options.places else grounding.unknown
-    expansion = tuple(dict.fromkeys(w for t in terms.weights for w in report_words(t, lexical.df)))
+    expansion = tuple(
+        dict.fromkeys(
+            w
+            for t in terms.weights
+            for w in (*report_words(t, lexical.df), *terms.neighbours.get(t, ()))
+        )
+    )
     return Query(
         question,
         text,

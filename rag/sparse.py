@@ -303,6 +303,10 @@ class BM25Store:
     def df(self, token: str) -> int:
         return self.bm25.df(token)
 
+    def vocabulary(self) -> list[str]:
+        """Every token the live chunks use (search-mode words and sub-words)."""
+        return list(self.bm25.postings.terms)
+
     def query_weights(self, query: str) -> dict[str, float]:
         """The query's indexed tokens with their IDF (a repeated token counts again, as in
         `scores`): the query side of BM25 for a store that keeps the chunk side."""

@@ -10,9 +10,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
+
+from jieba import posseg
 
 from rag.lang import lexicon
 from rag.numbers import UNITS, compatible_units, is_year, normalize, quantities
@@ -25,7 +27,8 @@ from rag.textmatch import names_in, strip_years
 GENERIC = lexicon()["generic_words"].set
 _LEX = lexicon()  # rag/lang/data/question.toml
 # How a question asks for a figure, and in which unit: 几宗 -> 宗, 多少钱 -> 元, 比例 -> %.
-_COUNT = re.compile(rf"(?<!哪)(?:几|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
+# 好几年, 十几次 and 几十个 say "some", they do not ask.
+_COUNT = re.compile(rf"(?<![哪好十])(?:几(?![十百千万])|多少)(?P<unit>个百分点|个|{UNITS}|回|遍)?")
 _PERCENT = _LEX["ask_percent"].pattern  # question.toml
 _MONEY = _LEX["ask_money"].pattern  # question.toml
 _HOW = _LEX["ask_how_high"].pattern  # question.toml
@@ -39,6 +42,8 @@ _FRAMING = re.compile(
 _ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
 _FUNCTION_CHARS = _LEX["function_chars"].set
+# Parts of speech whose words carry no content (那个, 自己, 里, 亲自): question.toml
+_FUNCTION_TAGS = _LEX["function_tags"].set
 CILIN_MAX_GROUP = 16  # larger 同义词词林 groups are too loose to count as the same word
 
 
@@ -73,6 +78,8 @@ class QuestionTerms:
     counted: str = ""  # what a numeric question counts, when it ends the question (多少份合同)
     counted_before: bool = False  # named before the asking word (法律顾问有几个): must be near
     list_head: str = ""  # what a list question lists (哪些方面 -> 方面), "" when it names none
+    # the reports' words for a question word no report uses, by the encoder (rag.neighbours)
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def _mean(self) -> float:
@@ -165,6 +172,7 @@ def question_terms(
     else:  # the topic words (短板, 下一步) become the topic term
         topic, stripped = asked_topic(stripped)
     weights, parts = {}, {}
+    function = function_words(stripped)
     for tok in _unglue(words(stripped), df):
         if len(tok) > 1 and tok[-1] in "了过着":  # 学了 -> 学
             tok = tok[:-1]
@@ -174,7 +182,7 @@ def question_terms(
             continue
         if len(tok) == 1 and tok in "镇乡县区市年" or tok in _FUNCTION_CHARS:
             continue
-        if _ASKING.match(tok):
+        if _ASKING.match(tok) or tok in function:
             continue
         head = next((g for g in _GENERIC_HEADS if tok.endswith(g) and len(tok) > len(g) + 1), "")
         if head:  # 信访工作 -> 信访: a generic head adds nothing to what is asked
@@ -201,6 +209,13 @@ def question_terms(
         before,
         head,
     )
+
+
+def function_words(text: str) -> frozenset[str]:
+    """The words of `text` that jieba's tagger calls pronouns, prepositions, particles,
+    position or time words, numerals or measure words (question.toml function_tags): staff's
+    filler (那个, 自己, 里头, 这份) that no report sentence has to hold."""
+    return frozenset(p.word for p in posseg.lcut(text) if p.flag in _FUNCTION_TAGS)
 
 
 _HEAD = re.compile(r"(?:哪些|哪几[种类个项样]?|什么|啥)([\u4e00-\u9fff]{2,6})")
@@ -377,9 +392,12 @@ def report_words(term: str, df: Callable[[str], int]) -> tuple[str, ...]:
 
 def shares_content(terms: QuestionTerms, text: str) -> bool:
     """Whether `text` has at least one of the question's content words (or a synonym, or
-    part of a long one): semantic similarity alone does not make a sentence an answer."""
+    part of a long one): semantic similarity alone does not make a sentence an answer. A
+    word the encoder put beside a question word (rag.neighbours) does not count: the
+    encoder would vouch for its own similarity twice."""
     norm = normalize(text)
-    return any(_credit(t, terms, norm) > 0 for t in terms.weights) or not terms.weights
+    own = replace(terms, neighbours={}) if terms.neighbours else terms
+    return any(_credit(t, own, norm) > 0 for t in terms.weights) or not terms.weights
 
 
 def is_enumeration(text: str) -> bool:
@@ -423,6 +441,8 @@ def _credit(term: str, terms: QuestionTerms, norm: str) -> float:
     if (terms.normalized.get(term) or normalize(term)) in norm:
         return 1.0
     if any(s in norm for s in synonyms(term)):
+        return SYNONYM_CREDIT
+    if any(normalize(n) in norm for n in terms.neighbours.get(term, ())):
         return SYNONYM_CREDIT
     subs = terms.parts.get(term)
     if subs:  # by IDF: 行政 of 行政复议 says little, 复议 much

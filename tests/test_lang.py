@@ -29,6 +29,20 @@ def test_every_example_is_found_as_its_own_entry(vocab: str, entry: str, example
     assert any(own.fullmatch(example, a, b) for a, b in spans), (vocab, entry, example, spans)
 
 
+TAG_CASES = [
+    pytest.param(e.text, x, id=f"{e.text}:{x}") for e, x in LEX["function_tags"].examples()
+]
+
+
+@pytest.mark.parametrize(("tag", "example"), TAG_CASES)
+def test_a_function_tag_is_the_tag_jieba_gives_its_example(tag: str, example: str) -> None:
+    from jieba import posseg
+
+    word, _, written = example.partition("/")
+    assert written == tag
+    assert [(p.word, p.flag) for p in posseg.lcut(word)] == [(word, tag)]
+
+
 UNIT_CASES = [
     pytest.param(e.text, x, id=f"{e.text}:{x}")
     for e, x in LEX["units"].examples()

@@ -28,6 +28,10 @@ SHUIKOU = "000_4e493ef760f0cb20.txt"
         ("水口镇和瓦屋镇各化解了多少纠纷？", ""),
         ("水口镇设立了哪些调解室？", None),
         ("峡口镇联合检查了哪几种场景？", None),
+        # 好几年, 十几, 几十 say "some": the figure asked is the one after them
+        ("瓦屋那些拖了好几年的上访老问题，2023年了结了几件？", "件"),
+        ("十几个村里有多少个配了法律顾问？", "个"),
+        ("几十名干部里有多少人考取了执法证？", "人"),
     ],
 )
 def test_the_figure_a_question_asks_for(question: str, unit: str | None) -> None:
