@@ -79,10 +79,23 @@ def header_fields(text: str, noise: list[Span]) -> dict[str, str]:
         for i, k in enumerate(keys):
             end = keys[i + 1].start() if i + 1 < len(keys) else len(line)
             value = line[k.end() : end].strip().strip("|:：【】[]").strip()
+            if not value and i == len(keys) - 1:  # a list item's label, its value below it
+                value = _value_below(text, span.end)
             name = _FIELD_KEYS.get(re.sub(r"\s+", "", k[1]))
             if name and value and name not in fields:
                 fields[name] = value
     return fields
+
+
+VALUE_CHARS = 40  # a value on the line below its label (• 发文日期: / 2022年03月26日 09:00)
+
+
+def _value_below(text: str, end: int) -> str:
+    """The next non-empty line after `end` when it is a short value, not another label."""
+    m = re.compile(r"\n\s*([^\n]*\S)").match(text, end)
+    if not m or len(m[1]) > VALUE_CHARS or _KEY_RE.search(m[1]):
+        return ""
+    return m[1].strip()
 
 
 def content_lines(text: str, noise: Sequence[Span]) -> list[str]:
@@ -101,10 +114,14 @@ _LEADS_TITLE = re.compile(r"^(?:关于|\d{4}\s*年)")  # a title line after its 
 MIN_TITLE = 8  # characters: 法治政府建设情况报告 is 10; a column label 工作报告 is 4
 
 
-def _find_title(lines: list[str]) -> tuple[str, int] | None:
+TITLE_LINES = 20  # content lines searched for the title: a site's index table can fill 15
+
+
+def _find_title(lines: list[str], text: str = "") -> tuple[str, int] | None:
     """The title and the index of its line. A title on two lines (宜昌市夷陵区小溪塔街道办事处 /
-    2021年法治政府建设情况报告, or … / 关于…的报告) is joined."""
-    for i, raw in enumerate(lines[:8]):
+    2021年法治政府建设情况报告, or … / 关于…的报告) is joined when the two lines follow each
+    other in `text` (a site's banner above its breadcrumb is not the title's first line)."""
+    for i, raw in enumerate(lines[:TITLE_LINES]):
         if _TOP.match(raw):  # the body's first heading: no title above it
             return None
         line = _TITLE_LABEL.sub("", raw)
@@ -113,10 +130,29 @@ def _find_title(lines: list[str]) -> tuple[str, int] | None:
             and not line.endswith(("。", "：", ":"))
             and re.search(r"报告|总结", line)
         ):
-            if i > 0 and _LEADS_TITLE.match(line) and ISSUER_LINE.match(lines[i - 1]):
-                return lines[i - 1] + line, i
+            above = lines[i - 1] if i > 0 else ""
+            if _LEADS_TITLE.match(line) and ISSUER_LINE.match(above) and _next(text, above, raw):
+                return above + line, i
             return line, i
     return None
+
+
+def _next(text: str, first: str, second: str) -> bool:
+    """Whether line `second` follows line `first` in `text` with nothing between ('' : no
+    text to tell, so yes)."""
+    if not text:
+        return True
+    return (
+        re.search(re.escape(first) + r"[ \t\u3000]*\r?\n\s*" + re.escape(second), text) is not None
+    )
+
+
+def _labelled_title(found: str | None, labelled: str | None) -> str | None:
+    """A site's labelled title (名称：2020年法治政府建设工作报告) names the document; a heading
+    that only puts its issuer or place in front of it (马踏镇2020年…) is that same title."""
+    if not found or not labelled or len(labelled) < MIN_TITLE:
+        return found
+    return labelled if found != labelled and found.endswith(labelled) else found
 
 
 def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) -> str | None:
@@ -209,10 +245,11 @@ def _body_year(lines: list[str]) -> int | None:
 
 
 def _find_published(fields: dict[str, str], head: Sequence[str], lines: list[str]) -> str | None:
-    """The publication date: the index table's or a labelled line's (发布时间/公开日期/成文日期…),
+    """The publication date: the index table's or a labelled line's (发布日期/公开日期, else 发文日期),
     else a date on a line of the page head (寿光市人民政府 www… 2024-02-28), else the 落款's."""
-    if "date" in fields and (d := parse_date(fields["date"])):
-        return d
+    for label in ("date", "issued"):  # 发布日期 before 发文日期 when a page gives both
+        if label in fields and (d := parse_date(fields[label])):
+            return d
     for line in head:
         if _BANNER.search(line) or _written_label(line):  # a banner's today, a 成文日期 line
             continue
@@ -270,9 +307,10 @@ def _synthesize_title(issuer: str | None, places: Places, year: int | None, sour
 def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     fields = header_fields(text, noise)
     lines = content_lines(text, noise)
-    found = _find_title(lines)
+    found = _find_title(lines, text)
     title, at = found if found else (fields.get("title"), 0)
     issuer = _find_issuer(lines, title, fields)
+    title = _labelled_title(title, fields.get("title"))
     places = _find_places([p for p in (title, issuer) if p], "\n".join(lines))
     issuer = issuer or _own_government("\n".join(lines), places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name

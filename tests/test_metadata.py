@@ -115,3 +115,60 @@ def test_inline_markup_does_not_hide_the_title_line(tmp_path: Path) -> None:
     meta = load_report(path).meta
     assert meta.title == "某某县某某镇人民政府关于2022年法治政府建设情况的报告"
     assert not meta.title_synthesized
+
+
+BODY = (
+    "2021年，我街道扎实推进法治政府建设，现将有关情况报告如下。\n一、主要工作\n开展普法活动20场。\n"
+)
+
+
+def _read(tmp_path: Path, head: str) -> object:
+    path = tmp_path / "r.txt"
+    path.write_text(head + BODY, encoding="utf-8")
+    return load_report(path).meta
+
+
+def test_a_label_with_its_value_on_the_next_line_and_the_date_posted_first(
+    tmp_path: Path,
+) -> None:
+    """A site's index table as list items (• 发文日期: / 2022年03月26日): the value is read
+    below its label, and the date the page was posted (发布日期) is its publication date
+    when the page also gives the date the document was issued (发文日期)."""
+    meta = _read(
+        tmp_path,
+        "乌当区人民政府门户网站\n当前位置: 首页 > 政务公开 > 工作报告\n• 索引号:\n20220402-788434\n"
+        "• 发文机构:\n乌当区人民政府办公室\n• 发文日期:\n2022年03月26日 09:00\n• 有效性:\n"
+        "• 发布日期:\n2022年04月02日 12:45\n• 内容概述:\n"
+        "贵阳市乌当区高新路街道办事处\n关于2021年法治政府建设情况的报告\n",
+    )
+    assert meta.published == "2022-04-02"  # type: ignore[attr-defined]
+    assert meta.title == "贵阳市乌当区高新路街道办事处关于2021年法治政府建设情况的报告"  # type: ignore[attr-defined]
+    assert meta.year == 2021  # type: ignore[attr-defined]
+
+
+def test_the_date_issued_is_the_publication_date_when_no_other_is_given(tmp_path: Path) -> None:
+    meta = _read(tmp_path, "发文日期：2022年03月12日\n关于2021年法治政府建设情况的报告\n")
+    assert meta.published == "2022-03-12"  # type: ignore[attr-defined]
+
+
+def test_a_sites_banner_above_its_breadcrumb_is_not_the_titles_first_line(
+    tmp_path: Path,
+) -> None:
+    meta = _read(
+        tmp_path,
+        "京山市人民政府\n首页 > 政务公开 > 法治政府建设\n2021年法治政府建设情况报告\n"
+        "信息来源：京山市司法局　　发布日期：2022年03月05日\n",
+    )
+    assert meta.title == "2021年法治政府建设情况报告"  # type: ignore[attr-defined]
+
+
+def test_a_labelled_title_wins_over_a_heading_that_puts_a_name_before_it(
+    tmp_path: Path,
+) -> None:
+    meta = _read(
+        tmp_path,
+        "电白区人民政府门户网站\n名    称：\t2021年法治政府建设工作报告\n"
+        "公开日期：\t2022-01-18\n马踏镇2021年法治政府建设工作报告\n",
+    )
+    assert meta.title == "2021年法治政府建设工作报告"  # type: ignore[attr-defined]
+    assert meta.published == "2022-01-18"  # type: ignore[attr-defined]
