@@ -58,7 +58,8 @@ def town_kind(name: str) -> str:
 def known_names(text: str) -> list[tuple[str, int, int]]:
     """The division names the dataset knows in `text`, leftmost and longest first, each whole
     and with no overlap (杭州市西湖区四季青街道 -> 杭州市, 西湖区, 四季青街道). A two-character
-    name counts only before another name, a connector or the end, as in a chain."""
+    name counts only before another name, a connector, a character that is not Chinese (a
+    figure, a mark) or the end, as in a chain."""
     out: list[tuple[str, int, int]] = []
     pos = 0
     while pos < len(text):
@@ -75,7 +76,11 @@ def _name_at_known(text: str, pos: int) -> str | None:
     known = divisions().prefix(text, pos)
     if known and len(known) == 2:
         rest = text[pos + 2 :]
-        if rest and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2)):
+        if (
+            rest
+            and _CJK.match(rest)  # 道县2020年, 道县？: a figure or a mark ends a name
+            and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2))
+        ):
             return None
     return known
 

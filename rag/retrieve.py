@@ -13,10 +13,11 @@ from rag.contracts import Embedder, IdentityReranker, Reranker, SparseIndex, Vec
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
 from rag.numbers import quantities
-from rag.places import PlaceIndex, Segmenter
+from rag.places import PlaceIndex, Segmenter, place_aliases
 from rag.recent import Recent
 from rag.rows import Rows
 from rag.scope import Scope, resolve_scope
+from rag.sparse import JiebaTokenizer
 from rag.store import LoadedIndex
 from rag.types import Hit, Report
 
@@ -51,7 +52,11 @@ class Retriever:
     def over(
         cls, index: LoadedIndex, embedder: Embedder | None, reranker: Reranker | None = None
     ) -> Retriever:
-        segment = index.lexical.tokenizer.spans
+        # the places are read with every report's short names as words too (兴平西吴 is
+        # 兴平 + 西吴, not 兴 + 平西 + 吴); the keyword index keeps its own tokenizer
+        aliases = {a for r in index.reports.values() for a in place_aliases(r)}
+        words = [*index.lexical.tokenizer.extra_words, *sorted(aliases)]
+        segment = JiebaTokenizer(words).spans
         return cls(
             index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment
         )

@@ -40,6 +40,9 @@ def test_the_dataset_knows_towns_with_their_chain() -> None:
         ("杭州市西湖区四季青街道", ["杭州市", "西湖区", "四季青街道"]),
         ("新江湾城街道的行政复议", ["新江湾城街道"]),
         ("哪些镇设立了调解室", []),
+        # a two-character county before a figure or a mark (not before any character: 道县开展)
+        ("道县2020年开展了多少场普法活动？", ["道县"]),
+        ("道县？", ["道县"]),
     ],
 )
 def test_known_names_are_whole(text: str, names: list[str]) -> None:
@@ -364,3 +367,24 @@ def test_a_county_the_report_does_not_state_is_said(unread_year: Pipeline) -> No
 def test_a_title_label_without_its_colon_is_not_part_of_the_title(tmp_path: Path) -> None:
     page = "名        称 关于2019年度法治政府建设情况的报告\n" + BODY.format(town="新华街道")
     assert _report(tmp_path, "a.html.txt", page).meta.title == "关于2019年度法治政府建设情况的报告"
+
+
+def test_a_county_and_town_by_their_short_names_run_together(tmp_path: Path) -> None:
+    """兴平西吴: jieba cuts 兴 + 平西 + 吴; the places are read with every report's short names
+    as words, so the question is scoped to the 西吴街道 report, not asked of every report."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SAMPLES / SHUIKOU, folder / SHUIKOU)
+    (folder / "xiwu.txt").write_text(
+        "兴平市西吴街道2021年法治政府建设情况报告\n" + BODY.format(town="西吴街道"), "utf-8"
+    )
+    index = tmp_path / "index"
+    build_index(folder, index, None, ChunkerSettings())
+    p = open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
+    q = p.analyze("兴平西吴调解了多少矛盾纠纷？")
+    assert q.places == frozenset({"兴平", "西吴"}) and q.searched == ("xiwu.txt",)
+
+
+def test_a_two_character_county_no_report_covers_is_refused(extractive: Pipeline) -> None:
+    answer = extractive.ask("道县2024年开展了多少场普法活动？")
+    assert answer.abstained and "道县" in answer.text
