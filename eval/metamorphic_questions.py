@@ -158,6 +158,15 @@ def unanswerable(
             high = [y for y in range(years[-1] + 1, years[-1] + 3) if y <= 2025]
             year = rng.choice(low + high)
             place = chain.county + chain.town if chain.town and rng.random() < 0.4 else chain.place
+            # asked by its bare name, a twin of another county with the same name answers for
+            # the years it covers (五星乡2019年 is answered by 濮阳县五星乡's 2019 report)
+            bare = place == chain.place
+            if any(
+                c.truth["year"] == year
+                and (c.chain.place == chain.place if bare else c.chain.key == chain.key)
+                for c in copies
+            ):
+                continue
             out.append(make_unanswerable(rng, f"y{k}-{gid}", place, chain, year, "year",
                                          "year", templates, answer))  # fmt: skip
     return out

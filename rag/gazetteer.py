@@ -28,6 +28,7 @@ LEFT_STOP = _LEX["place_left_stop"].set
 PRONOUNS = _LEX["place_pronoun"].set
 # Words between two names of one chain (吴江区人民政府松陵街道办事处).
 CONNECTORS = tuple(sorted(_LEX["place_connector"].words, key=len, reverse=True))
+NAME_ENDS = tuple(_LEX["place_name_end"].words)  # places.toml: 矿区的
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -59,7 +60,7 @@ def known_names(text: str) -> list[tuple[str, int, int]]:
     """The division names the dataset knows in `text`, leftmost and longest first, each whole
     and with no overlap (杭州市西湖区四季青街道 -> 杭州市, 西湖区, 四季青街道). A two-character
     name counts only before another name, a connector, a character that is not Chinese (a
-    figure, a mark) or the end, as in a chain."""
+    figure, a mark), 的, or the end, as in a chain."""
     out: list[tuple[str, int, int]] = []
     pos = 0
     while pos < len(text):
@@ -79,6 +80,7 @@ def _name_at_known(text: str, pos: int) -> str | None:
         if (
             rest
             and _CJK.match(rest)  # 道县2020年, 道县？: a figure or a mark ends a name
+            and not rest.startswith(NAME_ENDS)  # 矿区的
             and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2))
         ):
             return None

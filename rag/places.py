@@ -142,6 +142,7 @@ class PlaceIndex:
         self.by_alias: dict[str, set[str]] = {}
         self.levels: dict[str, set[str]] = {}  # alias -> levels of the names it stands for
         self.kinds: dict[str, set[str]] = {}  # alias -> kinds of the towns it stands for
+        self.fulls: dict[str, set[str]] = {}  # alias -> the full names it stands for
         for source, names in self.by_source.items():
             for name in names:
                 self.by_alias.setdefault(name, set()).add(source)
@@ -149,6 +150,7 @@ class PlaceIndex:
             for full in r.meta.places.names():
                 level = level_of(full)
                 for alias in place_aliases_of(full):
+                    self.fulls.setdefault(alias, set()).add(full)
                     if level:
                         self.levels.setdefault(alias, set()).add(level)
                     if level == "town":
@@ -234,6 +236,8 @@ class PlaceIndex:
             else:
                 unknown.append(word)
         unknown = [u for u in unknown if not self._follows_its_level(u, text, found)]
+        chains, chain_ruled, chain_above = self._found_chains(text, found)
+        unknown += chains  # 郧西县店子镇 when the only 店子镇 report states 平度市
         lowest = min((RANK[lv] for a in found for lv in self.levels.get(a, ())), default=None)
         strict = tuple(
             dict.fromkeys(
@@ -251,8 +255,41 @@ class PlaceIndex:
         strict = tuple(u for u in strict if not self.in_text(u))
         strict += contradicted
         above = tuple(u for u in above if u not in contradicted)
-        excluded = frozenset(s for u in above for s in ruled[u])
+        excluded = frozenset(s for u in above for s in ruled[u]) | chain_ruled
+        above += tuple(u for u in chain_above if u not in above)
         return Grounding(frozenset(found), strict, above, excluded, textual)
+
+    def _found_chains(self, text: str, found: set[str]) -> tuple[list[str], set[str], list[str]]:
+        """A county or city of some report written right before a town of other reports
+        (郧西县店子镇): the town's reports that state another name at that level (or fit no
+        chain under it) are not the place asked, and when that is all of them the chain is a
+        place no report covers. Returns those chains, the reports ruled out, and the names above
+        that a town report answering does not state (its answer says so)."""
+        out: list[str] = []
+        ruled_out: set[str] = set()
+        unstated: list[str] = []
+        for hi in found:
+            if not self.levels.get(hi, set()) - {"town"}:
+                continue
+            for lo in found:
+                if lo == hi or "town" not in self.levels.get(lo, ()):
+                    continue
+                m = re.search(re.escape(hi) + r"[县区市旗]?" + re.escape(lo), text)
+                if m is None:
+                    continue
+                towns = self.by_alias[lo]
+                if towns & self.by_alias[hi]:
+                    continue  # a report states both: the chain is known
+                fulls = [f for f in self.fulls.get(hi, ()) if level_of(f) != "town"]
+                ruled = [self._ruled_out(f, {lo}) for f in fulls]
+                if not fulls:
+                    continue
+                if all(r == towns for r in ruled):
+                    out.append(m[0])
+                else:
+                    ruled_out |= set.intersection(*ruled)
+                    unstated += [f for f in fulls if f not in unstated]
+        return out, ruled_out, unstated
 
     def _follows_its_level(self, name: str, text: str, found: set[str]) -> bool:
         """A name the dataset does not know, written right after a known place of its own
@@ -318,12 +355,14 @@ class PlaceIndex:
     def _stem_alias(self, name: str) -> str | None:
         """江华县 -> 江华 when 江华 is an alias of a place of the same kind (a town is not a
         county: 水口县 does not name 水口镇; nor is a 镇 a 街道 or a 乡: 新华镇 does not name
-        新华街道)."""
+        新华街道), and `name` is no other division the dataset knows."""
         s = suffix_of(name)
         stem = _strip_ethnic(name[: -len(s)]) if s else name
         levels = self.levels.get(stem)
         if not s or not levels:
             return None
+        if name in divisions() and name not in self.fulls.get(stem, ()):
+            return None  # 大理市 is not 大理白族自治州, 长宁区 not 长宁县: another division
         if LEVEL[s] == "town":
             return stem if town_kind(name) in self.kinds.get(stem, ()) else None
         return stem if any(lv != "town" for lv in levels) else None

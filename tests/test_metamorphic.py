@@ -90,6 +90,7 @@ def test_unanswerable_questions_name_places_and_years_no_copy_covers(corpus):
     keys = {c.chain.key for c in corpus.copies}
     places = {c.chain.town for c in corpus.copies} | {c.chain.county for c in corpus.copies}
     years = {(c.chain.key, c.truth["year"]) for c in corpus.copies}
+    by_name = {(c.chain.place, c.truth["year"]) for c in corpus.copies}
     generated = [q for q in corpus.questions if q.get("why")]
     assert {q["kind"] for q in generated} == {"town", "year"}
     for q in generated:
@@ -100,6 +101,9 @@ def test_unanswerable_questions_name_places_and_years_no_copy_covers(corpus):
                 assert (town or county) not in places, q
         else:
             assert (county, town) in keys and ((county, town), year) not in years, q
+            if county not in convert(q["question"], "t2s"):  # asked by its bare name: no
+                # namesake of another county covers the year either
+                assert ((town or county), year) not in by_name, q
 
 
 def test_year_and_name_forms_of_the_vocabulary():
@@ -140,3 +144,15 @@ def test_questions_name_the_copys_place_and_year(corpus):
         shifted = int(year.search(by_id[q["origin"]]["question"])[0]) + corpus.deltas[q["copy"]]
         assert q["asked"]["named_year"] == shifted, q["id"]
         assert q["asked"]["years"] and all(y <= shifted for y in q["asked"]["years"]), q["id"]
+
+
+@pytest.mark.parametrize("seed", [6061, 9191])  # each had one before the generator checked
+def test_a_year_question_by_a_bare_name_has_no_namesake_covering_the_year(seed):
+    corpus = generate(seed, copies=3)
+    by_name = {(c.chain.place, c.truth["year"]) for c in corpus.copies}
+    for q in corpus.questions:
+        if q.get("kind") != "year":
+            continue
+        (county, town), year = q["asked"]["places"][0], q["asked"]["named_year"]
+        if county not in convert(q["question"], "t2s"):
+            assert ((town or county), year) not in by_name, q

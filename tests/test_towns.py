@@ -43,6 +43,7 @@ def test_the_dataset_knows_towns_with_their_chain() -> None:
         # a two-character county before a figure or a mark (not before any character: 道县开展)
         ("道县2020年开展了多少场普法活动？", ["道县"]),
         ("道县？", ["道县"]),
+        ("矿区的法律顾问审查了多少份合同？", ["矿区"]),
     ],
 )
 def test_known_names_are_whole(text: str, names: list[str]) -> None:
@@ -388,3 +389,46 @@ def test_a_county_and_town_by_their_short_names_run_together(tmp_path: Path) -> 
 def test_a_two_character_county_no_report_covers_is_refused(extractive: Pipeline) -> None:
     answer = extractive.ask("道县2024年开展了多少场普法活动？")
     assert answer.abstained and "道县" in answer.text
+
+
+def test_a_suffixed_name_the_dataset_knows_is_not_another_division_by_its_stem(
+    tmp_path: Path,
+) -> None:
+    """大理市 (a county-level city) is not the 大理白族自治州 a report states, nor is 长宁区
+    (上海) the 长宁县 (宜宾) of another: the same stem, another division."""
+    luming = _report(
+        tmp_path,
+        "l.txt",
+        "大理白族自治州祥云县鹿鸣乡2020年法治政府建设情况报告\n" + BODY.format(town="鹿鸣乡"),
+    )
+    changning = _report(
+        tmp_path, "c.txt", "宜宾市长宁县2020年法治政府建设情况报告\n" + BODY.format(town="长宁县")
+    )
+    places = _index([luming, changning])
+    g = places.ground("大理市的法律顾问审查了多少份合同？")
+    assert not g.found and "大理市" in g.unknown, g
+    g = places.ground("长宁区开展了几场法治宣传？")
+    assert not g.found and "长宁区" in g.unknown, g
+    assert places.ground("大理州开展了几场法治宣传？").found == {"大理"}
+    assert places.ground("长宁县开展了几场法治宣传？").found
+
+
+def test_a_county_of_one_report_before_a_town_of_another(tmp_path: Path) -> None:
+    """郧西县店子镇 where the corpus has a 郧西县 report and a 店子镇 report: a 店子镇 that
+    states 平度市 is not the place asked (refused); one that states no county is answered with
+    the note that it does not state 郧西县."""
+    county = _report(
+        tmp_path, "y.txt", "郧西县2020年法治政府建设情况报告\n" + BODY.format(town="郧西县")
+    )
+    stated = _report(
+        tmp_path, "p.txt", "平度市店子镇2020年法治政府建设情况报告\n" + BODY.format(town="店子镇")
+    )
+    bare = _report(
+        tmp_path, "b.txt", "店子镇2020年法治政府建设情况报告\n" + BODY.format(town="店子镇")
+    )
+    g = _index([county, stated]).ground("郧西县店子镇开展了几场法治宣传？")
+    assert "郧西县店子镇" in g.unknown, g
+    g = _index([county, bare]).ground("郧西县店子镇开展了几场法治宣传？")
+    assert not g.unknown and "郧西县" in g.tolerated, g
+    g = _index([county, stated]).ground("郧西县和店子镇各开展了几场法治宣传？")
+    assert not g.unknown and g.found == {"郧西县", "店子镇"}, g
