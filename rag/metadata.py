@@ -167,7 +167,11 @@ def _find_issuer(lines: list[str], title: str | None, fields: dict[str, str]) ->
         if ISSUER_LINE.match(line) and any("报告" in x for x in lines[i + 1 : i + 3]):
             return line
     labelled = fields.get("publisher") or fields.get("source")
-    return labelled if labelled and _CJK.search(labelled) else None  # not a site's code (gyz1)
+    if labelled and _CJK.search(labelled):  # not a site's code (gyz1)
+        return labelled
+    # a site's 作者 is a body (龙山街道, 司法局) or a person (张三): only a body issues
+    author = fields.get("author", "")
+    return author if ISSUER_LINE.match(author) or level_of(author) else None
 
 
 def _own_government(text: str, places: Places) -> str | None:

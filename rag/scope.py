@@ -123,6 +123,18 @@ def _states_other(places: Places, alias: str, theirs: Places) -> bool:
     return False
 
 
+def _below_named(
+    textual: tuple[str, ...], named: dict[str, set[str]], places: PlaceIndex
+) -> list[str]:
+    """The names read only in reports' texts that are below every place the question names
+    (龙山街道 of 林州龙山街道, 林州 a county of a report): the place asked is the lowest."""
+    asked = {a for hit in named.values() for a in hit}
+    low = min((RANK[lv] for a in asked for lv in places.levels.get(a, ())), default=None)
+    if low is None:
+        return []
+    return [t for t in textual if RANK.get(level_of(t) or "", 9) < low]
+
+
 def check_reports(names: Iterable[str], known: Container[str]) -> None:
     """A ConfigError naming the report files `known` (the index's) does not hold."""
     unknown = [r for r in names if r not in known]
@@ -166,6 +178,7 @@ def resolve_scope(
         allowed = narrow({s for s, r in reports.items() if r.meta.year in opts.years})
         reasons.append("年份：" + "、".join(map(str, opts.years)))
     named: dict[str, set[str]] = {}
+    before = allowed
     if opts.scope_from_question and not opts.places and not opts.reports:
         named = {
             s: hit
@@ -186,6 +199,13 @@ def resolve_scope(
                 and any(a in r.text for a in said)
             }
             allowed = set(named) | unread
+            below = _below_named(textual, named, places)
+            if below:  # 林州龙山街道 where 龙山街道 is read only in a report's text
+                by_text = {s for name in below for s in places.in_text(name)} & (
+                    set(reports) if before is None else before
+                )
+                allowed = (allowed & by_text) or by_text or allowed
+                reasons.append("问题中的地名（见于报告正文）：" + "、".join(below))
         elif textual:
             # names no report's metadata covers but some report's text has: searched there
             hit = {s for name in textual for s in places.in_text(name)}

@@ -172,3 +172,10 @@ def test_a_labelled_title_wins_over_a_heading_that_puts_a_name_before_it(
     )
     assert meta.title == "2021年法治政府建设工作报告"  # type: ignore[attr-defined]
     assert meta.published == "2022-01-18"  # type: ignore[attr-defined]
+
+
+def test_a_sites_author_line_names_the_issuer_when_it_is_a_body(tmp_path: Path) -> None:
+    meta = _read(tmp_path, "2021年法治政府建设工作总结\n作者：龙山街道　发布时间：2022-01-08\n")
+    assert meta.issuer == "龙山街道" and meta.places.names() == ["龙山街道"]  # type: ignore[attr-defined]
+    meta = _read(tmp_path, "2021年法治政府建设工作总结\n作者：张小明　发布时间：2022-01-08\n")
+    assert meta.issuer is None  # type: ignore[attr-defined]

@@ -432,3 +432,22 @@ def test_a_county_of_one_report_before_a_town_of_another(tmp_path: Path) -> None
     assert not g.unknown and "郧西县" in g.tolerated, g
     g = _index([county, stated]).ground("郧西县和店子镇各开展了几场法治宣传？")
     assert not g.unknown and g.found == {"郧西县", "店子镇"}, g
+
+
+def test_a_town_read_only_in_a_reports_text_below_a_county_asked(tmp_path: Path) -> None:
+    """林州龙山街道 where 林州 is a report's county (临淇镇's) and 龙山街道 is read only in the
+    text of a report whose place was not read: that report is searched, not 临淇镇's."""
+    linqi = _report(
+        tmp_path,
+        "l.txt",
+        "安阳市林州市临淇镇2018年法治政府建设情况报告\n" + BODY.format(town="临淇镇"),
+    )
+    unread = _report(
+        tmp_path,
+        "u.txt",
+        "2023年法治政府建设工作总结\n2023年以来，龙山街道深入学习贯彻习近平法治思想。\n"
+        "一、主要举措\n开展法治宣传活动15场次。\n",
+    )
+    assert not unread.meta.places.names()
+    assert _scope_of([linqi, unread], "林州龙山街道开展了几场法治宣传？") == ("u.txt",)
+    assert _scope_of([linqi, unread], "林州临淇镇开展了几场法治宣传？") == ("l.txt",)
