@@ -30,13 +30,13 @@ from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.neighbours import WordNeighbours
 from rag.parts import ask_parts, joined
-from rag.query import Query, analyze
+from rag.query import Query, analyze, widened
 from rag.retrieve import Retriever
 from rag.scope import absolute_years, relative_year, report_years, unstated_note
 from rag.sections import section_chunks
 from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
-from rag.types import Answer, Hit
+from rag.types import Answer, Hit, best_evidence
 from rag.verify import check_answer
 
 logger = logging.getLogger(__name__)
@@ -209,16 +209,15 @@ class Pipeline:
             scope_from_question=options.scope_from_question,
         )
         query = analyze(
-            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical,
-            self.neighbours,
-        )  # fmt: skip
+            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical
+        )
         said = ""
         if not opts.years and relative_year(rewritten):  # 去年: the newest report's year
             absolute, said = absolute_years(rewritten, report_years(self.reports, query.searched))
             if said:
                 query = analyze(
                     question, absolute, opts, self.reports, self.retriever.places,
-                    self.index.lexical, self.neighbours,
+                    self.index.lexical,
                 )  # fmt: skip
         said = "；".join(x for x in (said, unstated_note(query.unstated)) if x)
         return replace(query, notes=notes, said=said) if notes or said else query
@@ -250,20 +249,40 @@ class Pipeline:
 
     def draft(self, query: Query) -> Draft:
         """The sources of a question (per report for a question across reports), with their
-        sentences ranked for it: everything the answerer is given (retrieval-only use)."""
+        sentences ranked for it: everything the answerer is given (retrieval-only use).
+
+        By the question's words first; only when they leave some source below the threshold
+        is the encoder asked (a second look): the reports' words it puts beside the question
+        words no report uses (rag.neighbours), and each sentence's similarity to the question.
+        Report text is never encoded for a question the words already answer."""
+        first = self._draft(query, semantic=False)
+        if self.similarity is None and self.neighbours is None or self._supported(first):
+            return first
+        wide = widened(query, self.neighbours, self.index.lexical) if self.neighbours else query
+        return self._draft(wide, semantic=True)
+
+    def _supported(self, d: Draft) -> bool:
+        """Whether every source group has a sentence at or above the threshold."""
+        threshold = self.decider.threshold
+        return bool(d.ranked) and all(
+            (best := best_evidence(group)) is not None and best.support >= threshold
+            for group in d.ranked
+        )
+
+    def _draft(self, query: Query, semantic: bool) -> Draft:
         groups: list[tuple[str, list[int]]] = []
         if self.decider.across(query):
             k = self.knobs
             hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
             if query.terms.topic:  # each report's plans or shortcomings part, all its items
                 hits, groups = self._group_sections(query, hits, groups)
-            sem = self._semantic(query)
+            sem = self._semantic(query) if semantic else None
             ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
         else:
             hits = self._with_section(
                 query, self.retriever.search(query.text, query.options, query.scope, query.lexical)
             )
-            ranked = [candidates(query.terms, hits, self._semantic(query))]
+            ranked = [candidates(query.terms, hits, self._semantic(query) if semantic else None)]
         return Draft(query, self.reports, hits, groups, ranked)
 
     def _section_first(self, topic: str, hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:

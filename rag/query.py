@@ -61,10 +61,8 @@ def analyze(
     reports: dict[str, Report],
     places: PlaceIndex,
     lexical: BM25Store,
-    neighbours: WordNeighbours | None = None,
 ) -> Query:
-    """The `Query` of `text`, the standalone form of `question`; with `neighbours`, the
-    question's words no report uses count the reports' words the encoder puts beside them."""
+    """The `Query` of `text`, the standalone form of `question`."""
     grounding = places.ground(text)
     found = set(grounding.found)
     scope = resolve_scope(
@@ -75,22 +73,10 @@ def analyze(
     terms = question_terms(
         text, tokenizer.words, tokenizer, lexical.idf, frozenset(places.by_alias), named, lexical.df
     )
-    if neighbours is not None:
-        unused = [t for t in terms.weights if lexical.df(t) == 0]
-        near = neighbours.of(unused) if unused else {}
-        if near:
-            terms = replace(terms, neighbours=near)
     searched = scope.reports if scope.reports is not None else tuple(reports)
     # explicit filters win: a place the question seems to name does not refuse a question the
     # user has scoped to a report or place by hand
     unknown = () if options.reports or options.places else grounding.unknown
-    expansion = tuple(
-        dict.fromkeys(
-            w
-            for t in terms.weights
-            for w in (*report_words(t, lexical.df), *terms.neighbours.get(t, ()))
-        )
-    )
     return Query(
         question,
         text,
@@ -101,6 +87,28 @@ def analyze(
         scope,
         terms,
         searched,
-        expansion=expansion,
+        expansion=_expansion(terms, lexical),
         unstated=tuple(u for u in grounding.tolerated if not _confirmed(u, searched, reports)),
     )
+
+
+def _expansion(terms: QuestionTerms, lexical: BM25Store) -> tuple[str, ...]:
+    """The reports' words for the question words they never use (synonyms, neighbours)."""
+    return tuple(
+        dict.fromkeys(
+            w
+            for t in terms.weights
+            for w in (*report_words(t, lexical.df), *terms.neighbours.get(t, ()))
+        )
+    )
+
+
+def widened(query: Query, neighbours: WordNeighbours, lexical: BM25Store) -> Query:
+    """`query` with its words no report uses standing for the reports' words the encoder puts
+    beside them (rag.neighbours), credited and searched; `query` itself when there are none."""
+    unused = [t for t in query.terms.weights if lexical.df(t) == 0]
+    near = neighbours.of(unused) if unused else {}
+    if not near:
+        return query
+    terms = replace(query.terms, neighbours=near)
+    return replace(query, terms=terms, expansion=_expansion(terms, lexical))

@@ -38,9 +38,12 @@ TAG_CASES = [
 def test_a_function_tag_is_the_tag_jieba_gives_its_example(tag: str, example: str) -> None:
     from jieba import posseg
 
+    from rag.support import function_words
+
     word, _, written = example.partition("/")
     assert written == tag
     assert [(p.word, p.flag) for p in posseg.lcut(word)] == [(word, tag)]
+    assert function_words([word, "执法"]) == {word}  # 执法 is a verb: content
 
 
 UNIT_CASES = [

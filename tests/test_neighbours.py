@@ -95,3 +95,45 @@ def test_the_bundled_encoder_finds_the_reports_words_for_staffs_words() -> None:
     assert "培训班" in near["学习班"] and "信访" in near["上访"]
     assert near["了结"] == ("办结",) and "处罚" in near["罚单"] and "规章" in near["规矩"]
     assert not {"区块链", "高铁", "房价", "养老金"} & set(near)
+
+
+class _Counting:
+    """The fake bigram embedder, counting the texts it encodes for report sentences/words."""
+
+    def __init__(self) -> None:
+        from conftest import FakeEmbedder
+
+        self.inner = FakeEmbedder("fake-second-look")
+        self.name = self.inner.name
+        self.documents: list[str] = []
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        self.documents += texts
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+def test_the_encoder_is_asked_only_when_the_words_leave_a_question_below_the_threshold(
+    sample_index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second look: a question the reports' own words answer encodes no report text; one
+    they leave below the threshold gets the neighbours of its unused words and each
+    sentence's similarity."""
+    from rag.config import Settings
+    from rag.embed import EMBEDDERS, EmbedderKind
+    from rag.factory import pipeline_over
+
+    emb = _Counting()
+    monkeypatch.setitem(EMBEDDERS, emb.name, EmbedderKind(lambda: emb, (0.2, 0.9), 0.5))
+    p = pipeline_over(Settings(llm_backend="none"), sample_index, emb)  # type: ignore[arg-type]
+    answer = p.ask("水口镇对执法人员进行了几次执法培训？")
+    assert not answer.abstained and "15次" in answer.text
+    assert emb.documents == []
+    p.ask("水口镇给上街开罚单的那帮队员办了几回学习班？")
+    assert emb.documents  # words and sentences were encoded for this one
