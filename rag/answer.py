@@ -5,11 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from langchain_core.language_models import BaseLanguageModel
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
-from langchain_core.runnables import Runnable
+from typing import TYPE_CHECKING
 
 from rag.compose import scope_text
 from rag.contracts import Draft
@@ -18,6 +14,10 @@ from rag.llm import Style, provider_errors
 from rag.prompting import PromptSpec
 from rag.tokens import count_tokens
 from rag.types import Hit, Report
+
+if TYPE_CHECKING:  # LangChain is imported when an LLM is configured, not for extractive answers
+    from langchain_core.language_models import BaseLanguageModel
+    from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +142,9 @@ class LLMAnswerer:
 
 def make_chain(model: BaseLanguageModel, prompt: PromptSpec, style: Style) -> Runnable:
     """template | model | StrOutputParser: chat messages, or one text prompt for base models."""
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+
     if style == "chat":
         template: Runnable = ChatPromptTemplate.from_messages(
             [("system", prompt.system), ("human", prompt.user)]

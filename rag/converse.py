@@ -12,14 +12,15 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
-
-from langchain_core.runnables import Runnable
+from typing import TYPE_CHECKING, Any
 
 from rag.errors import ConfigError
 from rag.lang import lexicon
 from rag.llm import provider_errors
 from rag.textmatch import names_in, year_strings
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
 

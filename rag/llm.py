@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
-
-from langchain_core.language_models import BaseLanguageModel
+from typing import TYPE_CHECKING, Literal
 
 from rag.errors import ModelError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseLanguageModel
 
 logger = logging.getLogger(__name__)
 

