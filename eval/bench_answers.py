@@ -80,7 +80,7 @@ def _stopwatch(p: Pipeline, clock: Clock) -> Iterator[None]:
 
     embedder = p.retriever.embedder
     wrap(embedder, "embed_query", "query embedding")
-    wrap(p.neighbours, "embed", "word neighbours (encoder)")
+    wrap(getattr(p, "neighbours", None), "embed", "word neighbours (encoder)")
     wrap(p.similarity, "embed_documents", "sentence vectors (encoder)")
     wrap(p, "analyze", "analysis (places, terms, neighbours)")
     wrap(p.retriever, "search", "retrieval (BM25 + FAISS, with its query embedding)")
