@@ -65,21 +65,27 @@ def candidates(
         text = hit.chunk.text
         heading = hit.chunk.section[-1] if hit.chunk.section else ""
         spans = sentences(text)
-        cosines = _cosines(semantic, hit, [text[a:b] for a, b in spans])
         plans_part = chunk_topic(hit.chunk) == PLANS
-        for i, (a, b) in enumerate(spans):
+        rows = []
+        for a, b in spans:
             sent = text[a:b]
             topic = sentence_topic(hit.chunk, a) if terms.topic else ""
             s_own = support(terms, sent, topic)
             if is_heading(sent, hit.chunk.section):  # lends its words to what follows
                 heading = sent
             s = max(s_own, HEADING_CREDIT * support(terms, f"{heading} {sent}", topic))
-            if (
-                cosines is not None
+            # similarity counts only for a sentence sharing a content word with the question:
+            # only those are encoded
+            gated = (
+                semantic is not None
                 and not is_heading(sent, hit.chunk.section)
                 and shares_content(terms, f"{heading} {sent}")
-            ):
-                s = max(s, semantic_support(float(cosines[i]), semantic[1].anchors))  # type: ignore[index]
+            )
+            rows.append((a, b, sent, heading, s, gated))
+        cosines = _cosines(semantic, hit, [(a, sent) for a, _, sent, _, _, g in rows if g])
+        for a, b, sent, heading, s, gated in rows:
+            if gated and semantic is not None:
+                s = max(s, semantic_support(cosines.pop(0), semantic[1].anchors))
             score = s - 0.01 * n
             answers = not terms.numeric or states_count(terms, f"{heading} {sent}")
             if terms.numeric:
@@ -101,13 +107,15 @@ LIST_HEAD_BONUS = 0.1  # 哪些方面: a sentence listing A、B等方面 before 
 Semantic = tuple["np.ndarray", SentenceSimilarity]  # the question's vector, sentence vectors
 
 
-def _cosines(semantic: Semantic | None, hit: Hit, sents: list[str]) -> np.ndarray | None:
+def _cosines(semantic: Semantic | None, hit: Hit, sents: list[tuple[int, str]]) -> list[float]:
+    """The question's cosine to each (offset, sentence) of `hit`, in order."""
     if semantic is None or not sents:
-        return None
+        return []
     qv, cache = semantic
     section = hit.chunk.section[-1] if hit.chunk.section else ""
-    vecs = cache.vectors(hit.chunk.id, [f"{section} {s}" for s in sents])
-    return None if vecs is None else np.asarray(vecs) @ qv
+    keys = [f"{hit.chunk.id}:{a}" for a, _ in sents]
+    vecs = cache.vectors(keys, [f"{section} {s}" for _, s in sents])
+    return [float(c) for c in np.asarray(vecs) @ qv]
 
 
 def _clean(sentence: str) -> str:

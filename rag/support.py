@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -493,18 +493,30 @@ def semantic_support(cosine: float, anchors: tuple[float, float]) -> float:
 
 
 class SentenceSimilarity:
-    """Cosine of a question to the sentences of a chunk, with the chunk's sentence vectors
-    kept for the last `cache` chunks (the same passages come back question after question)."""
+    """Sentence vectors for the question-to-sentence cosine, each sentence encoded once and
+    kept for the last `cache` sentences (the same passages come back question after
+    question); the sentences missing are encoded in one call."""
 
     def __init__(
         self,
         embed_documents: Callable[[list[str]], Any],
         anchors: tuple[float, float],
-        cache: int = 4096,
+        cache: int = 65_536,
     ) -> None:
         self.embed_documents = embed_documents
         self.anchors = anchors
         self._vectors: Recent[str, Any] = Recent(cache)
 
-    def vectors(self, key: str, texts: list[str]) -> Any:
-        return self._vectors.get(key, lambda: self.embed_documents(texts) if texts else None)
+    def vectors(self, keys: list[str], texts: list[str]) -> Any:
+        """The vectors of `texts` (one row each), by their `keys` (chunk id and offset)."""
+        missing = [i for i, k in enumerate(keys) if not self._vectors.contains(k)]
+        if missing:
+            fresh = self.embed_documents([texts[i] for i in missing])
+            for i, v in zip(missing, fresh, strict=True):
+                self._vectors.put(keys[i], v)
+        return [
+            self._vectors.get(k, partial(self._one, t)) for k, t in zip(keys, texts, strict=True)
+        ]
+
+    def _one(self, text: str) -> Any:  # evicted meanwhile by another question's sentences
+        return self.embed_documents([text])[0]
