@@ -111,3 +111,18 @@ def test_a_store_process_is_stopped_before_it_takes_the_machines_last_memory(
     )
     assert out["stopped"].startswith("stopped: the machine had") and "row" not in out
     assert out["after_s"] > 0
+
+
+def test_the_answer_benchmark_times_every_stage_it_wraps(extractive) -> None:  # type: ignore[no-untyped-def]
+    """eval.bench_answers on two questions: each run has its percentiles, the stages it timed
+    include retrieval and the claim check, and the pipeline is left unwrapped afterwards."""
+    from eval.bench_answers import answer_latency
+
+    search = extractive.retriever.search
+    out = answer_latency(extractive, ["水口镇开展了几次执法培训？", "瓦屋镇调解了多少纠纷？"])
+    assert set(out) == {"first time", "again"}
+    stages = out["first time"]["stages_mean_ms"]
+    assert {"decision", "claim check"} <= {s.split(" (")[0] for s in stages}
+    assert any(s.startswith("retrieval") for s in stages)
+    assert out["again"]["wall_ms"]["n"] == 2
+    assert extractive.retriever.search == search  # unwrapped
