@@ -11,6 +11,7 @@ bundled multilingual-e5-small + BM25, extractive answers), timed stage by stage.
 2. The encoder alone, beside it: one query, one sentence, one chunk (the floor of each stage
    that calls it), and the GEMM rate of this machine (numpy float32), so each figure can be
    read against what the hardware allows.
+   核稿 of a 10-sentence draft in the same loaded pipeline, first time and again.
 3. One-shot commands from the shell, as a newcomer runs them: `rag ask` and `rag check` of a
    10-sentence draft (wall time, each run in a fresh process).
 4. Index build of the sample reports in a fresh folder: chunks/s and peak memory of the child.
@@ -160,20 +161,39 @@ def _wall(cmd: list[str], env: dict[str, str]) -> float:
     return (time.perf_counter() - t) * 1000
 
 
+DRAFT = [
+    "水口镇全年开展普法宣传活动10余次。",
+    "水口镇配置执法人员5名。",
+    "瓦屋镇成功化解了12件信访积案。",
+    "三墩镇2019年收到行政复议5件。",
+    "金湖县各相关单位共聘请单位内部公职律师9名。",
+    "峡口镇已有27人通过考试入驻数字执法系统。",
+    "水口镇执法办案12起。",
+    "瓦屋镇8件人大代表建议得到高质量办理落实。",
+    "三墩镇调解纠纷917件。",
+    "峡口镇开展院坝会2场。",
+]  # fmt: skip  a 10-sentence draft for 核稿
+
+
+def check_latency(p: Pipeline) -> dict[str, float]:
+    """核稿 of the 10-sentence draft in the loaded pipeline: the first time and again (ms)."""
+    from rag.check import ClaimChecker
+
+    out = {}
+    for run in ("first time", "again"):
+        t = time.perf_counter()
+        ClaimChecker(p).check("\n".join(DRAFT))
+        out[f"{run}_wall_ms"] = round((time.perf_counter() - t) * 1000, 1)
+    return out
+
+
 def one_shot(index_dir: Path, runs: int = 3) -> dict[str, Any]:
     """`rag ask` and `rag check --file` (a 10-sentence draft) from the shell, fresh processes."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_INDEX_DIR": str(index_dir)}
     rag = [sys.executable, "-c", "from rag.cli import run; run()"]
-    sentences = [
-        "水口镇全年开展普法宣传活动10余次。", "水口镇配置执法人员5名。",
-        "瓦屋镇成功化解了12件信访积案。", "三墩镇2019年收到行政复议5件。",
-        "金湖县各相关单位共聘请单位内部公职律师9名。", "峡口镇已有27人通过考试入驻数字执法系统。",
-        "水口镇执法办案12起。", "瓦屋镇8件人大代表建议得到高质量办理落实。",
-        "三墩镇调解纠纷917件。", "峡口镇开展院坝会2场。",
-    ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         draft = Path(tmp) / "draft.txt"
-        draft.write_text("\n".join(sentences), encoding="utf-8")
+        draft.write_text("\n".join(DRAFT), encoding="utf-8")
         ask = [_wall([*rag, "ask", "水口镇去年开展了几次执法培训？"], env) for _ in range(runs)]
         check = [_wall([*rag, "check", "--file", str(draft)], env) for _ in range(runs)]
     return {"rag_ask_wall_ms": _pct(ask), "rag_check_10_sentences_wall_ms": _pct(check)}
@@ -229,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     print("1. answers ...", flush=True)
     results["answers"] = answer_latency(p, questions)
     print(json.dumps(results["answers"], ensure_ascii=False, indent=1), flush=True)
+    print("1b. 核稿 of 10 sentences in the loaded pipeline ...", flush=True)
+    results["check_warm"] = check_latency(p)
+    print(json.dumps(results["check_warm"], indent=1), flush=True)
     print("2. encoder alone ...", flush=True)
     results["encoder"] = encoder_floor(p)
     print(json.dumps(results["encoder"], indent=1), flush=True)

@@ -126,3 +126,6 @@ def test_the_answer_benchmark_times_every_stage_it_wraps(extractive) -> None:  #
     assert any(s.startswith("retrieval") for s in stages)
     assert out["again"]["wall_ms"]["n"] == 2
     assert extractive.retriever.search == search  # unwrapped
+    from eval.bench_answers import check_latency
+
+    assert set(check_latency(extractive)) == {"first time_wall_ms", "again_wall_ms"}
