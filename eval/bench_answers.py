@@ -14,6 +14,8 @@ bundled multilingual-e5-small + BM25, extractive answers), timed stage by stage.
    核稿 of a 10-sentence draft in the same loaded pipeline, first time and again.
 3. One-shot commands from the shell, as a newcomer runs them: `rag ask` and `rag check` of a
    10-sentence draft (wall time, each run in a fresh process).
+   `rag serve` as users start it, with 1, 4 and 16 clients at once on /v1/chat/completions:
+   answers per second and request p50/p95.
 4. Index build of the sample reports in a fresh folder: chunks/s and peak memory of the child.
 
 Times are printed and written as JSON; nothing here is a test. The machine is shared: compare
@@ -199,6 +201,62 @@ def one_shot(index_dir: Path, runs: int = 3) -> dict[str, Any]:
     return {"rag_ask_wall_ms": _pct(ask), "rag_check_10_sentences_wall_ms": _pct(check)}
 
 
+def server_throughput(
+    questions: Sequence[str], clients: Sequence[int] = (1, 4, 16), per_client: int = 5
+) -> dict[str, Any]:
+    """`rag serve` started as users start it (default configuration, no login, 127.0.0.1 on a
+    free port), then `n` clients each asking `per_client` questions on /v1/chat/completions
+    at once: answers per second and per-request wall time."""
+    import concurrent.futures
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    cmd = [sys.executable, "-c", "from rag.cli import run; run()", "serve", "--host",
+           "127.0.0.1", "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                httpx.post(url, json={"messages": [{"role": "user", "content": questions[0]}]},
+                           timeout=60).raise_for_status()  # fmt: skip
+                break
+            except (httpx.HTTPError, OSError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("rag serve did not answer") from None
+                time.sleep(1)
+        out: dict[str, Any] = {}
+        for n in clients:
+
+            def client(i: int) -> list[float]:
+                times = []
+                with httpx.Client(timeout=120) as http:
+                    for j in range(per_client):
+                        q = questions[(i * per_client + j) % len(questions)]
+                        t = time.perf_counter()
+                        http.post(url, json={"messages": [{"role": "user", "content": q}]})
+                        times.append((time.perf_counter() - t) * 1000)
+                return times
+
+            t = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(n) as pool:
+                times = [x for xs in pool.map(client, range(n)) for x in xs]
+            seconds = time.perf_counter() - t
+            out[f"{n} clients"] = {"answers_per_s": round(len(times) / seconds, 2),
+                                   "request_ms": _pct(times)}  # fmt: skip
+        return out
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def _build(out: str) -> None:
     from rag.factory import build
 
@@ -258,6 +316,10 @@ def main(argv: list[str] | None = None) -> None:
     print("3. one-shot commands ...", flush=True)
     results["one_shot"] = one_shot(settings.index_dir)
     print(json.dumps(results["one_shot"], indent=1), flush=True)
+    print("3b. rag serve: 1, 4 and 16 clients on /v1/chat/completions ...", flush=True)
+    dev = load_questions(PROJECT_ROOT / "eval" / "dev.jsonl", texts)
+    results["server"] = server_throughput([q.question for q in dev][:80])  # none asked twice
+    print(json.dumps(results["server"], indent=1), flush=True)
     if not args.skip_build:
         print("4. index build ...", flush=True)
         results["build"] = index_build()
