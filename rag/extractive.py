@@ -82,10 +82,10 @@ def candidates(
                 and shares_content(terms, f"{heading} {sent}")
             )
             rows.append((a, b, sent, heading, s, gated))
-        cosines = _cosines(semantic, hit, [(a, sent) for a, _, sent, _, _, g in rows if g])
+        cosines = iter(_cosines(semantic, hit, [(a, sent) for a, _, sent, _, _, g in rows if g]))
         for a, b, sent, heading, s, gated in rows:
             if gated and semantic is not None:
-                s = max(s, semantic_support(cosines.pop(0), semantic[1].anchors))
+                s = max(s, semantic_support(next(cosines), semantic[1].anchors))
             score = s - 0.01 * n
             answers = not terms.numeric or states_count(terms, f"{heading} {sent}")
             if terms.numeric:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import cached_property, partial
+from functools import cached_property
 
 import numpy as np
 
@@ -68,15 +68,12 @@ class WordNeighbours:
         return list(out)[:CANDIDATES]
 
     def _encode(self, words: Sequence[str]) -> dict[str, np.ndarray]:
-        missing = [w for w in dict.fromkeys(words) if not self._vectors.contains(w)]
-        if missing:
-            vecs = np.asarray(self.embed(missing), dtype=np.float32)
-            for w, v in zip(missing, vecs, strict=True):
-                self._vectors.put(w, v)
-        return {w: self._vectors.get(w, partial(self._one, w)) for w in words}
-
-    def _one(self, word: str) -> np.ndarray:  # evicted meanwhile by another question's words
-        return np.asarray(self.embed([word]), dtype=np.float32)[0]
+        unique = list(dict.fromkeys(words))
+        vectors = self._vectors.get_many(
+            unique,
+            lambda missing: list(np.asarray(self.embed([unique[i] for i in missing]), np.float32)),
+        )
+        return dict(zip(unique, vectors, strict=True))
 
     def of(self, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Each word of `words` (2+ Chinese characters) with the corpus words that stand

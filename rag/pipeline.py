@@ -256,11 +256,14 @@ class Pipeline:
         is the encoder asked (a second look): the reports' words it puts beside the question
         words no report uses (rag.neighbours), and each sentence's similarity to the question.
         Report text is never encoded for a question the words already answer."""
-        first = self._draft(query, semantic=False)
+        hits, groups = self._sources(query)
+        first = self._ranked(query, hits, groups, semantic=False)
         if self.similarity is None and self.neighbours is None or self._supported(first):
             return first
         wide = widened(query, self.neighbours, self.index.lexical) if self.neighbours else query
-        return self._draft(wide, semantic=True)
+        # the same sources unless the reports' words widened the keyword search
+        sources = self._sources(wide) if wide is not query else (hits, groups)
+        return self._ranked(wide, *sources, semantic=True)
 
     def _supported(self, d: Draft) -> bool:
         """Whether every source group has a sentence at or above the threshold."""
@@ -270,21 +273,30 @@ class Pipeline:
             for group in d.ranked
         )
 
-    def _draft(self, query: Query, semantic: bool) -> Draft:
-        groups: list[tuple[str, list[int]]] = []
-        if self.decider.across(query):
-            k = self.knobs
-            hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
-            if query.terms.topic:  # each report's plans or shortcomings part, all its items
-                hits, groups = self._group_sections(query, hits, groups)
-            sem = self._semantic(query) if semantic else None
-            ranked = [candidates(query.terms, [hits[n - 1] for n in ns], sem) for _, ns in groups]
-        else:
-            hits = self._with_section(
-                query, self.retriever.search(query.text, query.options, query.scope, query.lexical)
-            )
-            ranked = [candidates(query.terms, hits, self._semantic(query) if semantic else None)]
-        return Draft(query, self.reports, hits, groups, ranked)
+    def _sources(self, query: Query) -> tuple[list[Hit], list[tuple[str, list[int]]] | None]:
+        """The passages of a question, and for a question across reports each report's source
+        numbers (None for a question of one scope)."""
+        if not self.decider.across(query):
+            hits = self.retriever.search(query.text, query.options, query.scope, query.lexical)
+            return self._with_section(query, hits), None
+        k = self.knobs
+        hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
+        if query.terms.topic:  # each report's plans or shortcomings part, all its items
+            hits, groups = self._group_sections(query, hits, groups)
+        return hits, groups
+
+    def _ranked(
+        self,
+        query: Query,
+        hits: list[Hit],
+        groups: list[tuple[str, list[int]]] | None,
+        semantic: bool,
+    ) -> Draft:
+        """The draft of `hits` with their sentences ranked, per report when `groups`."""
+        sem = self._semantic(query) if semantic else None
+        subsets = [hits] if groups is None else [[hits[n - 1] for n in ns] for _, ns in groups]
+        ranked = [candidates(query.terms, subset, sem) for subset in subsets]
+        return Draft(query, self.reports, hits, groups or [], ranked)
 
     def _section_first(self, topic: str, hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
         """The part of the report of `hits[0]` that states `topic` (all its chunks, as hits

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -507,16 +507,8 @@ class SentenceSimilarity:
         self.anchors = anchors
         self._vectors: Recent[str, Any] = Recent(cache)
 
-    def vectors(self, keys: list[str], texts: list[str]) -> Any:
+    def vectors(self, keys: list[str], texts: list[str]) -> list[Any]:
         """The vectors of `texts` (one row each), by their `keys` (chunk id and offset)."""
-        missing = [i for i, k in enumerate(keys) if not self._vectors.contains(k)]
-        if missing:
-            fresh = self.embed_documents([texts[i] for i in missing])
-            for i, v in zip(missing, fresh, strict=True):
-                self._vectors.put(keys[i], v)
-        return [
-            self._vectors.get(k, partial(self._one, t)) for k, t in zip(keys, texts, strict=True)
-        ]
-
-    def _one(self, text: str) -> Any:  # evicted meanwhile by another question's sentences
-        return self.embed_documents([text])[0]
+        return self._vectors.get_many(
+            keys, lambda missing: list(self.embed_documents([texts[i] for i in missing]))
+        )

@@ -137,3 +137,24 @@ def test_the_encoder_is_asked_only_when_the_words_leave_a_question_below_the_thr
     assert emb.documents == []
     p.ask("水口镇给上街开罚单的那帮队员办了几回学习班？")
     assert emb.documents  # words and sentences were encoded for this one
+
+
+def test_the_cache_computes_what_is_missing_together_and_keeps_the_newest() -> None:
+    from rag.recent import Recent
+
+    calls: list[list[str]] = []
+
+    def compute(keys: list[str]):  # type: ignore[no-untyped-def]
+        def upper(missing: list[int]) -> list[str]:
+            calls.append([keys[i] for i in missing])
+            return [keys[i].upper() for i in missing]
+
+        return upper
+
+    cache: Recent[str, str] = Recent(3)
+    keys = ["a", "b"]
+    assert cache.get_many(keys, compute(keys)) == ["A", "B"]
+    keys = ["b", "c", "d"]
+    assert cache.get_many(keys, compute(keys)) == ["B", "C", "D"]
+    assert calls == [["a", "b"], ["c", "d"]]  # one call each time, b not again
+    assert cache.get("a", lambda: "again") == "again"  # a, the oldest, was dropped
