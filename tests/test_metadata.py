@@ -4,7 +4,7 @@ import pytest
 
 from rag.ingest import load_report
 from rag.metadata import parse_date
-from rag.types import Places
+from rag.types import Places, ReportMeta
 
 SAMPLES = Path(__file__).parent.parent / "data" / "reports"
 
@@ -122,7 +122,7 @@ BODY = (
 )
 
 
-def _read(tmp_path: Path, head: str) -> object:
+def _read(tmp_path: Path, head: str) -> ReportMeta:
     path = tmp_path / "r.txt"
     path.write_text(head + BODY, encoding="utf-8")
     return load_report(path).meta
@@ -141,14 +141,14 @@ def test_a_label_with_its_value_on_the_next_line_and_the_date_posted_first(
         "• 发布日期:\n2022年04月02日 12:45\n• 内容概述:\n"
         "贵阳市乌当区高新路街道办事处\n关于2021年法治政府建设情况的报告\n",
     )
-    assert meta.published == "2022-04-02"  # type: ignore[attr-defined]
-    assert meta.title == "贵阳市乌当区高新路街道办事处关于2021年法治政府建设情况的报告"  # type: ignore[attr-defined]
-    assert meta.year == 2021  # type: ignore[attr-defined]
+    assert meta.published == "2022-04-02"
+    assert meta.title == "贵阳市乌当区高新路街道办事处关于2021年法治政府建设情况的报告"
+    assert meta.year == 2021
 
 
 def test_the_date_issued_is_the_publication_date_when_no_other_is_given(tmp_path: Path) -> None:
     meta = _read(tmp_path, "发文日期：2022年03月12日\n关于2021年法治政府建设情况的报告\n")
-    assert meta.published == "2022-03-12"  # type: ignore[attr-defined]
+    assert meta.published == "2022-03-12"
 
 
 def test_a_sites_banner_above_its_breadcrumb_is_not_the_titles_first_line(
@@ -159,7 +159,7 @@ def test_a_sites_banner_above_its_breadcrumb_is_not_the_titles_first_line(
         "京山市人民政府\n首页 > 政务公开 > 法治政府建设\n2021年法治政府建设情况报告\n"
         "信息来源：京山市司法局　　发布日期：2022年03月05日\n",
     )
-    assert meta.title == "2021年法治政府建设情况报告"  # type: ignore[attr-defined]
+    assert meta.title == "2021年法治政府建设情况报告"
 
 
 def test_a_labelled_title_wins_over_a_heading_that_puts_a_name_before_it(
@@ -170,12 +170,12 @@ def test_a_labelled_title_wins_over_a_heading_that_puts_a_name_before_it(
         "电白区人民政府门户网站\n名    称：\t2021年法治政府建设工作报告\n"
         "公开日期：\t2022-01-18\n马踏镇2021年法治政府建设工作报告\n",
     )
-    assert meta.title == "2021年法治政府建设工作报告"  # type: ignore[attr-defined]
-    assert meta.published == "2022-01-18"  # type: ignore[attr-defined]
+    assert meta.title == "2021年法治政府建设工作报告"
+    assert meta.published == "2022-01-18"
 
 
 def test_a_sites_author_line_names_the_issuer_when_it_is_a_body(tmp_path: Path) -> None:
     meta = _read(tmp_path, "2021年法治政府建设工作总结\n作者：龙山街道　发布时间：2022-01-08\n")
-    assert meta.issuer == "龙山街道" and meta.places.names() == ["龙山街道"]  # type: ignore[attr-defined]
+    assert meta.issuer == "龙山街道" and meta.places.names() == ["龙山街道"]
     meta = _read(tmp_path, "2021年法治政府建设工作总结\n作者：张小明　发布时间：2022-01-08\n")
-    assert meta.issuer is None  # type: ignore[attr-defined]
+    assert meta.issuer is None
