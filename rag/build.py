@@ -36,10 +36,13 @@ from rag.layout import (
     read_build,
     read_jsonl,
     read_manifest,
+    read_manifest_file,
     segment_folder,
     write_jsonl,
 )
 from rag.milvus_store import MilvusSparseIndex, MilvusTarget, sync
+from rag.sentvec import SentenceVectors, encode_sentences
+from rag.sentvec import write as write_sentences
 from rag.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
 from rag.types import Chunk, Report
 
@@ -63,6 +66,7 @@ class BuildSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     embedded: int = 0
     reused_embeddings: int = 0
+    sentences_encoded: int = 0  # distinct sentence texts encoded for the second look
     tokenized: int = 0  # chunks that went through jieba for BM25
     reused_tokens: int = 0  # chunks whose tokens the previous build had
     seconds: float = 0.0
@@ -114,6 +118,36 @@ def _previous(
     except (OSError, ValueError, KeyError, IndexStoreError) as e:
         logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
         return {}, {}
+
+
+def _previous_sentences(index_dir: Path, embed_model: str) -> SentenceVectors | None:
+    """The live build's sentence vectors, when it used the same encoder (reused by text)."""
+    folder = current_build(index_dir)
+    try:
+        manifest = read_manifest_file(folder) if folder is not None else None
+    except (OSError, ValueError, IndexStoreError):
+        return None
+    if folder is None or manifest is None or manifest.embed_model != embed_model:
+        return None
+    try:
+        return SentenceVectors.open(segment_folder(folder, n) for n in manifest.segments)
+    except (OSError, ValueError) as e:
+        logger.warning("previous sentence vectors in %s unreadable (%s)", folder, e)
+        return None
+
+
+def _sentences(
+    index_dir: Path,
+    chunks: list[Chunk],
+    embedder: Embedder,
+    summary: BuildSummary,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    previous = _previous_sentences(index_dir, embedder.name)
+    keys, vectors, summary.sentences_encoded = encode_sentences(
+        chunks, embedder.embed_documents, previous, progress
+    )
+    return keys, vectors
 
 
 def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[Chunk]]:
@@ -349,6 +383,7 @@ def _build(
         )
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
     matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
+    sents = _sentences(index_dir, chunks, embedder, summary, progress) if embedder else None
     words = place_words(reports)
     reuse = _previous_tokens(index_dir, old, chunks, words)
     sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
@@ -384,7 +419,9 @@ def _build(
     )
 
     def write(folder: Path) -> None:
-        _write_segment(segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix)
+        _write_segment(
+            segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix, sents
+        )
         if matrix is not None and stores is None:
             FaissStore.build(chunks, matrix).save(folder)
         if stores is not None:
@@ -429,6 +466,7 @@ def _write_segment(
     chunks: list[Chunk],
     tokens: list[list[str]] | None,
     matrix: np.ndarray | None,
+    sents: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_jsonl(folder / "reports.jsonl", [r.to_dict() for r in reports])
@@ -440,6 +478,8 @@ def _write_segment(
         )
     if matrix is not None:
         np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
+    if sents is not None:
+        write_sentences(folder, *sents)
 
 
 def _rows_of(old: Manifest, sources: set[str]) -> np.ndarray:
@@ -513,6 +553,11 @@ def _update(
     tokenizer = JiebaTokenizer(words)
     tokens = [tokenizer(c.index_text) for c in chunks]
     matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
+    sents = (
+        _sentences(index_dir, chunks, embedder, summary, progress)
+        if embedder and matrix is not None
+        else None
+    )
     name = new_id()
     entries = {**kept, **_entries(reports, chunks, hashes, name)}
     live = {e.segment for e in entries.values()}
@@ -534,7 +579,7 @@ def _update(
         for seg in manifest.segments[:-1] if chunks else manifest.segments:
             link_tree(segment_folder(src, seg), segment_folder(folder, seg))
         if chunks:
-            _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix)
+            _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix, sents)
         update_segments(src, folder, gone, tokens, name)
         if (
             embedder is not None

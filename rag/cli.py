@@ -226,6 +226,7 @@ def index(
         f"用时 {summary.seconds:.1f} 秒：新增或改过 {len(summary.new_reports)} 份，"
         f"未变 {len(summary.reused_reports)} 份，移除 {len(summary.removed_reports)} 份；"
         f"向量 {summary.embedded} 个（复用 {summary.reused_embeddings}），"
+        f"句子向量新算 {summary.sentences_encoded} 个，"
         f"BM25 分词 {summary.tokenized} 个（复用 {summary.reused_tokens}）",
         markup=False,
     )
@@ -235,7 +236,13 @@ def index(
         err.print(f"[yellow]已跳过[/yellow] {escape(name)}：{escape(why)}")
 
 
-STAGES = {"read": "读取报告", "chunk": "切分段落", "embed": "计算向量", "tokenize": "BM25 分词"}
+STAGES = {
+    "read": "读取报告",
+    "chunk": "切分段落",
+    "embed": "计算向量",
+    "sentences": "计算句子向量",
+    "tokenize": "BM25 分词",
+}
 
 
 @app.command()

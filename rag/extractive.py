@@ -13,6 +13,7 @@ from rag.lang import lexicon
 from rag.lang.outline import ITEM_LEVEL, ITEM_START, starts
 from rag.places import place_aliases
 from rag.sections import PLANS, chunk_topic, sentence_topic
+from rag.sentvec import sentence_text
 from rag.support import (
     QuestionTerms,
     SentenceSimilarity,
@@ -24,7 +25,7 @@ from rag.support import (
     states_count,
     support,
 )
-from rag.textmatch import sentences
+from rag.textmatch import is_heading, sentences
 from rag.types import Candidate, Hit, Report, best_evidence
 
 _NUMBERING = starts(1, ITEM_LEVEL, 2, 4, 3)  # the outline number a sentence opens with
@@ -42,14 +43,6 @@ def _is_title(sentence: str, section: tuple[str, ...]) -> bool:
     report, it claims nothing (一是… items do)."""
     text = sentence.strip().rstrip("。")
     return text in section and bool(_TITLE.match(text))
-
-
-def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
-    """A heading of the chunk's section path, or a short line without closing punctuation
-    (七、下一步计划 / 2024年度主要工作安排), or a lead-in ending with a colon."""
-    if sentence.endswith(("：", ":")) or sentence.rstrip("。") in section:
-        return True
-    return len(sentence) <= 40 and not sentence.endswith(("。", "；", ";", "！", "？"))
 
 
 def candidates(
@@ -112,9 +105,8 @@ def _cosines(semantic: Semantic | None, hit: Hit, sents: list[tuple[int, str]]) 
     if semantic is None or not sents:
         return []
     qv, cache = semantic
-    section = hit.chunk.section[-1] if hit.chunk.section else ""
     keys = [f"{hit.chunk.id}:{a}" for a, _ in sents]
-    vecs = cache.vectors(keys, [f"{section} {s}" for _, s in sents])
+    vecs = cache.vectors(keys, [sentence_text(hit.chunk.section, s) for _, s in sents])
     return [float(c) for c in np.asarray(vecs) @ qv]
 
 

@@ -146,7 +146,9 @@ class Pipeline:
         emb = retriever.embedder
         anchors = semantic_anchors(emb.name) if emb is not None else None
         self.similarity = (
-            SentenceSimilarity(emb.embed_documents, anchors) if emb and anchors else None
+            SentenceSimilarity(emb.embed_documents, anchors, stored=index.sentences)
+            if emb and anchors
+            else None
         )
         cosine = neighbour_cosine(emb.name) if emb is not None else None
         lexical = index.lexical

@@ -13,8 +13,9 @@ from rag.contracts import SparseIndex, VectorIndex
 from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, first_line
-from rag.layout import REBUILD, Manifest, current_build, read_build
+from rag.layout import REBUILD, Manifest, current_build, read_build, segment_folder
 from rag.rows import Rows
+from rag.sentvec import SentenceVectors
 from rag.sparse import BM25Store, JiebaTokenizer
 from rag.types import Chunk, Report
 
@@ -32,6 +33,7 @@ class LoadedIndex:
     lexical: BM25Store
     sparse: SparseIndex
     dense: VectorIndex | None
+    sentences: SentenceVectors | None = None  # built at index time for the second look
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -81,4 +83,11 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
             raise IndexStoreError(
                 f"{folder} 的 {name} 索引有 {len(store)} 行，段落却有 {len(rows)} 个；{REBUILD}"
             )
-    return LoadedIndex(folder, manifest, reports, rows, lexical, sparse, dense)
+    sentences = None
+    if manifest.embed_model != LEXICAL:
+        seg_folders = [segment_folder(folder, name) for name in manifest.segments]
+        try:
+            sentences = SentenceVectors.open(seg_folders)
+        except (OSError, ValueError) as e:
+            raise _damaged(folder / "segments", e) from e
+    return LoadedIndex(folder, manifest, reports, rows, lexical, sparse, dense, sentences)

@@ -24,6 +24,7 @@ from rag.lang import lexicon
 from rag.numbers import UNITS, compatible_units, is_year, normalize, quantities
 from rag.recent import Recent
 from rag.sections import asked_topic
+from rag.sentvec import SentenceVectors
 from rag.textmatch import names_in, strip_years
 
 # Words of a question that carry no content (asking, relative time, spoken filler):
@@ -493,22 +494,32 @@ def semantic_support(cosine: float, anchors: tuple[float, float]) -> float:
 
 
 class SentenceSimilarity:
-    """Sentence vectors for the question-to-sentence cosine, each sentence encoded once and
-    kept for the last `cache` sentences (the same passages come back question after
-    question); the sentences missing are encoded in one call."""
+    """Sentence vectors for the question-to-sentence cosine: read from the index's
+    `stored` vectors (built at index time), else encoded; each kept for the last `cache`
+    sentences (the same passages come back question after question)."""
 
     def __init__(
         self,
         embed_documents: Callable[[list[str]], Any],
         anchors: tuple[float, float],
         cache: int = 65_536,
+        stored: SentenceVectors | None = None,
     ) -> None:
         self.embed_documents = embed_documents
         self.anchors = anchors
+        self.stored = stored
         self._vectors: Recent[str, Any] = Recent(cache)
 
     def vectors(self, keys: list[str], texts: list[str]) -> list[Any]:
         """The vectors of `texts` (one row each), by their `keys` (chunk id and offset)."""
         return self._vectors.get_many(
-            keys, lambda missing: list(self.embed_documents([texts[i] for i in missing]))
+            keys, lambda missing: self._vectors_of([texts[i] for i in missing])
         )
+
+    def _vectors_of(self, texts: list[str]) -> list[Any]:
+        found = self.stored.find(texts) if self.stored is not None else [None] * len(texts)
+        todo = [i for i, v in enumerate(found) if v is None]
+        if todo:
+            for i, v in zip(todo, self.embed_documents([texts[i] for i in todo]), strict=True):
+                found[i] = v
+        return found

@@ -61,6 +61,14 @@ def _add(text: str, start: int, end: int, out: list[tuple[int, int]], content_on
         out.append((start, end))
 
 
+def is_heading(sentence: str, section: tuple[str, ...] = ()) -> bool:
+    """A heading of the chunk's section path, or a short line without closing punctuation
+    (七、下一步计划 / 2024年度主要工作安排), or a lead-in ending with a colon."""
+    if sentence.endswith(("：", ":")) or sentence.rstrip("。") in section:
+        return True
+    return len(sentence) <= 40 and not sentence.endswith(("。", "；", ";", "！", "？"))
+
+
 def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
 

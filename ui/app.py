@@ -71,7 +71,7 @@ def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> 
 
 
 UPLOAD_MAX_MB = 20.0
-STAGE_ZH = {"read": "读取文件", "embed": "计算向量"}
+STAGE_ZH = {"read": "读取文件", "embed": "计算向量", "sentences": "计算句子向量"}
 REPORT_HEADERS = [
     "文件", "标题", "发布机构", "地方", "年份", "发布日期", "成文日期", "索引号", "文号", "段数",
 ]  # fmt: skip
