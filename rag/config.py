@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1)
     max_file_mb: float = Field(20.0, gt=0)  # a larger report file is skipped, with the reason
     read_timeout: float = Field(60.0, gt=0)  # seconds to read one .docx/.pdf/.html
+    # Addresses of the reverse proxies whose X-Forwarded-For names the client (comma
+    # separated). Empty: the peer address is the client, whatever a request's headers say.
+    trusted_proxies: str = ""
     build_wait: float = Field(0.0, ge=0)  # seconds a build queues behind another (0: refuse)
     max_question_chars: int = Field(2000, ge=10)  # a longer question is refused, with the limit
     max_history_chars: int = Field(8000, ge=0)  # the conversation kept for a follow-up

@@ -556,4 +556,5 @@ def launch(
         live=live,
     )
     options = serve_options(access, users)  # report files: ui/server.py /report-file
-    run(make_app(demo, lambda: live.pipeline, users, options, host), host, port)
+    app = make_app(demo, lambda: live.pipeline, users, options, host)
+    run(app, host, port, settings.trusted_proxies)

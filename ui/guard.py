@@ -1,10 +1,14 @@
 """HTTP-level guards in front of the Gradio app (an ASGI middleware).
 
-- Failed logins are throttled per user name and per client address: after `limit` failures
-  within `window` seconds, that name or address gets 429 (even with the right password)
-  until the oldest failure leaves the window.
-- Conversation exports belong to the user who made them: a request for another user's
-  export file is refused with 403, whoever can guess or see its link.
+- Failed logins are throttled per peer address and per account on that address: after
+  `limit` failures within `window` seconds, that address (or that account from that address)
+  gets 429, even with the right password, until the oldest failure leaves the window. The
+  address is the TCP peer (X-Forwarded-For counts only from configured proxies, ui/server.py),
+  so a rotating header dodges nothing; failures from other addresses never lock an account's
+  owner out; a login form that repeats a field is refused (it could be read two ways).
+- Files belong to the user who made them: conversation exports (by their unguessable name)
+  and uploads (by their path): another user's request for one, on any of Gradio's file
+  routes (/file=… and /file/…), is refused with 403.
 
 - The machine APIs (/v1, the OpenAI-compatible one, and /mcp) need a bearer API key when the
   server has users (`ApiKeyGate`); the UI's routes keep Gradio's login.
@@ -17,6 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import re
 import threading
 import time
 from collections import deque
@@ -38,6 +44,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_LOGIN_BODY = 16_384  # a login form is a name and a password
+MAX_UPLOAD_ANSWER = 1 << 20  # Gradio's answer to an upload: the paths it stored
+# Gradio's file routes: /gradio_api/file=<path> and /gradio_api/file/<path>
+_FILE_ROUTE = re.compile(r"/file[=/](.+)$")
 
 
 class Throttle:
@@ -64,15 +73,19 @@ class Throttle:
                 return 0.0
             return times[0] + self.window - self.clock()
 
-    def fail(self, key: str) -> None:
+    def fail(self, key: str) -> bool:
+        """Count a failure; True when it locks `key`."""
         with self._lock:
-            self._recent(key).append(self.clock())
+            times = self._recent(key)
+            times.append(self.clock())
+            locked = len(times) == self.limit
             if len(self._failures) > self.max_keys:  # bounded memory under a spray of names
                 cutoff = self.clock() - self.window
                 for stale in [k for k, t in self._failures.items() if not t or t[-1] <= cutoff]:
                     del self._failures[stale]
                 while len(self._failures) > self.max_keys:
                     del self._failures[next(iter(self._failures))]
+            return locked
 
     def clear(self, key: str) -> None:
         with self._lock:
@@ -87,19 +100,30 @@ class Throttle:
 
 
 class Exports:
-    """Which logged-in user made which export file (by file name)."""
+    """Which logged-in user made which file: exports by their (unguessable) file name, which
+    Gradio keeps when it copies them to its cache; uploads by their path in the cache."""
 
-    def __init__(self) -> None:
-        self._owners: dict[str, str] = {}
+    def __init__(self, max_files: int = 100_000) -> None:
+        self._names: dict[str, str] = {}
+        self._paths: dict[str, str] = {}
         self._lock = threading.Lock()
+        self.max_files = max_files
 
     def register(self, name: str, user: str) -> None:
         with self._lock:
-            self._owners[name] = user
+            self._names[name] = user
 
-    def owner(self, name: str) -> str | None:
+    def register_path(self, path: str, user: str) -> None:
         with self._lock:
-            return self._owners.get(name)
+            self._paths[os.path.normpath(path)] = user
+            while len(self._paths) > self.max_files:  # bounded: the oldest uploads go first
+                del self._paths[next(iter(self._paths))]
+
+    def owner(self, path: str) -> str | None:
+        """The owner of the file a route names (a path or a bare name), if any."""
+        with self._lock:
+            owner = self._paths.get(os.path.normpath("/" + path.lstrip("/")))
+            return owner if owner is not None else self._names.get(path.rsplit("/", 1)[-1])
 
 
 @dataclass
@@ -122,13 +146,38 @@ class Guard:
         if method == "POST" and path.rstrip("/").endswith("/login"):
             await self._login(scope, receive, send)
             return
-        if method in ("GET", "HEAD") and "/file=" in path:
-            owner = self.access.exports.owner(path.rsplit("/", 1)[-1])
+        if method in ("GET", "HEAD") and (m := _FILE_ROUTE.search(path)):
+            owner = self.access.exports.owner(m.group(1))
             if owner is not None and owner != _user(scope):
-                logger.warning("export %s refused to %r", path.rsplit("/", 1)[-1], _user(scope))
-                await _reply(send, 403, "这份导出文件属于另一位用户")
+                logger.warning("file %s refused to %r", m.group(1), _user(scope))
+                await _reply(send, 403, "这份文件属于另一位用户")
                 return
+        if method == "POST" and path.rstrip("/").endswith("/upload") and _user(scope):
+            await self._upload(scope, receive, send, str(_user(scope)))
+            return
         await self.app(scope, receive, send)
+
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, user: str) -> None:
+        """Pass an upload through and note its user as the owner of the paths Gradio answers."""
+        status, body = 0, b""
+
+        async def watch(message: Message) -> None:
+            nonlocal status, body
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and len(body) < MAX_UPLOAD_ANSWER:
+                body += message.get("body", b"")
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status == 200:
+            try:
+                paths = json.loads(body)
+            except ValueError:
+                return
+            for p in paths if isinstance(paths, list) else []:
+                if isinstance(p, str):
+                    self.access.exports.register_path(p, user)
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = b""
@@ -141,9 +190,12 @@ class Guard:
             if not message.get("more_body", False):
                 break
         form = parse_qs(body.decode("utf-8", "replace"))
+        if any(len(v) > 1 for v in form.values()):
+            await _reply(send, 400, "登录表单的字段重复")
+            return
         name = (form.get("username") or [""])[0].strip()
         client = scope.get("client") or ("?", 0)
-        keys = [f"user:{name}", f"addr:{client[0]}"]
+        keys = self.keys(name, str(client[0]))
         wait = max(self.access.throttle.wait(k) for k in keys)
         if wait > 0:
             logger.warning("login throttled for %r from %s", name, client[0])
@@ -173,10 +225,18 @@ class Guard:
 
         await self.app(scope, replay, watch)
         if status == 200:
-            self.access.throttle.clear(keys[0])
+            self.access.throttle.clear(keys[1])
         else:
             for key in keys:
-                self.access.throttle.fail(key)
+                if self.access.throttle.fail(key):
+                    logger.warning(
+                        "login locked: %s after %d failures", key, self.access.throttle.limit
+                    )
+
+    @staticmethod
+    def keys(name: str, address: str) -> list[str]:
+        """The throttle's keys of a login: the peer address, and the account on it."""
+        return [f"addr:{address}", f"user:{name}@{address}"]
 
 
 API_PREFIXES = ("/v1/", "/mcp")

@@ -64,10 +64,14 @@ def make_app(
         return FileResponse(path, filename=name)
 
     options = {k: v for k, v in ui_options.items() if k not in ("share", "app_kwargs")}
-    return gr.mount_gradio_app(
+    mounted = gr.mount_gradio_app(
         app, demo.queue(default_concurrency_limit=8), path="/",
         app_kwargs=ui_options.get("app_kwargs"), show_error=True, **options,
     )  # fmt: skip
+    # Gradio checks that a file a client names was uploaded to it (and not any server path)
+    # only once the app counts as launched; mounted, it never does by itself
+    demo.has_launched = True
+    return mounted
 
 
 def _logged_in(app: FastAPI, request: Request) -> bool:
@@ -85,15 +89,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def run(app: FastAPI, host: str, port: int) -> None:
+def _peer(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn's reading of X-Forwarded-For: only from the configured proxies (by default
+    uvicorn trusts it from 127.0.0.1, so any local client could name any address)."""
+    proxies = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
+
+
+def run(app: FastAPI, host: str, port: int, trusted_proxies: str = "") -> None:
     """Serve until interrupted."""
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **_peer(trusted_proxies))
 
 
 def start(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
     """Serve in a background thread (tests): the base URL and a function that stops it."""
     port = port or free_port(host)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", **_peer(""))
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

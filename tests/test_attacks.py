@@ -1,0 +1,183 @@
+"""The server under the attacks of issue 33, through HTTP as any client can send them: a file
+input is never made to read a server path on the client's word; login throttling cannot be
+dodged with a forged X-Forwarded-For or a repeated field, and a lock on one address never
+blocks the right password from another; another user's export is refused on every file
+route."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import serve_ui
+from rag.pipeline import Pipeline
+
+pytestmark = pytest.mark.integration
+
+SECRET = "机密标记-7d1f0c"
+
+
+def _server(extractive: Pipeline, tmp_path: Path, users=None, throttle=None):  # type: ignore[no-untyped-def]
+    from ui.app import build_app
+    from ui.guard import Access, Throttle
+
+    access = Access(throttle=throttle or Throttle(limit=3, window=600))
+    demo = build_app(extractive, tmp_path / "audit.jsonl", users=users, access=access)
+    return serve_ui(demo, access, users, pipeline=extractive).rstrip("/"), demo
+
+
+def _call(http: httpx.Client, elem_id: str, values: dict[str, Any]) -> str:
+    """Run the event whose inputs include the component `elem_id`, with `values` for the
+    components named (by elem_id) and each other input's default, through the queue as the
+    browser does; the stream's text."""
+    config = http.get("/config").json()
+    comps = {c["id"]: c for c in config["components"]}
+    target = next(i for i, c in comps.items() if c.get("props", {}).get("elem_id") == elem_id)
+    fn_index, dep = next(
+        (n, d) for n, d in enumerate(config["dependencies"]) if target in d["inputs"]
+    )
+    data = []
+    for i in dep["inputs"]:
+        props = comps[i].get("props", {})
+        data.append(values.get(props.get("elem_id", ""), props.get("value")))
+    session = uuid.uuid4().hex[:10]
+    joined = http.post(
+        "/gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
+              "trigger_id": dep.get("targets", [[None]])[0][0]},
+    )  # fmt: skip
+    if joined.status_code != 200:
+        return f"HTTP {joined.status_code} {joined.text}"
+    out = []
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as r:
+        for line in r.iter_lines():
+            out.append(line)
+            if "process_completed" in line:
+                break
+    return "\n".join(out)
+
+
+def _file(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+def test_the_check_tab_never_reads_a_server_path_the_client_names(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.users import User, hash_password
+
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text(f"瓦屋镇开展普法活动15次。{SECRET}\n", encoding="utf-8")
+    # without login
+    url, demo = _server(extractive, tmp_path / "open")
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(secret)})
+            assert SECRET not in got and "process_completed" in got
+            assert '"success": false' in got.replace('"success":false', '"success": false')
+    finally:
+        demo.close()
+    # as a logged-in staff user
+    users = {"li": User("li", "staff", hash_password("pw"))}
+    url, demo = _server(extractive, tmp_path / "login", users)
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            assert http.post("/login", data={"username": "li", "password": "pw"}).status_code == 200
+            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(secret)})
+            assert SECRET not in got and "process_completed" in got
+            # a file the user did upload is read
+            up = http.post(
+                "/gradio_api/upload", files={"files": ("draft.txt", secret.read_bytes())}
+            )
+            assert up.status_code == 200
+            (path,) = up.json()
+            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(Path(path))})
+            assert "瓦屋镇" in got and '"success": true' in got.replace(
+                '"success":true', '"success": true'
+            )
+    finally:
+        demo.close()
+
+
+def _login(http: httpx.Client, name: str, password: str, **headers: str) -> int:
+    return http.post(
+        "/login", data={"username": name, "password": password}, headers=headers
+    ).status_code
+
+
+def test_login_throttling_cannot_be_dodged_nor_turned_against_a_user(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.users import User, hash_password
+
+    users = {
+        "admin1": User("admin1", "admin", hash_password("right-admin")),
+        "sup": User("sup", "supervisor", hash_password("right-sup")),
+    }
+    url, demo = _server(extractive, tmp_path, users)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            # a rotating X-Forwarded-For from a client that is no configured proxy counts
+            # for nothing: the peer address is locked after 3 failures
+            codes = [
+                _login(http, "admin1", f"wrong{i}", **{"X-Forwarded-For": f"10.0.0.{i}"})
+                for i in range(5)
+            ]
+            assert codes[:3] == [400, 400, 400] and set(codes[3:]) == {429}, codes
+            # and the address is locked for every account, whatever address the header names
+            other = _login(http, "sup", "wrong", **{"X-Forwarded-For": "10.9.9.9"})
+            assert other == 429
+            # a repeated field is refused, never read two ways
+            twice = http.post(
+                "/login",
+                content="username=decoy&username=admin1&password=right-admin",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            assert twice.status_code in (400, 429)
+    finally:
+        demo.close()
+    # failures for one account from several addresses do not lock its owner out elsewhere:
+    # the lock is per address and per account on that address
+    from ui.guard import Access, Guard, Throttle
+
+    access = Access(throttle=Throttle(limit=3, window=600))
+    keys = [Guard.keys("sup", f"10.1.0.{i}") for i in range(5)]
+    for ks in keys:
+        for _ in range(3):
+            for k in ks:
+                access.throttle.fail(k)
+    assert all(access.throttle.wait(k) > 0 for ks in keys for k in ks)
+    assert all(access.throttle.wait(k) == 0 for k in Guard.keys("sup", "10.1.0.99"))
+
+
+def test_another_users_export_is_refused_on_every_file_route(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.users import User, hash_password
+
+    users = {
+        "staff1": User("staff1", "staff", hash_password("pw1")),
+        "staff2": User("staff2", "staff", hash_password("pw2")),
+    }
+    url, demo = _server(extractive, tmp_path, users)
+    try:
+        with (
+            httpx.Client(base_url=url, timeout=60) as one,
+            httpx.Client(base_url=url, timeout=60) as two,
+        ):
+            assert _login(one, "staff1", "pw1") == 200 and _login(two, "staff2", "pw2") == 200
+            up = one.post("/gradio_api/upload", files={"files": ("mine.txt", SECRET.encode())})
+            (path,) = up.json()
+            for route in (f"/gradio_api/file={path}", f"/gradio_api/file/{path}"):
+                assert one.get(route).status_code == 200, route
+                theirs = two.get(route)
+                assert theirs.status_code == 403 and SECRET not in theirs.text, route
+            assert "另一位用户" in json.loads(two.get(f"/gradio_api/file/{path}").text)["detail"]
+    finally:
+        demo.close()
