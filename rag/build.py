@@ -191,7 +191,7 @@ def read_isolated(
     naming the file."""
     if path.suffix.lower() in TEXT_SUFFIXES:
         try:
-            return read_and_chunk(path, chunker)
+            return _capped(path, read_and_chunk(path, chunker), limits)
         except (IngestError, OSError):
             raise
         except (Exception, RecursionError, MemoryError) as e:
@@ -221,7 +221,17 @@ def read_isolated(
         parent.close()
     if kind == "skip":
         raise IngestError(path.name, value)
-    return value  # type: ignore[no-any-return]
+    return _capped(path, value, limits)
+
+
+def _capped(
+    path: Path, read: tuple[Report, list[Chunk]], limits: ReadLimits
+) -> tuple[Report, list[Chunk]]:
+    if len(read[1]) > limits.max_chunks:
+        raise IngestError(
+            path.name, f"切出 {len(read[1])} 个段落，超过每份报告 {limits.max_chunks} 个的上限"
+        )
+    return read
 
 
 def _read_all(

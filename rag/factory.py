@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from rag.answer import LLMAnswerer, make_chain
-from rag.build import BuildSummary, build_index
+from rag.build import BuildSummary, build_index, read_isolated
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.contracts import Answerer, Embedder, Reranker
@@ -22,7 +22,7 @@ from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError, RagError, first_line
 from rag.extractive import ExtractiveAnswerer
-from rag.ingest import ReadLimits, load_report
+from rag.ingest import DEFAULT_LIMITS, ReadLimits
 from rag.layout import Manifest, ReportEntry, current_build, read_manifest
 from rag.llm import LLMConfig, make_model, provider_errors
 from rag.milvus_store import MilvusTarget, collection_name, open_stores
@@ -128,9 +128,13 @@ def read_limits(settings: Settings) -> ReadLimits:
     return ReadLimits(int(settings.max_file_mb * 1024**2), settings.read_timeout)
 
 
-def read_report(path: Path) -> Report:
-    """One report file, read as `rag index` reads it (IngestError names what is wrong)."""
-    return load_report(path)
+def read_report(path: Path, settings: Settings | None = None) -> Report:
+    """One report file, read as `rag index` reads it (IngestError names what is wrong): a
+    .docx/.pdf/.html in a child process under the time and memory limits, and at most the
+    passages a report may have."""
+    if settings is None:
+        return read_isolated(path, ChunkerSettings(), DEFAULT_LIMITS)[0]
+    return read_isolated(path, chunker_settings(settings), read_limits(settings))[0]
 
 
 def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTarget | None:

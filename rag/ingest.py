@@ -34,9 +34,9 @@ _LEX = lexicon()  # rag/lang/data/metadata.toml
 # that starts with one of its labels: 索引号 …, 发布时间：…) or a page_line (footers, breadcrumbs,
 # print/close buttons, site names).
 _LABELS = "|".join(r"\s*".join(k) for k in sorted(_LEX["meta_field"].words, key=len, reverse=True))
-_NOISE_LINE = re.compile(
-    rf"^\s*(?:(?:{_LABELS})\s*[|:：].*|{_LEX['page_line'].alternation})\s*$", re.I
-)
+# Matched against the stripped line (fullmatch): a leading \s* before alternatives that may
+# start with \s* themselves backtracks quadratically on a long run of spaces.
+_NOISE_LINE = re.compile(rf"(?:(?:{_LABELS})\s*[|:：].*|{_LEX['page_line'].alternation})", re.I)
 # Markup left inside lines by converters.
 INLINE_NOISE = re.compile(r"\[bookmark:[^\]]*\]|\[(?:image|pic):[^\]]*\]", re.I)
 
@@ -172,7 +172,7 @@ def iter_lines(text: str) -> Iterable[tuple[int, int]]:
 
 def is_noise_line(line: str) -> bool:
     """Index-table rows (also as pipe tables of short cells), site footers."""
-    if _NOISE_LINE.match(line):
+    if _NOISE_LINE.fullmatch(line.strip()):
         return True
     cells = line.split("|")
     return len(cells) >= 3 and "。" not in line and all(len(c.strip()) <= 16 for c in cells)
@@ -215,6 +215,9 @@ class ReadLimits:
     max_bytes: int = 20 * 1024 * 1024
     seconds: float = 60.0
     memory_bytes: int = 4 * 1024**3
+    # a report that cuts into more passages is skipped: an annual report is 20-200 passages,
+    # a county's compilation a few thousand; a docx that inflates to 100 MB made 141,000
+    max_chunks: int = 5000
 
 
 DEFAULT_LIMITS = ReadLimits()

@@ -310,3 +310,64 @@ def test_two_builds_of_one_index_never_overwrite_each_other(tmp_path: Path) -> N
     folder = current_build(index)
     assert folder is not None and len(read_build(folder)[1]) == 5
     assert [f.name for f in (index / "builds").iterdir()] == [folder.name]  # no leftovers
+
+
+HEAD = "瓦屋镇2024年法治政府建设情况报告\n一、主要工作\n开展普法活动15次，覆盖群众2000余人。\n"
+MILLION = 1_000_000
+PATHOLOGICAL = {
+    "spaces": " " * MILLION,
+    "spaces then a letter": " " * MILLION + "x",
+    "tabs and ideographic spaces": "\t\u3000" * (MILLION // 2),
+    "a furniture label then spaces": "索引号" + " " * MILLION + "x",
+    "a spaced label": "索 引 号" + " \t" * (MILLION // 2),
+    "pipes": "| a " * (MILLION // 4),
+    "a heading then spaces": "一、" + " " * MILLION,
+}
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_a_pathological_line_is_read_in_linear_time(name: str, tmp_path: Path) -> None:
+    """A line of a million characters of the kinds that made the noise rules backtrack (16k
+    spaces took 6.6 s, a million never finished): read and chunked like any report, in CPU
+    time proportional to its length (4x the characters, well under 16x the time)."""
+    import time
+
+    from rag.build import read_isolated
+    from rag.chunk import ChunkerSettings
+    from rag.ingest import DEFAULT_LIMITS, load_report
+
+    def cpu(line: str) -> float:
+        path = tmp_path / f"{len(line)}.txt"
+        path.write_text(HEAD + line + "\n结尾。\n", encoding="utf-8")
+        t = time.process_time()
+        report, chunks = read_isolated(path, ChunkerSettings(), DEFAULT_LIMITS)
+        assert "开展普法活动15次" in report.text and chunks
+        return time.process_time() - t
+
+    line = PATHOLOGICAL[name]
+    quarter, full = cpu(line[: len(line) // 4]), cpu(line)
+    assert full < 8 * max(quarter, 0.1), (quarter, full)
+    path = tmp_path / "reader.txt"
+    path.write_text(HEAD + line + "\n结尾。\n", encoding="utf-8")
+    t = time.process_time()
+    load_report(path)
+    assert time.process_time() - t < 1.0  # the reader's own rules (the issue's bar)
+
+
+def test_a_long_whitespace_run_is_counted_not_a_tokenizer_error() -> None:
+    from rag.tokens import count_tokens
+
+    assert count_tokens("甲" + " " * MILLION + "乙") >= MILLION // 8
+    assert count_tokens("甲 乙") == count_tokens("甲 乙")  # short text: tiktoken's own count
+
+
+def test_a_report_that_cuts_into_too_many_passages_is_skipped_by_name(tmp_path: Path) -> None:
+    from rag.build import read_isolated
+    from rag.chunk import ChunkerSettings
+    from rag.errors import IngestError
+    from rag.ingest import ReadLimits
+
+    path = tmp_path / "huge.txt"
+    path.write_text(HEAD + "开展普法活动15次。" * 2000, encoding="utf-8")
+    with pytest.raises(IngestError, match=r"huge\.txt.*超过每份报告 10 个的上限"):
+        read_isolated(path, ChunkerSettings(), ReadLimits(max_chunks=10))

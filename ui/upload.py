@@ -19,7 +19,9 @@ class UploadError(RagError):
     """An upload that is refused; the message says why."""
 
 
-def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
+def validate(
+    upload: Path, name: str, reports_dir: Path, max_mb: float, settings: Settings | None = None
+) -> str:
     """The file name the report will have; raises UploadError naming what is wrong.
 
     The file must have an allowed type, fit the size limit, not replace an existing report,
@@ -42,7 +44,7 @@ def validate(upload: Path, name: str, reports_dir: Path, max_mb: float) -> str:
         probe = Path(tmp) / safe
         shutil.copyfile(upload, probe)
         try:
-            report = read_report(probe)
+            report = read_report(probe, settings)
         except IngestError as e:
             raise UploadError(f"{safe}：无法读取这份文件（{e}）") from e
     if not report.text.strip():
@@ -65,7 +67,7 @@ def add_report(
     """Validate, copy into `reports_dir` (atomically) and update the index incrementally
     (queued up to BUILD_WAIT seconds behind another build). If the index update fails, the
     copied file is removed again."""
-    safe = validate(upload, name, reports_dir, max_mb)
+    safe = validate(upload, name, reports_dir, max_mb, settings)
     target = reports_dir / safe
     partial = reports_dir / f".{safe}.uploading"
     shutil.copyfile(upload, partial)
@@ -75,4 +77,8 @@ def add_report(
     except RagError:
         target.unlink(missing_ok=True)
         raise
+    why = next((reason for f, reason in summary.skipped if f == safe), None)
+    if why is not None:  # the build skipped it: it leaves the folder, or every build reads it
+        target.unlink(missing_ok=True)
+        raise UploadError(f"{safe}：建索引时跳过（{why}），已从报告文件夹移除")
     return summary
