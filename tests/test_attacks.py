@@ -179,5 +179,49 @@ def test_another_users_export_is_refused_on_every_file_route(
                 theirs = two.get(route)
                 assert theirs.status_code == 403 and SECRET not in theirs.text, route
             assert "另一位用户" in json.loads(two.get(f"/gradio_api/file/{path}").text)["detail"]
+        # with login on, the routes Gradio leaves open need one; the login page still loads
+        with httpx.Client(base_url=url, timeout=10) as anonymous:
+            for route in ("/openapi.json", "/gradio_api/startup-events", "/gradio_api/heartbeat/x"):
+                assert anonymous.get(route).status_code == 401, route
+            assert anonymous.get("/").status_code == 200
+    finally:
+        demo.close()
+
+
+def test_malformed_api_bodies_get_a_400_or_413_in_the_apis_shape(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    url, demo = _server(extractive, tmp_path)
+    ask = '{"messages":[{"role":"user","content":%s}]%s}'
+    v1 = "/v1/chat/completions"
+    cases = [
+        ("[" * 100_000 + "]" * 100_000, 400),  # deeper than the parser's recursion
+        ('{"a":' * 40 + "1" + "}" * 40, 400),  # deeper than any request needs
+        (ask % ('"\\ud800"', ""), 400),  # a lone surrogate
+        (ask % ('"问"', ', "year": 1' + "0" * 5000), 400),  # an integer of 5000 digits
+        (ask % ('"问"', ', "year": 1e999'), 400),  # infinity
+        (ask % ('"问"', ', "year": 99999999999'), 400),
+        (ask % ('"问"', ', "tools": [{"type": "function"}]'), 400),
+        (ask % ('"问"', ', "frobnicate": 1'), 400),
+        ('{"messages": "' + "x" * (11 * 2**20) + '"}', 413),
+    ]
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for body, status in cases:
+                r = http.post(v1, content=body, headers={"content-type": "application/json"})
+                assert r.status_code == status, (body[:60], r.status_code, r.text[:200])
+                assert r.json()["error"]["message"], body[:60]
+                assert r.json()["error"]["type"] == "invalid_request_error"
+            # the fields that change nothing here are accepted
+            ok = http.post(v1, json={"messages": [{"role": "user", "content": "瓦屋镇开展了几场普法活动？"}],
+                                     "temperature": 0.2, "n": 1, "model": "x"})  # fmt: skip
+            assert ok.status_code == 200 and ok.json()["choices"][0]["message"]["content"]
+            for body, status in cases[:3] + cases[-1:]:
+                r = http.post("/mcp", content=body, headers={"content-type": "application/json",
+                              "accept": "application/json, text/event-stream"})  # fmt: skip
+                assert r.status_code == status, (body[:60], r.status_code, r.text[:200])
+                assert r.json()["jsonrpc"] == "2.0" and r.json()["error"]["message"]
+            idle = http.get("/mcp", headers={"accept": "text/event-stream"}, timeout=10)
+            assert idle.status_code == 405  # no endless event stream without data
     finally:
         demo.close()

@@ -529,7 +529,7 @@ def serve_options(
         "max_file_size": f"{UPLOAD_MAX_MB:g}mb",
         "css": CSS,
         "footer_links": [],  # Gradio's footer is English ("Use via API", "Built with Gradio")
-        "app_kwargs": {"middleware": [Middleware(Guard, access=access)]},
+        "app_kwargs": {"middleware": [Middleware(Guard, access=access, login=bool(users))]},
     }
 
 

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import HTTPConnection
 
+from rag.errors import first_line
 from ui.users import User, user_for_key
 
 logger = logging.getLogger(__name__)
@@ -132,11 +133,18 @@ class Access:
     exports: Exports = field(default_factory=Exports)
 
 
-class Guard:
-    """ASGI middleware applying `Access` to the login route and the file route."""
+# Gradio routes that answer without its login: the API description (every route, 40 KB), the
+# startup events, and the heartbeat (a stream held open). With login on they need one.
+_LOGIN_ONLY = re.compile(r"^(?:/openapi\.json|/docs|/redoc|(?:/gradio_api)?/startup-events"
+                         r"|(?:/gradio_api)?/heartbeat/.*)$")  # fmt: skip
 
-    def __init__(self, app: ASGIApp, access: Access) -> None:
-        self.app, self.access = app, access
+
+class Guard:
+    """ASGI middleware applying `Access` to the login route and the file route; with `login`,
+    the routes Gradio leaves open (_LOGIN_ONLY) need a logged-in user."""
+
+    def __init__(self, app: ASGIApp, access: Access, login: bool = False) -> None:
+        self.app, self.access, self.login = app, access, login
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,6 +153,9 @@ class Guard:
         path, method = scope.get("path", ""), scope.get("method", "")
         if method == "POST" and path.rstrip("/").endswith("/login"):
             await self._login(scope, receive, send)
+            return
+        if self.login and _LOGIN_ONLY.match(path.rstrip("/") or "/") and not _user(scope):
+            await _reply(send, 401, "请先登录")
             return
         if method in ("GET", "HEAD") and (m := _FILE_ROUTE.search(path)):
             owner = self.access.exports.owner(m.group(1))
@@ -240,6 +251,138 @@ class Guard:
 
 
 API_PREFIXES = ("/v1/", "/mcp")
+MAX_API_BODY = 1 << 20  # a question, its conversation (64 messages) and filters
+MAX_JSON_DEPTH = 32  # a chat request nests 5 deep (body, messages, message, content, part)
+MAX_JSON_INT = 2**53  # larger integers are not exchanged exactly by JSON clients
+
+
+def json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a parsed JSON body cannot be taken (too deep, a lone surrogate, a number out of
+    range), or None. Iterative in spirit: depth is bounded before any recursion goes far."""
+    if depth > MAX_JSON_DEPTH:
+        return f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "文字里有无效的字符（孤立的 UTF-16 代理项）"
+    elif isinstance(value, bool) or value is None:
+        return None
+    elif isinstance(value, int):
+        if abs(value) > MAX_JSON_INT:
+            return f"数字 {str(value)[:20]}… 超出范围"
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return "数字超出范围（不是有限数）"
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            why = json_problem(k, depth + 1) or json_problem(v, depth + 1)
+            if why:
+                return why
+    elif isinstance(value, list):
+        for v in value:
+            why = json_problem(v, depth + 1)
+            if why:
+                return why
+    return None
+
+
+def _api_error(path: str, status: int, message: str) -> bytes:
+    """The error in the shape of the API asked: JSON-RPC for /mcp, OpenAI's for /v1."""
+    if path.startswith("/mcp"):
+        code = -32700 if status == 400 else -32600
+        body: dict[str, Any] = {
+            "jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message},
+        }  # fmt: skip
+    else:
+        body = {"error": {"message": message, "type": "invalid_request_error", "param": None,
+                          "code": "request_too_large" if status == 413 else "invalid_body"}}  # fmt: skip
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+class BodyGate:
+    """ASGI middleware in front of /v1 and /mcp: a POST body is read (at most MAX_API_BODY
+    bytes: 413 beyond) and must be JSON a client can mean (not nested past MAX_JSON_DEPTH, no
+    lone surrogate, numbers in range): 400 in the API's error shape, never a 500 or a reset.
+    GET /mcp (a stream for messages the server would send on its own: it sends none) is 405,
+    as the streamable HTTP transport allows, instead of an event stream that never ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == "/mcp" or path.startswith(API_PREFIXES)):
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "")
+        if method == "GET" and path.rstrip("/") == "/mcp":
+            await _send_json(send, 405, _api_error(path, 405, "此服务不提供服务器推送流，请用 POST"),
+                             [(b"allow", b"POST, DELETE")])  # fmt: skip
+            return
+        if method != "POST":
+            await self.app(scope, receive, send)
+            return
+        declared = HTTPConnection(scope).headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_API_BODY:
+            await _send_json(send, 413, _api_error(path, 413, _too_large()))
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > MAX_API_BODY:
+                await _send_json(send, 413, _api_error(path, 413, _too_large()))
+                return
+            if not message.get("more_body", False):
+                break
+        why = _body_problem(body)
+        if why:
+            await _send_json(send, 400, _api_error(path, 400, why))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _too_large() -> str:
+    return f"请求体超过 {MAX_API_BODY // 1024} KB 的上限"
+
+
+def _body_problem(body: bytes) -> str | None:
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层"
+    except ValueError as e:  # not UTF-8, not JSON, an integer of thousands of digits
+        return f"请求体不是有效的 JSON（{first_line(e)[:80]}）"
+    return json_problem(value)
+
+
+async def _send_json(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class ApiKeyGate:

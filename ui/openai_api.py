@@ -67,14 +67,14 @@ def _content(value: Any, where: str) -> str:
         texts = []
         for i, part in enumerate(value):
             if not isinstance(part, dict) or part.get("type") != "text":
-                raise RequestError(f"{where}[{i}]: only text parts can be asked", f"{where}[{i}]")
+                raise RequestError(f"{where}[{i}]：只能提问文字（type 为 text）", f"{where}[{i}]")
             if not isinstance(part.get("text"), str):
-                raise RequestError(f"{where}[{i}].text must be a string", f"{where}[{i}].text")
+                raise RequestError(f"{where}[{i}].text 必须是字符串", f"{where}[{i}].text")
             texts.append(part["text"])
         return "".join(texts)
     if value is None:
         return ""
-    raise RequestError(f"{where} must be a string or a list of text parts", where)
+    raise RequestError(f"{where} 必须是字符串或文字片段的列表", where)
 
 
 @dataclass(frozen=True)
@@ -85,24 +85,55 @@ class ChatRequest:
     stream: bool
 
 
+# The chat-completions fields of OpenAI's API reference that change nothing here (sampling,
+# length, logging) are accepted and ignored; the fields asking for what this server cannot do
+# (tools, JSON output, several choices, log-probabilities, audio) are refused, and so is a field
+# OpenAI does not have (OpenAI answers "Unrecognized request argument" too), so that a client
+# never takes an answer for one that honoured its request.
+IGNORED = frozenset(
+    "model stream stream_options temperature top_p max_tokens max_completion_tokens stop seed "
+    "presence_penalty frequency_penalty logit_bias user metadata store service_tier "
+    "reasoning_effort parallel_tool_calls".split()
+)
+UNSUPPORTED = frozenset(
+    "tools tool_choice functions function_call response_format n logprobs top_logprobs audio "
+    "modalities prediction web_search_options".split()
+)
+OURS = frozenset(("messages", "place", "year", "report"))
+YEARS = (1949, 2100)
+
+
+def _fields(body: dict[str, Any]) -> None:
+    for key, value in body.items():
+        if key in OURS or key in IGNORED:
+            continue
+        if key in UNSUPPORTED:
+            harmless = (key == "n" and value == 1) or (key == "logprobs" and value is False)
+            if not harmless and value is not None:
+                raise RequestError(f"不支持 {key}：这里只按报告回答文字问题", key)
+            continue
+        raise RequestError(f"不认识的字段 {key}", key)
+
+
 def parse_request(body: Any) -> ChatRequest:
     """The question, the earlier turns and the filters of a chat-completions body."""
     if not isinstance(body, dict):
-        raise RequestError("the body must be a JSON object")
+        raise RequestError("请求体必须是 JSON 对象")
+    _fields(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise RequestError("messages must be a non-empty list", "messages")
+        raise RequestError("messages 必须是非空列表", "messages")
     if len(messages) > MAX_MESSAGES:
-        raise RequestError(f"at most {MAX_MESSAGES} messages, got {len(messages)}", "messages")
+        raise RequestError(f"messages 最多 {MAX_MESSAGES} 条，收到 {len(messages)} 条", "messages")
     said: list[tuple[str, str]] = []
     for i, m in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(m, dict) or m.get("role") not in ROLES:
-            raise RequestError(f"{where}.role must be one of {', '.join(ROLES)}", f"{where}.role")
+            raise RequestError(f"{where}.role 必须是 {'、'.join(ROLES)} 之一", f"{where}.role")
         if m["role"] in ("user", "assistant"):
             said.append((m["role"], _content(m.get("content"), f"{where}.content")))
     if not said or said[-1][0] != "user":
-        raise RequestError("the last message must be the user's question", "messages")
+        raise RequestError("最后一条消息必须是用户的问题（role 为 user）", "messages")
     history, pending = [], None
     for role, text in said[:-1]:
         if role == "user":
@@ -112,18 +143,20 @@ def parse_request(body: Any) -> ChatRequest:
             pending = None
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
-        raise RequestError("stream must be true or false", "stream")
+        raise RequestError("stream 必须是 true 或 false", "stream")
     return ChatRequest(said[-1][1], tuple(history), _filters(body), stream)
 
 
 def _filters(body: dict[str, Any]) -> AskOptions:
     place, year, report = body.get("place"), body.get("year"), body.get("report")
     if place is not None and not isinstance(place, str):
-        raise RequestError("place must be a string, e.g. 水口镇", "place")
-    if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
-        raise RequestError("year must be an integer, e.g. 2024", "year")
+        raise RequestError("place 必须是字符串，例如 水口镇", "place")
+    if year is not None and (
+        not isinstance(year, int) or isinstance(year, bool) or not YEARS[0] <= year <= YEARS[1]
+    ):
+        raise RequestError("year 必须是整数年份，例如 2024", "year")
     if report is not None and not isinstance(report, str):
-        raise RequestError("report must be a report file name", "report")
+        raise RequestError("report 必须是报告的文件名", "report")
     return options(place or "", year or 0, report or "")
 
 
@@ -219,9 +252,7 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
         try:
             body = await request.json()
         except ValueError:
-            return JSONResponse(
-                error_body("the body is not valid JSON", "invalid_request_error"), 400
-            )
+            return JSONResponse(error_body("请求体不是有效的 JSON", "invalid_request_error"), 400)
         try:
             req = parse_request(body)
         except RequestError as e:

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.routing import Mount
 
 from rag.pipeline import Pipeline
-from ui.guard import ApiKeyGate, login_user
+from ui.guard import ApiKeyGate, BodyGate, login_user
 from ui.mcp_server import build_mcp
 from ui.openai_api import router
 from ui.users import User
@@ -43,6 +43,7 @@ def make_app(
             yield
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BodyGate)  # inner: runs once the API key has passed
     app.add_middleware(ApiKeyGate, users=users)
     app.include_router(router(pipeline))
     app.router.routes.extend(mcp_app.routes)  # /mcp, before the UI's catch-all mount at /
