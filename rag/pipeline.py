@@ -181,6 +181,7 @@ class Pipeline:
         return QueryOptions(**{**base, **overrides})  # type: ignore[arg-type]
 
     def search(self, question: str, opts: QueryOptions | None = None) -> list[Hit]:
+        check_question(question, self.knobs.max_question_chars)  # every front end's search
         return self.retriever.search(question, opts or self.options())
 
     def ask(

@@ -222,6 +222,10 @@ async def _exercise(session) -> None:  # type: ignore[no-untyped-def]
     )
     assert checked["claims"][0]["verdict"] == "contradicted"
     assert checked["claims"][0]["report_value"] == "92起"
+    # a query of any length is refused before it is embedded (a 1M-character one held a core
+    # for 20 minutes)
+    long = _tool_json(await session.call_tool("search_reports", {"query": "法" * 100_000}))
+    assert "上限是 2000 个" in long["error"]
 
 
 @pytest.mark.integration

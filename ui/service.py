@@ -39,12 +39,9 @@ def ask_json(
 def check_json(pipeline: Pipeline, text: str, opts: AskOptions) -> dict[str, Any]:
     """The JSON of `rag check --json` (核稿 claim by claim), or {"error": reason}."""
     if not text.strip():
-        return {"error": "the text to check is empty"}
+        return {"error": "要核对的文字为空"}
     if len(text) > CHECK_MAX_CHARS:
-        return {
-            "error": f"the text is {len(text)} characters long; the limit is "
-            f"{CHECK_MAX_CHARS}: check it in parts"
-        }
+        return {"error": f"文字有 {len(text)} 个字符，上限是 {CHECK_MAX_CHARS} 个：请分段核对"}
     try:
         return ClaimChecker(pipeline).check(text, opts).to_dict()
     except RagError as e:  # an unknown report name
@@ -54,9 +51,9 @@ def check_json(pipeline: Pipeline, text: str, opts: AskOptions) -> dict[str, Any
 def search_json(pipeline: Pipeline, query: str, opts: AskOptions, k: int = 5) -> dict[str, Any]:
     """The passages that best match `query` (the JSON of `rag search --json`)."""
     if not query.strip():
-        return {"error": "the query is empty"}
+        return {"error": "检索词为空"}
     if not 1 <= k <= 50:
-        return {"error": f"k must be between 1 and 50, got {k}"}
+        return {"error": f"k 必须在 1 到 50 之间，收到 {k}"}
     try:
         o = pipeline.options(k=k, places=opts.places, years=opts.years, reports=opts.reports)
         return {"passages": [h.to_dict() for h in pipeline.search(query, o)]}
