@@ -18,7 +18,7 @@ from charset_normalizer import from_bytes
 
 from rag.errors import IngestError
 from rag.lang import lexicon
-from rag.lang.script import simplified
+from rag.lang.script import simplified, word_pair_share
 from rag.metadata import extract_meta
 from rag.types import Report, Span
 
@@ -28,6 +28,10 @@ TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
 MIN_CHARS = 20  # fewer meaningful characters than this is not a report
+# Text whose adjacent characters rarely make words is junk (rag.lang.script.word_pair_share):
+# random bytes that happen to decode, characters strung at random. Judged on 100 pairs or more.
+JUNK_MIN_PAIRS = 100
+JUNK_MAX_SHARE = 0.15
 
 _LEX = lexicon()  # rag/lang/data/metadata.toml
 # Whole lines that are page furniture, not report content: a row of the index table (a line
@@ -195,6 +199,13 @@ def load_report(path: Path) -> Report:
     meaningful = len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", content))
     if meaningful < MIN_CHARS:
         raise IngestError(path.name, f"只有 {meaningful} 个字，不是报告")
+    pairs, share = word_pair_share(content)
+    if pairs >= JUNK_MIN_PAIRS and share < JUNK_MAX_SHARE:
+        raise IngestError(
+            path.name,
+            f"读出的汉字连不成词（相邻两字成词的只占 {share:.0%}，正常报告约 55%）："
+            "像是乱码，编码不对或不是文本文件",
+        )
     meta = extract_meta(text, noise, path.name)
     return Report(
         source=path.name,
@@ -241,19 +252,21 @@ def survey(
     for p in sorted(reports_dir.iterdir()):
         name = display_name(p.name)
         if p.name.startswith("."):
-            skipped.append((name, "hidden file (its name starts with a dot)"))
+            skipped.append((name, "隐藏文件（文件名以点开头），不读"))
         elif p.is_symlink():
-            skipped.append((name, "a symbolic link; links are not followed"))
+            skipped.append((name, "符号链接，不跟随读取"))
         elif p.is_dir():
-            skipped.append((name, "a folder; sub-folders are not read"))
+            skipped.append((name, "文件夹，不读子文件夹"))
         elif not p.is_file():
-            skipped.append((name, "not a regular file (a FIFO, socket or device)"))
+            skipped.append((name, "不是普通文件（管道、套接字或设备）"))
         elif name != p.name:
-            skipped.append((name, "the file name is not valid UTF-8; rename the file"))
+            skipped.append((name, "文件名不是有效的 UTF-8，请改名"))
         elif p.stat().st_size > limits.max_bytes:
             mb = p.stat().st_size / 1024**2
             limit = limits.max_bytes / 1024**2
-            skipped.append((name, f"{mb:.1f} MB, over the {limit:.0f} MB limit per file"))
+            skipped.append(
+                (name, f"{mb:.1f} MB，超过每个文件 {limit:.0f} MB 的上限（RAG_MAX_FILE_MB）")
+            )
         else:
             files.append(p)
     return files, skipped

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -64,12 +65,13 @@ def test_special_entries_are_skipped_and_named(tmp_path: Path) -> None:
     files, skipped = survey(folder, ReadLimits(max_bytes=2 * 1024 * 1024))
     reasons = dict(skipped)
     assert sorted(p.name for p in files) == GOOD
-    assert "symbolic link" in reasons["passwd.txt"]
-    assert "folder" in reasons["folder.txt"]
-    assert "FIFO" in reasons["pipe.txt"]
-    assert "hidden" in reasons[".hidden.txt"]
-    assert "MB limit" in reasons["big.txt"]
-    assert "not valid UTF-8" in reasons["\\xff\\xfe-name.txt"]
+    assert all(re.search(r"[\u4e00-\u9fff]", why) for why in reasons.values()), reasons
+    assert "符号链接" in reasons["passwd.txt"]
+    assert "文件夹" in reasons["folder.txt"]
+    assert "不是普通文件" in reasons["pipe.txt"]
+    assert "隐藏文件" in reasons[".hidden.txt"]
+    assert "MB 的上限" in reasons["big.txt"]
+    assert "不是有效的 UTF-8" in reasons["\\xff\\xfe-name.txt"]
     # and the build goes on past all of them
     _check(folder, tmp_path / "index", ReadLimits(max_bytes=2 * 1024 * 1024))
 
@@ -161,3 +163,35 @@ def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
             tmp_path / "broken.pdf", ChunkerSettings(), ReadLimits(memory_bytes=200 * 1024**2)
         )
     assert ballast[-1] == 1.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_text_that_decodes_to_junk_is_skipped_with_the_reason(tmp_path: Path, seed: int) -> None:
+    """Characters strung at random (common ones, valid UTF-8 and GBK) read as a report would
+    outrank real reports in search: skipped, with the reason; the real reports are not."""
+    import random
+
+    from rag.errors import IngestError
+    from rag.ingest import load_report
+
+    r = random.Random(seed)
+    common = [c for c in map(chr, range(0x4E00, 0x9FA6)) if len(c.encode("gb2312", "ignore")) == 2]
+    junk = "".join(r.choice(common) + ("。" if r.random() < 0.05 else "") for _ in range(3000))
+    for name, data in (("junk-utf8.txt", junk.encode()), ("junk-gbk.txt", junk.encode("gbk"))):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(IngestError, match="连不成词"):
+            load_report(tmp_path / name)
+    for p in sorted(SAMPLES.iterdir()):
+        assert load_report(p).text
+
+
+def test_a_report_in_traditional_characters_is_not_junk(tmp_path: Path) -> None:
+    import opencc
+
+    from rag.ingest import load_report
+
+    text = (SAMPLES / "000_4e493ef760f0cb20.txt").read_text(encoding="utf-8")
+    traditional = opencc.OpenCC("s2t").convert(text)
+    (tmp_path / "tw.txt").write_text(traditional, encoding="utf-8")
+    report = load_report(tmp_path / "tw.txt")  # judged after conversion: not junk
+    assert "水口" in report.text and len(report.text) >= len(traditional) - 5

@@ -9,6 +9,8 @@ character that would become several is kept as it is.
 
 from __future__ import annotations
 
+import logging
+import re
 from functools import cache
 from typing import Protocol
 
@@ -43,3 +45,23 @@ def simplified(text: str) -> str:
 def is_traditional(text: str) -> bool:
     """Whether `text` has characters that read differently once simplified."""
     return simplified(text) != text
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def word_pair_share(text: str) -> tuple[int, float]:
+    """(n, share): the n pairs of adjacent CJK characters in `text`, and the share of them
+    jieba's dictionary holds as a word or the start of one. Chinese prose scores ~0.55-0.6
+    (the sample reports: 0.56-0.58); characters strung at random, even common ones, < 0.01
+    (bytes decoded in the wrong encoding, random text)."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.dt.check_initialized()
+    words = jieba.dt.FREQ
+    n = hits = 0
+    for run in _CJK_RUN.findall(text):
+        n += len(run) - 1
+        hits += sum(run[i : i + 2] in words for i in range(len(run) - 1))
+    return n, hits / n if n else 1.0
