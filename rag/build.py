@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.chunk import ChunkerSettings, chunk_report
 from rag.contracts import Embedder
-from rag.dense import DenseIndex, FaissStore
+from rag.dense import DenseIndex, FaissStore, digest_path, intact
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, IngestError, first_line
 from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
@@ -93,7 +93,7 @@ def _previous(
     index_dir: Path, embed_model: str, chunker: ChunkerSettings
 ) -> tuple[dict[str, tuple[Report, list[Chunk]]], dict[str, np.ndarray]]:
     """Reusable parts of the live index: reports+chunks by file hash, vectors by chunk id."""
-    folder = current_build(index_dir)
+    folder = current_build(index_dir, damaged_ok=True)
     if folder is None:
         return {}, {}
     try:
@@ -122,7 +122,7 @@ def _previous(
 
 def _previous_sentences(index_dir: Path, embed_model: str) -> SentenceVectors | None:
     """The live build's sentence vectors, when it used the same encoder (reused by text)."""
-    folder = current_build(index_dir)
+    folder = current_build(index_dir, damaged_ok=True)
     try:
         manifest = read_manifest_file(folder) if folder is not None else None
     except (OSError, ValueError, IndexStoreError):
@@ -319,7 +319,7 @@ def _milvus_previous(
 ) -> dict[str, str] | None:
     """The live build's report hashes, if its rows in `target` can be kept (same collections,
     model and chunker); None: write them all."""
-    folder = current_build(index_dir)
+    folder = current_build(index_dir, damaged_ok=True)
     if old is None or folder is None or old.store != "milvus":
         return None
     if old.embed_model != embed_model or old.chunker != chunker:
@@ -342,7 +342,7 @@ def _previous_tokens(
 ) -> dict[str, list[str]]:
     """Tokens of the live build that still hold: same tokenizer, and no place word added or
     removed in the chunk's text (a new town's name would be one token now)."""
-    folder = current_build(index_dir)
+    folder = current_build(index_dir, damaged_ok=True)
     if old is None or folder is None or old.tokenizer != TOKENIZER:
         return {}
     try:
@@ -520,7 +520,7 @@ def _update(
     written) when a full build is due: another model, chunker or tokenizer, a place name
     added or removed (old chunks would tokenise differently), or too many segments or dead
     chunks (the full build then writes one segment again)."""
-    src = current_build(index_dir)
+    src = current_build(index_dir, damaged_ok=True)
     embed_model = embedder.name if embedder else LEXICAL
     if (
         src is None
@@ -529,6 +529,7 @@ def _update(
         or old.embed_model != embed_model
         or old.chunker != asdict(chunker)
         or old.tokenizer != TOKENIZER
+        or (embedder is not None and not intact(src / FaissStore.FILE))  # repaired in full
     ):
         return False
     docs, dead = segment_counts(src)
@@ -598,6 +599,8 @@ def _update(
             and not len(gone)
         ):
             link_file(src / FaissStore.FILE, folder / FaissStore.FILE)
+            if digest_path(src / FaissStore.FILE).exists():
+                link_file(digest_path(src / FaissStore.FILE), digest_path(folder / FaissStore.FILE))
         elif embedder is not None and (src / FaissStore.FILE).exists():
             dense = DenseIndex.load(src / FaissStore.FILE)
             vectors = matrix if matrix is not None else np.empty((0, old.dim), np.float32)

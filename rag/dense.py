@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
@@ -107,15 +108,39 @@ class DenseIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
+        digest_path(path).write_text(file_digest(path), encoding="ascii")
 
     @classmethod
     def load(cls, path: Path) -> DenseIndex:
+        """The index in `path`, checked against the digest written beside it (FAISS reads
+        a file whose vectors were overwritten without complaint)."""
+        if path.exists() and not intact(path):
+            raise IndexStoreError(
+                f"FAISS 索引 {path} 已损坏（与建索引时的校验值不符）；请用 `rag index` 重建索引"
+            )
         try:
             return cls(faiss.read_index(str(path)))
         except RuntimeError as e:
             raise IndexStoreError(
                 f"无法读取 FAISS 索引 {path}：{e}；请用 `rag index` 重建索引"
             ) from e
+
+
+def digest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".b2")
+
+
+def intact(path: Path) -> bool:
+    """Whether the index file exists and matches the digest written beside it (if any)."""
+    if not path.exists():
+        return False
+    check = digest_path(path)
+    return not check.exists() or check.read_text(encoding="ascii").strip() == file_digest(path)
+
+
+def file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
 class FaissStore:

@@ -87,11 +87,24 @@ class Manifest:
             ) from e
 
 
-def current_build(index_dir: Path) -> Path | None:
+def current_build(index_dir: Path, damaged_ok: bool = False) -> Path | None:
+    """The live build folder, or None when there is none. A damaged CURRENT pointer (not
+    text, not a build's name) is an IndexStoreError naming it, or None with `damaged_ok`
+    (a build, which replaces it)."""
     pointer = index_dir / "CURRENT"
     if not pointer.exists():
         return None
-    folder = index_dir / "builds" / pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+        if not name or "/" in name or "\\" in name or name in (".", ".."):
+            raise ValueError(f"{name[:40]!r} 不是一次构建的名字")
+    except (UnicodeDecodeError, ValueError, OSError) as e:
+        if damaged_ok:
+            return None
+        raise IndexStoreError(
+            f"索引指针文件 {pointer} 已损坏（{first_line(e)[:80]}）；{REBUILD}"
+        ) from e
+    folder = index_dir / "builds" / name
     return folder if (folder / "manifest.json").exists() else None
 
 

@@ -72,9 +72,16 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
         stores += (("Milvus vector", dense),)
     else:
         sparse, dense = lexical, None
-        if manifest.embed_model != LEXICAL and (folder / FaissStore.FILE).exists():
+        if manifest.embed_model != LEXICAL:
+            if not (folder / FaissStore.FILE).exists():  # never a silent BM25-only answer
+                raise IndexStoreError(
+                    f"索引 {folder} 用向量模型 {manifest.embed_model} 建成，向量文件 "
+                    f"{folder / FaissStore.FILE} 却不见了；{REBUILD}"
+                )
             try:
                 dense = FaissStore.open(folder, rows)
+            except IndexStoreError:
+                raise
             except Exception as e:  # faiss reading a truncated file raises RuntimeError
                 raise _damaged(folder / FaissStore.FILE, e) from e
         stores = (("vector", dense),)

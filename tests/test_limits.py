@@ -371,3 +371,50 @@ def test_a_report_that_cuts_into_too_many_passages_is_skipped_by_name(tmp_path: 
     path.write_text(HEAD + "开展普法活动15次。" * 2000, encoding="utf-8")
     with pytest.raises(IngestError, match=r"huge\.txt.*超过每份报告 10 个的上限"):
         read_isolated(path, ChunkerSettings(), ReadLimits(max_chunks=10))
+
+
+def _vector_index(tmp_path: Path) -> tuple[Path, Path]:
+    from conftest import SAMPLES, FakeEmbedder
+    from rag.build import build_index
+    from rag.chunk import ChunkerSettings
+
+    build_index(SAMPLES, tmp_path / "index", FakeEmbedder(), ChunkerSettings())
+    folder = current_build(tmp_path / "index")
+    assert folder is not None
+    return tmp_path / "index", folder
+
+
+def _garble_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 64] = bytes(b ^ 0x5A for b in data[mid : mid + 64])
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "names"),
+    [
+        (lambda i, f: (i / "CURRENT").write_bytes(b"\xff\xfe\x00garbled"), "CURRENT"),
+        (lambda i, f: (i / "CURRENT").write_text("../../etc\n", encoding="utf-8"), "CURRENT"),
+        (lambda i, f: (f / "dense.faiss").unlink(), "dense.faiss"),
+        (lambda i, f: _garble_middle(f / "dense.faiss"), "dense.faiss"),
+    ],
+    ids=["CURRENT not text", "CURRENT not a build", "vectors deleted", "vectors overwritten"],
+)
+def test_a_damaged_vector_index_is_an_error_naming_the_file_not_a_silent_fallback(
+    tmp_path: Path,
+    damage,
+    names: str,  # type: ignore[no-untyped-def]
+) -> None:
+    from conftest import SAMPLES, FakeEmbedder
+    from rag.build import build_index
+    from rag.chunk import ChunkerSettings
+
+    index_dir, folder = _vector_index(tmp_path)
+    damage(index_dir, folder)
+    with pytest.raises(IndexStoreError) as e:
+        load_index(index_dir)
+    assert names in str(e.value) and "rag index" in str(e.value)
+    # and `rag index` (what the message says to run) repairs it
+    build_index(SAMPLES, index_dir, FakeEmbedder(), ChunkerSettings())
+    assert load_index(index_dir).dense is not None
