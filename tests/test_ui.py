@@ -101,7 +101,7 @@ def test_ask_api_through_gradio_client(extractive: Pipeline, tmp_path: Path) -> 
         assert [c["verdict"] for c in checked["claims"]] == ["supported", "contradicted"]
         assert checked["claims"][1]["report_value"] == "92起"
         assert checked["summary"]["claims"] == 2
-        assert "empty" in client.predict("  ", api_name="/check")["error"]
+        assert "为空" in client.predict("  ", api_name="/check")["error"]
     finally:
         demo.close()
 
