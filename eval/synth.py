@@ -4,7 +4,7 @@ Each synthetic report is a copy of a sample report under a new town and county n
 year and other numbers, so its chunks differ from the originals but keep their shape. To reach
 a million chunks without running jieba a million times, a synthetic chunk's BM25 tokens are the
 tokens of its original chunk with the same substitutions applied (names, years, digits).
-Vectors are derived, not encoded: see `derived_vectors`.
+Vectors are derived, not encoded: see `derived_vectors` and `derived_sentence_vectors`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from rag.chunk import context_header
 from rag.factory import LoadedIndex
 from rag.places import place_aliases
+from rag.sentvec import SentenceVectors, chunk_sentences, digest
 from rag.types import Chunk, Places, Report
 
 _SYLLABLES = (
@@ -164,3 +165,36 @@ def derived_vectors(real: np.ndarray, base: np.ndarray, seed: int = 7) -> np.nda
     out[: len(real)] = real  # the sample chunks themselves
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out.astype(np.float32)
+
+
+def derived_sentence_vectors(
+    corpus: SynthCorpus, index: LoadedIndex, real: dict[str, np.ndarray], seed: int = 7
+) -> SentenceVectors:
+    """The index-time sentence vectors of a grown corpus, derived as `derived_vectors` derives
+    the chunks': a grown chunk's j-th sentence gets 0.8 x the real vector of its original
+    chunk's j-th sentence (`real`: text -> vector, encoded for real) plus noise, renormalised;
+    the sample chunks keep their real ones. Keyed by the grown text, as a build keys them."""
+    rng = np.random.default_rng(seed)
+    originals = [[real[t] for t in chunk_sentences(c)] for c in index.chunks]
+    keys: dict[int, int] = {}
+    rows: list[np.ndarray] = []
+    for chunk, b in zip(corpus.chunks, corpus.base, strict=True):
+        texts = chunk_sentences(chunk)
+        sources = originals[int(b)]
+        for j, text in enumerate(texts):
+            key = digest(text)
+            if key in keys or not sources:
+                continue
+            keys[key] = len(rows)
+            rows.append(sources[min(j, len(sources) - 1)])
+    matrix = np.stack(rows).astype(np.float32)
+    grown = np.ones(len(rows), dtype=bool)
+    for text in real:
+        if (row := keys.get(digest(text))) is not None:
+            grown[row] = False
+    noise = rng.standard_normal(matrix.shape, dtype=np.float32) * (0.3 / np.sqrt(matrix.shape[1]))
+    matrix[grown] = 0.8 * matrix[grown] + noise[grown]
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    return SentenceVectors(
+        np.fromiter(keys, dtype=np.uint64, count=len(keys)), matrix.astype(np.float16)
+    )

@@ -29,6 +29,7 @@ from rag.milvus_store import MilvusTarget, collection_name, open_stores
 from rag.pipeline import Knobs, Pipeline
 from rag.prompting import PromptSpec, load_prompt
 from rag.retrieve import Retriever
+from rag.sentvec import SentenceVectors
 from rag.sparse import BM25Store
 from rag.store import LoadedIndex, load_index
 from rag.types import Chunk, Report
@@ -416,6 +417,7 @@ def index_from_parts(
     lexical: BM25Store,
     dense: DenseIndex | None,
     embed_model: str,
+    sentences: SentenceVectors | None = None,
 ) -> LoadedIndex:
     """An in-memory index over structures built elsewhere (the benchmark's synthetic corpora,
     whose BM25 postings come from pre-tokenised text)."""
@@ -438,6 +440,7 @@ def index_from_parts(
         lexical,
         lexical,
         FaissStore(dense, rows, shared=True) if dense is not None else None,
+        sentences,
     )
 
 

