@@ -195,3 +195,35 @@ def test_a_report_in_traditional_characters_is_not_junk(tmp_path: Path) -> None:
     (tmp_path / "tw.txt").write_text(traditional, encoding="utf-8")
     report = load_report(tmp_path / "tw.txt")  # judged after conversion: not junk
     assert "水口" in report.text and len(report.text) >= len(traditional) - 5
+
+
+def test_a_docx_that_inflates_past_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    import docx
+
+    import rag.ingest
+    from rag.errors import IngestError
+    from rag.ingest import load_report
+
+    doc = docx.Document()
+    doc.add_paragraph("瓦屋镇2025年法治政府建设情况报告。开展普法活动15次，覆盖群众2000余人。")
+    plain = io.BytesIO()
+    doc.save(plain)
+    (tmp_path / "ok.docx").write_bytes(plain.getvalue())
+    monkeypatch.setattr(rag.ingest, "MAX_UNZIPPED", 2 * 1024 * 1024)
+    assert "普法活动15次" in load_report(tmp_path / "ok.docx").text
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * 500_000)
+            out.writestr(item, data)
+    (tmp_path / "bomb.docx").write_bytes(bomb.getvalue())
+    assert (tmp_path / "bomb.docx").stat().st_size < 100_000
+    with pytest.raises(IngestError, match=r"bomb\.docx.*解压后有 \d+ MB，超过 2 MB 的上限"):
+        load_report(tmp_path / "bomb.docx")
