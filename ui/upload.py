@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rag.config import Settings
-from rag.errors import IngestError, RagError
+from rag.errors import IngestError, RagError, first_line
 from rag.factory import BuildSummary, build, read_report
 
 ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
@@ -53,6 +55,57 @@ def validate(
 
 
 BUILD_WAIT = 300.0
+NICENESS = 10  # the build yields the cores to the server's answers
+
+
+def _build_child(settings: Settings, reports_dir: Path, index_dir: Path, conn: Any) -> None:
+    """In a child process at lower priority: the build, its progress and its end."""
+    os.nice(NICENESS)
+    try:
+        summary, _ = build(
+            settings, reports_dir, index_dir,
+            lambda stage, i, n: conn.send(("progress", (stage, i, n))), wait=BUILD_WAIT,
+        )  # fmt: skip
+        conn.send(("ok", summary))
+    except RagError as e:
+        conn.send(("error", str(e)))
+    except Exception as e:  # any library's error: the upload is refused with it
+        conn.send(("error", f"建索引出错（{first_line(e)}）"))
+    finally:
+        conn.close()
+
+
+def build_behind(
+    settings: Settings,
+    reports_dir: Path,
+    index_dir: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BuildSummary:
+    """The index update an upload needs, in a fresh child process at lower priority, outside
+    the server's workers: its encoder and jieba never hold the server's interpreter, and the
+    server goes on answering (the live index is replaced only when the build is complete)."""
+    ctx = multiprocessing.get_context("spawn")  # the server runs threads: never fork it
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_build_child, args=(settings, reports_dir, index_dir, child))
+    proc.start()
+    child.close()
+    try:
+        while True:
+            try:
+                kind, value = parent.recv()
+            except EOFError as e:
+                raise UploadError(f"建索引的进程意外退出（退出码 {proc.exitcode}）") from e
+            if kind == "progress" and progress is not None:
+                progress(*value)
+            elif kind == "ok":
+                return value  # type: ignore[no-any-return]
+            elif kind == "error":
+                raise UploadError(value)
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+        parent.close()
 
 
 def add_report(
@@ -73,7 +126,7 @@ def add_report(
     shutil.copyfile(upload, partial)
     os.replace(partial, target)
     try:
-        summary, _ = build(settings, reports_dir, index_dir, progress, wait=BUILD_WAIT)
+        summary = build_behind(settings, reports_dir, index_dir, progress)
     except RagError:
         target.unlink(missing_ok=True)
         raise
