@@ -139,6 +139,34 @@ _LOGIN_ONLY = re.compile(r"^(?:/openapi\.json|/docs|/redoc|(?:/gradio_api)?/star
                          r"|(?:/gradio_api)?/heartbeat/.*)$")  # fmt: skip
 
 
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """A request's whole body, or None once it passes `limit` bytes (or the client left)."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body", False):
+            return body
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body already read, then the client's messages."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class Guard:
     """ASGI middleware applying `Access` to the login route and the file route; with `login`,
     the routes Gradio leaves open (_LOGIN_ONLY) need a logged-in user."""
@@ -191,15 +219,10 @@ class Guard:
                     self.access.exports.register_path(p, user)
 
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > MAX_LOGIN_BODY:
-                await _reply(send, 413, "登录请求过大")
-                return
-            if not message.get("more_body", False):
-                break
+        body = await read_body(receive, MAX_LOGIN_BODY)
+        if body is None:
+            await _reply(send, 413, "登录请求过大")
+            return
         form = parse_qs(body.decode("utf-8", "replace"))
         if any(len(v) > 1 for v in form.values()):
             await _reply(send, 400, "登录表单的字段重复")
@@ -217,15 +240,7 @@ class Guard:
                 [(b"retry-after", str(math.ceil(wait)).encode())],
             )
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
+        replay = replaying(body, receive)
         status = 0
 
         async def watch(message: Message) -> None:
@@ -327,31 +342,15 @@ class BodyGate:
         if declared.isdigit() and int(declared) > MAX_API_BODY:
             await _send_json(send, 413, _api_error(path, 413, _too_large()))
             return
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > MAX_API_BODY:
-                await _send_json(send, 413, _api_error(path, 413, _too_large()))
-                return
-            if not message.get("more_body", False):
-                break
+        body = await read_body(receive, MAX_API_BODY)
+        if body is None:
+            await _send_json(send, 413, _api_error(path, 413, _too_large()))
+            return
         why = _body_problem(body)
         if why:
             await _send_json(send, 400, _api_error(path, 400, why))
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 def _too_large() -> str:
@@ -420,18 +419,7 @@ class ApiKeyGate:
                        "code": code}},
             ensure_ascii=False,
         ).encode()  # fmt: skip
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"www-authenticate", b"Bearer"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
 
 
 def login_user(app: Any, cookies: Mapping[str, str]) -> str | None:
@@ -455,16 +443,6 @@ def _user(scope: Scope) -> str | None:
 async def _reply(
     send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
+    await _send_json(
+        send, status, json.dumps({"detail": detail}, ensure_ascii=False).encode(), headers
     )
-    await send({"type": "http.response.body", "body": body})
