@@ -7,6 +7,7 @@ route."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -223,5 +224,54 @@ def test_malformed_api_bodies_get_a_400_or_413_in_the_apis_shape(
                 assert r.json()["jsonrpc"] == "2.0" and r.json()["error"]["message"]
             idle = http.get("/mcp", headers={"accept": "text/event-stream"}, timeout=10)
             assert idle.status_code == 405  # no endless event stream without data
+    finally:
+        demo.close()
+
+
+def test_the_api_key_cannot_be_slipped_past_with_header_variants(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    from ui.users import User, hash_password, new_api_key
+
+    key, digest = new_api_key()
+    users = {"li": User("li", "staff", hash_password("pw"), digest)}
+    url, demo = _server(extractive, tmp_path, users)
+    body = {"messages": [{"role": "user", "content": "瓦屋镇开展了几场普法活动？"}]}
+    v1 = "/v1/chat/completions"
+    try:
+        with httpx.Client(base_url=url, timeout=60) as http:
+
+            def post(headers: list[tuple[str, str]]) -> httpx.Response:
+                return http.post(v1, json=body, headers=httpx.Headers(headers))
+
+            assert post([("Authorization", f"Bearer {key}")]).status_code == 200
+            assert post([("AUTHORIZATION", f"bearer {key}")]).status_code == 200  # case
+            refused = {
+                "none": [],
+                "bearer only": [("Authorization", "Bearer")],
+                "basic": [("Authorization", f"Basic {key}")],
+                "wrong key": [("Authorization", "Bearer rag-not-a-key")],
+                "two, valid first": [("Authorization", f"Bearer {key}"),
+                                     ("Authorization", "Bearer rag-x")],
+                "two, valid second": [("Authorization", "Bearer rag-x"),
+                                      ("Authorization", f"Bearer {key}")],
+            }  # fmt: skip
+            for name, headers in refused.items():
+                r = post(headers)
+                assert r.status_code == 401, name
+                assert r.json()["error"]["message"] and "瓦屋镇" not in r.text, name
+            # an empty bearer as raw bytes (clients refuse to send the trailing space)
+            host, port = url.removeprefix("http://").split(":")
+            raw = json.dumps(body).encode()
+            with socket.create_connection((host, int(port)), timeout=30) as sock:
+                sock.sendall(
+                    b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                    b"Authorization: Bearer \r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(raw)).encode() + b"\r\n\r\n" + raw
+                )
+                assert sock.recv(65536).split(b"\r\n", 1)[0].endswith(b"401 Unauthorized")
+            mcp = http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                            headers={"accept": "application/json, text/event-stream"})  # fmt: skip
+            assert mcp.status_code == 401
     finally:
         demo.close()

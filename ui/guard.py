@@ -400,15 +400,17 @@ class ApiKeyGate:
         ):
             await self.app(scope, receive, send)
             return
-        header = HTTPConnection(scope).headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        headers = HTTPConnection(scope).headers.getlist("authorization")
+        scheme, _, key = (headers[0] if headers else "").partition(" ")
+        if len(headers) > 1:  # which one counts would depend on who reads it
+            message, code = "请求里有多个 Authorization 头，只能有一个", "invalid_api_key"
+        elif scheme.lower() != "bearer" or not key.strip():
             message, code = (
-                "this server needs an API key: Authorization: Bearer <key> (see rag api-key)",
+                "此服务需要 API 密钥：Authorization: Bearer <密钥>（用 rag api-key 生成）",
                 "missing_api_key",
             )
         elif user_for_key(self.users, key.strip()) is None:
-            message, code = "the API key is not valid", "invalid_api_key"
+            message, code = "API 密钥无效", "invalid_api_key"
         else:
             await self.app(scope, receive, send)
             return

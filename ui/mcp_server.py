@@ -20,6 +20,7 @@ import anyio
 from mcp.server.fastmcp import FastMCP
 
 from rag.pipeline import Pipeline
+from ui.openai_api import answering
 from ui.service import ask_json, check_json, options, reports_json, search_json
 
 INSTRUCTIONS = (
@@ -44,7 +45,7 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
     )
 
     async def run(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(fn, pipeline(), *args)
+        return await anyio.to_thread.run_sync(fn, pipeline(), *args, limiter=answering())
 
     @mcp.tool()
     async def search_reports(

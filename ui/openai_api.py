@@ -25,16 +25,19 @@ open as the read-only UI is. Errors have OpenAI's shape: {"error": {"message", "
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from rag.converse import Turn
 from rag.errors import RagError
@@ -44,6 +47,19 @@ from rag.types import Answer
 from ui.service import options
 
 MAX_MESSAGES = 64
+_ANSWERING: weakref.WeakKeyDictionary[Any, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+def answering() -> anyio.CapacityLimiter:
+    """At most one answer per core is computed at once (per server, that is per event loop):
+    more only interleave on the same cores (each encoder call already runs on all of them),
+    and every request waits longer."""
+    loop = asyncio.get_running_loop()
+    if loop not in _ANSWERING:
+        _ANSWERING[loop] = anyio.CapacityLimiter(os.cpu_count() or 2)
+    return _ANSWERING[loop]
+
+
 ROLES = ("system", "developer", "user", "assistant")
 
 
@@ -268,7 +284,9 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         try:
-            answer = await run_in_threadpool(now.ask, req.question, req.history, req.options)
+            answer = await anyio.to_thread.run_sync(
+                now.ask, req.question, req.history, req.options, limiter=answering()
+            )
         except RagError as e:  # an over-long question or history, an unknown report
             return JSONResponse(error_body(str(e), "invalid_request_error", "messages"), 400)
         return JSONResponse(completion(req, answer, cid, created))
