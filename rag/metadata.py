@@ -225,6 +225,51 @@ def _find_places(header: Sequence[str], body: str) -> Places:
     return Places(**{k: found.get(k) for k in ("province", "city", "county", "town")})
 
 
+_SITE_LINE = _LEX["site_line"].pattern
+SITE_FOOT = 8  # the page's last lines searched for site lines (版权所有：某县人民政府)
+_SITE_SPLIT = re.compile(r"<[^>]*>|[>＞»:：|｜/]+|\s+")
+
+
+def _site_names(head: Sequence[str]) -> list[str]:
+    """The place names of the page's site lines (banner, HTML title, breadcrumb,
+    版权所有/主办: rag/lang/data/metadata.toml site_line), each piece read as a chain."""
+    out: list[str] = []
+    for line in head:
+        if _SITE_LINE.fullmatch(line.strip()):
+            for piece in _SITE_SPLIT.split(line):
+                out += split_chain(piece.strip())
+    return out
+
+
+def _with_site(places: Places, site: Sequence[str]) -> Places:
+    """`places` with the levels it leaves empty filled from the page's site lines, where the
+    division data does not contradict them: a county's site publishing a town's report names
+    the county (通许县人民政府 over 冯庄乡's report). A name the data places under other
+    parents than the report's known town or county is left out."""
+    found = {k: getattr(places, k) for k in ("province", "city", "county", "town")}
+    for name in _site_names(site):
+        level = _level(name)
+        if found[level] is not None:
+            continue
+        below = found["town"] or found["county"]
+        if (
+            level != "town"
+            and below
+            and below in divisions()
+            and name not in divisions().above(below)
+        ):
+            continue
+        if (
+            level == "town"
+            and found["county"]
+            and name in divisions()
+            and found["county"] not in divisions().above(name)
+        ):
+            continue
+        found[level] = name
+    return Places(**found)
+
+
 def _find_year(title: str | None, lines: list[str]) -> int | None:
     if title and (m := _YEAR_IN_TITLE.search(title)):
         return int(m[1])
@@ -315,7 +360,11 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     title, at = found if found else (fields.get("title"), 0)
     issuer = _find_issuer(lines, title, fields)
     title = _labelled_title(title, fields.get("title"))
-    places = _find_places([p for p in (title, issuer) if p], "\n".join(lines))
+    head = _page_head(text, lines, at)
+    foot = [line.strip() for line in text.splitlines()[-SITE_FOOT:] if line.strip()]
+    places = _with_site(
+        _find_places([p for p in (title, issuer) if p], "\n".join(lines)), [*head, *foot]
+    )
     issuer = issuer or _own_government("\n".join(lines), places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
         level = _level(issuer[0])
@@ -332,7 +381,7 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
         issuer=issuer,
         places=places,
         year=year,
-        published=_find_published(fields, _page_head(text, lines, at), lines),
+        published=_find_published(fields, head, lines),
         index_no=fields.get("index_no"),
         doc_no=doc_no if doc_no and re.search(r"号$|〔\d{4}〕|\[\d{4}\]", doc_no) else None,
         written=_find_written(fields, lines),

@@ -179,3 +179,44 @@ def test_a_sites_author_line_names_the_issuer_when_it_is_a_body(tmp_path: Path) 
     assert meta.issuer == "龙山街道" and meta.places.names() == ["龙山街道"]
     meta = _read(tmp_path, "2021年法治政府建设工作总结\n作者：张小明　发布时间：2022-01-08\n")
     assert meta.issuer is None
+
+
+TOWN_BODY = (
+    "2022年，冯庄乡坚持以习近平法治思想为指引，全面推进法治政府建设。\n"
+    "一、主要工作\n全年开展普法活动12次，调解矛盾纠纷386件，调解成功率99.1%。\n"
+    "二、存在的不足\n法治宣传形式较为单一。\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("page", "county"),
+    [
+        # a county's site publishes its town's report: the footer names the county
+        ("冯庄乡2022年度法治政府建设情况报告\n" + TOWN_BODY + "版权所有：通许县人民政府　　豫ICP备39758349号\n",
+         "通许县"),
+        # the banner, with today's date after it
+        ("通许县人民政府 2023年6月21日星期三\n冯庄乡2022年度法治政府建设情况报告\n" + TOWN_BODY, "通许县"),
+        # a county the division data does not place 冯庄乡 under is no evidence
+        ("冯庄乡2022年度法治政府建设情况报告\n" + TOWN_BODY + "版权所有：鲁山县人民政府\n", None),
+        # no site line: the county stays unknown
+        ("冯庄乡2022年度法治政府建设情况报告\n" + TOWN_BODY, None),
+    ],
+)  # fmt: skip
+def test_the_sites_government_gives_a_towns_county(
+    tmp_path: Path, page: str, county: str | None
+) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text(page, encoding="utf-8")
+    places = load_report(path).meta.places
+    assert places.town == "冯庄乡" and places.county == county
+
+
+def test_the_breadcrumb_names_a_placeless_titles_town(tmp_path: Path) -> None:
+    path = tmp_path / "r.txt"
+    path.write_text(
+        "您当前的位置: 首页 > 信息公开 > 温泉街道 > 工作总结\n2015年法治政府建设情况报告\n"
+        "2015年，街道在市委、市政府的领导下，全力推进法治街道建设。\n一、主要工作\n"
+        "街道法律顾问审查合同协议65份，参与处理重大涉法事务11件。\n",
+        encoding="utf-8",
+    )
+    assert load_report(path).meta.places.town == "温泉街道"
