@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,7 +21,6 @@ from rich.table import Table
 
 from rag.config import Settings
 from rag.errors import ConfigError, RagError, first_line
-from rag.types import Answer
 
 if TYPE_CHECKING:
     from rag.pipeline import AskOptions, Pipeline
@@ -370,7 +369,23 @@ def ask(
     try:
         opts, relative = checked_options(place, year, report, mode, k, settings)  # no model yet
         check_question(question, settings.max_question_chars)
-        turns = turns_from_json(_read_json(history), str(history)) if history else []
+        raw_turns = _read_json(history) if history else None
+        turns = turns_from_json(raw_turns, str(history)) if history else []
+        served = (
+            None
+            if relative
+            else _served(
+                "ask", {"question": question, "history": raw_turns, **_options_json(opts)}, settings
+            )
+        )
+        if served is not None:
+            if as_json:
+                print(json.dumps(served, ensure_ascii=False, indent=1))
+                return
+            err.print(f"回答方式：{served['mode']}（由 {settings.server_url} 的 rag serve 回答）")
+            console.print(served["answer"], markup=False, highlight=False)
+            _show_answer(served)
+            return
         pipeline = open_pipeline(settings)
         opts = with_years(pipeline, opts, relative)
         if as_json:
@@ -389,7 +404,7 @@ def ask(
         return
     assert answer is not None
     console.print()
-    _show_answer(answer)
+    _show_answer(answer.to_dict())
 
 
 _MARKS = {
@@ -434,23 +449,31 @@ def check(
         assert text is not None
         if not text.strip():
             raise ConfigError("要核对的文字是空的")
-        pipeline = open_pipeline(settings)
-        result = ClaimChecker(pipeline).check(text, with_years(pipeline, opts, relative))
+        served = (
+            None if relative else _served("check", {"text": text, **_options_json(opts)}, settings)
+        )
+        if served is None:
+            pipeline = open_pipeline(settings)
+            checked = ClaimChecker(pipeline).check(text, with_years(pipeline, opts, relative))
+        result = served if served is not None else checked.to_dict()
     except RagError as e:
         fail(e)
         return
     if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        print(json.dumps(result, ensure_ascii=False, indent=1))
         return
-    for i, c in enumerate(result.claims, start=1):
-        console.print(f"[bold]{i}. [{_MARKS[c.verdict]}][/bold] {escape(c.text)}", highlight=False)
-        if c.verdict != "not_a_claim":
-            console.print(f"   {escape(c.reason)}", style="dim", highlight=False)
-        for ev in c.citations:
+    for i, c in enumerate(result["claims"], start=1):
+        console.print(
+            f"[bold]{i}. [{_MARKS[c['verdict']]}][/bold] {escape(c['text'])}", highlight=False
+        )
+        if c["verdict"] != "not_a_claim":
+            console.print(f"   {escape(c['reason'])}", style="dim", highlight=False)
+        for ev in c["citations"]:
             console.print(
-                f"   原文（{ev.source} {ev.start}-{ev.end}）：{escape(ev.text)}", highlight=False
+                f"   原文（{ev['source']} {ev['start']}-{ev['end']}）：{escape(ev['text'])}",
+                highlight=False,
             )
-    counts = result.summary
+    counts = result["summary"]
     console.print(
         f"{counts['claims']} 句：有依据 {counts['supported']}，与报告不符 {counts['contradicted']}，"
         f"报告未载 {counts['not_found']}，非陈述 {counts['not_a_claim']}",
@@ -467,35 +490,80 @@ def _read_json(path: Path) -> object:
         raise ConfigError(f"{path}：不是 UTF-8 编码的 JSON（{first_line(e, 120)}）") from e
 
 
-def _show_answer(answer: Answer) -> None:
-    """After the streamed text: each cited passage once (its supporting sentence), then each
-    claim's verdict."""
+def _show_answer(answer: dict[str, Any]) -> None:
+    """After the answer's text (its JSON form, local or from `rag serve`): each cited passage
+    once (its supporting sentence), then each claim's verdict."""
+    from rag.types import ClaimCheck
     from rag.verify import VERDICT_ZH, reason_zh
 
-    if answer.rewritten != answer.question:
-        err.print(f"（问题改写为：{answer.rewritten}）", markup=False)
+    if answer["rewritten"] != answer["question"]:
+        err.print(f"（问题改写为：{answer['rewritten']}）", markup=False)
     console.print(
-        f"\n[dim]回答方式 {answer.mode}；证据得分 {answer.support:.2f}；"
-        f"用时 {answer.latency_ms.get('total', 0):.0f} ms[/dim]"
+        f"\n[dim]回答方式 {answer['mode']}；证据得分 {answer['support']:.2f}；"
+        f"用时 {answer['latency_ms'].get('total', 0):.0f} ms[/dim]"
     )
-    for w in answer.warnings:
+    for w in answer["warnings"]:
         err.print(f"[yellow]提示：[/yellow]{escape(w)}")
     shown: set[tuple[int, str, int, int]] = set()
-    for c in answer.citations:
-        key = (c.n, c.source, c.support_start, c.support_end)
+    for c in answer["citations"]:
+        key = (c["n"], c["source"], c["support"]["start"], c["support"]["end"])
         if key in shown:
             continue
         shown.add(key)
         console.print(
-            f"[bold][{c.n}][/bold] {escape(c.title)}（{c.source} {c.support_start}-{c.support_end}）",
+            f"[bold][{c['n']}][/bold] {escape(c['title'])}"
+            f"（{c['source']} {c['support']['start']}-{c['support']['end']}）",
             highlight=False,
         )
-        console.print(f"    {c.support_text}", markup=False, highlight=False)
+        console.print(f"    {c['support']['text']}", markup=False, highlight=False)
     marks = {"supported": "green", "partly": "yellow", "unsupported": "red", "uncited": "red"}
-    for claim in answer.claims:
+    for d in answer["claims"]:
+        claim = ClaimCheck(
+            d["text"], tuple(d["markers"]), d["verdict"], tuple(d["reasons"]),
+            tuple(d["unmatched_numbers"]), d["overlap"],
+        )  # fmt: skip
         color = marks.get(claim.verdict, "white")
         console.print(f"[{color}]{VERDICT_ZH.get(claim.verdict, claim.verdict)}[/{color}] ", end="")
         console.print(f"{claim.text}  （{reason_zh(claim)}）", markup=False, highlight=False)
+
+
+def _options_json(opts: AskOptions) -> dict[str, Any]:
+    return {"places": list(opts.places), "years": list(opts.years),
+            "reports": list(opts.reports), "mode": opts.mode, "k": opts.k}  # fmt: skip
+
+
+def _served(kind: str, payload: dict[str, Any], settings: Settings) -> dict[str, Any] | None:
+    """The answer of a `rag serve` on `settings.server_url` over this same index build (no
+    model loads here), or None to answer locally: no server there, another index, no route,
+    a key needed and not given. A refusal the server gives (an unknown report) is raised."""
+    if not settings.use_server:
+        return None
+    from rag.layout import current_build
+
+    build = current_build(settings.index_dir, damaged_ok=True)
+    if build is None:
+        return None
+    import httpx
+
+    headers = {"X-Rag-Build": build.name}
+    if settings.api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
+    url = f"{settings.server_url.rstrip('/')}/v1/rag/{kind}"
+    try:
+        r = httpx.post(url, json=payload, headers=headers,
+                       timeout=httpx.Timeout(settings.request_budget, connect=0.5))  # fmt: skip
+    except httpx.HTTPError:
+        return None
+    if r.status_code == 401:
+        err.print("提示：rag serve 需要 API 密钥（RAG_API_KEY），改在本进程回答", markup=False)
+        return None
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    if r.status_code == 400 and isinstance(body, dict) and isinstance(body.get("error"), str):
+        raise ConfigError(body["error"])
+    return body if r.status_code == 200 and isinstance(body, dict) else None
 
 
 @app.command()

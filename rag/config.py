@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # Addresses of the reverse proxies whose X-Forwarded-For names the client (comma
     # separated). Empty: the peer address is the client, whatever a request's headers say.
     trusted_proxies: str = ""
+    # `rag ask` / `rag check` ask a `rag serve` answering here over the same index (no model
+    # loads in the command); off, or no server there: they answer in their own process.
+    server_url: str = "http://127.0.0.1:7860"
+    use_server: bool = True
+    api_key: SecretStr | None = None  # the server's API key, when it has users (rag api-key)
     build_wait: float = Field(0.0, ge=0)  # seconds a build queues behind another (0: refuse)
     max_question_chars: int = Field(2000, ge=10)  # a longer question is refused, with the limit
     max_history_chars: int = Field(8000, ge=0)  # the conversation kept for a follow-up

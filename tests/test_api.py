@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -271,3 +272,48 @@ def test_mcp_tools_over_stdio(lexical_index_dir: Path) -> None:
             await _exercise(session)
 
     asyncio.run(main())
+
+
+@pytest.mark.integration
+def test_rag_ask_and_check_are_answered_by_a_running_server_over_the_same_index(
+    extractive: Pipeline, lexical_index_dir: Path, tmp_path: Path
+) -> None:
+    """`rag ask`/`rag check` use a `rag serve` on RAG_SERVER_URL when it serves the same index
+    build (no model loads in the command); another index, or no server, is answered locally."""
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from ui.users import User, hash_password, new_api_key
+
+    runner = CliRunner()
+    url = _server(extractive, tmp_path).rstrip("/")
+    env = {"RAG_SERVER_URL": url, "RAG_EMBED_MODEL": "none", "RAG_LLM_BACKEND": "none"}
+    index = ["--index", str(lexical_index_dir)]
+    served = runner.invoke(app, ["ask", WAWU, *index], env=env)
+    assert served.exit_code == 0 and "rag serve 回答" in served.output, served.output
+    assert "8余场次" in served.output and WAWU_FILE in served.output
+    as_json = runner.invoke(app, ["ask", WAWU, "--json", *index], env=env)
+    assert json.loads(as_json.stdout)["citations"][0]["source"] == WAWU_FILE
+    check = runner.invoke(app, ["check", "瓦屋镇2023年共排查化解矛盾纠纷95起。", *index], env=env)
+    assert check.exit_code == 0 and "与报告不符" in check.output and "92起" in check.output
+    # a refusal the server gives is the command's error
+    bad = runner.invoke(app, ["ask", WAWU, "--report", "no_such.txt", *index], env=env)
+    assert bad.exit_code == 1 and "no_such.txt" in bad.output
+    # the same command over another index build is answered here, not by the server
+    other = tmp_path / "other-index"
+    shutil.copytree(lexical_index_dir, other)
+    (other / "builds" / (lexical_index_dir / "CURRENT").read_text().strip()).rename(
+        other / "builds" / "another-build"
+    )
+    (other / "CURRENT").write_text("another-build\n", encoding="utf-8")
+    local = runner.invoke(app, ["ask", WAWU, "--index", str(other)], env=env)
+    assert local.exit_code == 0 and "rag serve" not in local.output and "8余场次" in local.output
+    # a server with users needs the key: without it the command answers here and says why
+    key, digest = new_api_key()
+    locked = _server(extractive, tmp_path / "users",
+                     {"li": User("li", "staff", hash_password("pw"), digest)}).rstrip("/")  # fmt: skip
+    env = {**env, "RAG_SERVER_URL": locked}
+    unkeyed = runner.invoke(app, ["ask", WAWU, *index], env=env)
+    assert "RAG_API_KEY" in unkeyed.output and "8余场次" in unkeyed.output
+    keyed = runner.invoke(app, ["ask", WAWU, *index], env={**env, "RAG_API_KEY": key})
+    assert "rag serve 回答" in keyed.output and "8余场次" in keyed.output

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.routing import Mount
 
 from rag.pipeline import Pipeline
+from ui.cli_api import router as cli_router
 from ui.guard import ApiKeyGate, BodyGate, login_user
 from ui.mcp_server import build_mcp
 from ui.openai_api import router
@@ -46,6 +47,7 @@ def make_app(
     app.add_middleware(BodyGate)  # inner: runs once the API key has passed
     app.add_middleware(ApiKeyGate, users=users)
     app.include_router(router(pipeline))
+    app.include_router(cli_router(pipeline))  # rag ask / rag check through this server
     app.router.routes.extend(mcp_app.routes)  # /mcp, before the UI's catch-all mount at /
 
     @app.get("/report-file/{name}")

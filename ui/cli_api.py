@@ -1,0 +1,83 @@
+"""The routes `rag ask` and `rag check` use when a `rag serve` answers on the configured address:
+the loaded pipeline answers, so a one-shot command loads no model.
+
+    POST /v1/rag/ask    {"question", "history"?, "places"?, "years"?, "reports"?, "mode"?, "k"?}
+    POST /v1/rag/check  {"text", "places"?, "years"?, "reports"?}
+
+Each answers the JSON of `rag ask --json` / `rag check --json` (or {"error": …} with 400). The
+request names the index build it wants (`X-Rag-Build`, the build folder's name): a server over
+another index answers 409 and the command answers locally. Under /v1, so the API key (with
+users) and the body checks (ui/guard.py) apply as to every API request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from rag.pipeline import AskOptions, Pipeline
+from ui.openai_api import answering
+from ui.service import ask_json, check_json
+
+BUILD_HEADER = "x-rag-build"
+
+
+def _options(body: dict[str, Any]) -> AskOptions:
+    def strings(key: str) -> tuple[str, ...]:
+        value = body.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{key} 必须是字符串列表")
+        return tuple(value)
+
+    years = body.get("years") or []
+    if not isinstance(years, list) or not all(
+        isinstance(y, int) and not isinstance(y, bool) and 1949 <= y <= 2100 for y in years
+    ):
+        raise ValueError("years 必须是年份（整数）列表")
+    mode, k = body.get("mode", "hybrid"), body.get("k")
+    if not isinstance(mode, str) or (k is not None and (not isinstance(k, int) or k < 1)):
+        raise ValueError("mode 必须是字符串，k 必须是正整数")
+    return AskOptions(strings("places"), tuple(years), strings("reports"), mode, k)
+
+
+def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
+    api = APIRouter(prefix="/v1/rag")
+
+    async def run(request: Request, work: Callable[[Pipeline, dict[str, Any]], dict]) -> Any:
+        now = pipeline()
+        if request.headers.get(BUILD_HEADER, now.index.folder.name) != now.index.folder.name:
+            return JSONResponse({"error": "此服务用的是另一份索引"}, 409)
+        body = await request.json()
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "请求体必须是 JSON 对象"}, 400)
+        try:
+            result = await anyio.to_thread.run_sync(work, now, body, limiter=answering())
+        except ValueError as e:
+            return JSONResponse({"error": str(e)}, 400)
+        return JSONResponse(result, 400 if "error" in result else 200)
+
+    @api.post("/ask")
+    async def ask(request: Request) -> Any:
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            question = body.get("question")
+            if not isinstance(question, str):
+                raise ValueError("question 必须是字符串")
+            return ask_json(p, question, _options(body), body.get("history"))
+
+        return await run(request, work)
+
+    @api.post("/check")
+    async def check(request: Request) -> Any:
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            text = body.get("text")
+            if not isinstance(text, str):
+                raise ValueError("text 必须是字符串")
+            return check_json(p, text, _options(body))
+
+        return await run(request, work)
+
+    return api
