@@ -32,6 +32,7 @@ _NOT_CLAIM = lexicon()["not_claim"].pattern
 MIN_CONTENT = 6  # characters: a shorter sentence states nothing to check
 ANY = AskOptions()  # no filters
 CLAIM_K = 12  # passages retrieved for one claim
+CLAIM_LEXICAL_K = 4  # and the keyword search's best, when the hybrid order left them out
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,17 @@ class ClaimChecker:
         # (more passages than an answer's: a short claim is a small part of a long passage)
         opts = replace(query.options, k=max(query.options.k, CLAIM_K))
         hits = p.retriever.search(query.text, opts, query.scope, query.lexical)
+        # and the keyword search's best passages: a sentence copied from a report is found by
+        # its words even where the vectors rank other passages first (三是完善立法民意工作机制。
+        # was 13th in hybrid order, 2nd by keywords)
+        if opts.mode == "hybrid":
+            seen = {h.chunk.id for h in hits}
+            lexical = replace(opts, mode="bm25", k=CLAIM_LEXICAL_K)
+            hits += [
+                h
+                for h in p.retriever.search(query.text, lexical, query.scope, query.lexical)
+                if h.chunk.id not in seen
+            ]
         figures = quantities(claim)
         out: list[_Candidate] = []
         for hit in hits:

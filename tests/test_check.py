@@ -123,3 +123,26 @@ def test_the_cli_checks_a_file_and_prints_json(lexical_index_dir: Path, tmp_path
     assert set(out["claims"][0]) >= {"text", "start", "end", "verdict", "reason", "citations"}
     bad = runner.invoke(app, ["check", "--index", str(lexical_index_dir)], env=env)
     assert bad.exit_code == 1 and "二者选一" in bad.output
+
+
+def test_a_sentence_copied_from_a_report_is_found_by_its_words_whatever_the_vectors_rank(
+    sample_index,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A claim's keyword search adds its best passages to the hybrid order: a report's own
+    sentence is supported even when the vectors put other passages first (every sentence of
+    the sample reports is, eval.agreement)."""
+    import rag.check
+    from conftest import FakeEmbedder
+    from rag.check import ClaimChecker
+    from rag.config import Settings
+    from rag.factory import pipeline_over
+
+    # the hybrid order keeps one passage: the one whose heading is the sentence (the next
+    # passage), not the one that states it
+    monkeypatch.setattr(rag.check, "CLAIM_K", 1)
+    pipeline = pipeline_over(Settings(embed_model="none"), sample_index, FakeEmbedder())
+    result = ClaimChecker(pipeline).check("三是完善立法民意工作机制。", AskOptions(k=1))
+    (claim,) = result.claims
+    assert claim.verdict == "supported", claim
+    assert claim.citations[0].source == "002_437bbe3c0d589296.txt"
