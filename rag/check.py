@@ -20,6 +20,7 @@ from rag.judge import THRESHOLDS, Judgement, Thresholds, Unit, Verdict, is_furni
 from rag.lang import lexicon
 from rag.lang.outline import HEADING_LEVELS
 from rag.lang.script import simplified
+from rag.meta_answer import answer_lines, meta_hits
 from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
@@ -178,6 +179,22 @@ class ClaimChecker:
             reason = f"语料中没有关于{'、'.join(query.unknown_places)}的报告"
         return out, tuple(query.searched), reason
 
+    def _metadata(self, claim: str, options: AskOptions) -> list[_Candidate]:
+        """For a claim about a report itself (its date, issuer, number: the pipeline's
+        metadata route), the lines of the reports in its scope that state that field (an
+        index-table row, a 落款), as a metadata answer cites them; else none."""
+        p = self.pipeline
+        query = p.analyze(claim, (), options)
+        route, meta = p.decider.route(query, bool(options.reports))
+        if route != "metadata" or meta is None:
+            return []
+        lines = answer_lines(meta[0], [p.reports[r] for r in query.searched])
+        return [
+            (Unit((h.chunk.text,), (h.chunk.text,), (p.reports[h.chunk.source],)), h, 0,
+             len(h.chunk.text))
+            for h in meta_hits(lines, p.reports)
+        ]  # fmt: skip
+
     @staticmethod
     def _joined(single: list[_Candidate]) -> list[_Candidate]:
         """Per report, its retrieved passages together, as an answer's claim may cite several
@@ -208,6 +225,11 @@ class ClaimChecker:
         found, searched, grounding = self._evidence(claim, options)
         base = CheckedClaim(claim, start, end, "not_found", "", searched=searched)
         scoped = None
+        stated = self._metadata(claim, options)
+        if stated and not grounding:  # a claim about the report itself: the line stating it
+            j = judge(claim, [c[0] for c in stated], about_report=True, thresholds=self.thresholds)
+            if j.verdict in ("supported", "contradicted"):
+                return self._with(base, j, stated[j.unit])
         if found and not grounding:
             j = judge(claim, [c[0] for c in found], thresholds=self.thresholds)
             scoped = self._with(base, j, found[j.unit])

@@ -315,6 +315,10 @@ def judge(
             label = "、".join(r.label for r in reports)
             why = f"这是{label}的内容，不是{y}年的"
             return out("contradicted", why, f"{min(years)}年", [f"{y}年"])
+    if about_report and _figures(bare):
+        # the line stating a report's own field (公开日期 | 2025-03-07) has every figure of the
+        # claim: its wording is a label's, not the claim's, so the figures decide
+        return out("supported", f"报告信息行写明了文中的日期和数字（{shown}）")
     quoted = _quotes_verbatim(bare, joined)
     # each part a marker closes is one statement (a list's items: 甲[1]；乙[2])
     # (a draft's items: 甲；乙); each is checked for stitching on its own

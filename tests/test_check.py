@@ -146,3 +146,18 @@ def test_a_sentence_copied_from_a_report_is_found_by_its_words_whatever_the_vect
     (claim,) = result.claims
     assert claim.verdict == "supported", claim
     assert claim.citations[0].source == "002_437bbe3c0d589296.txt"
+
+
+def test_a_claim_about_a_report_itself_is_judged_against_the_line_stating_that_field(
+    extractive,  # type: ignore[no-untyped-def]
+) -> None:
+    """核稿 of a claim on a report's own date: the index-table row states it (page furniture,
+    never searched), as a metadata answer cites it; the two checkers agree (eval.agreement)."""
+    from rag.check import ClaimChecker
+
+    checker = ClaimChecker(extractive)
+    right = checker.check("金湖县（2024年）报告的发布日期为2025-03-07。").claims[0]
+    assert right.verdict == "supported", right
+    assert "2025-03-07" in right.citations[0].text and right.citations[0].start == 0
+    wrong = checker.check("金湖县（2024年）报告的发布日期为2025-03-08。").claims[0]
+    assert wrong.verdict == "contradicted", wrong
