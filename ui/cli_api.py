@@ -26,6 +26,13 @@ from ui.service import ask_json, check_json
 BUILD_HEADER = "x-rag-build"
 
 
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} 必须是字符串")
+    return value
+
+
 def _options(body: dict[str, Any]) -> AskOptions:
     def strings(key: str) -> tuple[str, ...]:
         value = body.get(key) or []
@@ -63,20 +70,14 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
     @api.post("/ask")
     async def ask(request: Request) -> Any:
         def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            question = body.get("question")
-            if not isinstance(question, str):
-                raise ValueError("question 必须是字符串")
-            return ask_json(p, question, _options(body), body.get("history"))
+            return ask_json(p, _text(body, "question"), _options(body), body.get("history"))
 
         return await run(request, work)
 
     @api.post("/check")
     async def check(request: Request) -> Any:
         def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            text = body.get("text")
-            if not isinstance(text, str):
-                raise ValueError("text 必须是字符串")
-            return check_json(p, text, _options(body))
+            return check_json(p, _text(body, "text"), _options(body))
 
         return await run(request, work)
 
