@@ -21,6 +21,7 @@ SUFFIXES = tuple(sorted(_LEX["place_suffix"].words, key=len, reverse=True))
 LEVEL: dict[str, str] = _LEX["place_suffix"].by_attr("level")
 # Words that end like a place but name none (社区 is a neighbourhood, 示范区 a programme).
 COMMON = _LEX["place_common"].set
+COMMON_ENDS = tuple(COMMON)
 # A mention does not start with these (全镇, 各县, 我区, 该乡, 哪些镇...).
 PREFIX_STOP = _LEX["place_prefix_stop"].set
 # Single characters that end a name on its left: 在水口镇, 和峡口镇, 2024年瓦屋镇.
@@ -158,8 +159,8 @@ def mentions(tokens: Sequence[Token], covered: Sequence[tuple[int, int]] = ()) -
             if len(prev) >= 2 and (prev in PRONOUNS or suffix_of(prev)):
                 break
             word, a, j = prev + word, pa, j - 1
-        if len(word) - len(s) < 2 or word in COMMON or word[0] in PREFIX_STOP:
-            continue
+        if len(word) - len(s) < 2 or word.endswith(COMMON_ENDS) or word[0] in PREFIX_STOP:
+            continue  # 工业园区 ends in 园区: a common noun, as 园区 is
         if j > 0:  # 大 + 石桥镇; not 区 + 三都镇 (柳江区三都镇): a level suffix ends a name
             left, la, _ = tokens[j - 1]
             if (

@@ -49,6 +49,9 @@ INLINE_NOISE = re.compile(r"\[bookmark:[^\]]*\]|\[(?:image|pic):[^\]]*\]", re.I)
 class Decoded:
     text: str
     encoding: str
+    # what a web page says of its site outside the text kept (its <title>, its <footer>):
+    # evidence of the report's places (rag.metadata site lines), never report text
+    site: tuple[str, ...] = ()
 
 
 def decode_bytes(data: bytes, name: str) -> Decoded:
@@ -136,18 +139,25 @@ def _decrypts(reader) -> bool:  # type: ignore[no-untyped-def]
         return False
 
 
-def _html_text(data: bytes, name: str) -> str:
+def _html_text(data: bytes, name: str) -> Decoded:
     from bs4 import BeautifulSoup
 
     decoded = decode_bytes(data, name)
     soup = BeautifulSoup(decoded.text, "html.parser")
+    site = tuple(
+        line.strip()
+        for tag in soup(["title", "footer"])
+        for line in tag.get_text("\n").splitlines()
+        if line.strip()
+    )
     for tag in soup(["script", "style", "noscript", "head", "nav", "footer", "iframe"]):
         tag.decompose()
     for row in soup("tr"):  # a table row on one line: 索引号 | … | 发布机构 | … (an index row)
         cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])]
         row.replace_with("\n" + " | ".join(c for c in cells if c) + "\n")
     raw = soup.get_text("\n")
-    return "\n".join(line.strip() for line in raw.splitlines() if line.strip())
+    text = "\n".join(line.strip() for line in raw.splitlines() if line.strip())
+    return Decoded(text, "html", site)
 
 
 def read_text(path: Path) -> Decoded:
@@ -177,7 +187,7 @@ def read_text(path: Path) -> Decoded:
     elif suffix == ".pdf":
         decoded = Decoded(_pdf_text(data, name), "pdf")
     else:
-        decoded = Decoded(_html_text(data, name), "html")
+        decoded = _html_text(data, name)
     if "\ufffd" in decoded.text[:2000] and decoded.text[:2000].count("\ufffd") > 5:
         raise IngestError(name, f"按 {decoded.encoding} 解码后是乱码")
     return decoded
@@ -223,7 +233,7 @@ def load_report(path: Path) -> Report:
             f"读出的汉字连不成词（相邻两字成词的只占 {share:.0%}，正常报告约 55%）："
             "像是乱码，编码不对或不是文本文件",
         )
-    meta = extract_meta(text, noise, path.name)
+    meta = extract_meta(text, noise, path.name, tuple(simplified(x) for x in decoded.site))
     return Report(
         source=path.name,
         text=text,

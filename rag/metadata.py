@@ -353,7 +353,9 @@ def _synthesize_title(issuer: str | None, places: Places, year: int | None, sour
     return f"{who}{when}法治政府建设情况的报告"  # never the file name
 
 
-def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
+def extract_meta(text: str, noise: list[Span], source: str, site: Sequence[str] = ()) -> ReportMeta:
+    """The report's metadata from its text; `site`: what its web page says of its site
+    outside the text (its <title>, its footer), read as site lines too."""
     fields = header_fields(text, noise)
     lines = content_lines(text, noise)
     found = _find_title(lines, text)
@@ -363,7 +365,7 @@ def extract_meta(text: str, noise: list[Span], source: str) -> ReportMeta:
     head = _page_head(text, lines, at)
     foot = [line.strip() for line in text.splitlines()[-SITE_FOOT:] if line.strip()]
     places = _with_site(
-        _find_places([p for p in (title, issuer) if p], "\n".join(lines)), [*head, *foot]
+        _find_places([p for p in (title, issuer) if p], "\n".join(lines)), [*head, *foot, *site]
     )
     issuer = issuer or _own_government("\n".join(lines), places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.gazetteer import (
+    COMMON_ENDS,
     LEFT_STOP,
     LEVEL,
     PREFIX_STOP,
@@ -84,6 +85,8 @@ def place_aliases_of(name: str) -> set[str]:
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             stem = name[: -len(suffix)]
+            if stem.endswith(COMMON_ENDS):  # 工业园区街道: 工业园区 alone names no place
+                break
             names.add(stem)
             if stem.endswith("族"):
                 names.add(_strip_ethnic(stem))

@@ -220,3 +220,23 @@ def test_the_breadcrumb_names_a_placeless_titles_town(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert load_report(path).meta.places.town == "温泉街道"
+
+
+def test_a_web_pages_title_and_footer_are_site_lines_though_not_report_text(
+    tmp_path: Path,
+) -> None:
+    """The HTML reader keeps neither <title> nor <footer> in the text, but what they say of
+    the site is evidence of the report's county (淮安市清江浦区人民政府 over 城南街道)."""
+    page = (
+        "<html><head><title>淮安市清江浦区人民政府</title></head><body>"
+        "<p>您当前的位置：首页 &gt; 信息公开 &gt; 城南街道 &gt; 工作总结</p>"
+        "<p>2021年度法治政府建设情况报告</p>"
+        "<p>2021年，城南街道坚持以习近平法治思想为指引，全面推进法治政府建设。</p>"
+        "<p>街道党工委召开专题会议研究法治政府建设工作5次，合法性审查率100%。</p>"
+        "<footer>版权所有：淮安市清江浦区人民政府</footer></body></html>"
+    )
+    path = tmp_path / "r.html"
+    path.write_text(page, encoding="utf-8")
+    report = load_report(path)
+    assert report.meta.places.county == "清江浦区" and report.meta.places.town == "城南街道"
+    assert "版权所有" not in report.text and "<title>" not in report.text

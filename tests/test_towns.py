@@ -451,3 +451,16 @@ def test_a_town_read_only_in_a_reports_text_below_a_county_asked(tmp_path: Path)
     assert not unread.meta.places.names()
     assert _scope_of([linqi, unread], "林州龙山街道开展了几场法治宣传？") == ("u.txt",)
     assert _scope_of([linqi, unread], "林州临淇镇开展了几场法治宣传？") == ("l.txt",)
+
+
+def test_a_stem_that_is_a_common_noun_is_no_alias_nor_a_place_in_a_question() -> None:
+    """工业园区街道 (a real 街道) is not called 工业园区: that is a common noun (place_common 园区),
+    and a question's 工业园区 (南山工业园区安全生产执法检查) names no place."""
+    from rag.gazetteer import mentions
+    from rag.places import place_aliases_of
+
+    assert place_aliases_of("工业园区街道") == {"工业园区街道"}
+    assert place_aliases_of("水口镇") == {"水口镇", "水口"}
+    tokens = [("南山", 0, 2), ("工业园区", 2, 6), ("安全", 6, 8)]
+    assert mentions(tokens) == []
+    assert mentions([("大石桥镇", 0, 4)]) == [("大石桥镇", 0, 4)]
