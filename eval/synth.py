@@ -196,5 +196,5 @@ def derived_sentence_vectors(
     matrix[grown] = 0.8 * matrix[grown] + noise[grown]
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     return SentenceVectors(
-        np.fromiter(keys, dtype=np.uint64, count=len(keys)), matrix.astype(np.float16)
+        np.fromiter(keys, dtype=np.uint64, count=len(keys)), [matrix.astype(np.float16)]
     )

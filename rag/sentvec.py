@@ -46,16 +46,22 @@ def digest(text: str) -> int:
 
 
 class SentenceVectors:
-    """The sentence vectors of an index (every segment's), looked up by the text encoded."""
+    """The sentence vectors of an index (every segment's), looked up by the text encoded. The
+    segments' matrices stay as opened (memory-mapped): a row is read only when looked up."""
 
-    def __init__(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, parts: Sequence[np.ndarray]) -> None:
         order = np.argsort(keys, kind="stable")
         self.keys = keys[order]
-        self.vectors = vectors
-        self.rows = order
+        self.rows = order  # sorted position -> row over the parts, in order
+        self.parts = list(parts)
+        self.starts = np.cumsum([0, *(len(v) for v in self.parts)])[:-1]
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def _row(self, row: int) -> np.ndarray:
+        part = int(np.searchsorted(self.starts, row, side="right")) - 1
+        return np.asarray(self.parts[part][row - self.starts[part]], dtype=np.float32)
 
     def find(self, texts: Sequence[str]) -> list[np.ndarray | None]:
         """Each text's vector (float32), or None when no segment holds it."""
@@ -64,7 +70,7 @@ class SentenceVectors:
         wanted = np.array([digest(t) for t in texts], dtype=np.uint64)
         at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
         return [
-            np.asarray(self.vectors[self.rows[i]], dtype=np.float32) if self.keys[i] == w else None
+            self._row(int(self.rows[i])) if self.keys[i] == w else None
             for i, w in zip(at, wanted, strict=True)
         ]
 
@@ -76,11 +82,7 @@ class SentenceVectors:
             if (seg / KEYS).exists() and (seg / VECTORS).exists():
                 keys.append(np.load(seg / KEYS, allow_pickle=False))
                 vectors.append(np.load(seg / VECTORS, mmap_mode="r", allow_pickle=False))
-        if not keys:
-            return None
-        if len(vectors) == 1:
-            return cls(keys[0], vectors[0])
-        return cls(np.concatenate(keys), np.concatenate(vectors))
+        return cls(np.concatenate(keys), vectors) if keys else None
 
 
 def encode_sentences(
