@@ -36,7 +36,6 @@ from rag.layout import (
     read_build,
     read_jsonl,
     read_manifest,
-    read_manifest_file,
     segment_folder,
     write_jsonl,
 )
@@ -120,30 +119,23 @@ def _previous(
         return {}, {}
 
 
-def _previous_sentences(index_dir: Path, embed_model: str) -> SentenceVectors | None:
-    """The live build's sentence vectors, when it used the same encoder (reused by text)."""
-    folder = current_build(index_dir, damaged_ok=True)
-    try:
-        manifest = read_manifest_file(folder) if folder is not None else None
-    except (OSError, ValueError, IndexStoreError):
-        return None
-    if folder is None or manifest is None or manifest.embed_model != embed_model:
-        return None
-    try:
-        return SentenceVectors.open(segment_folder(folder, n) for n in manifest.segments)
-    except (OSError, ValueError) as e:
-        logger.warning("previous sentence vectors in %s unreadable (%s)", folder, e)
-        return None
-
-
 def _sentences(
     index_dir: Path,
+    old: Manifest | None,
     chunks: list[Chunk],
     embedder: Embedder,
     summary: BuildSummary,
     progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    previous = _previous_sentences(index_dir, embedder.name)
+    """The sentence vectors of `chunks`, reading each text the live build (manifest `old`)
+    holds when it used the same encoder instead of encoding it again."""
+    previous = None
+    folder = current_build(index_dir, damaged_ok=True)
+    if folder is not None and old is not None and old.embed_model == embedder.name:
+        try:
+            previous = SentenceVectors.open(segment_folder(folder, n) for n in old.segments)
+        except (OSError, ValueError) as e:
+            logger.warning("previous sentence vectors in %s unreadable (%s)", folder, e)
     keys, vectors, summary.sentences_encoded = encode_sentences(
         chunks, embedder.embed_documents, previous, progress
     )
@@ -393,7 +385,7 @@ def _build(
         )
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
     matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
-    sents = _sentences(index_dir, chunks, embedder, summary, progress) if embedder else None
+    sents = _sentences(index_dir, old, chunks, embedder, summary, progress) if embedder else None
     words = place_words(reports)
     reuse = _previous_tokens(index_dir, old, chunks, words)
     sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
@@ -565,7 +557,7 @@ def _update(
     tokens = [tokenizer(c.index_text) for c in chunks]
     matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
     sents = (
-        _sentences(index_dir, chunks, embedder, summary, progress)
+        _sentences(index_dir, old, chunks, embedder, summary, progress)
         if embedder and matrix is not None
         else None
     )
