@@ -24,6 +24,7 @@ from rag.meta_answer import answer_lines, meta_hits
 from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
+from rag.query import Query
 from rag.textmatch import containment, content, sentences
 from rag.types import Hit
 
@@ -132,15 +133,12 @@ class ClaimChecker:
             claims.append(self.check_claim(text[a:b], a, b, options))
         return CheckResult(tuple(claims))
 
-    def _evidence(
-        self, claim: str, options: AskOptions
-    ) -> tuple[list[_Candidate], tuple[str, ...], str]:
-        """Each passage retrieved for the claim with the sentence of it that states the claim
-        (its figures, then most of its wording; no title, 落款 or date line), as an answer
-        cites a passage and its sentence; the reports searched; and why none may be used
-        ('' when they may)."""
+    def _evidence(self, claim: str, query: Query) -> tuple[list[_Candidate], tuple[str, ...], str]:
+        """Each passage retrieved for the claim (read as `query`) with the sentence of it that
+        states the claim (its figures, then most of its wording; no title, 落款 or date line),
+        as an answer cites a passage and its sentence; the reports searched; and why none may
+        be used ('' when they may)."""
         p = self.pipeline
-        query = p.analyze(claim, (), options)
         # plain hybrid retrieval in the claim's scope: a claim is no question, so no part of a
         # report is put first for a topic it seems to ask (培训计划 is no question on plans)
         # (more passages than an answer's: a short claim is a small part of a long passage)
@@ -179,12 +177,11 @@ class ClaimChecker:
             reason = f"语料中没有关于{'、'.join(query.unknown_places)}的报告"
         return out, tuple(query.searched), reason
 
-    def _metadata(self, claim: str, options: AskOptions) -> list[_Candidate]:
-        """For a claim about a report itself (its date, issuer, number: the pipeline's
-        metadata route), the lines of the reports in its scope that state that field (an
-        index-table row, a 落款), as a metadata answer cites them; else none."""
+    def _metadata(self, query: Query, options: AskOptions) -> list[_Candidate]:
+        """For a claim (read as `query`) about a report itself (its date, issuer, number: the
+        pipeline's metadata route), the lines of the reports in its scope that state that
+        field (an index-table row, a 落款), as a metadata answer cites them; else none."""
         p = self.pipeline
-        query = p.analyze(claim, (), options)
         route, meta = p.decider.route(query, bool(options.reports))
         if route != "metadata" or meta is None:
             return []
@@ -222,10 +219,11 @@ class ClaimChecker:
         why = not_a_claim(claim)
         if why:
             return CheckedClaim(claim, start, end, "not_a_claim", why)
-        found, searched, grounding = self._evidence(claim, options)
+        query = self.pipeline.analyze(claim, (), options)
+        found, searched, grounding = self._evidence(claim, query)
         base = CheckedClaim(claim, start, end, "not_found", "", searched=searched)
         scoped = None
-        stated = self._metadata(claim, options)
+        stated = self._metadata(query, options)
         if stated and not grounding:  # a claim about the report itself: the line stating it
             j = judge(claim, [c[0] for c in stated], about_report=True, thresholds=self.thresholds)
             if j.verdict in ("supported", "contradicted"):
@@ -236,7 +234,8 @@ class ClaimChecker:
             if j.verdict in ("supported", "contradicted"):
                 return scoped
         # not in the reports of the place and year it names: is it another place's or year's?
-        anywhere, _, _ = self._evidence(claim, replace(options, scope_from_question=False))
+        unscoped = replace(options, scope_from_question=False)
+        anywhere, _, _ = self._evidence(claim, self.pipeline.analyze(claim, (), unscoped))
         if anywhere:
             j = judge(claim, [c[0] for c in anywhere], thresholds=self.thresholds)
             if j.verdict == "supported":
