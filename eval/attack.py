@@ -67,7 +67,7 @@ def _rag(*args: str, env: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def _call(http: httpx.Client, elem_id: str, values: dict[str, Any], wait: float = 600) -> str:
+def call_event(http: httpx.Client, elem_id: str, values: dict[str, Any], wait: float = 600) -> str:
     """Run the UI event whose inputs include the component `elem_id` through Gradio's queue,
     as the browser does; the event stream's text."""
     config = http.get("/config").json()
@@ -98,8 +98,9 @@ def _call(http: httpx.Client, elem_id: str, values: dict[str, Any], wait: float 
     return "\n".join(out)
 
 
-def _file(path: str) -> dict[str, Any]:
-    return {"path": path, "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+def file_data(path: str | Path) -> dict[str, Any]:
+    """A file input's value naming `path` on the server, as Gradio's client sends it."""
+    return {"path": str(path), "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
 
 
 def _login(
@@ -116,7 +117,7 @@ def file_inputs(url: str, tmp: Path, passwords: dict[str, str]) -> dict[str, Any
     secret.write_text(f"瓦屋镇开展普法活动15次。{SECRET}\n", encoding="utf-8")
     status, http = _login(url, "staff1", passwords["staff1"])
     with contextlib.closing(http):
-        got = _call(http, "draft-file", {"draft": "", "draft-file": _file(str(secret))})
+        got = call_event(http, "draft-file", {"draft": "", "draft-file": file_data(str(secret))})
     return {"core_tab_read_a_server_path_as_staff": SECRET in got}
 
 
@@ -267,7 +268,7 @@ def uploads(url: str, key: str, passwords: dict[str, str], tmp: Path, pid: int,
             prober.start()
             t = time.perf_counter()
             (path,) = admin.post("/gradio_api/upload", files={"files": (name, data)}).json()
-            said = _call(admin, "upload", {"upload": _file(path)})
+            said = call_event(admin, "upload", {"upload": file_data(path)})
             took = time.perf_counter() - t
             time.sleep(2)
             stop.set()

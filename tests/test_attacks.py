@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from conftest import serve_ui
+from eval.attack import call_event, file_data
 from rag.pipeline import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -32,41 +31,6 @@ def _server(extractive: Pipeline, tmp_path: Path, users=None, throttle=None):  #
     return serve_ui(demo, access, users, pipeline=extractive).rstrip("/"), demo
 
 
-def _call(http: httpx.Client, elem_id: str, values: dict[str, Any]) -> str:
-    """Run the event whose inputs include the component `elem_id`, with `values` for the
-    components named (by elem_id) and each other input's default, through the queue as the
-    browser does; the stream's text."""
-    config = http.get("/config").json()
-    comps = {c["id"]: c for c in config["components"]}
-    target = next(i for i, c in comps.items() if c.get("props", {}).get("elem_id") == elem_id)
-    fn_index, dep = next(
-        (n, d) for n, d in enumerate(config["dependencies"]) if target in d["inputs"]
-    )
-    data = []
-    for i in dep["inputs"]:
-        props = comps[i].get("props", {})
-        data.append(values.get(props.get("elem_id", ""), props.get("value")))
-    session = uuid.uuid4().hex[:10]
-    joined = http.post(
-        "/gradio_api/queue/join",
-        json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
-              "trigger_id": dep.get("targets", [[None]])[0][0]},
-    )  # fmt: skip
-    if joined.status_code != 200:
-        return f"HTTP {joined.status_code} {joined.text}"
-    out = []
-    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as r:
-        for line in r.iter_lines():
-            out.append(line)
-            if "process_completed" in line:
-                break
-    return "\n".join(out)
-
-
-def _file(path: Path) -> dict[str, Any]:
-    return {"path": str(path), "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
-
-
 def test_the_check_tab_never_reads_a_server_path_the_client_names(
     extractive: Pipeline, tmp_path: Path
 ) -> None:
@@ -79,7 +43,7 @@ def test_the_check_tab_never_reads_a_server_path_the_client_names(
     url, demo = _server(extractive, tmp_path / "open")
     try:
         with httpx.Client(base_url=url, timeout=60) as http:
-            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(secret)})
+            got = call_event(http, "draft-file", {"draft": "", "draft-file": file_data(secret)})
             assert SECRET not in got and "process_completed" in got
             assert '"success": false' in got.replace('"success":false', '"success": false')
     finally:
@@ -90,7 +54,7 @@ def test_the_check_tab_never_reads_a_server_path_the_client_names(
     try:
         with httpx.Client(base_url=url, timeout=60) as http:
             assert http.post("/login", data={"username": "li", "password": "pw"}).status_code == 200
-            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(secret)})
+            got = call_event(http, "draft-file", {"draft": "", "draft-file": file_data(secret)})
             assert SECRET not in got and "process_completed" in got
             # a file the user did upload is read
             up = http.post(
@@ -98,7 +62,7 @@ def test_the_check_tab_never_reads_a_server_path_the_client_names(
             )
             assert up.status_code == 200
             (path,) = up.json()
-            got = _call(http, "draft-file", {"draft": "", "draft-file": _file(Path(path))})
+            got = call_event(http, "draft-file", {"draft": "", "draft-file": file_data(Path(path))})
             assert "瓦屋镇" in got and '"success": true' in got.replace(
                 '"success":true', '"success": true'
             )
