@@ -69,6 +69,10 @@ def known_names(text: str) -> list[tuple[str, int, int]]:
         if name:
             out.append((name, pos, pos + len(name)))
             pos += len(name)
+            town = divisions().town_after(name, text, pos)  # 定远县仓镇: a town of one character
+            if town:
+                out.append((town, pos, pos + len(town)))
+                pos += len(town)
         else:
             pos += 1
     return out
@@ -83,6 +87,7 @@ def _name_at_known(text: str, pos: int) -> str | None:
             and _CJK.match(rest)  # 道县2020年, 道县？: a figure or a mark ends a name
             and not rest.startswith(NAME_ENDS)  # 矿区的
             and not (rest.startswith(CONNECTORS) or divisions().prefix(text, pos + 2))
+            and not divisions().town_after(known, text, pos + 2)  # 佳县乌镇
         ):
             return None
     return known
@@ -126,6 +131,8 @@ def split_chain(text: str) -> list[str]:
             if joint and _name_at(text, pos + len(joint)):
                 pos += len(joint)
         name = _name_at(text, pos)
+        if name is None and out:  # 定远县仓镇人民政府: a town of one character after its county
+            name = divisions().town_after(out[-1], text, pos)
         if name is None:
             break
         out.append(name)

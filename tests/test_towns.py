@@ -44,6 +44,12 @@ def test_the_dataset_knows_towns_with_their_chain() -> None:
         ("道县2020年开展了多少场普法活动？", ["道县"]),
         ("道县？", ["道县"]),
         ("矿区的法律顾问审查了多少份合同？", ["矿区"]),
+        # a town of one character and its suffix, right after its own county only
+        ("定远县仓镇的法律顾问审查了多少份合同？", ["定远县", "仓镇"]),
+        ("奈曼旗新镇开展了几次普法", ["奈曼旗", "新镇"]),
+        ("佳县乌镇2023年化解纠纷几件", ["佳县", "乌镇"]),  # a two-character county too
+        ("我们建设新镇的规划", []),
+        ("定远县新镇的规划", ["定远县"]),  # 新镇 is a town of 奈曼旗, not of 定远县
     ],
 )
 def test_known_names_are_whole(text: str, names: list[str]) -> None:
@@ -52,6 +58,28 @@ def test_known_names_are_whole(text: str, names: list[str]) -> None:
 
 def test_a_chain_splits_at_a_known_town() -> None:
     assert split_chain("柳江区三都镇人民政府") == ["柳江区", "三都镇"]
+    assert split_chain("滁州市定远县仓镇人民政府") == ["滁州市", "定远县", "仓镇"]
+
+
+def test_a_one_character_town_of_the_county_asked_is_not_its_other_towns(
+    tmp_path: Path,
+) -> None:
+    """定远县仓镇 where the corpus has 定远县吴圩镇 only: the question is about 仓镇, which the
+    dataset knows and no report covers (it was read as 定远县 alone, and 吴圩镇 answered)."""
+    wuwei = _report(
+        tmp_path,
+        "w.txt",
+        "定远县吴圩镇人民政府关于2017年法治政府建设情况的报告\n" + BODY.format(town="吴圩镇"),
+    )
+    cang = _report(
+        tmp_path,
+        "c.txt",
+        "定远县仓镇人民政府关于2017年法治政府建设情况的报告\n" + BODY.format(town="仓镇"),
+    )
+    assert cang.meta.places.town == "仓镇" and cang.meta.places.county == "定远县"
+    g = _index([wuwei]).ground("定远县仓镇2017年开展了几场法治宣传？")
+    assert g.unknown == ("仓镇",), g  # known to the dataset, covered by no report: refused
+    assert _scope_of([wuwei, cang], "定远县仓镇开展了几场法治宣传？") == ("c.txt",)
 
 
 def _report(tmp_path: Path, name: str, text: str) -> Report:
@@ -117,6 +145,41 @@ def test_traditional_text_keeps_offsets() -> None:
     assert len(simple) == len(text)
     assert simple.startswith("我镇开展法治宣传活动15场次，调解纠纷42宗。")
     assert is_traditional(text) and not is_traditional(simple)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "奇乾乡2016年法治政府建设情况的报告",
+            "奇乾乡2016年法治政府建设情况的报告",
+        ),  # 乾 is simplified too
+        ("乾县司法所开展培训3次", "乾县司法所开展培训3次"),
+        ("瓦屋鎮去年搞了幾場普法活動？", "瓦屋镇去年搞了几场普法活动？"),  # a question in 繁體
+        # a simplified report quoting one line in 繁體: only that line is converted
+        (
+            f"乾安县{'开展法治宣传活动' * 60}\n附後：鄉鎮名錄\n",
+            f"乾安县{'开展法治宣传活动' * 60}\n附后：乡镇名录\n",
+        ),
+    ],
+)
+def test_only_text_in_traditional_characters_is_converted(text: str, expected: str) -> None:
+    assert simplified(text) == expected
+
+
+def test_a_traditional_text_converts_its_lines_of_shared_forms_too() -> None:
+    # 裡 and 複 are forms t2s changes that do not mark a line as 繁體 alone; in a text that
+    # is 繁體 throughout they are converted as well
+    text = "我鎮開展法治宣傳活動15場次，調解糾紛42宗。\n村裡複查\n"
+    assert simplified(text) == "我镇开展法治宣传活动15场次，调解纠纷42宗。\n村里复查\n"
+    assert simplified("村裡複查") == "村裡複查"
+
+
+def test_a_simplified_report_keeps_a_name_t2s_would_change(tmp_path: Path) -> None:
+    text = "奇乾乡2016年法治政府建设情况的报告\n2016年，奇乾乡开展法治宣传活动15场次。\n"
+    report = _report(tmp_path, "q.txt", text)
+    assert report.meta.places.town == "奇乾乡" and report.text == text
+    assert not report.original
 
 
 def test_a_traditional_report_is_read_as_simplified(tmp_path: Path) -> None:

@@ -55,12 +55,19 @@ class Division:
 
 class Divisions:
     """Every division by its full name (a name may stand for several: 朝阳区 of 北京市 and of
-    长春市)."""
+    长春市).
+
+    A town of one character and its suffix (仓镇 of 定远县, 新镇 of 奈曼旗: 70 of them) is
+    known by name but never found by scanning a text (`prefix`, `ending_at`): 新镇, 古乡 or 口镇
+    are words too. It is read only right after its own county (`town_after`)."""
 
     def __init__(self, divisions: list[Division]) -> None:
-        self.by_name: dict[str, list[Division]] = {}
+        self.by_name: dict[str, list[Division]] = {}  # every name, for lookups
+        self.scanned: set[str] = set()  # the names a text is scanned for
         for d in divisions:
             self.by_name.setdefault(d.name, []).append(d)
+            if not (d.level == "town" and len(d.name) < 3):
+                self.scanned.add(d.name)
         self.longest = max((len(n) for n in self.by_name), default=0)
 
     def __contains__(self, name: object) -> bool:
@@ -91,15 +98,26 @@ class Divisions:
         """The longest division name that ends at `end` in `text` and starts at or after
         `start` (在四季青街道 -> 四季青街道)."""
         for begin in range(max(start, end - self.longest), end - 1):
-            if text[begin:end] in self.by_name:
+            if text[begin:end] in self.scanned:
                 return text[begin:end]
         return None
 
     def prefix(self, text: str, start: int = 0) -> str | None:
         """The longest division name that `text` has at `start` (勉县武侯镇 -> 勉县)."""
         for end in range(min(len(text), start + self.longest), start + 1, -1):
-            if text[start:end] in self.by_name:
+            if text[start:end] in self.scanned:
                 return text[start:end]
+        return None
+
+    def town_after(self, county: str, text: str, start: int) -> str | None:
+        """A town of `county` that `text` names at `start`, right after the county's name,
+        when only there it is read as a town (定远县仓镇 -> 仓镇)."""
+        for end in range(min(len(text), start + 3), start + 1, -1):
+            name = text[start:end]
+            if name not in self.scanned and any(
+                d.level == "town" and county in d.chain for d in self.by_name.get(name, ())
+            ):
+                return name
         return None
 
 
@@ -148,7 +166,7 @@ def _towns() -> Iterator[Division]:
         chain = above.get(code) or (county["county"],)
         for name, adcode in county["townships"].items():
             kind = next((k for k in _TOWN_KINDS if name.endswith(k)), None)
-            if kind is None or len(name) - len(kind) < 1 or len(name) < 3:
+            if kind is None or len(name) - len(kind) < 1:
                 continue  # 龙华镇（开发区） and the like: not a name text writes
             yield Division(name, "town", adcode, kind, chain)
 

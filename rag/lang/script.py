@@ -2,6 +2,13 @@
 conversion, character for character, so that position i of the converted text is position i
 of the original (a citation's span points into both).
 
+Only text written in traditional characters is converted. t2s also rewrites characters that
+simplified text uses as they are (乾 -> 干: 奇乾乡 would become 奇干乡, 乾县 干县), so a line
+is converted when it holds a character that only traditional text writes (鎮, 發, 們: one
+that t2s changes and s2t gives back), or when the whole text does in at least 1% of its
+Chinese characters (then its lines with only shared forms such as 裡 or 複 are converted
+too). A simplified report that names 奇乾乡 keeps it.
+
 OpenCC converts some phrases to words of another length (伊斯坦堡 -> 伊斯坦布尔); a line whose
 length the phrase conversion changes is converted one character at a time instead, and a
 character that would become several is kept as it is.
@@ -20,25 +27,51 @@ class _Converter(Protocol):
 
 
 @cache
-def _t2s() -> _Converter:
+def _opencc(config: str) -> _Converter:
     import opencc  # loaded on first use: its dictionaries take ~50 ms
 
-    return opencc.OpenCC("t2s")  # type: ignore[no-any-return]
+    return opencc.OpenCC(config)  # type: ignore[no-any-return]
+
+
+def _t2s() -> _Converter:
+    return _opencc("t2s")
+
+
+@cache
+def traditional_only(char: str) -> bool:
+    """Whether only traditional text writes `char`: t2s changes it and s2t gives it back
+    (鎮 -> 镇 -> 鎮), unlike a form simplified text also uses (乾 -> 干 -> 幹)."""
+    simple = _t2s().convert(char)
+    return simple != char and len(simple) == 1 and _opencc("s2t").convert(simple) == char
+
+
+_SHARE = 0.01  # of a text's Chinese characters traditional-only: the whole text is 繁體
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _marks(text: str) -> int:
+    return sum(1 for c in _CJK.findall(text) if traditional_only(c))
+
+
+def _converted(line: str) -> str:
+    conv = _t2s().convert(line)
+    if len(conv) != len(line):
+        conv = "".join(c if len(s := _t2s().convert(c)) != 1 else s for c in line)
+    return conv
 
 
 def simplified(text: str) -> str:
-    """`text` in simplified characters, of the same length (offsets are kept)."""
+    """`text` in simplified characters, of the same length (offsets are kept); text already
+    simplified is returned as it is."""
     if text.isascii():
         return text
-    whole = _t2s().convert(text)
-    if len(whole) == len(text):
-        return whole
+    marks = _marks(text)
+    if not marks:
+        return text
+    whole = marks >= _SHARE * len(_CJK.findall(text))
     out = []
     for line in text.splitlines(keepends=True):
-        conv = _t2s().convert(line)
-        if len(conv) != len(line):
-            conv = "".join(c if len(s := _t2s().convert(c)) != 1 else s for c in line)
-        out.append(conv)
+        out.append(_converted(line) if whole or _marks(line) else line)
     return "".join(out)
 
 
