@@ -40,7 +40,7 @@ def judge_all(
     settings: Settings,
 ) -> dict[str, Any]:
     """Mean judge scores over the answered questions (abstentions are not judged)."""
-    chain, style = judge_chain(settings, pipeline)
+    chain, style = judge_chain(settings)
     scores: list[dict[str, float | None]] = []
     for q, p in zip(questions, predictions, strict=True):
         if p["abstained"] or not q.answerable:

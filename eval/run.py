@@ -33,7 +33,7 @@ def run_eval(
     t0 = time.perf_counter()
     pipeline = open_pipeline(settings)
     questions = load_questions(dataset, {s: r.text for s, r in pipeline.reports.items()})
-    if judge and pipeline.llm is None:
+    if judge and not pipeline.generative:
         raise ConfigError("--judge 需要大模型：请设置 RAG_LLM_BACKEND（见 docs/configuration.md）")
     say(f"共 {len(questions)} 个问题，回答方式：{pipeline.mode}")
     predictions = predict(pipeline, questions, AskOptions(mode=mode, k=k))

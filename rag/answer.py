@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rag.compose import scope_text
 from rag.contracts import Draft
@@ -94,6 +94,8 @@ class LLMAnswerer:
     context_tokens: int = 8192
     max_tokens: int = 512
     encoding: str = "cl100k_base"
+    mode: Literal["extractive", "llm"] = "llm"
+    streams: bool = True
 
     def __post_init__(self) -> None:
         self.chain = make_chain(self.model, self.prompt, self.style)

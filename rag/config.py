@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)
+    # The stage between fusion and the cut to k (rag/rerank.py): none, or
+    # cross-encoder:<Hugging Face id or local folder>, or a registered name
+    reranker: str = "none"
+    rerank_pool: int = Field(20, ge=1)  # fused candidates the reranker sees
     prompts_dir: Path = Field(default_factory=lambda: packaged_prompts())
 
     # Answering. No LLM configured -> the extractive answerer.

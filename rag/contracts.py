@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -89,6 +89,10 @@ class Answerer(Protocol):
     """Writes the answer text with [n] markers, n numbering the hits `select` returned."""
 
     label: str  # "extractive" or "llm:<model>"
+    mode: Literal["extractive", "llm"]  # what the UI and `rag doctor` say answers the questions
+    # True: its deltas are shown as they come (an LLM writing); False: it writes the whole
+    # text at once, and the pipeline numbers its markers 1, 2… before it is shown
+    streams: bool
 
     @property
     def abstain_marker(self) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -399,6 +400,8 @@ class ExtractiveAnswerer:
     for a question across reports, one line per report (and the reports with nothing)."""
 
     label = "extractive"
+    mode: Literal["extractive", "llm"] = "extractive"
+    streams = False
     abstain_marker: str | None = None  # never abstains by itself: rag.decide decides
 
     def select(self, draft: Draft, hits: Sequence[Hit]) -> list[Hit]:

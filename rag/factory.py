@@ -17,7 +17,7 @@ from rag.answer import LLMAnswerer, make_chain
 from rag.build import BuildSummary, build_index, read_isolated
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
-from rag.contracts import Answerer, Embedder, Reranker
+from rag.contracts import Answerer, Embedder
 from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError, RagError, first_line
@@ -28,6 +28,7 @@ from rag.llm import LLMConfig, make_model, provider_errors
 from rag.milvus_store import MilvusTarget, collection_name, open_stores
 from rag.pipeline import Knobs, Pipeline
 from rag.prompting import PromptSpec, load_prompt
+from rag.rerank import make_reranker
 from rag.retrieve import Retriever
 from rag.sentvec import SentenceVectors
 from rag.sparse import BM25Store
@@ -189,13 +190,12 @@ def _checked_embedder(index: LoadedIndex, resolution: Resolution) -> Resolution:
     return resolution
 
 
-def open_retriever(
-    settings: Settings, index: LoadedIndex, reranker: Reranker | None = None
-) -> tuple[Retriever, Resolution]:
+def open_retriever(settings: Settings, index: LoadedIndex) -> tuple[Retriever, Resolution]:
     set_threads(settings.faiss_threads)
     resolution = _checked_embedder(index, resolve(settings))
     embedder = resolution.embedder if index.embed_model != LEXICAL else None
-    return Retriever.over(index, embedder, reranker), resolution
+    reranker = make_reranker(settings.reranker)
+    return Retriever.over(index, embedder, reranker, settings.rerank_pool), resolution
 
 
 def llm_config(settings: Settings) -> LLMConfig | None:
@@ -277,12 +277,13 @@ def with_chat_model(
     return pipeline.with_answerer(answerer)
 
 
-def judge_chain(settings: Settings, pipeline: Pipeline):  # type: ignore[no-untyped-def]
-    """The LLM-judge chain (prompts/judge.toml) over the pipeline's model."""
-    llm = pipeline.llm
-    if llm is None:
+def judge_chain(settings: Settings):  # type: ignore[no-untyped-def]
+    """The LLM-judge chain (prompts/judge.toml) over the configured model, and its style."""
+    cfg = llm_config(settings)
+    if cfg is None:
         raise ConfigError("--judge 需要大模型：请设置 RAG_LLM_BACKEND（见 docs/configuration.md）")
-    return make_chain(llm.model, load_prompt(settings.prompts_dir, "judge"), llm.style), llm.style
+    model = make_model(cfg, _secret(settings.llm_api_key))
+    return make_chain(model, load_prompt(settings.prompts_dir, "judge"), cfg.style), cfg.style
 
 
 @dataclass(frozen=True)

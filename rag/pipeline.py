@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from rag.answer import LLMAnswerer, LLMUnavailable
+from rag.answer import LLMUnavailable
 from rag.cite import parse, renumbered, resolve_citations
 from rag.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
 from rag.config import QueryOptions
@@ -173,8 +173,9 @@ class Pipeline:
         return self.answerer.label
 
     @property
-    def llm(self) -> LLMAnswerer | None:
-        return self.answerer if isinstance(self.answerer, LLMAnswerer) else None
+    def generative(self) -> bool:
+        """Whether a model writes the answers (else the extractive answerer does)."""
+        return self.answerer.mode == "llm"
 
     def options(self, **overrides: object) -> QueryOptions:
         base = {"candidates": self.knobs.candidates, "rrf_k": self.knobs.rrf_k}
@@ -422,7 +423,7 @@ class Pipeline:
         used = answerer.select(d, d.hits)
         parts: list[str] = []
         deltas = answerer.stream(d, used)
-        if not isinstance(answerer, LLMAnswerer):  # one piece: numbered 1, 2… before it is shown
+        if not answerer.streams:  # one piece: numbered 1, 2… before it is shown
             whole, used, _ = renumbered("".join(deltas), used)
             deltas = iter([whole])
         try:

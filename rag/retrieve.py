@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.config import QueryOptions
-from rag.contracts import Embedder, IdentityReranker, Reranker, SparseIndex, VectorIndex
+from rag.contracts import Embedder, Reranker, SparseIndex, VectorIndex
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
 from rag.numbers import quantities
@@ -38,19 +38,25 @@ class Retriever:
         embedder: Embedder | None = None,
         reranker: Reranker | None = None,
         segment: Segmenter | None = None,
+        rerank_pool: int = 20,
     ) -> None:
         self.reports = reports
         self.rows = rows
         self.sparse = sparse
         self.dense = dense if embedder is not None else None
         self.embedder = embedder if dense is not None else None
-        self.reranker = reranker or IdentityReranker()
+        self.reranker = reranker  # None: the fused order is kept (no rerank stage)
+        self.rerank_pool = rerank_pool
         self.places = PlaceIndex(reports, segment)
         self._vectors: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
     def over(
-        cls, index: LoadedIndex, embedder: Embedder | None, reranker: Reranker | None = None
+        cls,
+        index: LoadedIndex,
+        embedder: Embedder | None,
+        reranker: Reranker | None = None,
+        rerank_pool: int = 20,
     ) -> Retriever:
         # the places are read with every report's short names as words too (兴平西吴 is
         # 兴平 + 西吴, not 兴 + 平西 + 吴); the keyword index keeps its own tokenizer
@@ -58,8 +64,9 @@ class Retriever:
         words = [*index.lexical.tokenizer.extra_words, *sorted(aliases)]
         segment = JiebaTokenizer(words).spans
         return cls(
-            index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment
-        )
+            index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment,
+            rerank_pool,
+        )  # fmt: skip
 
     def _query_vector(self, question: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Query vectors of the last few questions: a cross-report answer searches each
@@ -118,9 +125,32 @@ class Retriever:
         # each ranking's best passage is kept: a passage BM25 ranks first (the only one with
         # the question's rare word) must not be fused away by a low dense rank, nor the reverse
         heads = [ids[0] for ids in rankings if ids]
+        if self.reranker is not None:  # between fusion and the cut: it sees the pool
+            pool = [self._hit(i, d, fused, bm25_rank, dense_rank) for i, d in
+                    enumerate(order[: max(self.rerank_pool, opts.k)], start=1)]  # fmt: skip
+            reranked = [h.chunk.id for h in self.reranker.rerank(question, pool)]
+            order = reranked + order[len(pool) :]
+            heads = []  # the reranker has seen every ranking's best passage
         hits = self._select(order, fused, opts, bm25_rank, dense_rank, heads)
-        reranked = self.reranker.rerank(question, hits)
-        return [replace(h, rank=i) for i, h in enumerate(reranked, start=1)]
+        return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
+
+    def _hit(
+        self,
+        rank: int,
+        d: str,
+        fused: dict[str, float],
+        bm25_rank: dict[str, int],
+        dense_rank: dict[str, int],
+    ) -> Hit:
+        chunk = self.rows.chunk(d)
+        return Hit(
+            rank=rank,
+            score=fused[d],
+            chunk=chunk,
+            title=self.reports[chunk.source].meta.title,
+            dense_rank=dense_rank.get(d),
+            bm25_rank=bm25_rank.get(d),
+        )
 
     def _select(
         self,
@@ -155,18 +185,9 @@ class Retriever:
             if len(picked) + len(owed) >= opts.k:
                 picked += owed[: max(0, opts.k - len(picked))]
                 break
-        picked.sort(key=lambda d: -fused[d])
-        hits = []
-        for i, d in enumerate(picked, start=1):
-            chunk = self.rows.chunk(d)
-            hits.append(
-                Hit(
-                    rank=i,
-                    score=fused[d],
-                    chunk=chunk,
-                    title=self.reports[chunk.source].meta.title,
-                    dense_rank=dense_rank.get(d),
-                    bm25_rank=bm25_rank.get(d),
-                )
-            )
-        return hits
+        if self.reranker is None:
+            picked.sort(key=lambda d: -fused[d])
+        else:  # the reranker's order
+            position = {d: i for i, d in enumerate(order)}
+            picked.sort(key=lambda d: position[d])
+        return [self._hit(i, d, fused, bm25_rank, dense_rank) for i, d in enumerate(picked, 1)]

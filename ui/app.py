@@ -330,7 +330,7 @@ def build_app(
                         interactive=False,
                         elem_id="status",
                         value="回答方式："
-                        + ("抽取式（未使用大模型）" if pipeline.llm is None else pipeline.mode),
+                        + (pipeline.mode if pipeline.generative else "抽取式（未使用大模型）"),
                     )
                 with gr.Column(scale=2, min_width=340):
                     sources = gr.HTML(

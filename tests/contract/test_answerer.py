@@ -3,7 +3,7 @@ citation to an exact span of its report."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -66,3 +66,45 @@ def MARKER_NUMBERS(marker: str) -> list[str]:  # noqa: N802 - reads like the pat
     import re
 
     return re.findall(r"\d+", marker)
+
+
+class _Toy:
+    """An answerer of no class the pipeline knows: a model writing in two deltas, or a
+    writer of whole answers, as its `streams` says."""
+
+    label = "llm:toy"
+    abstain_marker: str | None = None
+
+    def __init__(self, streams: bool, mode: str) -> None:
+        self.streams = streams
+        self.mode = mode
+
+    def select(self, draft: object, hits: list[object]) -> list[object]:
+        return list(hits[:2])
+
+    def stream(self, draft: object, hits: list[object]) -> Iterator[str]:
+        yield "共开展执法培训[2]，"
+        yield "覆盖执法人员[1]。"
+
+
+@pytest.mark.parametrize("streams", [True, False])
+def test_the_pipeline_reads_streaming_and_mode_off_the_protocol(
+    extractive: Pipeline, streams: bool
+) -> None:
+    """Any class: one that streams has its deltas shown as they come (its markers
+    renumbered only in the finished answer); one that does not is shown whole, numbered 1, 2…
+    first. Its mode, not its class, says whether a model answers."""
+    toy = _Toy(streams, "llm")
+    assert isinstance(toy, Answerer)
+    pipeline = extractive.with_answerer(toy)  # type: ignore[arg-type]
+    assert pipeline.generative and pipeline.mode == "llm:toy"
+    assert not extractive.generative
+    events = list(pipeline.stream(QUESTIONS[0]))
+    tokens = [e.text for e in events if e.kind == "token"]
+    answer = [e.answer for e in events if e.answer is not None][0]
+    assert answer is not None and answer.mode == "llm:toy"
+    if streams:
+        assert tokens == ["共开展执法培训[2]，", "覆盖执法人员[1]。"]
+    else:
+        assert tokens == ["共开展执法培训[1]，覆盖执法人员[2]。"]
+    assert answer.text == "共开展执法培训[1]，覆盖执法人员[2]。"

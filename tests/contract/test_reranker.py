@@ -1,30 +1,58 @@
-"""The `Reranker` contract: it returns the hits it was given, in its order, and the retriever
-numbers them again from 1."""
+"""The `Reranker` contract: it is handed the fused candidates before the cut to k (the pool of
+RAG_RERANK_POOL), returns them in its order, and the retriever keeps the first k of that order,
+numbered again from 1."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from rag.config import QueryOptions
 from rag.contracts import IdentityReranker, Reranker
 from rag.retrieve import Retriever
-from rag.store import LoadedIndex
+from rag.store import LoadedIndex, load_index
 from rag.types import Hit
 
+QUESTION = "执法培训"
+OPTS = QueryOptions(k=5, mode="bm25")
 
-class Reverse:
+
+class Recording:
+    """Reverses what it is given and remembers it."""
+
+    def __init__(self) -> None:
+        self.seen: list[Hit] = []
+
     def rerank(self, question: str, hits: Sequence[Hit]) -> list[Hit]:
+        self.seen = list(hits)
         return list(reversed(hits))
 
 
-def test_rerankers_keep_the_hits(lexical_index_dir) -> None:  # noqa: ANN001
-    from rag.store import load_index
+@pytest.fixture(scope="module")
+def index(lexical_index_dir) -> LoadedIndex:  # noqa: ANN001
+    return load_index(lexical_index_dir)
 
-    index: LoadedIndex = load_index(lexical_index_dir)
-    opts = QueryOptions(k=5, mode="bm25")
-    base = Retriever.over(index, None).search("执法培训", opts)
-    for reranker, expected in ((IdentityReranker(), base), (Reverse(), base[::-1])):
-        assert isinstance(reranker, Reranker)
-        hits = Retriever.over(index, None, reranker).search("执法培训", opts)
-        assert [h.chunk for h in hits] == [h.chunk for h in expected]
-        assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+
+def test_the_identity_reranker_keeps_the_fused_order(index: LoadedIndex) -> None:
+    base = Retriever.over(index, None).search(QUESTION, OPTS)
+    hits = Retriever.over(index, None, IdentityReranker()).search(QUESTION, OPTS)
+    assert isinstance(IdentityReranker(), Reranker)
+    assert [h.chunk for h in hits] == [h.chunk for h in base]
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+
+
+def test_a_reranker_sees_the_pool_before_the_cut(index: LoadedIndex) -> None:
+    base = Retriever.over(index, None).search(QUESTION, OPTS)
+    recording = Recording()
+    assert isinstance(recording, Reranker)
+    hits = Retriever.over(index, None, recording, rerank_pool=12).search(QUESTION, OPTS)
+    assert len(recording.seen) == 12  # the pool, not the k the answer gets
+    assert [h.rank for h in recording.seen] == list(range(1, 13))
+    # its order decides: the first hits now come from the pool's end, which the fused
+    # order had cut (a passage fusion ranked 12th can lead)
+    pool = [h.chunk.id for h in recording.seen]
+    got = [h.chunk.id for h in hits]
+    assert got[0] == pool[-1] and got[0] not in {h.chunk.id for h in base}
+    assert [pool.index(c) for c in got] == sorted((pool.index(c) for c in got), reverse=True)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and len(hits) == 5
