@@ -24,6 +24,7 @@ from rag.errors import ConfigError, RagError, first_line
 
 if TYPE_CHECKING:
     from rag.pipeline import AskOptions, Pipeline
+    from rag.request import Asked
 
 ENTRY_POINTS = "rag.commands"  # each names a function register(app: typer.Typer) -> None
 
@@ -56,7 +57,7 @@ ReportOpt = Annotated[
     list[str] | None, typer.Option("--report", help="只查这份报告（文件名）/ only this report file")
 ]
 ModeOpt = Annotated[str, typer.Option("--mode", help="检索方式 / retrieval: hybrid | bm25 | dense")]
-MODES = ("hybrid", "bm25", "dense")
+FLAGS = ("--place", "--year", "--report", "--mode", "-k")  # the filters' names in errors
 
 
 def settings_for(index: Path | None = None, reports: Path | None = None) -> Settings:
@@ -76,64 +77,30 @@ def checked_options(
     mode: str = "hybrid",
     k: int | None = None,
     settings: Settings | None = None,
-) -> tuple[AskOptions, tuple[str, ...]]:
-    """The filters and knobs of a command, checked before any model loads: the options, and
-    the relative year words (去年) still to be read against the reports' years. With
-    `settings`, the report names are checked against the index's manifest too."""
-    from rag.pipeline import AskOptions
-    from rag.scope import RELATIVE_YEARS, check_reports
+) -> Asked:
+    """The filters and knobs of a command by the one request model (rag/request.py), checked
+    before any model loads; with `settings`, the report names against the index's manifest."""
+    from rag.request import check_report_names, parse_filters
 
-    if mode not in MODES:
-        raise ConfigError(f"--mode 只能是 {'、'.join(MODES)}，不是 {mode!r}")
-    if k is not None and k < 1:
-        raise ConfigError(f"-k 应为正整数，不是 {k}")
-    years: list[int] = []
-    relative: list[str] = []
-    for raw in year or ():
-        value = raw.strip()
-        digits = value.removesuffix("年").removesuffix("度").removesuffix("年")
-        if digits.isdigit() and len(digits) == 4:
-            years.append(int(digits))
-        elif value in RELATIVE_YEARS.set:
-            relative.append(value)
-        else:
-            raise ConfigError(
-                f"--year {raw!r}：应为四位年份（2023、2023年）或 " + "、".join(RELATIVE_YEARS.words)
-            )
-    if report and settings is not None:
+    asked = parse_filters(place, year, report, mode, k, names=FLAGS)
+    if asked.options.reports and settings is not None:
         from rag.factory import manifest
 
         built = manifest(settings)
         if built is not None:  # no index yet: opening the pipeline says so
-            check_reports(report, built.reports)
-    opts = AskOptions(tuple(place or ()), tuple(years), tuple(report or ()), mode, k)
-    return opts, tuple(relative)
+            check_report_names(asked, built.reports)
+    return asked
 
 
-def with_years(pipeline: Pipeline, opts: AskOptions, relative: tuple[str, ...]) -> AskOptions:
-    """`opts` with the relative year words read against the years of the reports its other
-    filters leave (said on stderr: “去年”按最近一份报告（2023年）回答)."""
-    if not relative:
-        return opts
-    from dataclasses import replace
+def with_years(pipeline: Pipeline, asked: Asked) -> AskOptions:
+    """The options with the relative year words read against the years of the reports the
+    other filters leave (said on stderr: 年份“去年”按最近一份报告（2023年）回答)."""
+    from rag.request import resolve
 
-    from rag.scope import read_relative, report_years, resolve_scope
-
-    scope = resolve_scope(
-        "", pipeline.reports, pipeline.options(places=opts.places, reports=opts.reports)
-    )
-    sources = scope.reports if scope.reports is not None else tuple(pipeline.reports)
-    years = report_years(pipeline.reports, sources)
-    if not years:
-        raise ConfigError(
-            "这些筛选条件下没有标明年份的报告，无法推算 --year " + "、".join(relative)
-        )
-    resolved = list(opts.years)
-    for word in relative:
-        year, how = read_relative(word, years)
-        resolved.append(year)
-        err.print(f"--year {word}：{how}", markup=False)
-    return replace(opts, years=tuple(dict.fromkeys(resolved)))
+    opts, said = resolve(pipeline, asked)
+    for line in said:
+        err.print(line, markup=False)
+    return opts
 
 
 def run() -> None:
@@ -311,12 +278,15 @@ def search(
     from rag.factory import open_pipeline
 
     try:
+        from rag.request import check_search
+
         settings = settings_for(index)
-        asked, relative = checked_options(place, year, report, mode, k, settings)  # no model yet
+        asked = checked_options(place, year, report, mode, k, settings)  # no model yet
+        check_search(question, k)
         engine = open_pipeline(settings)
-        asked = with_years(engine, asked, relative)
+        chosen = with_years(engine, asked)
         opts = engine.options(
-            k=k, mode=mode, places=asked.places, years=asked.years, reports=asked.reports
+            k=k, mode=mode, places=chosen.places, years=chosen.years, reports=chosen.reports
         )
         hits = engine.search(question, opts)
     except RagError as e:
@@ -367,18 +337,14 @@ def ask(
 
     settings = settings_for(index)
     try:
-        opts, relative = checked_options(place, year, report, mode, k, settings)  # no model yet
+        asked = checked_options(place, year, report, mode, k, settings)  # no model yet
         check_question(question, settings.max_question_chars)
         raw_turns = _read_json(history) if history else None
         turns = turns_from_json(raw_turns, str(history)) if history else []
-        served = (
-            None
-            if relative
-            else _served(
-                "ask", {"question": question, "history": raw_turns, **_options_json(opts)}, settings
-            )
-        )
+        payload = {"question": question, "history": raw_turns, **_options_json(asked)}
+        served = _served("ask", payload, settings)
         if served is not None:
+            _say(served)
             if as_json:
                 print(json.dumps(served, ensure_ascii=False, indent=1))
                 return
@@ -387,7 +353,7 @@ def ask(
             _show_answer(served)
             return
         pipeline = open_pipeline(settings)
-        opts = with_years(pipeline, opts, relative)
+        opts = with_years(pipeline, asked)
         if as_json:
             result = pipeline.ask(question, turns, opts)
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
@@ -435,26 +401,26 @@ def check(
     from rag.check import ClaimChecker
     from rag.factory import open_pipeline
     from rag.ingest import read_text
+    from rag.request import check_text
 
     try:
         if (text is None) == (file is None):
             raise ConfigError("请给出要核对的文字，或用 --file 指定文件（二者选一）")
         settings = settings_for(index)
-        opts, relative = checked_options(place, year, report, settings=settings)  # no model yet
+        asked = checked_options(place, year, report, settings=settings)  # no model yet
         if file is not None:
             try:
                 text = read_text(file).text
             except OSError as e:
                 raise ConfigError(f"{file}：无法读取（{e.strerror or e}）") from e
         assert text is not None
-        if not text.strip():
-            raise ConfigError("要核对的文字是空的")
-        served = (
-            None if relative else _served("check", {"text": text, **_options_json(opts)}, settings)
-        )
+        check_text(text)
+        served = _served("check", {"text": text, **_options_json(asked)}, settings)
         if served is None:
             pipeline = open_pipeline(settings)
-            checked = ClaimChecker(pipeline).check(text, with_years(pipeline, opts, relative))
+            checked = ClaimChecker(pipeline).check(text, with_years(pipeline, asked))
+        else:
+            _say(served)
         result = served if served is not None else checked.to_dict()
     except RagError as e:
         fail(e)
@@ -527,9 +493,17 @@ def _show_answer(answer: dict[str, Any]) -> None:
         console.print(f"{claim.text}  （{reason_zh(claim)}）", markup=False, highlight=False)
 
 
-def _options_json(opts: AskOptions) -> dict[str, Any]:
-    return {"places": list(opts.places), "years": list(opts.years),
-            "reports": list(opts.reports), "mode": opts.mode, "k": opts.k}  # fmt: skip
+def _options_json(asked: Asked) -> dict[str, Any]:
+    """The filters as `rag serve` takes them (去年 is read there, against its reports)."""
+    o = asked.options
+    return {"places": list(o.places), "years": [*o.years, *asked.relative],
+            "reports": list(o.reports), "mode": o.mode, "k": o.k}  # fmt: skip
+
+
+def _say(served: dict[str, Any]) -> None:
+    """How the server read the filters (年份“去年”按最近一份报告（2023年）回答), on stderr."""
+    for line in served.get("said", ()):
+        err.print(line, markup=False)
 
 
 def _served(kind: str, payload: dict[str, Any], settings: Settings) -> dict[str, Any] | None:

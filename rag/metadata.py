@@ -270,6 +270,23 @@ def _with_site(places: Places, site: Sequence[str]) -> Places:
     return Places(**found)
 
 
+def _with_chain(places: Places, body: str) -> Places:
+    """A town's county (and city) when the report does not state it in its header or site
+    lines: among the counties the division data places a town of that name under, the one
+    the body names (在彭水苗族土家族自治县委、县政府的领导下 for 平安镇, which ten counties
+    have). None when the body names none of them, or several."""
+    town = places.town
+    if not town or places.county or town not in divisions():
+        return places
+    chains = [c for c in divisions().chains(town) if len(c) >= 2]
+    named = {c[-2]: c for c in chains if c[-2] in body}
+    if len(named) != 1:
+        return places
+    ((county, chain),) = named.items()
+    city = places.city or (chain[-3] if len(chain) >= 3 and _level(chain[-3]) == "city" else None)
+    return Places(places.province, city, county, town)
+
+
 def _find_year(title: str | None, lines: list[str]) -> int | None:
     if title and (m := _YEAR_IN_TITLE.search(title)):
         return int(m[1])
@@ -364,9 +381,11 @@ def extract_meta(text: str, noise: list[Span], source: str, site: Sequence[str] 
     title = _labelled_title(title, fields.get("title"))
     head = _page_head(text, lines, at)
     foot = [line.strip() for line in text.splitlines()[-SITE_FOOT:] if line.strip()]
+    body = "\n".join(lines)
     places = _with_site(
-        _find_places([p for p in (title, issuer) if p], "\n".join(lines)), [*head, *foot, *site]
+        _find_places([p for p in (title, issuer) if p], body), [*head, *foot, *site]
     )
+    places = _with_chain(places, body)
     issuer = issuer or _own_government("\n".join(lines), places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
         level = _level(issuer[0])

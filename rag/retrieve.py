@@ -13,7 +13,7 @@ from rag.contracts import Embedder, Reranker, SparseIndex, VectorIndex
 from rag.errors import ConfigError
 from rag.fusion import jaccard, rrf, trigrams
 from rag.numbers import quantities
-from rag.places import PlaceIndex, Segmenter, place_aliases
+from rag.places import PlaceIndex, Segmenter, WordShare, place_aliases
 from rag.recent import Recent
 from rag.rows import Rows
 from rag.scope import Scope, resolve_scope
@@ -39,6 +39,7 @@ class Retriever:
         reranker: Reranker | None = None,
         segment: Segmenter | None = None,
         rerank_pool: int = 20,
+        word_share: WordShare | None = None,
     ) -> None:
         self.reports = reports
         self.rows = rows
@@ -47,7 +48,7 @@ class Retriever:
         self.embedder = embedder if dense is not None else None
         self.reranker = reranker  # None: the fused order is kept (no rerank stage)
         self.rerank_pool = rerank_pool
-        self.places = PlaceIndex(reports, segment)
+        self.places = PlaceIndex(reports, segment, word_share)
         self._vectors: Recent[str, np.ndarray] = Recent(CACHE_ENTRIES)
 
     @classmethod
@@ -63,9 +64,17 @@ class Retriever:
         aliases = {a for r in index.reports.values() for a in place_aliases(r)}
         words = [*index.lexical.tokenizer.extra_words, *sorted(aliases)]
         segment = JiebaTokenizer(words).spans
+        lexical, rows = index.lexical, index.rows
+
+        def word_share(word: str, own: set[str]) -> float:
+            """The share of the passages of reports other than `own` that have `word`."""
+            theirs = rows.of_reports(sorted(own))
+            mine = 0 if theirs is None else len(theirs)
+            return (lexical.df(word) - mine) / max(1, len(lexical) - mine)
+
         return cls(
             index.reports, index.rows, index.sparse, index.dense, embedder, reranker, segment,
-            rerank_pool,
+            rerank_pool, word_share,
         )  # fmt: skip
 
     def _query_vector(self, question: str, compute: Callable[[], np.ndarray]) -> np.ndarray:

@@ -42,6 +42,13 @@ def asks_next_year(question: str) -> bool:
     return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
 
 
+def states_next_year(chunk: Chunk) -> bool:
+    """Whether the chunk is in a part a report writes for the year after its own (下一步工作
+    安排, 2025年工作打算: topics.toml's next_year)."""
+    topic = chunk_topic(chunk)
+    return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
+
+
 def chunk_topic(chunk: Chunk) -> str:
     for topic, pattern in _HEADING.items():
         if any(pattern.search(h) for h in chunk.section):

@@ -51,7 +51,7 @@ def test_messages_become_the_question_the_turns_and_the_filters() -> None:
     assert [(t.question, t.answer) for t in req.history] == [
         ("峡口镇有多少人入驻数字执法系统？", "27人[1]")
     ]
-    assert req.options.places == ("峡口镇",) and req.options.years == (2024,)
+    assert req.asked.options.places == ("峡口镇",) and req.asked.options.years == (2024,)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,9 @@ def test_messages_become_the_question_the_turns_and_the_filters() -> None:
         ({"messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
         ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
          "messages[0].content[0]"),
-        ({"messages": [{"role": "user", "content": "x"}], "year": "去年"}, "year"),
+        ({"messages": [{"role": "user", "content": "x"}], "year": "明年"}, "year"),
+        ({"messages": [{"role": "user", "content": "x"}], "year": 3024}, "year"),
+        ({"messages": [{"role": "user", "content": "x"}], "place": ["水口镇", 3]}, "place"),
         ({"messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
     ],
 )  # fmt: skip
@@ -134,9 +136,16 @@ def test_chat_completions_through_the_openai_client(extractive: Pipeline, tmp_pa
     }
     with pytest.raises(BadRequestError) as bad:
         client.chat.completions.create(
-            model="rag", messages=[{"role": "user", "content": "x"}], extra_body={"year": "去年"}
+            model="rag", messages=[{"role": "user", "content": "x"}], extra_body={"year": "明年"}
         )
     assert bad.value.body["param"] == "year"  # type: ignore[index]
+    last_year = client.chat.completions.create(  # read against the reports, as the CLI does
+        model="rag",
+        messages=[{"role": "user", "content": "瓦屋镇开展了多少场法治宣传活动？"}],
+        extra_body={"year": "去年", "place": "瓦屋镇"},  # 瓦屋镇's newest report: 2023
+    )
+    said = (last_year.choices[0].message.model_extra or {})["said"]
+    assert said == ["年份“去年”按最近一份报告（2023年）回答"]
     with pytest.raises(BadRequestError, match="no_such.txt"):
         client.chat.completions.create(
             model="rag",

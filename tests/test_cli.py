@@ -157,7 +157,7 @@ def test_year_words_are_read_against_the_reports_years_and_said(lexical_index_di
     base = ["ask", "开展了多少场法治宣传活动？", "--index", str(lexical_index_dir), "--json"]
     result = runner.invoke(app, [*base, "--year", "去年", "--place", "瓦屋镇"], env=env)
     assert result.exit_code == 0, result.output
-    assert "--year 去年：按最近一份报告（2023年）回答" in result.stderr
+    assert "年份“去年”按最近一份报告（2023年）回答" in result.stderr
     answer = json.loads(result.stdout)
     assert answer["filters"] and "2023" in " ".join(answer["filters"])
     result = runner.invoke(app, [*base, "--year", "2023年"], env=env)

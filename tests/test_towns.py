@@ -527,3 +527,71 @@ def test_a_stem_that_is_a_common_noun_is_no_alias_nor_a_place_in_a_question() ->
     tokens = [("南山", 0, 2), ("工业园区", 2, 6), ("安全", 6, 8)]
     assert mentions(tokens) == []
     assert mentions([("大石桥镇", 0, 4)]) == [("大石桥镇", 0, 4)]
+
+
+JIANSHE = """关于2019年度法治政府建设工作情况的报告
+发布日期：2020-03-01　　信息来源：建设街道
+2019年，建设街道坚持以习近平法治思想为指导，认真贯彻落实中央、省、抚顺市和望花区关于法治政府建设的部署。
+一、主要工作
+（一）推进依法决策。街道办事处聘请常年法律顾问1名，全年审查合同、协议等法律文书84份。
+（二）化解矛盾纠纷。街道共调处各类矛盾纠纷356起，调处成功率98%。
+二、2020年工作打算
+推进物业纠纷专业调解室建设，组织执法人员培训6次。
+"""
+
+
+@pytest.fixture(scope="module")
+def jianshe(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The samples plus a 建设街道 report of 2019: a short name that is a word of every
+    report (法治政府建设), and a plans part headed with the next year."""
+    folder = tmp_path_factory.mktemp("reports")
+    for p in SAMPLES.iterdir():
+        shutil.copy(p, folder / p.name)
+    (folder / "c_778.txt").write_text(JIANSHE, "utf-8")
+    index = tmp_path_factory.mktemp("index")
+    build_index(folder, index, None, ChunkerSettings())
+    return open_pipeline(Settings(embed_model="none", llm_backend="none"), index)
+
+
+def test_a_short_name_the_other_reports_use_as_a_word_is_no_name(jianshe: Pipeline) -> None:
+    """建设 (of 建设街道) is in every report's 法治政府建设: a question naming another place
+    and 法治政府建设 was scoped to 建设街道 (the other place tolerated above it) and answered."""
+    places = jianshe.retriever.places
+    assert "建设" in places.common and "建设" not in places.by_alias
+    assert "建设街道" in places.by_alias and "瓦屋" in places.by_alias
+    g = places.ground("开原市2017年法治政府建设报告的成文日期是？")
+    assert not g.found and "开原市" in g.unknown, g
+    a = jianshe.ask("开原市2017年法治政府建设报告的成文日期是？")
+    assert a.abstained and "开原市" in a.text, a.text
+    a = jianshe.ask("建设街道审查了多少份合同？")
+    assert not a.abstained and "84份" in a.text, a.text
+
+
+def test_next_years_plans_are_no_result_of_that_year(jianshe: Pipeline) -> None:
+    """A 2019 report's 二、2020年工作打算 names 2020; it states what is planned, not what was
+    done: a question for 2020's figures is refused, a question for 2020's plans answered."""
+    a = jianshe.ask("建设街道2020年调解了多少件纠纷？")
+    assert a.abstained and "报告年份为2019" in a.text, a.text
+    a = jianshe.ask("建设街道2020年有什么工作打算？")
+    assert not a.abstained and "物业纠纷" in a.text, a.text
+
+
+@pytest.mark.parametrize(
+    ("body", "county"),
+    [
+        # ten counties have a 平安镇; the body names one of them
+        (
+            "2021年，平安镇在彭水苗族土家族自治县委、县政府的坚强领导下，推进法治建设。",
+            "彭水苗族土家族自治县",
+        ),
+        ("2021年，平安镇在县委、县政府的坚强领导下，推进法治建设。", None),  # names none
+        ("平安镇学习云阳县和彭水苗族土家族自治县的经验。", None),  # names two
+        ("2021年，平安镇在定远县委、县政府的坚强领导下，推进法治建设。", None),  # no 平安镇 there
+    ],
+)
+def test_a_towns_county_is_read_from_the_body_among_its_namesakes(
+    tmp_path: Path, body: str, county: str | None
+) -> None:
+    text = f"关于2021年法治政府建设工作的报告\n发布者：平安镇　　发布日期：2022-01-31\n{body}\n一、主要工作\n开展普法16场。\n"
+    report = _report(tmp_path, "p.txt", text)
+    assert report.meta.places.town == "平安镇" and report.meta.places.county == county

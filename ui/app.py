@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from rag.errors import RagError  # noqa: E402
 from rag.factory import open_pipeline  # noqa: E402
 from rag.ingest import read_text  # noqa: E402
 from rag.pipeline import AskOptions, Pipeline  # noqa: E402
+from rag.request import parse_filters, resolve  # noqa: E402
 from rag.types import Answer, Chunk, Citation  # noqa: E402
 from ui.guard import Access, Guard  # noqa: E402
 from ui.render import (  # noqa: E402
@@ -42,7 +42,7 @@ from ui.review import (  # noqa: E402
     answer_choices,
     claims_frame,
 )
-from ui.service import ask_json, check_json, options  # noqa: E402
+from ui.service import ask_json, check_json, filtered  # noqa: E402
 from ui.upload import ALLOWED, add_report  # noqa: E402
 from ui.users import User, check_password  # noqa: E402
 
@@ -63,11 +63,12 @@ def as_text(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _options(place: str, years: list[Any] | None, reports: list[str] | None) -> AskOptions:
-    """The question tab's filters (several years or reports may be picked)."""
-    return replace(
-        options(place), years=tuple(int(y) for y in years or ()), reports=tuple(reports or ())
-    )
+def _options(
+    pipeline: Pipeline, place: str, years: list[Any] | None, reports: list[str] | None
+) -> AskOptions:
+    """The question tab's filters (several years or reports may be picked), by the one
+    request model (rag/request.py)."""
+    return resolve(pipeline, parse_filters(place, years or (), reports or ()))[0]
 
 
 UPLOAD_MAX_MB = 20.0
@@ -196,7 +197,8 @@ def build_app(
         ]
         text, answer = "", None
         try:
-            for event in live.pipeline.stream(question, turns, _options(place, years_, reports_)):
+            opts = _options(live.pipeline, place, years_, reports_)
+            for event in live.pipeline.stream(question, turns, opts):
                 if event.kind == "rewritten" and event.text != question:
                     yield (
                         messages,
@@ -237,18 +239,20 @@ def build_app(
     def api_ask(
         question: str,
         place: str = "",
-        year: int = 0,
+        year: int | str = 0,
         report: str = "",
         history: list[dict[str, str]] | None = None,
     ) -> dict:
         """The JSON of `rag ask --json` for one question; `history`: earlier turns, oldest
         first, as [{"question": …, "answer": …}] (a follow-up is rewritten from them)."""
-        return ask_json(live.pipeline, question, options(place, year, report), history)
+        return filtered(
+            lambda asked: ask_json(live.pipeline, question, asked, history), place, year, report
+        )
 
-    def api_check(text: str, place: str = "", year: int = 0, report: str = "") -> dict:
+    def api_check(text: str, place: str = "", year: int | str = 0, report: str = "") -> dict:
         """The JSON of `rag check --json`: 核稿 of `text` against the reports, claim by claim
         (supported / contradicted / not_found / not_a_claim, each with its report spans)."""
-        return check_json(live.pipeline, text, options(place, year, report))
+        return filtered(lambda asked: check_json(live.pipeline, text, asked), place, year, report)
 
     def check_draft(
         text: str, file: str | None, place: str, years: list[Any], reports_: list[str]
@@ -260,8 +264,9 @@ def build_app(
                 text = read_text(Path(file)).text
             except (OSError, RagError) as e:
                 return f"<p>读不了这个文件：{html.escape(str(e))}</p>", None
-        result = api_check(text or "", place, int(years[0]) if years else 0,
-                           reports_[0] if reports_ else "")  # fmt: skip
+        result = filtered(
+            lambda asked: check_json(live.pipeline, text or "", asked), place, years, reports_
+        )
         if "error" in result:
             return f"<p>{html.escape(result['error'])}</p>", None
         return check_html(result, live.pipeline.reports), {**result, "text": text}

@@ -19,7 +19,9 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from rag.pipeline import AskOptions, Pipeline
+from rag.errors import RagError
+from rag.pipeline import Pipeline
+from rag.request import Asked, parse_filters
 from ui.openai_api import answering
 from ui.service import ask_json, check_json
 
@@ -33,22 +35,17 @@ def _text(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _options(body: dict[str, Any]) -> AskOptions:
-    def strings(key: str) -> tuple[str, ...]:
-        value = body.get(key) or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"{key} 必须是字符串列表")
-        return tuple(value)
-
-    years = body.get("years") or []
-    if not isinstance(years, list) or not all(
-        isinstance(y, int) and not isinstance(y, bool) and 1949 <= y <= 2100 for y in years
-    ):
-        raise ValueError("years 必须是年份（整数）列表")
-    mode, k = body.get("mode", "hybrid"), body.get("k")
-    if not isinstance(mode, str) or (k is not None and (not isinstance(k, int) or k < 1)):
-        raise ValueError("mode 必须是字符串，k 必须是正整数")
-    return AskOptions(strings("places"), tuple(years), strings("reports"), mode, k)
+def _options(body: dict[str, Any]) -> Asked:
+    """The filters `rag ask/check` sends, by the one request model (years may be 去年)."""
+    mode = body.get("mode", "hybrid")
+    try:
+        return parse_filters(
+            body.get("places"), body.get("years"), body.get("reports"),
+            mode if isinstance(mode, str) else repr(mode), body.get("k"),
+            names=("places", "years", "reports", "mode", "k"),
+        )  # fmt: skip
+    except RagError as e:
+        raise ValueError(str(e)) from e
 
 
 def router(pipeline: Callable[[], Pipeline]) -> APIRouter:

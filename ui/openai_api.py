@@ -32,7 +32,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
@@ -42,6 +42,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from rag.converse import Turn
 from rag.errors import RagError
 from rag.pipeline import AskOptions, Pipeline
+from rag.request import Asked, FilterError, resolve
 from rag.tokens import count_tokens
 from rag.types import Answer
 from ui.service import options
@@ -97,8 +98,16 @@ def _content(value: Any, where: str) -> str:
 class ChatRequest:
     question: str
     history: tuple[Turn, ...]
-    options: AskOptions
+    asked: Asked  # the filters as given; `resolved` reads them against the index
     stream: bool
+    options: AskOptions = AskOptions()
+    said: tuple[str, ...] = ()  # how a relative year filter was read
+
+    def resolved(self, pipeline: Pipeline) -> ChatRequest:
+        """With its report names checked and 去年 read against `pipeline`'s reports
+        (FilterError naming the field otherwise)."""
+        options, said = resolve(pipeline, self.asked)
+        return replace(self, options=options, said=said)
 
 
 # The chat-completions fields of OpenAI's API reference that change nothing here (sampling,
@@ -116,7 +125,6 @@ UNSUPPORTED = frozenset(
     "modalities prediction web_search_options".split()
 )
 OURS = frozenset(("messages", "place", "year", "report"))
-YEARS = (1949, 2100)
 
 
 def _fields(body: dict[str, Any]) -> None:
@@ -163,23 +171,20 @@ def parse_request(body: Any) -> ChatRequest:
     return ChatRequest(said[-1][1], tuple(history), _filters(body), stream)
 
 
-def _filters(body: dict[str, Any]) -> AskOptions:
-    place, year, report = body.get("place"), body.get("year"), body.get("report")
-    if place is not None and not isinstance(place, str):
-        raise RequestError("place 必须是字符串，例如 水口镇", "place")
-    if year is not None and (
-        not isinstance(year, int) or isinstance(year, bool) or not YEARS[0] <= year <= YEARS[1]
-    ):
-        raise RequestError("year 必须是整数年份，例如 2024", "year")
-    if report is not None and not isinstance(report, str):
-        raise RequestError("report 必须是报告的文件名", "report")
-    return options(place or "", year or 0, report or "")
+def _filters(body: dict[str, Any]) -> Asked:
+    """place, year (2024 or 去年) and report, by the one request model (rag/request.py)."""
+    try:
+        return options(body.get("place"), body.get("year"), body.get("report"))
+    except FilterError as e:
+        raise RequestError(str(e), e.field) from e
 
 
-def extras(answer: Answer) -> dict[str, Any]:
-    """What our message adds to OpenAI's: the resolved citations, the claim checks, abstained."""
+def extras(answer: Answer, said: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What our message adds to OpenAI's: the resolved citations, the claim checks, abstained,
+    and how a relative year filter was read (`said`, when one was)."""
     d = answer.to_dict()
-    return {k: d[k] for k in ("citations", "claims", "abstained")}
+    out = {k: d[k] for k in ("citations", "claims", "abstained")}
+    return {**out, "said": list(said)} if said else out
 
 
 def _usage(question: str, history: tuple[Turn, ...], answer: Answer) -> dict[str, int]:
@@ -198,7 +203,11 @@ def completion(req: ChatRequest, answer: Answer, cid: str, created: int) -> dict
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.text, **extras(answer)},
+                "message": {
+                    "role": "assistant",
+                    "content": answer.text,
+                    **extras(answer, req.said),
+                },
                 "finish_reason": "stop",
                 "logprobs": None,
             }
@@ -235,7 +244,9 @@ def chunks(req: ChatRequest, pipeline: Pipeline, cid: str, created: int) -> Iter
             rest = answer.text[len(sent) :] if follows else ""
             delta: dict[str, Any] = {"content": rest} if rest else {}
             # the final text, and whether it replaced the streamed draft (a refusal)
-            delta.update(final_content=answer.text, replaced=not follows, **extras(answer))
+            delta.update(
+                final_content=answer.text, replaced=not follows, **extras(answer, req.said)
+            )
             yield chunk(delta, answer.mode, "stop")
 
 
@@ -274,6 +285,10 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
         except RequestError as e:
             return JSONResponse(error_body(str(e), "invalid_request_error", e.param), e.status)
         cid, created, now = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), pipeline()
+        try:
+            req = req.resolved(now)
+        except FilterError as e:  # an unknown report, 去年 with no dated report
+            return JSONResponse(error_body(str(e), "invalid_request_error", e.field), 400)
         if req.stream:
             return StreamingResponse(
                 _sse(

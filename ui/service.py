@@ -4,59 +4,68 @@ OpenAI-compatible API, the MCP tools): filters from plain values, the JSON of an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rag.check import ClaimChecker
 from rag.converse import turns_from_json
 from rag.errors import RagError
-from rag.pipeline import AskOptions, Pipeline
+from rag.pipeline import Pipeline
+from rag.request import Asked, check_search, check_text, parse_filters, resolve
 
-CHECK_MAX_CHARS = 20000  # a draft longer than this is checked in parts
+
+def options(place: Any = "", year: Any = 0, report: Any = "") -> Asked:
+    """Filters as the UI and the APIs take them, by the one request model (rag/request.py):
+    places comma-separated (，or ,), a year (0: any; 2024, "2024年" or 去年), a report file
+    name ("": any). Raises FilterError naming the field."""
+    return parse_filters(place, year, report)
 
 
-def options(place: str = "", year: int = 0, report: str = "") -> AskOptions:
-    """Filters as the UI and the APIs take them: places comma-separated (，or ,), a year
-    (0: any), a report file name ("" : any)."""
-    return AskOptions(
-        places=tuple(p.strip() for p in (place or "").replace("，", ",").split(",") if p.strip()),
-        years=(int(year),) if year else (),
-        reports=(report,) if report else (),
-    )
+def filtered(
+    work: Callable[[Asked], dict[str, Any]], place: Any = "", year: Any = 0, report: Any = ""
+) -> dict[str, Any]:
+    """`work` under the filters, or {"error": reason} naming the filter that is not one."""
+    try:
+        asked = options(place, year, report)
+    except RagError as e:
+        return {"error": str(e)}
+    return work(asked)
+
+
+def _with_said(result: dict[str, Any], said: tuple[str, ...]) -> dict[str, Any]:
+    return {**result, "said": list(said)} if said else result
 
 
 def ask_json(
-    pipeline: Pipeline, question: str, opts: AskOptions, history: Any = None
+    pipeline: Pipeline, question: str, asked: Asked, history: Any = None
 ) -> dict[str, Any]:
     """The JSON of `rag ask --json`, or {"error": reason} for an empty or over-long question,
-    a bad history or an unknown report."""
+    a bad history or an unknown report; `said`: how a relative year filter was read."""
     try:
+        opts, said = resolve(pipeline, asked)
         turns = turns_from_json(history or [], "history")
-        return pipeline.ask(question, turns, opts).to_dict()
+        return _with_said(pipeline.ask(question, turns, opts).to_dict(), said)
     except RagError as e:
         return {"error": str(e), "question": question[:200]}
 
 
-def check_json(pipeline: Pipeline, text: str, opts: AskOptions) -> dict[str, Any]:
+def check_json(pipeline: Pipeline, text: str, asked: Asked) -> dict[str, Any]:
     """The JSON of `rag check --json` (核稿 claim by claim), or {"error": reason}."""
-    if not text.strip():
-        return {"error": "要核对的文字为空"}
-    if len(text) > CHECK_MAX_CHARS:
-        return {"error": f"文字有 {len(text)} 个字符，上限是 {CHECK_MAX_CHARS} 个：请分段核对"}
     try:
-        return ClaimChecker(pipeline).check(text, opts).to_dict()
-    except RagError as e:  # an unknown report name
+        check_text(text)
+        opts, said = resolve(pipeline, asked)
+        return _with_said(ClaimChecker(pipeline).check(text, opts).to_dict(), said)
+    except RagError as e:  # empty, too long, an unknown report
         return {"error": str(e)}
 
 
-def search_json(pipeline: Pipeline, query: str, opts: AskOptions, k: int = 5) -> dict[str, Any]:
+def search_json(pipeline: Pipeline, query: str, asked: Asked, k: int = 5) -> dict[str, Any]:
     """The passages that best match `query` (the JSON of `rag search --json`)."""
-    if not query.strip():
-        return {"error": "检索词为空"}
-    if not 1 <= k <= 50:
-        return {"error": f"k 必须在 1 到 50 之间，收到 {k}"}
     try:
+        check_search(query, k)
+        opts, said = resolve(pipeline, asked)
         o = pipeline.options(k=k, places=opts.places, years=opts.years, reports=opts.reports)
-        return {"passages": [h.to_dict() for h in pipeline.search(query, o)]}
+        return _with_said({"passages": [h.to_dict() for h in pipeline.search(query, o)]}, said)
     except RagError as e:
         return {"error": str(e)}
 
