@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.lang import phrase
 from rag.numbers import quantities, same_quantity
 from rag.textmatch import containment, sentences, strip_markers
 from rag.types import Citation, Hit
@@ -117,7 +118,7 @@ def supporting_sentence(claim: str, passage: str) -> tuple[int, int]:
 JOIN_MARGIN = 0.1  # two sentences are cited only if they hold 10% more of the claim than one
 # The report label an answer line opens with (Report.label + "："): its place and year would
 # otherwise pull the citation to whichever sentence repeats them (2019年,三墩镇收到…).
-_LABEL = re.compile(r"^[\s\-*•]*[^\s：:（(]{1,24}（\d{4}年）：")
+_LABEL = re.compile(r"^[\s\-*•]*" + phrase("report_label").source + "：")
 
 
 def resolve_citations(

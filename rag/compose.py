@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rag.lang import lexicon
+from rag.lang import lexicon, phrase
 from rag.types import Report
 
 _CROSS = lexicon()["ask_across"].pattern  # rag/lang/data/question.toml
 
-ABSTAIN_PREFIX = "所检索的报告中没有找到能回答该问题的内容"
+# The phrases (rag/lang/data/answer.toml) are written here and read back by the pipeline
+# (lines that are no claims start with their prefixes)
+ABSTAIN_PREFIX = phrase("refusal").prefix
 # the line of an answer across reports that lists the reports with nothing (not a claim)
-MISSING_PREFIX = "未找到相关内容的报告："
+MISSING_PREFIX = phrase("missing").prefix
 # the line an answer opens with when it read the question in a way the user should know
 # (去年 as the newest report's year): not a claim
-NOTE_PREFIX = "注："
+NOTE_PREFIX = phrase("note").prefix
 
 
 def note_line(said: str) -> str:
-    return f"{NOTE_PREFIX}{said}。\n" if said else ""
+    return phrase("note").render(said=said) + "\n" if said else ""
+
+
+def missing_line(labels: str) -> str:
+    """The line of an answer across reports that lists the reports with nothing."""
+    return phrase("missing").render(reports=labels)
 
 
 def is_cross(question: str, named_reports: int) -> bool:
@@ -32,7 +39,7 @@ LISTED = 10  # reports named one by one in an answer; the rest are counted
 def scope_text(searched: Sequence[str], reports: dict[str, Report]) -> str:
     named = "；".join(f"《{reports[s].meta.title}》（{s}）" for s in searched[:LISTED])
     rest = len(searched) - LISTED
-    return named + (f"；等，另有 {rest} 份" if rest > 0 else "")
+    return named + (phrase("more_reports").render(n=rest) if rest > 0 else "")
 
 
 def absence_text(
@@ -43,12 +50,12 @@ def absence_text(
 ) -> str:
     """The abstention answer: what was searched, under which filters, and why nothing fits."""
     if not searched:  # the filters exclude each other: nothing was searched at all
-        lines = ["没有报告同时符合这些筛选条件，未检索任何报告，无法作答。请放宽或清除筛选条件。"]
-        if filters:
-            lines.append("检索条件：" + "；".join(filters))
-        return "\n".join(lines)
-    lines = [f"{ABSTAIN_PREFIX}{('（' + reason + '）') if reason else ''}，无法作答。"]
-    lines.append(f"已检索 {len(searched)} 份报告：{scope_text(searched, reports)}")
+        lines = [phrase("nothing_searched").render()]
+    else:
+        lines = [
+            phrase("refusal").render(reason=f"（{reason}）" if reason else ""),
+            phrase("searched").render(n=len(searched), reports=scope_text(searched, reports)),
+        ]
     if filters:
-        lines.append("检索条件：" + "；".join(filters))
+        lines.append(phrase("conditions").render(filters="；".join(filters)))
     return "\n".join(lines)

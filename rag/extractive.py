@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag.compose import MISSING_PREFIX
+from rag.compose import missing_line
 from rag.contracts import Draft
 from rag.lang import lexicon
 from rag.lang.outline import ITEM_LEVEL, ITEM_START, starts
@@ -435,5 +435,5 @@ class ExtractiveAnswerer:
         )
         if missing:
             labels = "、".join(place_label(draft.reports[m]) for m in missing)
-            body += f"\n{MISSING_PREFIX}{labels}"
+            body += "\n" + missing_line(labels)
         yield body

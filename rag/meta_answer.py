@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.extractive import place_label
-from rag.lang import lexicon
+from rag.lang import lexicon, phrase
 from rag.metadata import parse_date
 from rag.types import Chunk, Hit, Report
 
@@ -115,8 +115,14 @@ def meta_text(
     label: str, lines: Sequence[MetaLine], hits: Sequence[Hit], reports: dict[str, Report]
 ) -> str:
     """One cited line per report: 水口镇（2024年）报告的日期为…（原文：“…”）[1]。"""
+    line = phrase("metadata_line")
     return "\n".join(
-        f"{place_label(reports[x.source])}报告的{x.field or label}为{x.value}"
-        f"（原文：“{h.chunk.text.strip()}”）[{h.rank}]。"
+        line.render(
+            label=place_label(reports[x.source]),
+            field=x.field or label,
+            value=x.value,
+            line=h.chunk.text.strip(),
+            n=h.rank,
+        )  # fmt: skip
         for x, h in zip(lines, hits, strict=True)
     )

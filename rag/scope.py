@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from rag.config import QueryOptions
 from rag.errors import ConfigError
 from rag.gazetteer import level_of
+from rag.lang import phrase
 from rag.lang.lexicon import lexicon
 from rag.places import RANK, PlaceIndex, place_aliases_of
 from rag.sections import asks_next_year
@@ -46,7 +47,9 @@ def read_relative(word: str, years: set[int]) -> tuple[int, str]:
     """The year `word` (去年) means against `years`, and how that was read, to say to the
     user: 按最近一份报告（2023年）回答, or 按最近一份报告（2023年）推算为2022年 (前年)."""
     year, newest = relative_to(word, years)
-    return year, f"按最近一份报告（{newest}年）" + ("回答" if year == newest else f"推算为{year}年")
+    if year == newest:
+        return year, phrase("relative_same").render(newest=newest)
+    return year, phrase("relative_back").render(newest=newest, year=year)
 
 
 def absolute_years(text: str, years: set[int]) -> tuple[str, str]:
@@ -65,7 +68,7 @@ def unstated_note(names: Iterable[str]) -> str:
     names = list(names)
     if not names:
         return ""
-    return f"所答报告未写明{'、'.join(names)}，请核对是否为同一地方"
+    return phrase("unstated").render(names="、".join(names))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from rag.lang import phrase
+
 
 def content_hash(text: str) -> str:
     """A short, stable id for a piece of text."""
@@ -75,7 +77,11 @@ class Report:
         """The report's place and year, as answers name it: 峡口镇（2024年）."""
         p = self.meta.places
         name = p.town or p.county or p.city or p.province or self.meta.title
-        return f"{name}（{self.meta.year}年）" if self.meta.year else name
+        return (
+            phrase("report_label").render(place=name, year=self.meta.year)
+            if self.meta.year
+            else name
+        )
 
     @property
     def id(self) -> str:

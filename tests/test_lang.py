@@ -17,6 +17,13 @@ LEX = lexicon()
 CASES = [
     pytest.param(v.name, e.text, x, id=f"{v.name}:{e.text}:{x}")
     for v in LEX
+    if v.kind != "templates"
+    for e, x in v.examples()
+]
+TEMPLATE_CASES = [
+    pytest.param(v.name, e.attrs["name"], x, id=f"{v.name}:{e.attrs['name']}:{x}")
+    for v in LEX
+    if v.kind == "templates"
     for e, x in v.examples()
 ]
 
@@ -27,6 +34,29 @@ def test_every_example_is_found_as_its_own_entry(vocab: str, entry: str, example
     own = re.compile(entry if v.kind == "patterns" else re.escape(entry))
     spans = [m.span() for m in v.pattern.finditer(example)]
     assert any(own.fullmatch(example, a, b) for a, b in spans), (vocab, entry, example, spans)
+
+
+@pytest.mark.parametrize(("vocab", "name", "example"), TEMPLATE_CASES)
+def test_the_reader_of_a_phrase_reads_what_its_writer_writes(
+    vocab: str, name: str, example: str
+) -> None:
+    """Each example is read back by the template's regex, and written again, the same, from
+    the fields read (the writer and the reader are one text: rag/lang/data/answer.toml)."""
+    t = LEX[vocab].template(name)
+    m = t.regex.fullmatch(example)
+    assert m is not None, (name, t.source, example)
+    assert t.render(**m.groupdict()) == example
+    assert example.startswith(t.prefix)
+
+
+def test_a_template_whose_example_it_does_not_write_names_its_entry(tmp_path: Path) -> None:
+    (tmp_path / "t.toml").write_text(
+        '[t]\nkind = "templates"\nattrs = ["name"]\nfields = { year = "\\\\d{4}" }\n'
+        '[t.entries]\n"{place}（{year}年）" = { name = "label", examples = ["水口镇（二〇二四年）"] }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(LexiconError, match="is not what it writes"):
+        load_lexicon(tmp_path)
 
 
 TAG_CASES = [

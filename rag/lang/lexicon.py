@@ -14,6 +14,12 @@ A file holds one table per vocabulary::
 The loader checks every entry (at least one example; a word occurs in each example, a pattern
 matches it; the vocabulary's alternation, built longest-first for words, finds that very
 entry there, so no shorter or earlier entry shadows it) and says which file, vocabulary and entry is wrong.
+
+A `templates` vocabulary holds the phrases the answers write and the checks read back: each
+entry is a format string (`{place}（{year}年）`) with a `name`, and its examples are phrases it
+writes. The writer renders it (`Template.render`) and the reader matches the regular expression
+built from the same text (`Template.regex`, each field by the vocabulary's `fields` table), so
+the two cannot drift apart; the loader checks that every example is matched whole.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from types import MappingProxyType
 from typing import Any
 
 DATA_DIR = Path(__file__).parent / "data"
-KINDS = ("words", "patterns")
+KINDS = ("words", "patterns", "templates")
+# A template's field matches this unless the vocabulary's `fields` table says otherwise.
+ANY_FIELD = ".+?"
 
 
 class LexiconError(ValueError):
@@ -55,6 +63,14 @@ class Vocabulary:
     about: str
     entries: tuple[Entry, ...]
     source: str  # the file it came from
+    fields: Mapping[str, str] = field(default_factory=dict)  # templates: field -> its regex
+
+    def template(self, name: str) -> Template:
+        """The template entry called `name` (a `templates` vocabulary)."""
+        for e in self.entries:
+            if e.attrs.get("name") == name:
+                return Template(e.text, self.fields)
+        raise KeyError(f"{self.name}: no template named {name!r}")
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -104,6 +120,41 @@ class Vocabulary:
                 yield e, x
 
 
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A phrase with fields: written by `render`, read back by `regex` (named groups)."""
+
+    text: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    def render(self, **values: object) -> str:
+        return self.text.format(**values)
+
+    @property
+    def prefix(self) -> str:
+        """The literal text before the first field (what a line written by it starts with)."""
+        return _FIELD.split(self.text, maxsplit=1)[0]
+
+    @property
+    def source(self) -> str:
+        """The regular expression of the phrase: literal parts escaped, each field a named
+        group of its pattern."""
+        out, at = [], 0
+        for m in _FIELD.finditer(self.text):
+            out.append(re.escape(self.text[at : m.start()]))
+            out.append(f"(?P<{m[1]}>{self.fields.get(m[1], ANY_FIELD)})")
+            at = m.end()
+        out.append(re.escape(self.text[at:]))
+        return "".join(out)
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _compiled(self.source)
+
+
 def alternation(words: Iterable[str]) -> str:
     """Words as one escaped regular-expression alternation, longest first."""
     return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
@@ -150,7 +201,29 @@ def _entry(where: str, word: str, raw: Any, attrs: list[str]) -> tuple[Entry | N
     return Entry(word, tuple(examples), MappingProxyType(extra)), problems
 
 
+def _check_templates(vocab: Vocabulary, where: str) -> list[str]:
+    problems = []
+    names = [e.attrs.get("name") for e in vocab.entries]
+    problems += [
+        f"{where}: template name {n!r} used twice" for n in set(names) if names.count(n) > 1
+    ]
+    for entry in vocab.entries:
+        t = Template(entry.text, vocab.fields)
+        try:
+            regex = t.regex
+            t.render(**{f: "x" for f in _FIELD.findall(entry.text)})
+        except (re.error, KeyError, IndexError, ValueError) as e:
+            problems.append(f"{where}.{entry.text}: not a template: {e}")
+            continue
+        for example in entry.examples:
+            if not regex.fullmatch(example):
+                problems.append(f"{where}.{entry.text}: example {example!r} is not what it writes")
+    return problems
+
+
 def _check_examples(vocab: Vocabulary, where: str) -> list[str]:
+    if vocab.kind == "templates":
+        return _check_templates(vocab, where)
     problems = []
     try:
         whole = vocab.pattern
@@ -202,7 +275,16 @@ def load_file(path: Path) -> tuple[list[Vocabulary], list[str]]:
             except re.error as err:
                 problems.append(f"{where}.{ent.text}: not a regular expression: {err}")
                 compiles = False
-        vocab = Vocabulary(name, kind, str(table.get("about", "")), tuple(entries), path.name)
+        fields = table.get("fields", {})
+        if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+            problems.append(f"{where}: fields: a table of field name = regular expression")
+            fields = {}
+        if kind == "templates" and "name" not in attrs:
+            problems.append(f'{where}: a templates vocabulary needs attrs = ["name"]')
+        vocab = Vocabulary(
+            name, kind, str(table.get("about", "")), tuple(entries), path.name,
+            MappingProxyType(dict(fields)),
+        )  # fmt: skip
         if entries and compiles:
             problems += _check_examples(vocab, where)
         out.append(vocab)
