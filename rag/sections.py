@@ -42,6 +42,14 @@ def asks_next_year(question: str) -> bool:
     return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
 
 
+_FUTURE = _LEX["ask_future"].pattern  # topics.toml: 要增加到多少, 将开展几次
+
+
+def asks_future(question: str) -> bool:
+    """Whether the question asks what is planned (要增加到, 将开展, 拟) rather than done."""
+    return bool(_FUTURE.search(question))
+
+
 def states_next_year(chunk: Chunk) -> bool:
     """Whether the chunk is in a part a report writes for the year after its own (下一步工作
     安排, 2025年工作打算: topics.toml's next_year)."""
