@@ -13,7 +13,7 @@ from typing import Literal
 from rag.crossreport import asks_across
 from rag.meta_answer import intent
 from rag.query import Query
-from rag.sections import asks_future, asks_next_year, states_next_year
+from rag.sections import asks_done, asks_next_year, states_next_year
 from rag.support import QuestionTerms
 from rag.types import Candidate, Hit, Report, best_evidence
 
@@ -63,7 +63,7 @@ class Draft:
 def evidence_text(d: Draft) -> str:
     """The best-supported sentence with its section path: where a year asked may be stated.
     A sentence of next year's plans ('三、2020年工作打算') states no result of that year: ''
-    unless the question asks for the plans or what is planned (要增加到多少)."""
+    for a question about what was done (调解了多少件), unless it asks for the plans."""
     subsets = [[d.hits[n - 1] for n in ns] for _, ns in d.groups] if d.groups else [d.hits]
     pairs = [(best_evidence(g), hits) for g, hits in zip(d.ranked, subsets, strict=False)]
     best = max(
@@ -75,7 +75,7 @@ def evidence_text(d: Draft) -> str:
         return ""
     c, hits = best
     chunk = hits[c.n - 1].chunk
-    if states_next_year(chunk) and not (asks_next_year(d.question) or asks_future(d.question)):
+    if states_next_year(chunk) and asks_done(d.question) and not asks_next_year(d.question):
         return ""
     return chunk.section_path + " " + c.text(hits)
 

@@ -42,12 +42,12 @@ def asks_next_year(question: str) -> bool:
     return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
 
 
-_FUTURE = _LEX["ask_future"].pattern  # topics.toml: 要增加到多少, 将开展几次
+_DONE = _LEX["ask_done"].pattern  # topics.toml: 调解了多少件, 已经办结几件
 
 
-def asks_future(question: str) -> bool:
-    """Whether the question asks what is planned (要增加到, 将开展, 拟) rather than done."""
-    return bool(_FUTURE.search(question))
+def asks_done(question: str) -> bool:
+    """Whether the question asks what was done (调解了, 已办结) rather than planned."""
+    return bool(_DONE.search(question))
 
 
 def states_next_year(chunk: Chunk) -> bool:

@@ -574,7 +574,7 @@ def test_next_years_plans_are_no_result_of_that_year(jianshe: Pipeline) -> None:
     assert a.abstained and "报告年份为2019" in a.text, a.text
     a = jianshe.ask("建设街道2020年有什么工作打算？")
     assert not a.abstained and "物业纠纷" in a.text, a.text
-    a = jianshe.ask("建设街道2020年要组织执法人员培训几次？")  # what is planned: 要
+    a = jianshe.ask("建设街道2020年要组织执法人员培训几次？")  # not what was done (了)
     assert not a.abstained and "6次" in a.text, a.text
 
 
