@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 import rag.pipeline as pipeline_module
+import rag.sources as sources_module
 from eval.dataset import load_questions
 from rag.config import PROJECT_ROOT, Settings
 from rag.factory import open_pipeline
@@ -87,7 +88,7 @@ def _stopwatch(p: Pipeline, clock: Clock) -> Iterator[None]:
     wrap(p.similarity, "embed_documents", "sentence vectors (encoder)")
     wrap(p, "analyze", "analysis (places, terms, neighbours)")
     wrap(p.retriever, "search", "retrieval (BM25 + FAISS, with its query embedding)")
-    wrap(pipeline_module, "candidates", "evidence ranking (with sentence vectors)")
+    wrap(sources_module, "candidates", "evidence ranking (with sentence vectors)")
     wrap(p.decider, "decide", "decision")
     wrap(p.answerer, "stream", "answer")
     wrap(pipeline_module, "check_answer", "claim check")

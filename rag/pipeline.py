@@ -19,22 +19,20 @@ from rag.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
 from rag.config import QueryOptions
 from rag.contracts import Answerer
 from rag.converse import Turn, rewrite
-from rag.crossreport import per_report
 from rag.decide import Decider, Draft, grounding_reason
 from rag.embed import neighbour_cosine, semantic_anchors
 from rag.errors import ConfigError, ModelError, RagError
-from rag.extractive import Semantic, candidates
 from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.neighbours import WordNeighbours
 from rag.parts import ask_parts, joined
-from rag.query import Query, analyze, widened
+from rag.query import Query, analyze
 from rag.retrieve import Retriever
 from rag.scope import absolute_years, relative_year, report_years, unstated_note
-from rag.sections import section_chunks
+from rag.sources import Evidence, Sources
 from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
-from rag.types import Answer, Hit, best_evidence
+from rag.types import Answer, Hit
 from rag.verify import check_answer
 
 if TYPE_CHECKING:
@@ -160,6 +158,8 @@ class Pipeline:
         self.aliases = frozenset(retriever.places.by_alias)
         self.years = {s: r.meta.year for s, r in self.reports.items()}
         self.decider = Decider(knobs.abstain_threshold, self.years)
+        sources = Sources(index, retriever, self.decider, knobs.per_report_k, knobs.max_reports)
+        self.evidence = Evidence(sources, self.similarity, self.neighbours)
 
     def with_answerer(self, answerer: Answerer, rewriter: Runnable | None = None) -> Pipeline:
         """The same index and retriever, another answerer (the current one as fallback)."""
@@ -254,95 +254,8 @@ class Pipeline:
 
     def draft(self, query: Query) -> Draft:
         """The sources of a question (per report for a question across reports), with their
-        sentences ranked for it: everything the answerer is given (retrieval-only use).
-
-        By the question's words first; only when they leave some source below the threshold
-        is the encoder asked (a second look): the reports' words it puts beside the question
-        words no report uses (rag.neighbours), and each sentence's similarity to the question.
-        Report text is never encoded for a question the words already answer."""
-        hits, groups = self._sources(query)
-        first = self._ranked(query, hits, groups, semantic=False)
-        if self.similarity is None and self.neighbours is None or self._supported(first):
-            return first
-        wide = widened(query, self.neighbours, self.index.lexical) if self.neighbours else query
-        # the same sources unless the reports' words widened the keyword search
-        sources = self._sources(wide) if wide is not query else (hits, groups)
-        return self._ranked(wide, *sources, semantic=True)
-
-    def _supported(self, d: Draft) -> bool:
-        """Whether every source group has a sentence at or above the threshold."""
-        threshold = self.decider.threshold
-        return bool(d.ranked) and all(
-            (best := best_evidence(group)) is not None and best.support >= threshold
-            for group in d.ranked
-        )
-
-    def _sources(self, query: Query) -> tuple[list[Hit], list[tuple[str, list[int]]] | None]:
-        """The passages of a question, and for a question across reports each report's source
-        numbers (None for a question of one scope)."""
-        if not self.decider.across(query):
-            hits = self.retriever.search(query.text, query.options, query.scope, query.lexical)
-            return self._with_section(query, hits), None
-        k = self.knobs
-        hits, groups = per_report(self.retriever, query, k.per_report_k, k.max_reports)
-        if query.terms.topic:  # each report's plans or shortcomings part, all its items
-            hits, groups = self._group_sections(query, hits, groups)
-        return hits, groups
-
-    def _ranked(
-        self,
-        query: Query,
-        hits: list[Hit],
-        groups: list[tuple[str, list[int]]] | None,
-        semantic: bool,
-    ) -> Draft:
-        """The draft of `hits` with their sentences ranked, per report when `groups`."""
-        sem = self._semantic(query) if semantic else None
-        subsets = [hits] if groups is None else [[hits[n - 1] for n in ns] for _, ns in groups]
-        ranked = [candidates(query.terms, subset, sem) for subset in subsets]
-        return Draft(query, self.reports, hits, groups or [], ranked)
-
-    def _section_first(self, topic: str, hits: list[Hit]) -> tuple[list[Hit], list[Hit]]:
-        """The part of the report of `hits[0]` that states `topic` (all its chunks, as hits
-        of that report), and the other `hits`; ([], hits) when the report has no such part."""
-        rows = self.index.rows
-        report = [rows.chunks[int(r)] for r in rows.of_reports([hits[0].chunk.source])]  # type: ignore[union-attr]
-        part = section_chunks(report, topic)
-        ids = {c.id for c in part}
-        first = [Hit(0, hits[0].score, c, hits[0].title) for c in part]
-        return first, [h for h in hits if h.chunk.id not in ids]
-
-    def _with_section(self, query: Query, hits: list[Hit]) -> list[Hit]:
-        """For a question asking for a report's plans or shortcomings, the whole part of the
-        best-ranked report that states them first (all its items), then the other hits."""
-        topic = query.terms.topic
-        if not topic or not hits:
-            return hits
-        first, rest = self._section_first(topic, hits)
-        if not first:
-            return hits
-        out = first + rest[: max(0, query.options.k - len(first))]
-        return [replace(h, rank=i) for i, h in enumerate(out, start=1)]
-
-    def _group_sections(
-        self, query: Query, hits: list[Hit], groups: list[tuple[str, list[int]]]
-    ) -> tuple[list[Hit], list[tuple[str, list[int]]]]:
-        """Per report of a question across reports: the part stating the asked topic first,
-        then that report's other hits."""
-        out: list[Hit] = []
-        new_groups: list[tuple[str, list[int]]] = []
-        for source, ns in groups:
-            first, rest = self._section_first(query.terms.topic, [hits[n - 1] for n in ns])
-            merged = first + rest
-            new_groups.append((source, list(range(len(out) + 1, len(out) + len(merged) + 1))))
-            out.extend(merged)
-        return [replace(h, rank=i) for i, h in enumerate(out, start=1)], new_groups
-
-    def _semantic(self, query: Query) -> Semantic | None:
-        if self.similarity is None:
-            return None
-        vector = self.retriever.query_vector(query.text)
-        return None if vector is None else (vector, self.similarity)
+        sentences ranked for it: everything the answerer is given (retrieval-only use)."""
+        return self.evidence.draft(query)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()
