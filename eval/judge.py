@@ -38,9 +38,11 @@ def judge_all(
     questions: Sequence[Question],
     predictions: Sequence[dict[str, Any]],
     settings: Settings,
+    model: Any = None,
 ) -> dict[str, Any]:
-    """Mean judge scores over the answered questions (abstentions are not judged)."""
-    chain, style = judge_chain(settings)
+    """Mean judge scores over the answered questions (abstentions are not judged), by the
+    configured LLM (or `model`, any LangChain chat model)."""
+    chain, style = judge_chain(settings, model)
     scores: list[dict[str, float | None]] = []
     for q, p in zip(questions, predictions, strict=True):
         if p["abstained"] or not q.answerable:

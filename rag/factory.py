@@ -277,13 +277,16 @@ def with_chat_model(
     return pipeline.with_answerer(answerer)
 
 
-def judge_chain(settings: Settings):  # type: ignore[no-untyped-def]
-    """The LLM-judge chain (prompts/judge.toml) over the configured model, and its style."""
+def judge_chain(settings: Settings, model: Any = None):  # type: ignore[no-untyped-def]
+    """The LLM-judge chain (prompts/judge.toml) and its style: over `model` (any LangChain
+    chat model: a scripted one in tests), else over the configured model."""
+    prompt = load_prompt(settings.prompts_dir, "judge")
+    if model is not None:
+        return make_chain(model, prompt, "chat"), "chat"
     cfg = llm_config(settings)
     if cfg is None:
         raise ConfigError("--judge 需要大模型：请设置 RAG_LLM_BACKEND（见 docs/configuration.md）")
-    model = make_model(cfg, _secret(settings.llm_api_key))
-    return make_chain(model, load_prompt(settings.prompts_dir, "judge"), cfg.style), cfg.style
+    return make_chain(make_model(cfg, _secret(settings.llm_api_key)), prompt, cfg.style), cfg.style
 
 
 @dataclass(frozen=True)

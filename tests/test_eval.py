@@ -5,6 +5,7 @@ import pytest
 from eval.dataset import load_questions
 from eval.metrics import Evidence, Retrieved, recall_at_k, reciprocal_rank
 from rag.config import Settings
+from rag.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,9 +96,6 @@ def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: igno
 
     from eval.dataset import Question
     from eval.judge import judge_all, parse_scores
-    from rag.answer import LLMAnswerer
-    from rag.config import PROJECT_ROOT
-    from rag.prompting import load_prompt
 
     assert parse_scores("忠实度：2\n正确性：1") == {"faithfulness": 1.0, "correctness": 0.5}
     assert parse_scores("1\n正确性：0", completion=True) == {
@@ -107,12 +105,12 @@ def test_judge_scores_are_parsed_and_averaged(extractive) -> None:  # type: igno
     assert parse_scores("很好") == {"faithfulness": None, "correctness": None}
 
     model = FakeListChatModel(responses=["忠实度：2\n正确性：2", "忠实度: 1\n正确性: 0", "不知道"])
-    prompt = load_prompt(PROJECT_ROOT / "prompts", "answer")
-    p = extractive.with_answerer(LLMAnswerer(model, prompt, "chat", "llm:fake"))
     qs = [Question(f"q{i}", "问", "答", (), (), True, "t") for i in range(4)]
     preds = [{"abstained": False, "answer": "a", "citations": [{"n": 1, "text": "x"}]}] * 3
     preds = [*preds, {"abstained": True, "answer": "", "citations": []}]
-    result = judge_all(p, qs, preds, Settings())
+    with pytest.raises(ConfigError, match="--judge 需要大模型"):  # none configured, none given
+        judge_all(extractive, qs, preds, Settings(llm_backend="none"))  # type: ignore[call-arg]
+    result = judge_all(extractive, qs, preds, Settings(), model=model)
     assert result == {
         "judged": 3,
         "faithfulness": 0.75,
