@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rag.crossreport import asks_across
+from rag.lang import phrase
 from rag.meta_answer import intent
 from rag.query import Query
 from rag.sections import asks_done, asks_next_year, states_next_year
@@ -60,17 +61,22 @@ class Draft:
         return max((c.support for c in best if c is not None), default=0.0)
 
 
-def evidence_text(d: Draft) -> str:
-    """The best-supported sentence with its section path: where a year asked may be stated.
-    A sentence of next year's plans ('三、2020年工作打算') states no result of that year: ''
-    for a question about what was done (调解了多少件), unless it asks for the plans."""
+def _best(d: Draft) -> tuple[Candidate, Sequence[Hit]] | None:
+    """The best-supported sentence of the draft, with the hits its number counts in."""
     subsets = [[d.hits[n - 1] for n in ns] for _, ns in d.groups] if d.groups else [d.hits]
     pairs = [(best_evidence(g), hits) for g, hits in zip(d.ranked, subsets, strict=False)]
-    best = max(
+    return max(
         ((c, hits) for c, hits in pairs if c is not None),
         key=lambda pair: pair[0].support,
         default=None,
     )
+
+
+def evidence_text(d: Draft) -> str:
+    """The best-supported sentence with its section path: where a year asked may be stated.
+    A sentence of next year's plans ('三、2020年工作打算') states no result of that year: ''
+    for a question about what was done (调解了多少件), unless it asks for the plans."""
+    best = _best(d)
     if best is None:
         return ""
     c, hits = best
@@ -97,6 +103,23 @@ def year_gap(d: Draft, report_years: dict[str, int | None]) -> str:
     return f"检索范围内的报告不涉及{'、'.join(map(str, sorted(asked)))}年，报告年份为{years}"
 
 
+def plans_note(d: Draft, report_years: dict[str, int | None]) -> str:
+    """What the answer says first when a year asked is answered from the plans a report of
+    the year before wrote for it, and the question does not ask for plans (建设街道2020年共组织
+    执法人员培训多少次 from a 2019 report's 二、2020年工作打算): a plan, not that year's result."""
+    asked = set(d.query.years)
+    best = _best(d)
+    if not asked or best is None or asks_next_year(d.question):
+        return ""
+    c, hits = best
+    chunk = hits[c.n - 1].chunk
+    year = report_years.get(chunk.source)
+    if not states_next_year(chunk) or year is None or year in asked or year + 1 not in asked:
+        return ""
+    label = d.reports[chunk.source].label
+    return phrase("plans_note").render(label=label, year=year + 1)
+
+
 def grounding_reason(d: Draft, report_years: dict[str, int | None]) -> str:
     """Why no report can answer for the place or year asked ('' when some can)."""
     if d.query.unknown_places:
@@ -112,6 +135,7 @@ class Decision:
     route: Route
     reason: str = ""  # why refused ('' : the evidence is below the threshold)
     missing: tuple[str, ...] = ()  # across reports: the reports with no support
+    note: str = ""  # what the answer says first (a year answered from the plans for it)
 
 
 class Decider:
@@ -156,7 +180,7 @@ class Decider:
             for (source, _), ranked in zip(d.groups, d.ranked, strict=False)
             if (best := best_evidence(ranked)) is None or best.support < self.threshold
         )
-        return Decision("answer", missing=missing)
+        return Decision("answer", missing=missing, note=plans_note(d, self.report_years))
 
     @staticmethod
     def refuses(text: str, marker: str | None) -> bool:

@@ -270,6 +270,9 @@ def _with_site(places: Places, site: Sequence[str]) -> Places:
     return Places(**found)
 
 
+_GOVERNMENT = "(?:委|人民政府|政府)"
+
+
 def _with_chain(places: Places, body: str) -> Places:
     """A town's county (and city) when the report does not state it in its header or site
     lines: among the counties the division data places a town of that name under, the one
@@ -278,8 +281,14 @@ def _with_chain(places: Places, body: str) -> Places:
     town = places.town
     if not town or places.county or town not in divisions():
         return places
-    chains = [c for c in divisions().chains(town) if len(c) >= 2]
-    named = {c[-2]: c for c in chains if c[-2] in body}
+    chains = [
+        c
+        for c in divisions().chains(town)
+        if len(c) >= 2 and all(n in c for n in (places.province, places.city) if n)
+    ]
+    # the county named as a government (彭水苗族土家族自治县委, 云阳县人民政府), not any
+    # substring (和县 of 省、市和县; 城区 of 城区管理)
+    named = {c[-2]: c for c in chains if re.search(re.escape(c[-2]) + _GOVERNMENT, body)}
     if len(named) != 1:
         return places
     ((county, chain),) = named.items()

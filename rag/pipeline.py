@@ -87,6 +87,7 @@ class Outcome:
     abstained: bool
     warnings: tuple[str, ...] = ()
     about_report: bool = False  # a metadata answer: the title or date line is its evidence
+    note: str = ""  # the decision's note, said before the answer (not a claim)
 
 
 @dataclass
@@ -327,6 +328,8 @@ class Pipeline:
             yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
             return
         d = replace(d, missing=decision.missing)
+        if decision.note:  # a year answered from the plans for it: said first
+            yield Event("token", note_line(decision.note))
         answerer, warnings = self.answerer, tuple[str, ...]()
         budget = self.knobs.request_budget
         if self.fallback is not None and timer.elapsed() >= budget:  # no time left for an LLM
@@ -367,12 +370,13 @@ class Pipeline:
             outcome = Outcome(text, (), answerer.label, True, warnings)
             yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
             return
-        outcome = Outcome(text, used, answerer.label, False, warnings)
+        outcome = Outcome(text, used, answerer.label, False, warnings, note=decision.note)
         yield Event("answer", answer=self._finish(d, outcome, d.support, timer))
 
     def _finish(self, d: Draft, o: Outcome, support: float, timer: Timer) -> Answer:
         # markers numbered 1, 2… in the order the text cites them (an LLM's [1][3] too)
-        text, used, invalid = renumbered(note_line(d.query.said) + o.text, o.used)
+        notes = note_line(d.query.said) + note_line(o.note)
+        text, used, invalid = renumbered(notes + o.text, o.used)
         parsed = parse(text, len(used))
         abstained = o.abstained
         # our own lines are no claims: the reports with nothing (across reports), a refusal,

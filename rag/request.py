@@ -66,6 +66,16 @@ def _names(value: Values, field: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _files(value: Values, field: str) -> list[str]:
+    out = []
+    for item in _items(value, field):
+        if not isinstance(item, str):
+            raise FilterError(field, f"{field}：应为报告的文件名，不是 {item!r}")
+        if item.strip():
+            out.append(item.strip())
+    return out
+
+
 def _years(value: Values, field: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     years: list[int] = []
     relative: list[str] = []
@@ -74,7 +84,12 @@ def _years(value: Values, field: str) -> tuple[tuple[int, ...], tuple[str, ...]]
         if text in ("", "0"):  # 0: any year (the UI's and the APIs' empty value)
             continue
         digits = text.removesuffix("年").removesuffix("度").removesuffix("年")
-        if digits.isdigit() and len(digits) == 4 and YEARS[0] <= int(digits) <= YEARS[1]:
+        if (
+            digits.isascii()
+            and digits.isdigit()
+            and len(digits) == 4
+            and YEARS[0] <= int(digits) <= YEARS[1]
+        ):
             years.append(int(digits))
         elif text in RELATIVE_YEARS.set:
             relative.append(text)
@@ -103,7 +118,8 @@ def parse_filters(
     if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
         raise FilterError(names[4], f"{names[4]} 应为正整数，不是 {k!r}")
     absolute, relative = _years(years, names[1])
-    options = AskOptions(_names(places, names[0]), absolute, _names(reports, names[2]), mode, k)
+    files = tuple(dict.fromkeys(_files(reports, names[2])))  # a file name may hold a comma
+    options = AskOptions(_names(places, names[0]), absolute, files, mode, k)
     return Asked(options, relative)
 
 
@@ -124,8 +140,9 @@ def resolve(pipeline: Pipeline, asked: Asked) -> tuple[AskOptions, tuple[str, ..
     if not asked.relative:
         return opts, ()
     scope = resolve_scope(
-        "", pipeline.reports, pipeline.options(places=opts.places, reports=opts.reports)
-    )
+        "", pipeline.reports, pipeline.options(places=opts.places, reports=opts.reports),
+        pipeline.retriever.places,
+    )  # fmt: skip
     sources = scope.reports if scope.reports is not None else tuple(pipeline.reports)
     years = report_years(pipeline.reports, sources)
     if not years:

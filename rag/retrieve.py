@@ -138,8 +138,7 @@ class Retriever:
             pool = [self._hit(i, d, fused, bm25_rank, dense_rank) for i, d in
                     enumerate(order[: max(self.rerank_pool, opts.k)], start=1)]  # fmt: skip
             reranked = [h.chunk.id for h in self.reranker.rerank(question, pool)]
-            order = reranked + order[len(pool) :]
-            heads = []  # the reranker has seen every ranking's best passage
+            order = reranked + order[len(pool) :]  # each ranking's best is still kept below
         hits = self._select(order, fused, opts, bm25_rank, dense_rank, heads)
         return [replace(h, rank=i) for i, h in enumerate(hits, start=1)]
 

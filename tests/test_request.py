@@ -32,6 +32,8 @@ from rag.request import (
         ("", 0, "", Asked()),  # the UI's and the APIs' empty values: any
         (None, "去年", "a.txt", Asked(AskOptions(reports=("a.txt",)), ("去年",))),
         (None, ["2023年度", "前年"], None, Asked(AskOptions(years=(2023,)), ("前年",))),
+        # a report's file name may hold a comma: it is not split as places are
+        (None, None, ["报告，附件.txt"], Asked(AskOptions(reports=("报告，附件.txt",)))),
     ],
 )
 def test_filters_are_read_by_one_set_of_rules(
@@ -46,6 +48,7 @@ def test_filters_are_read_by_one_set_of_rules(
         ({"years": "明年"}, "year", "四位年份"),
         ({"years": 3024}, "year", "四位年份"),
         ({"years": True}, "year", "文字或数字"),
+        ({"years": "²⁰²³"}, "year", "四位年份"),  # digits int() cannot read
         ({"places": ["水口镇", 3]}, "place", "名称"),
         ({"mode": "vector"}, "mode", "hybrid"),
         ({"k": 0}, "k", "正整数"),

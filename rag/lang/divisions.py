@@ -115,7 +115,7 @@ class Divisions:
         for end in range(min(len(text), start + 3), start + 1, -1):
             name = text[start:end]
             if name not in self.scanned and any(
-                d.level == "town" and county in d.chain for d in self.by_name.get(name, ())
+                d.level == "town" and d.chain[-1:] == (county,) for d in self.by_name.get(name, ())
             ):
                 return name
         return None

@@ -142,10 +142,14 @@ class Template:
     def source(self) -> str:
         """The regular expression of the phrase: literal parts escaped, each field a named
         group of its pattern."""
-        out, at = [], 0
+        out, at, seen = [], 0, set()
         for m in _FIELD.finditer(self.text):
             out.append(re.escape(self.text[at : m.start()]))
-            out.append(f"(?P<{m[1]}>{self.fields.get(m[1], ANY_FIELD)})")
+            if m[1] in seen:  # a field written twice reads the same text twice
+                out.append(f"(?P={m[1]})")
+            else:
+                out.append(f"(?P<{m[1]}>{self.fields.get(m[1], ANY_FIELD)})")
+                seen.add(m[1])
             at = m.end()
         out.append(re.escape(self.text[at:]))
         return "".join(out)

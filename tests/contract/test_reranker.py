@@ -42,6 +42,63 @@ def test_the_identity_reranker_keeps_the_fused_order(index: LoadedIndex) -> None
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
 
 
+def test_the_identity_reranker_keeps_the_hybrid_order_and_each_rankings_best(
+    sample_index: LoadedIndex,
+    fake_embedder,  # noqa: ANN001
+) -> None:
+    """With two rankings fused, each ranking's best passage is kept even when fusion puts it
+    below the pool the reranker sees: identity gives what no reranker gives."""
+    opts = QueryOptions(k=5, mode="hybrid")
+    for question in ("执法培训", "调解室", "行政复议案件", "普法宣传活动"):
+        base = Retriever.over(sample_index, fake_embedder).search(question, opts)
+        for pool in (1, 3, 20):
+            same = Retriever.over(sample_index, fake_embedder, IdentityReranker(), pool)
+            assert [h.chunk.id for h in same.search(question, opts)] == [
+                h.chunk.id for h in base
+            ], (question, pool)
+
+
+class _Against:
+    """A dense ranking that disagrees with BM25: every passage, last row first."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, vector, k, reports=None):  # noqa: ANN001, ANN201
+        return [(d, 1.0) for d in self.ids[::-1][:k]]
+
+
+def test_each_rankings_best_survives_any_reranker(sample_index: LoadedIndex, fake_embedder) -> None:  # noqa: ANN001
+    """BM25's best passage, ranked last by the vectors, falls below the first k of the fused
+    order; it is kept all the same, with or without a reranker."""
+    idx = sample_index
+    against = _Against(list(idx.rows.ids))
+    opts = QueryOptions(k=2, mode="hybrid")
+
+    def retriever(reranker: Reranker | None, pool: int = 20) -> Retriever:
+        return Retriever(
+            idx.reports,
+            idx.rows,
+            idx.sparse,
+            against,
+            fake_embedder,
+            reranker,
+            rerank_pool=pool,  # type: ignore[arg-type]
+        )
+
+    question = "行政复议"
+    best = idx.sparse.search(question, 5)[0][0]
+    base = [h.chunk.id for h in retriever(None).search(question, opts)]
+    assert best in base
+    for pool in (1, 2, 20):
+        got = [h.chunk.id for h in retriever(IdentityReranker(), pool).search(question, opts)]
+        assert got == base, pool
+        assert best in [h.chunk.id for h in retriever(Recording(), pool).search(question, opts)]
+
+
 def test_a_reranker_sees_the_pool_before_the_cut(index: LoadedIndex) -> None:
     base = Retriever.over(index, None).search(QUESTION, OPTS)
     recording = Recording()
