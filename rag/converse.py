@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _PRONOUN = lexicon()["followup_pronoun"].pattern  # rag/lang/data/question.toml
-_SHORT_FOLLOWUP = re.compile(
-    r"^(?:那么?|那|还有|再看看?|换成|如果是)?(?P<rest>.*?)(?:呢|怎么样|如何|的情况)?[？?。！!]*$"
+_SHORT_FOLLOWUP = re.compile(  # question.toml followup_lead, followup_tail
+    rf"^(?:{lexicon()['followup_lead'].alternation})?(?P<rest>.*?)"
+    rf"(?:{lexicon()['followup_tail'].alternation})?[？?。！!]*$"
 )
 
 

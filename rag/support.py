@@ -44,7 +44,7 @@ _FRAMING = re.compile(
     rf"|(?:{_LEX['framing_tail'].alternation})(?=[？?。！!\s]*$)"
 )
 # How a question asks for a count or a kind (几次, 几回, 多少份, 哪几种): never content.
-_ASKING = re.compile(r"^(?:几|多少|哪几|哪些|哪)[\u4e00-\u9fff]{0,2}$")
+_ASKING = re.compile(rf"^(?:{_LEX['asking_words'].alternation})[\u4e00-\u9fff]{{0,2}}$")
 # Single characters that carry no content in a question (给执法队伍搞了几回培训).
 _FUNCTION_CHARS = _LEX["function_chars"].set
 # Parts of speech whose words carry no content (那个, 自己, 里, 亲自): question.toml
@@ -251,7 +251,7 @@ def _word_tags() -> frozenset[str]:
     return frozenset(words)
 
 
-_HEAD = re.compile(r"(?:哪些|哪几[种类个项样]?|什么|啥)([\u4e00-\u9fff]{2,6})")
+_HEAD = re.compile(rf"(?:{_LEX['ask_list_head'].alternation})([\u4e00-\u9fff]{{2,6}})")
 
 
 def _list_head(question: str, words: Callable[[str], list[str]]) -> str:
@@ -267,7 +267,10 @@ def _list_head(question: str, words: Callable[[str], list[str]]) -> str:
 _TAIL = re.compile(r"[\u4e00-\u9fff]{1,6}(?=[？?。！!\s]*$)")
 _END = re.compile(r"[？?。！!\s]*$")
 # Words between what is counted and the asking word: 法律顾问(一共)有几个, 案件具体有多少件.
-_BRIDGE = re.compile(r"(?:一共|总共|共|具体|大概|大约|都|到底|究竟)?(?:有|是|为|达到?|了)?\s*$")
+_BRIDGE = re.compile(
+    rf"(?:{_LEX['count_bridge_adverb'].alternation})?"
+    rf"(?:{_LEX['count_bridge_verb'].alternation})?\s*$"
+)
 
 
 def _counted(question: str, words: Callable[[str], list[str]]) -> tuple[str, bool]:
