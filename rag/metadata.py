@@ -395,7 +395,7 @@ def extract_meta(text: str, noise: list[Span], source: str, site: Sequence[str] 
         _find_places([p for p in (title, issuer) if p], body), [*head, *foot, *site]
     )
     places = _with_chain(places, body)
-    issuer = issuer or _own_government("\n".join(lines), places)
+    issuer = issuer or _own_government(body, places)
     if issuer and re.match(r"^[县区市镇乡]", issuer):  # "县政府办": complete with the place name
         level = _level(issuer[0])
         if full := getattr(places, level):

@@ -193,9 +193,7 @@ class Retriever:
             if len(picked) + len(owed) >= opts.k:
                 picked += owed[: max(0, opts.k - len(picked))]
                 break
-        if self.reranker is None:
-            picked.sort(key=lambda d: -fused[d])
-        else:  # the reranker's order
-            position = {d: i for i, d in enumerate(order)}
-            picked.sort(key=lambda d: position[d])
+        # in the order given: fused score (row on a tie), or the reranker's
+        position = {d: i for i, d in enumerate(order)}
+        picked.sort(key=lambda d: position[d])
         return [self._hit(i, d, fused, bm25_rank, dense_rank) for i, d in enumerate(picked, 1)]

@@ -38,7 +38,11 @@ def asked_topic(question: str) -> tuple[str, str]:
 def asks_next_year(question: str) -> bool:
     """Whether the question asks for a topic a report states for the year after its own
     (next year's plans: topics.toml's next_year), whatever else it asks (几次, 多少)."""
-    topic, _ = asked_topic(question)
+    return _next_year(asked_topic(question)[0])
+
+
+def _next_year(topic: str) -> bool:
+    """Whether reports state `topic` for the year after their own (topics.toml next_year)."""
     return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
 
 
@@ -53,8 +57,7 @@ def asks_done(question: str) -> bool:
 def states_next_year(chunk: Chunk) -> bool:
     """Whether the chunk is in a part a report writes for the year after its own (下一步工作
     安排, 2025年工作打算: topics.toml's next_year)."""
-    topic = chunk_topic(chunk)
-    return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
+    return _next_year(chunk_topic(chunk))
 
 
 def chunk_topic(chunk: Chunk) -> str:
