@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from rag.backends import ChangeSet, FaissBackend, IndexBackend, Written
 from rag.chunk import ChunkerSettings, chunk_report
 from rag.contracts import Embedder
-from rag.dense import DenseIndex, FaissStore, digest_path, intact
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, IngestError, first_line
 from rag.ingest import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
@@ -30,7 +30,6 @@ from rag.layout import (
     build_lock,
     commit,
     current_build,
-    link_file,
     link_tree,
     new_id,
     read_build,
@@ -39,7 +38,6 @@ from rag.layout import (
     segment_folder,
     write_jsonl,
 )
-from rag.milvus_store import MilvusSparseIndex, MilvusTarget, sync
 from rag.sentvec import SentenceVectors, encode_sentences
 from rag.sentvec import write as write_sentences
 from rag.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
@@ -69,8 +67,8 @@ class BuildSummary:
     tokenized: int = 0  # chunks that went through jieba for BM25
     reused_tokens: int = 0  # chunks whose tokens the previous build had
     seconds: float = 0.0
-    store: str = "faiss"  # or "milvus: <uri> <collection>" (never the token)
-    store_update: str = ""  # Milvus: "full" or "N report(s) replaced, M chunk(s) inserted"
+    store: str = "faiss"  # where the search rows are: "faiss", "milvus: <uri> <collection>"…
+    store_update: str = ""  # what was written: an update's segment, Milvus's replaced rows
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -296,37 +294,15 @@ def build_index(
     progress: Progress | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
     lock_wait: float = 0.0,
-    milvus: MilvusTarget | None = None,
+    store: IndexBackend | None = None,
 ) -> BuildSummary:
     """Index every report in `reports_dir` into `index_dir`, reusing unchanged work. A file
     that cannot be read is skipped with its reason; the others are indexed. One build of a
-    folder at a time: another waits up to `lock_wait` seconds, then is refused. With
-    `milvus`, the vectors and the BM25 search go to its collections, changed reports only."""
+    folder at a time: another waits up to `lock_wait` seconds, then is refused. The search
+    rows go to `store` (rag.backends; default: the local FAISS and BM25 files)."""
     with build_lock(index_dir, lock_wait):
-        return _build(reports_dir, index_dir, embedder, chunker, progress, limits, milvus)
-
-
-def _milvus_previous(
-    index_dir: Path, old: Manifest | None, target: MilvusTarget, embed_model: str, chunker: dict
-) -> dict[str, str] | None:
-    """The live build's report hashes, if its rows in `target` can be kept (same collections,
-    model and chunker); None: write them all."""
-    folder = current_build(index_dir, damaged_ok=True)
-    if old is None or folder is None or old.store != "milvus":
-        return None
-    if old.embed_model != embed_model or old.chunker != chunker:
-        return None
-    try:
-        where = MilvusSparseIndex.pointer(folder)
-    except IndexStoreError:
-        return None
-    if (where["uri"], where["collection"], where["lexical"]) != (
-        target.uri,
-        target.sparse,
-        target.lexical,
-    ):
-        return None
-    return {s: e.hash for s, e in old.reports.items()}
+        backend = store or FaissBackend()
+        return _build(reports_dir, index_dir, embedder, chunker, progress, limits, backend)
 
 
 def _previous_tokens(
@@ -357,7 +333,7 @@ def _build(
     chunker: ChunkerSettings,
     progress: Progress | None,
     limits: ReadLimits,
-    milvus: MilvusTarget | None = None,
+    store: IndexBackend,
 ) -> BuildSummary:
     t0 = time.perf_counter()
     summary = BuildSummary(index_dir=index_dir)
@@ -368,9 +344,9 @@ def _build(
         old = None
     files, skipped = survey(reports_dir, limits)
     summary.skipped.extend(skipped)
-    if milvus is None and old is not None:
+    if old is not None:
         updated = _update(
-            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits
+            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits, store
         )
         if updated:
             summary.seconds = time.perf_counter() - t0
@@ -391,19 +367,17 @@ def _build(
     sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
     summary.reused_tokens = sum(c.id in reuse for c in chunks)
     summary.tokenized = len(chunks) - summary.reused_tokens
-    stores = None
-    if milvus is not None:
-        previous = _milvus_previous(index_dir, old, milvus, embed_model, asdict(chunker))
-        n_old = old.n_chunks if old else 0
-        stores = sync(milvus, chunks, matrix, hashes, previous, n_old, sparse.tokens or [])
-        summary.store = f"milvus: {milvus.uri} {milvus.collection}"
-        done = stores[2]
-        summary.store_update = (
-            "full"
-            if done.full
-            else f"{done.deleted_reports} report(s) removed or replaced, {done.inserted_chunks} chunk(s) "
-            "inserted"
-        )
+    change = ChangeSet(
+        full=True,
+        chunks=chunks,
+        vectors=matrix,
+        tokens=sparse.tokens or [],
+        reports=hashes,
+        embed_model=embed_model,
+        chunker=asdict(chunker),
+        previous=current_build(index_dir, damaged_ok=True) if old is not None else None,
+        previous_manifest=old,
+    )
     segment = sparse.parts[0].name
     manifest = Manifest(
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -416,26 +390,21 @@ def _build(
         n_chunks=len(chunks),
         reports=_entries(reports, chunks, hashes, segment),
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
-        store="milvus" if stores else "faiss",
+        store=store.name,
         segments=[segment],
     )
+    written: list[Written] = []
 
     def write(folder: Path) -> None:
         _write_segment(
             segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix, sents
         )
-        if matrix is not None and stores is None:
-            FaissStore.build(chunks, matrix).save(folder)
-        if stores is not None:
-            for store in stores[:2]:
-                if store is not None:
-                    store.save(folder)
+        written.append(store.write(folder, change))
         sparse.save(folder)
-        (folder / "manifest.json").write_text(
-            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        _write_manifest(folder, manifest)
 
     commit(index_dir, write)
+    summary.store, summary.store_update = written[0]
     summary.reports, summary.chunks = len(reports), len(chunks)
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -506,6 +475,7 @@ def _update(
     summary: BuildSummary,
     progress: Progress | None,
     limits: ReadLimits,
+    store: IndexBackend,
 ) -> bool:
     """Re-index only the new and changed reports, as one new segment; the live build's other
     segments are hard-linked, the replaced reports' chunks marked dead. False (nothing
@@ -517,11 +487,11 @@ def _update(
     if (
         src is None
         or not old.segments
-        or old.store != "faiss"
+        or old.store != store.name
         or old.embed_model != embed_model
         or old.chunker != asdict(chunker)
         or old.tokenizer != TOKENIZER
-        or (embedder is not None and not intact(src / FaissStore.FILE))  # repaired in full
+        or not store.updatable(src, old)  # a backend that syncs itself, or rows to repair
     ):
         return False
     docs, dead = segment_counts(src)
@@ -576,7 +546,21 @@ def _update(
         reports=entries,
         skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
         segments=[s for s in [*old.segments, name] if s in live],
+        store=store.name,
     )
+    change = ChangeSet(
+        full=False,
+        chunks=chunks,
+        vectors=matrix,
+        tokens=tokens,
+        reports={s: e.hash for s, e in entries.items()},
+        embed_model=embed_model,
+        chunker=asdict(chunker),
+        previous=src,
+        previous_manifest=old,
+        removed_rows=gone,
+    )
+    written: list[Written] = []
 
     def write(folder: Path) -> None:
         for seg in manifest.segments[:-1] if chunks else manifest.segments:
@@ -584,29 +568,25 @@ def _update(
         if chunks:
             _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix, sents)
         update_segments(src, folder, gone, tokens, name)
-        if (
-            embedder is not None
-            and (src / FaissStore.FILE).exists()
-            and not chunks
-            and not len(gone)
-        ):
-            link_file(src / FaissStore.FILE, folder / FaissStore.FILE)
-            if digest_path(src / FaissStore.FILE).exists():
-                link_file(digest_path(src / FaissStore.FILE), digest_path(folder / FaissStore.FILE))
-        elif embedder is not None and (src / FaissStore.FILE).exists():
-            dense = DenseIndex.load(src / FaissStore.FILE)
-            vectors = matrix if matrix is not None else np.empty((0, old.dim), np.float32)
-            dense.replace_rows(gone, vectors).save(folder / FaissStore.FILE)
-        (folder / "manifest.json").write_text(
-            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        written.append(store.write(folder, change))
+        _write_manifest(folder, manifest)
 
     commit(index_dir, write)
+    summary.store = written[0].store
     summary.new_reports = sorted(r.source for r in reports)
     summary.reused_reports = sorted(kept)
     summary.removed_reports = sorted(gone_sources - set(hashes))
     summary.reports, summary.chunks = len(entries), manifest.n_chunks
     summary.tokenized, summary.reused_tokens = len(chunks), manifest.n_chunks - len(chunks)
     summary.reused_embeddings = manifest.n_chunks - len(chunks) if embedder else 0
-    summary.store_update = f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a new segment"
+    summary.store_update = written[0].update or (
+        f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a "
+        "new segment"
+    )
     return True
+
+
+def _write_manifest(folder: Path, manifest: Manifest) -> None:
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     token_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
     # Where the vectors and the BM25 search live: local FAISS + bm25s files in the index
     # folder (default), or Milvus (Lite: a local file; a server or cluster: its URI).
-    store: Literal["faiss", "milvus"] = "faiss"
+    store: str = "faiss"  # a registered index backend (rag/backends.py): faiss, milvus…
     milvus_uri: str | None = None  # None: Milvus Lite in <index_dir>/milvus.db
     milvus_token: SecretStr | None = None  # "user:password" or an API key; never logged
     milvus_collection: str | None = None  # None: rag_<index folder name>; _dense/_sparse added
@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default_factory=lambda: packaged_prompts())
 
     # Answering. No LLM configured -> the extractive answerer.
-    llm_backend: Literal["none", "openai", "llamacpp"] = "none"
+    llm_backend: str = "none"  # none (extractive) or a registered provider: openai, llamacpp…
     llm_base_url: str | None = None  # OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None  # never logged or written anywhere

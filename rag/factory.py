@@ -4,7 +4,6 @@ evaluation and the benchmarks all go through it."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,18 +13,18 @@ from typing import Any
 from pydantic import SecretStr
 
 from rag.answer import LLMAnswerer, make_chain
+from rag.backends import StoreOptions, make_store
 from rag.build import BuildSummary, build_index, read_isolated
 from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.contracts import Answerer, Embedder
 from rag.dense import DenseIndex, FaissStore, set_threads
 from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
-from rag.errors import ConfigError, ModelError, RagError, first_line
+from rag.errors import ConfigError, ModelError, first_line
 from rag.extractive import ExtractiveAnswerer
 from rag.ingest import DEFAULT_LIMITS, ReadLimits
 from rag.layout import Manifest, ReportEntry, current_build, read_manifest
-from rag.llm import LLMConfig, make_model, provider_errors
-from rag.milvus_store import MilvusTarget, collection_name, open_stores
+from rag.llm import LLMConfig, llm_provider, make_model, provider_errors
 from rag.pipeline import Knobs, Pipeline
 from rag.prompting import PromptSpec, load_prompt
 from rag.rerank import make_reranker
@@ -121,7 +120,7 @@ def build(
         progress,
         read_limits(settings),
         settings.build_wait if wait is None else wait,
-        milvus_target(settings, index_dir),
+        make_store(settings.store, store_options(settings, index_dir)),
     )
     return summary, resolution
 
@@ -139,25 +138,21 @@ def read_report(path: Path, settings: Settings | None = None) -> Report:
     return read_isolated(path, chunker_settings(settings), read_limits(settings))[0]
 
 
-def milvus_target(settings: Settings, index_dir: Path | None = None) -> MilvusTarget | None:
-    """Where `rag index` puts the vectors and the BM25 search: None for the local files
-    (RAG_STORE=faiss), else the Milvus URI (default: Milvus Lite in the index folder), the
-    collection prefix (default: rag_<index folder name>) and the token (a secret)."""
-    if settings.store != "milvus":
-        return None
-    folder = (index_dir or settings.index_dir).resolve()
-    token = _secret(settings.milvus_token)
-    return MilvusTarget(
-        uri=settings.milvus_uri or str(folder / "milvus.db"),
-        collection=settings.milvus_collection or collection_name(folder),
-        token=token,
+def store_options(settings: Settings, index_dir: Path | None = None) -> StoreOptions:
+    """Where RAG_STORE's backend keeps the search rows: for Milvus the URI (default: Milvus
+    Lite in the index folder), the collection prefix (default: rag_<index folder name>), how
+    it scores words, and the token (a secret)."""
+    return StoreOptions(
+        index_dir=index_dir or settings.index_dir,
+        uri=settings.milvus_uri,
+        collection=settings.milvus_collection,
+        token=_secret(settings.milvus_token),
         lexical=settings.milvus_lexical,
     )
 
 
 def open_index(settings: Settings, index_dir: Path | None = None) -> LoadedIndex:
-    token = _secret(settings.milvus_token)
-    return load_index(index_dir or settings.index_dir, token)
+    return load_index(index_dir or settings.index_dir, store_options(settings, index_dir))
 
 
 def manifest(settings: Settings, index_dir: Path | None = None) -> Manifest | None:
@@ -209,26 +204,16 @@ def llm_config(settings: Settings) -> LLMConfig | None:
     }
     if settings.llm_backend == "none":
         return None
-    if settings.llm_backend == "openai":
-        if not settings.llm_base_url or not settings.llm_model:
-            raise ConfigError(
-                "RAG_LLM_BACKEND=openai 需要设置 RAG_LLM_BASE_URL（例如 http://127.0.0.1:8000/v1）"
-                "和 RAG_LLM_MODEL"
-            )
-        return LLMConfig("openai", settings.llm_model, base_url=settings.llm_base_url, **common)  # type: ignore[arg-type]
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise ConfigError(
-            "RAG_LLM_BACKEND=llamacpp 需要 llama-cpp-python 包，尚未安装："
-            "pip install -e '.[llamacpp]'（需编译 llama.cpp：空闲的双核机器约 8 分钟，繁忙时约 40 分钟），"
-            "或改用 RAG_LLM_BACKEND=openai"
-        )
+    provider = llm_provider(settings.llm_backend)
     path = settings.llm_gguf_path
-    if path is None or not path.is_file():
-        raise ConfigError(
-            f"RAG_LLM_BACKEND=llamacpp 需要 RAG_LLM_GGUF_PATH 指向一个 .gguf 文件，现为 {path}"
-        )
-    model = settings.llm_model or path.name
-    return LLMConfig("llamacpp", model, gguf_path=str(path), **common)  # type: ignore[arg-type]
+    cfg = LLMConfig(
+        settings.llm_backend,
+        settings.llm_model or "",
+        base_url=settings.llm_base_url,
+        gguf_path=str(path) if path is not None else None,
+        **common,  # type: ignore[arg-type]
+    )
+    return provider.configure(cfg)
 
 
 def llm_answerer(settings: Settings, cfg: LLMConfig, prompt: PromptSpec) -> LLMAnswerer:
@@ -388,31 +373,16 @@ def describe(settings: Settings) -> Description:
     )
 
 
-def _mb(path: Path) -> float:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-    return sum(p.stat().st_size for p in files) / 2**20
-
-
 def store_info(settings: Settings, m: Manifest | None) -> str | None:
     """Where the live build's search rows are and how many (`rag doctor`); None: no index."""
     folder = current_build(settings.index_dir)
     if m is None or folder is None:
         return None
-    if m.store == "milvus":
-        token = _secret(settings.milvus_token)
-        try:
-            sparse, dense = open_stores(folder, token, m.embed_model != LEXICAL)
-            parts = [f"{sparse.collection} ({len(sparse)} rows)"]
-            if dense is not None:
-                parts.append(f"{dense.collection} ({len(dense)} rows)")
-        except RagError as e:
-            return f"Milvus: {e}"
-        except Exception as e:  # grpc and pymilvus errors of a server that went away
-            return f"Milvus: unreachable ({first_line(e, 160)})"
-        return f"Milvus at {sparse.uri}: " + ", ".join(parts)
-    dense_file = folder / FaissStore.FILE
-    vectors = f"FAISS {dense_file.name} {_mb(dense_file):.1f} MB, " if dense_file.exists() else ""
-    return f"local files: {vectors}BM25 {_mb(folder / BM25Store.FOLDER):.1f} MB ({m.n_chunks} rows)"
+    try:
+        backend = make_store(m.store, store_options(settings))
+    except ConfigError as e:
+        return str(e)
+    return backend.describe(folder, m)
 
 
 def index_from_parts(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.backends import StoreOptions, make_store
 from rag.contracts import SparseIndex, VectorIndex
-from rag.dense import FaissStore
 from rag.embed import LEXICAL
 from rag.errors import IndexStoreError, first_line
 from rag.layout import REBUILD, Manifest, current_build, read_build, segment_folder
@@ -48,8 +48,9 @@ def _damaged(path: Path, e: BaseException) -> IndexStoreError:
     return IndexStoreError(f"index file {path} is damaged ({first_line(e)}); {REBUILD}")
 
 
-def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
-    """The live build of `index_dir`; `milvus_token` (a secret) for an index kept in Milvus."""
+def load_index(index_dir: Path, options: StoreOptions | None = None) -> LoadedIndex:
+    """The live build of `index_dir`, its search rows opened by the backend its manifest
+    names (`options`: where that backend's rows are, e.g. a server's token)."""
     folder = current_build(index_dir)
     if folder is None:
         raise IndexStoreError(f"{index_dir} 中还没有索引，请先运行 rag index --index {index_dir}")
@@ -59,33 +60,10 @@ def load_index(index_dir: Path, milvus_token: str | None = None) -> LoadedIndex:
         lexical = BM25Store.open(folder, rows, JiebaTokenizer(manifest.tokenizer_words))
     except Exception as e:  # bm25s reading a truncated or foreign file: any error
         raise _damaged(folder / BM25Store.FOLDER, e) from e
-    sparse: SparseIndex
-    dense: VectorIndex | None
-    if manifest.store == "milvus":
-        from rag.milvus_store import open_stores
-
-        with_vectors = manifest.embed_model != LEXICAL
-        sparse, dense = open_stores(folder, milvus_token, with_vectors, lexical)
-        stores: tuple[tuple[str, SparseIndex | VectorIndex | None], ...] = (
-            ("Milvus BM25", sparse),
-        )
-        stores += (("Milvus vector", dense),)
-    else:
-        sparse, dense = lexical, None
-        if manifest.embed_model != LEXICAL:
-            if not (folder / FaissStore.FILE).exists():  # never a silent BM25-only answer
-                raise IndexStoreError(
-                    f"索引 {folder} 用向量模型 {manifest.embed_model} 建成，向量文件 "
-                    f"{folder / FaissStore.FILE} 却不见了；{REBUILD}"
-                )
-            try:
-                dense = FaissStore.open(folder, rows)
-            except IndexStoreError:
-                raise
-            except Exception as e:  # faiss reading a truncated file raises RuntimeError
-                raise _damaged(folder / FaissStore.FILE, e) from e
-        stores = (("vector", dense),)
-    for name, store in (("BM25", lexical), *stores):
+    backend = make_store(manifest.store, options)
+    sparse, dense = backend.open(folder, manifest, rows, lexical)
+    searches = [("BM25", lexical), (backend.name, sparse), (f"{backend.name} vector", dense)]
+    for name, store in searches:
         if store is not None and len(store) != len(rows):
             raise IndexStoreError(
                 f"{folder} 的 {name} 索引有 {len(store)} 行，段落却有 {len(rows)} 个；{REBUILD}"

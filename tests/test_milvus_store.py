@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag import factory
+from rag.backends import FaissBackend, MilvusBackend, StoreOptions, make_store
 from rag.build import build_index
 from rag.chunk import ChunkerSettings
 from rag.config import QueryOptions, Settings
@@ -36,12 +37,13 @@ QUESTIONS = [
 ]
 
 
-def _target(tmp_path: Path, token: str | None = None, lexical: str = "jieba") -> MilvusTarget:
-    return MilvusTarget(str(tmp_path / "milvus.db"), "rag_test", token, lexical)
+def _target(tmp_path: Path, token: str | None = None, lexical: str = "jieba") -> StoreOptions:
+    return StoreOptions(tmp_path, str(tmp_path / "milvus.db"), "rag_test", token, lexical)
 
 
-def _build(reports: Path, index: Path, embedder, target: MilvusTarget | None):  # type: ignore[no-untyped-def]
-    return build_index(reports, index, embedder, ChunkerSettings(), milvus=target)
+def _build(reports: Path, index: Path, embedder, target: StoreOptions | None):  # type: ignore[no-untyped-def]
+    store = MilvusBackend(target) if target is not None else None
+    return build_index(reports, index, embedder, ChunkerSettings(), store=store)
 
 
 @pytest.mark.parametrize(
@@ -152,13 +154,15 @@ def test_rag_doctor_shows_the_store_and_its_rows(
 
 def test_the_store_settings_name_a_lite_file_and_a_collection_per_index(tmp_path: Path) -> None:
     s = Settings(index_dir=tmp_path / "县级 index", store="milvus", milvus_token="u:p")
-    target = factory.milvus_target(s)
-    assert target is not None
+    target = MilvusBackend(factory.store_options(s)).target
     assert target.uri == str((tmp_path / "县级 index").resolve() / "milvus.db")
     assert target.collection == "rag____index" and target.token == "u:p"
     server = Settings(store="milvus", milvus_uri="http://10.0.0.5:19530", milvus_collection="prov")
-    assert factory.milvus_target(server) == MilvusTarget("http://10.0.0.5:19530", "prov", None)
-    assert factory.milvus_target(Settings()) is None
+    assert MilvusBackend(factory.store_options(server)).target == MilvusTarget(
+        "http://10.0.0.5:19530", "prov", None
+    )
+    assert "u:p" not in repr(factory.store_options(s))
+    assert isinstance(make_store(Settings().store), FaissBackend)
 
 
 def test_rag_index_and_ask_on_milvus_lite_from_the_settings(

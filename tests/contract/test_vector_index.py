@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from contract_data import REPORTS, make_chunks, make_vectors
+from toy_store import NumpyVectors
 
 from rag.contracts import VectorIndex
 from rag.dense import FaissStore
@@ -49,7 +50,22 @@ def _milvus() -> tuple[Make, Reopen]:
     return make, reopen
 
 
-BACKENDS = {"faiss-flat": _faiss(10**9), "faiss-ivf": _faiss(10), "milvus-lite": None}
+def _numpy() -> tuple[Make, Reopen]:
+    """The toy store of docs/architecture.md "Adding a store" (tests/toy_store.py)."""
+
+    def reopen(store: VectorIndex, folder: Path, chunks: Sequence[Chunk]) -> VectorIndex:
+        store.save(folder)
+        return NumpyVectors(Rows(chunks), np.load(folder / NumpyVectors.FILE))
+
+    return (lambda chunks, vectors: NumpyVectors(Rows(chunks), vectors)), reopen
+
+
+BACKENDS = {
+    "faiss-flat": _faiss(10**9),
+    "faiss-ivf": _faiss(10),
+    "milvus-lite": None,
+    "numpy": _numpy(),
+}
 MARKS = {"milvus-lite": [pytest.mark.integration]}
 
 
