@@ -24,7 +24,7 @@ from rag.meta_answer import answer_lines, meta_hits
 from rag.metadata import ISSUER_LINE, parse_date
 from rag.numbers import quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
-from rag.query import Query
+from rag.query import Query, read
 from rag.textmatch import containment, content, sentences
 from rag.types import Hit
 
@@ -133,6 +133,13 @@ class ClaimChecker:
             claims.append(self.check_claim(text[a:b], a, b, options))
         return CheckResult(tuple(claims))
 
+    def _read(self, claim: str, options: AskOptions) -> Query:
+        """What a claim is about (places, years with 去年 made absolute, scope, terms), read as
+        a question is but with no conversation to rewrite it from."""
+        p = self.pipeline
+        opts = p.query_options(options)
+        return read(claim, claim.strip(), opts, p.reports, p.retriever.places, p.index.lexical)
+
     def _evidence(self, claim: str, query: Query) -> tuple[list[_Candidate], tuple[str, ...], str]:
         """Each passage retrieved for the claim (read as `query`) with the sentence of it that
         states the claim (its figures, then most of its wording; no title, 落款 or date line),
@@ -219,7 +226,7 @@ class ClaimChecker:
         why = not_a_claim(claim)
         if why:
             return CheckedClaim(claim, start, end, "not_a_claim", why)
-        query = self.pipeline.analyze(claim, (), options)
+        query = self._read(claim, options)
         found, searched, grounding = self._evidence(claim, query)
         base = CheckedClaim(claim, start, end, "not_found", "", searched=searched)
         scoped = None
@@ -235,7 +242,7 @@ class ClaimChecker:
                 return scoped
         # not in the reports of the place and year it names: is it another place's or year's?
         unscoped = replace(options, scope_from_question=False)
-        anywhere, _, _ = self._evidence(claim, self.pipeline.analyze(claim, (), unscoped))
+        anywhere, _, _ = self._evidence(claim, self._read(claim, unscoped))
         if anywhere:
             j = judge(claim, [c[0] for c in anywhere], thresholds=self.thresholds)
             if j.verdict == "supported":

@@ -26,9 +26,8 @@ from rag.lang.script import simplified
 from rag.meta_answer import answer_lines, meta_hits, meta_text
 from rag.neighbours import WordNeighbours
 from rag.parts import ask_parts, joined
-from rag.query import Query, analyze
+from rag.query import Query, read
 from rag.retrieve import Retriever
-from rag.scope import absolute_years, relative_year, report_years, unstated_note
 from rag.sources import Evidence, Sources
 from rag.store import LoadedIndex
 from rag.support import SentenceSimilarity
@@ -206,7 +205,19 @@ class Pipeline:
             if explicit
             else rewrite(question, history, self.aliases, self.rewriter)
         )
-        opts = self.options(
+        query = read(
+            question,
+            rewritten,
+            self.query_options(options),
+            self.reports,
+            self.retriever.places,
+            self.index.lexical,
+        )
+        return replace(query, notes=notes) if notes else query
+
+    def query_options(self, options: AskOptions) -> QueryOptions:
+        """The retrieval options of a request: its filters and mode, the knobs' k."""
+        return self.options(
             k=options.k or self.knobs.answer_k,
             mode=options.mode,
             places=options.places,
@@ -214,19 +225,6 @@ class Pipeline:
             reports=options.reports,
             scope_from_question=options.scope_from_question,
         )
-        query = analyze(
-            question, rewritten, opts, self.reports, self.retriever.places, self.index.lexical
-        )
-        said = ""
-        if not opts.years and relative_year(rewritten):  # 去年: the newest report's year
-            absolute, said = absolute_years(rewritten, report_years(self.reports, query.searched))
-            if said:
-                query = analyze(
-                    question, absolute, opts, self.reports, self.retriever.places,
-                    self.index.lexical,
-                )  # fmt: skip
-        said = "；".join(x for x in (said, unstated_note(query.unstated)) if x)
-        return replace(query, notes=notes, said=said) if notes or said else query
 
     def retrieve(
         self, question: str, history: Sequence[Turn] = (), options: AskOptions = AskOptions()

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from rag.config import QueryOptions
 from rag.neighbours import WordNeighbours
 from rag.places import PlaceIndex, report_chains
-from rag.scope import Scope, resolve_scope
+from rag.scope import (
+    Scope,
+    absolute_years,
+    relative_year,
+    report_years,
+    resolve_scope,
+    unstated_note,
+)
 from rag.sparse import BM25Store
 from rag.support import QuestionTerms, question_terms, report_words
 from rag.textmatch import years_in
@@ -90,6 +97,27 @@ def analyze(
         expansion=_expansion(terms, lexical),
         unstated=tuple(u for u in grounding.tolerated if not _confirmed(u, searched, reports)),
     )
+
+
+def read(
+    question: str,
+    text: str,
+    options: QueryOptions,
+    reports: dict[str, Report],
+    places: PlaceIndex,
+    lexical: BM25Store,
+) -> Query:
+    """`analyze`, with a relative year made absolute (去年: the year before the newest report
+    in scope, unless the options name years) and what was assumed said (`Query.said`): the
+    relative year read, the places the question names that no report states."""
+    query = analyze(question, text, options, reports, places, lexical)
+    said = ""
+    if not options.years and relative_year(text):
+        absolute, said = absolute_years(text, report_years(reports, query.searched))
+        if said:
+            query = analyze(question, absolute, options, reports, places, lexical)
+    said = "；".join(x for x in (said, unstated_note(query.unstated)) if x)
+    return replace(query, said=said) if said else query
 
 
 def _expansion(terms: QuestionTerms, lexical: BM25Store) -> tuple[str, ...]:
