@@ -1,6 +1,6 @@
 """One claim judge, measured: `rag check` on every sentence of the indexed reports (each
 should be supported), and our answers' claim checks against `rag check` of the same claims
-(the two must agree: both go through rag/judge.py).
+(the two must agree: both go through rag/verify/judge.py).
 
     python -m eval.agreement [--dataset eval/dev.jsonl] [--out eval/results/agreement.json]
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from rag.check import ClaimChecker, not_a_claim, split_claims
 from rag.config import PROJECT_ROOT, Settings
 from rag.factory import open_pipeline
-from rag.textmatch import strip_markers
+from rag.text.textmatch import strip_markers
 
 
 def _side(verdict: str) -> str:

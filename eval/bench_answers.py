@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
+import rag.answer.sources as sources_module
 import rag.pipeline as pipeline_module
-import rag.sources as sources_module
 from eval.dataset import load_questions
 from rag.config import PROJECT_ROOT, Settings
 from rag.factory import open_pipeline

@@ -24,8 +24,8 @@ from pathlib import Path
 from rag.check import ClaimChecker, not_a_claim
 from rag.config import PROJECT_ROOT, Settings
 from rag.factory import open_pipeline, with_chat_model
-from rag.numbers import is_year, quantities
-from rag.textmatch import sentences
+from rag.text.numbers import is_year, quantities
+from rag.text.textmatch import sentences
 from rag.types import Report
 
 # a unit and one that never counts the same thing (15次 is not 15人)

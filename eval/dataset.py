@@ -17,7 +17,7 @@ from typing import Any
 
 from eval.metrics import Evidence
 from rag.lang.script import simplified
-from rag.numbers import normalize
+from rag.text.numbers import normalize
 
 _FIELDS: dict[str, type | tuple[type, ...]] = {
     "id": str,

@@ -47,7 +47,7 @@ def mean(values: Sequence[float]) -> float:
 
 def key_fact_accuracy(answer: str, key_facts: Sequence[str]) -> float:
     """Share of key facts found in the answer, after folding width, whitespace and numerals."""
-    from rag.numbers import normalize
+    from rag.text.numbers import normalize
 
     if not key_facts:
         raise ValueError("key-fact accuracy needs at least one key fact")

@@ -22,7 +22,7 @@ from eval.metrics import (
     reciprocal_rank,
 )
 from rag.pipeline import AskOptions, Pipeline
-from rag.places import place_aliases
+from rag.retrieve.places import place_aliases
 from rag.types import Answer, Report
 
 logger = logging.getLogger(__name__)

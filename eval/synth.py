@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.chunk import context_header
 from rag.factory import LoadedIndex
-from rag.places import place_aliases
-from rag.sentvec import SentenceVectors, chunk_sentences, digest
+from rag.index.sentvec import SentenceVectors, chunk_sentences, digest
+from rag.ingest.chunk import context_header
+from rag.retrieve.places import place_aliases
 from rag.types import Chunk, Places, Report
 
 _SYLLABLES = (

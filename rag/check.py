@@ -2,7 +2,7 @@
 
 Each sentence of the text is a claim. It gets its own retrieval (the pipeline's analysis and
 scope: the places and years it names, and the user's filters), and the one claim judge
-(rag/judge.py, the same that checks our answers) compares it with the retrieved report
+(rag/verify/judge.py, the same that checks our answers) compares it with the retrieved report
 sentences: `supported`, `contradicted` (with the report's value; also when the claim's
 content belongs to another place or year), `not_found` (the reports searched are listed), or
 `not_a_claim` (headings, signatures, date lines, greetings: told here).
@@ -16,17 +16,17 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rag.judge import THRESHOLDS, Judgement, Thresholds, Unit, Verdict, is_furniture, judge
+from rag.answer.meta_answer import answer_lines, meta_hits
+from rag.ingest.metadata import ISSUER_LINE, parse_date
 from rag.lang import lexicon
 from rag.lang.outline import HEADING_LEVELS
 from rag.lang.script import simplified
-from rag.meta_answer import answer_lines, meta_hits
-from rag.metadata import ISSUER_LINE, parse_date
-from rag.numbers import quantities, same_quantity
 from rag.pipeline import AskOptions, Pipeline
-from rag.query import Query, read
-from rag.textmatch import containment, content, sentences
+from rag.retrieve.query import Query, read
+from rag.text.numbers import quantities, same_quantity
+from rag.text.textmatch import containment, content, sentences
 from rag.types import Hit
+from rag.verify.judge import THRESHOLDS, Judgement, Thresholds, Unit, Verdict, is_furniture, judge
 
 # the verdicts of 核稿: the judge's, without an answer's partly and uncited
 VERDICTS: tuple[Verdict, ...] = ("supported", "contradicted", "not_found", "not_a_claim")

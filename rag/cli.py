@@ -331,7 +331,7 @@ def ask(
     ] = None,
 ) -> None:
     """根据报告回答问题，逐句核对所引原文 / Answer QUESTION from the reports, cited and checked."""
-    from rag.converse import turns_from_json
+    from rag.answer.converse import turns_from_json
     from rag.factory import open_pipeline
     from rag.pipeline import check_question
 
@@ -400,7 +400,7 @@ def check(
     / check TEXT (or --file) against the reports, claim by claim."""
     from rag.check import ClaimChecker
     from rag.factory import open_pipeline
-    from rag.ingest import read_text
+    from rag.ingest.reader import read_text
     from rag.request import check_text
 
     try:
@@ -460,7 +460,7 @@ def _show_answer(answer: dict[str, Any]) -> None:
     """After the answer's text (its JSON form, local or from `rag serve`): each cited passage
     once (its supporting sentence), then each claim's verdict."""
     from rag.types import ClaimCheck
-    from rag.verify import VERDICT_ZH, reason_zh
+    from rag.verify.answers import VERDICT_ZH, reason_zh
 
     if answer["rewritten"] != answer["question"]:
         err.print(f"（问题改写为：{answer['rewritten']}）", markup=False)
@@ -512,7 +512,7 @@ def _served(kind: str, payload: dict[str, Any], settings: Settings) -> dict[str,
     a key needed and not given. A refusal the server gives (an unknown report) is raised."""
     if not settings.use_server:
         return None
-    from rag.layout import current_build
+    from rag.index.layout import current_build
 
     build = current_build(settings.index_dir, damaged_ok=True)
     if build is None:
@@ -543,8 +543,8 @@ def _served(kind: str, payload: dict[str, Any], settings: Settings) -> dict[str,
 @app.command()
 def doctor(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """显示所用的模型、设置和索引，并探测已配置的服务 / Show models, settings, index; probe endpoints."""
-    from rag.embed import LEXICAL
     from rag.factory import describe
+    from rag.index.embed import LEXICAL
 
     d = describe(settings_for(index))
     if as_json:

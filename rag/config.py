@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     token_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
     # Where the vectors and the BM25 search live: local FAISS + bm25s files in the index
     # folder (default), or Milvus (Lite: a local file; a server or cluster: its URI).
-    store: str = "faiss"  # a registered index backend (rag/backends.py): faiss, milvus…
+    store: str = "faiss"  # a registered index backend (rag/index/backends.py): faiss, milvus…
     milvus_uri: str | None = None  # None: Milvus Lite in <index_dir>/milvus.db
     milvus_token: SecretStr | None = None  # "user:password" or an API key; never logged
     milvus_collection: str | None = None  # None: rag_<index folder name>; _dense/_sparse added
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     faiss_threads: int = Field(1, ge=1)
     rrf_k: int = Field(60, ge=1)
     candidates: int = Field(50, ge=1)
-    # The stage between fusion and the cut to k (rag/rerank.py): none, or
+    # The stage between fusion and the cut to k (rag/retrieve/rerank.py): none, or
     # cross-encoder:<Hugging Face id or local folder>, or a registered name
     reranker: str = "none"
     rerank_pool: int = Field(20, ge=1)  # fused candidates the reranker sees

@@ -8,7 +8,7 @@ tests against every implementation.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -71,6 +71,49 @@ class SparseIndex(Protocol):
 
 
 @runtime_checkable
+class Tokenizer(Protocol):
+    """A text's words as the keyword index splits them."""
+
+    extra_words: list[str]  # the place names added to its dictionary (水口镇 stays one token)
+
+    def __call__(self, text: str) -> list[str]:
+        """The search tokens: words and their sub-words, stopwords and punctuation removed."""
+        ...
+
+    def words(self, text: str) -> list[str]:
+        """Whole words only (no sub-words), filtered the same way."""
+        ...
+
+
+@runtime_checkable
+class TermStatistics(Protocol):
+    """The corpus's word statistics, kept in the local BM25 files whatever the search
+    backend: what the reading of a question, the evidence score and a Milvus index of our
+    tokens weigh words by."""
+
+    @property
+    def tokenizer(self) -> Tokenizer: ...
+
+    def df(self, token: str) -> int:
+        """How many chunks contain the token (0: a word the corpus never uses)."""
+        ...
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency (highest for a token no chunk has)."""
+        ...
+
+    def vocabulary(self) -> list[str]:
+        """Every token the chunks use."""
+        ...
+
+    def query_weights(self, query: str) -> Mapping[str, float]:
+        """The query's indexed tokens with their IDF (the query side of BM25)."""
+        ...
+
+    def __len__(self) -> int: ...
+
+
+@runtime_checkable
 class Reranker(Protocol):
     """Reorders the fused hits of a question (a cross-encoder, say)."""
 
@@ -108,7 +151,7 @@ class Answerer(Protocol):
 
 
 class Draft(Protocol):
-    """What an answerer may read about the question (rag.decide.Draft implements it)."""
+    """What an answerer may read about the question (rag.answer.decide.Draft implements it)."""
 
     @property
     def question(self) -> str: ...
@@ -136,12 +179,12 @@ class Draft(Protocol):
 
     @property
     def topic(self) -> str:
-        """The part of a report the question asks for (rag.sections), or ''."""
+        """The part of a report the question asks for (rag.retrieve.sections), or ''."""
         ...
 
     @property
     def terms(self) -> Any:
-        """The question's terms (rag.support.QuestionTerms: content words, the figure asked)."""
+        """The question's terms (rag.retrieve.support.QuestionTerms: content words, the figure asked)."""
         ...
 
     @property

@@ -12,26 +12,26 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from rag.answer import LLMAnswerer, make_chain
-from rag.backends import StoreOptions, make_store
-from rag.build import BuildSummary, build_index, read_isolated
-from rag.chunk import ChunkerSettings
+from rag.answer.chain import LLMAnswerer, make_chain
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.llm import LLMConfig, llm_provider, make_model, provider_errors
+from rag.answer.prompting import PromptSpec, load_prompt
 from rag.config import Settings
 from rag.contracts import Answerer, Embedder
-from rag.dense import DenseIndex, FaissStore, set_threads
-from rag.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.errors import ConfigError, ModelError, first_line
-from rag.extractive import ExtractiveAnswerer
-from rag.ingest import DEFAULT_LIMITS, ReadLimits
-from rag.layout import Manifest, ReportEntry, current_build, read_manifest
-from rag.llm import LLMConfig, llm_provider, make_model, provider_errors
+from rag.index.backends import StoreOptions, make_store
+from rag.index.build import BuildSummary, build_index, read_isolated
+from rag.index.dense import DenseIndex, FaissStore, set_threads
+from rag.index.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
+from rag.index.layout import Manifest, ReportEntry, current_build, read_manifest
+from rag.index.sentvec import SentenceVectors
+from rag.index.sparse import BM25Store
+from rag.index.store import LoadedIndex, load_index
+from rag.ingest.chunk import ChunkerSettings
+from rag.ingest.reader import DEFAULT_LIMITS, ReadLimits
 from rag.pipeline import Knobs, Pipeline
-from rag.prompting import PromptSpec, load_prompt
-from rag.rerank import make_reranker
-from rag.retrieve import Retriever
-from rag.sentvec import SentenceVectors
-from rag.sparse import BM25Store
-from rag.store import LoadedIndex, load_index
+from rag.retrieve.rerank import make_reranker
+from rag.retrieve.retriever import Retriever
 from rag.types import Chunk, Report
 
 __all__ = [

@@ -1,8 +1,8 @@
 """`Pipeline.ask/stream`: rewrite -> analyse -> retrieve -> decide -> answer -> cite/verify.
 
 The parts are built by `rag.factory` from the settings; the pipeline only runs them. The
-answer decision has one home, rag/decide.py (route to metadata, answer or refuse, one
-threshold); the pipeline asks it and runs the answerers (rag/extractive.py, rag/answer.py).
+answer decision has one home, rag/answer/decide.py (route to metadata, answer or refuse, one
+threshold); the pipeline asks it and runs the answerers (rag/answer/extractive.py, rag/answer/chain.py).
 """
 
 from __future__ import annotations
@@ -13,26 +13,26 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from rag.answer import LLMUnavailable
-from rag.cite import parse, renumbered, resolve_citations
-from rag.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
+from rag.answer.chain import LLMUnavailable
+from rag.answer.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
+from rag.answer.converse import Turn, rewrite
+from rag.answer.decide import Decider, Draft, grounding_reason
+from rag.answer.meta_answer import answer_lines, meta_hits, meta_text
+from rag.answer.parts import ask_parts, joined
+from rag.answer.sources import Evidence, Sources
 from rag.config import QueryOptions
 from rag.contracts import Answerer
-from rag.converse import Turn, rewrite
-from rag.decide import Decider, Draft, grounding_reason
-from rag.embed import neighbour_cosine, semantic_anchors
 from rag.errors import ConfigError, ModelError, RagError
+from rag.index.embed import neighbour_cosine, semantic_anchors
+from rag.index.store import LoadedIndex
 from rag.lang.script import simplified
-from rag.meta_answer import answer_lines, meta_hits, meta_text
-from rag.neighbours import WordNeighbours
-from rag.parts import ask_parts, joined
-from rag.query import Query, read
-from rag.retrieve import Retriever
-from rag.sources import Evidence, Sources
-from rag.store import LoadedIndex
-from rag.support import SentenceSimilarity
+from rag.retrieve.neighbours import WordNeighbours
+from rag.retrieve.query import Query, read
+from rag.retrieve.retriever import Retriever
+from rag.retrieve.support import SentenceSimilarity
 from rag.types import Answer, Hit
-from rag.verify import check_answer
+from rag.verify.answers import check_answer
+from rag.verify.cite import parse, renumbered, resolve_citations
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable

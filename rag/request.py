@@ -15,7 +15,13 @@ from dataclasses import dataclass, replace
 
 from rag.errors import ConfigError
 from rag.pipeline import AskOptions, Pipeline
-from rag.scope import RELATIVE_YEARS, check_reports, read_relative, report_years, resolve_scope
+from rag.retrieve.scope import (
+    RELATIVE_YEARS,
+    check_reports,
+    read_relative,
+    report_years,
+    resolve_scope,
+)
 
 MODES = ("hybrid", "bm25", "dense")
 YEARS = (1949, 2100)  # a year filter outside these is a mistake, not a report's year

@@ -16,9 +16,9 @@ from langchain_core.language_models import BaseChatModel  # noqa: E402
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage  # noqa: E402
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult  # noqa: E402
 
-from rag.build import build_index  # noqa: E402
-from rag.chunk import ChunkerSettings  # noqa: E402
-from rag.store import load_index  # noqa: E402
+from rag.index.build import build_index  # noqa: E402
+from rag.index.store import load_index  # noqa: E402
+from rag.ingest.chunk import ChunkerSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "reports"
@@ -116,7 +116,7 @@ def extractive(lexical_index_dir: Path):
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The Milvus Lite tests run last: once pymilvus has started grpc's threads in this
-    process, the forked readers of rag.build (tested elsewhere) can fail in the child.
+    process, the forked readers of rag.index.build (tested elsewhere) can fail in the child.
     (Wiring the Milvus store into `rag index` must start its readers with forkserver.)"""
     items.sort(key=lambda item: "milvus" in item.nodeid)
 

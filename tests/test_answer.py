@@ -9,14 +9,14 @@ from langchain_core.language_models.fake import FakeStreamingListLLM
 from typer.testing import CliRunner
 
 from conftest import RecordingChat
-from rag.answer import LLMAnswerer, budget, fit_sources
+from rag.answer.chain import LLMAnswerer, budget, fit_sources
+from rag.answer.converse import Turn
+from rag.answer.llm import LLMConfig, make_model
+from rag.answer.prompting import load_prompt
 from rag.cli import app
 from rag.config import PROJECT_ROOT
-from rag.converse import Turn
-from rag.llm import LLMConfig, make_model
 from rag.pipeline import AskOptions, Pipeline
-from rag.prompting import load_prompt
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 
 SHUIKOU, WAWU = "000_4e493ef760f0cb20.txt", "001_e78c042d1c9dcf59.txt"
 PROMPT = load_prompt(PROJECT_ROOT / "prompts", "answer")
@@ -258,7 +258,7 @@ def test_when_did_something_happen_is_not_a_metadata_question(extractive: Pipeli
 
 
 def test_a_long_search_scope_is_counted_not_listed(extractive: Pipeline) -> None:
-    from rag.compose import LISTED, scope_text
+    from rag.answer.compose import LISTED, scope_text
 
     source = next(iter(extractive.reports))
     text = scope_text([source] * (LISTED + 5), extractive.reports)
@@ -272,7 +272,7 @@ def test_question_words_and_relative_time_are_not_terms(extractive: Pipeline) ->
 
 
 def test_a_thesaurus_synonym_earns_credit() -> None:
-    from rag.support import SYNONYM_CREDIT, QuestionTerms, support, thesaurus
+    from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support, thesaurus
 
     assert "调解" in thesaurus("调处")
     terms = QuestionTerms({"调处": 1.0}, False)
@@ -281,7 +281,7 @@ def test_a_thesaurus_synonym_earns_credit() -> None:
 
 
 def test_semantic_support_maps_the_anchors() -> None:
-    from rag.support import semantic_support
+    from rag.retrieve.support import semantic_support
 
     anchors = (0.87, 0.97)
     assert semantic_support(0.87, anchors) == 0.0
@@ -305,7 +305,7 @@ def test_a_figure_question_is_answered_first_in_one_short_sentence(extractive: P
 
 def test_a_label_of_another_report_is_wording_to_check() -> None:
     from rag.types import Citation, Places, Report, ReportMeta
-    from rag.verify import check_claim
+    from rag.verify.answers import check_claim
 
     span = (
         "依托线上培训组织40岁以下在编人员参加法律基础知识学习，已有27人通过考试入驻“数字执法”系统"
@@ -321,7 +321,7 @@ def test_a_label_of_another_report_is_wording_to_check() -> None:
 
 
 def test_numbered_titles_are_not_claims_but_items_are() -> None:
-    from rag.extractive import _is_title
+    from rag.answer.extractive import _is_title
 
     section = ("一、2024年推进法治政府建设的主要举措和成效", "（三）强化规范执法，确保执法公正文明")
     assert _is_title("（三）强化规范执法，确保执法公正文明", section)
@@ -347,7 +347,7 @@ def test_asking_words_of_spoken_questions_are_not_terms(extractive: Pipeline) ->
 
 
 def test_staff_words_for_the_public_and_banners_match_the_reports() -> None:
-    from rag.support import SYNONYM_CREDIT, QuestionTerms, support
+    from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support
 
     assert support(QuestionTerms({"老百姓": 1.0}, False), "群众受教育率达95％以上") == (
         SYNONYM_CREDIT
@@ -368,7 +368,7 @@ def test_a_short_item_head_and_its_substance_are_one_claim(extractive: Pipeline)
 def test_a_list_question_is_led_by_the_list_it_names(extractive: Pipeline) -> None:
     """哪些方式: the sentence closing its list with …等宣传方式 leads, before next year's plan
     (…等具有较强感染力和针对性的教育方式) and before a list of something else."""
-    from rag.support import lists_head
+    from rag.retrieve.support import lists_head
 
     assert lists_head("通过法制进村、送法入户，在辖区学校开展“大手拉小手”等宣传方式", "方式")
     assert lists_head("特别是征地拆迁、家风建设、集体资产分配、村民自治法等方面", "方面")
@@ -441,7 +441,7 @@ def test_a_word_no_report_uses_weighs_the_same_in_a_bigger_corpus() -> None:
     there (the near-duplicate index refused 金湖县法律顾问都从哪些人里请？)."""
     import math
 
-    from rag.support import QuestionTerms, question_terms, support
+    from rag.retrieve.support import QuestionTerms, question_terms, support
 
     def terms(n_chunks: int) -> QuestionTerms:
         dfs = {"法律顾问": n_chunks // 20}  # a report word, in 5% of the chunks at any size

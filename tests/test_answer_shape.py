@@ -9,11 +9,11 @@ import re
 import pytest
 
 from conftest import ROOT
-from rag.cite import renumbered
-from rag.extractive import without_clause
-from rag.parts import ask_parts
+from rag.answer.extractive import without_clause
+from rag.answer.parts import ask_parts
 from rag.pipeline import Pipeline
 from rag.types import Chunk, Hit
+from rag.verify.cite import renumbered
 
 QUESTIONS = [
     json.loads(line)["question"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from eval.synth import derived_vectors, grow
-from rag.store import load_index
+from rag.index.store import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SHUIKOU = "000_4e493ef760f0cb20.txt"

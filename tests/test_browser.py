@@ -14,10 +14,10 @@ from urllib.parse import urljoin
 import pytest
 
 from conftest import serve_ui
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.factory import open_pipeline
+from rag.index.build import build_index
+from rag.ingest.chunk import ChunkerSettings
 
 pytestmark = pytest.mark.integration
 

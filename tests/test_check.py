@@ -81,7 +81,7 @@ def test_titles_signatures_dates_and_greetings_are_no_claims(
 
 def test_a_signature_title_or_date_line_is_never_evidence(checker: ClaimChecker) -> None:
     """白沙镇明年打算干什么 was once 有依据 on the signature line 云岭县白沙镇人民政府."""
-    from rag.verify import is_furniture as _furniture
+    from rag.verify.answers import is_furniture as _furniture
 
     report = checker.pipeline.reports[SHUIKOU]
     assert report.meta.issuer and _furniture(report, report.meta.issuer)

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rag.chunk import ChunkerSettings, chunk_report, heading_level
 from rag.errors import ConfigError
-from rag.ingest import find_noise
-from rag.metadata import extract_meta
-from rag.tokens import count_tokens
+from rag.ingest.chunk import ChunkerSettings, chunk_report, heading_level
+from rag.ingest.metadata import extract_meta
+from rag.ingest.reader import find_noise
+from rag.text.tokens import count_tokens
 from rag.types import Report
 
 SAMPLES = Path(__file__).parent.parent / "data" / "reports"
@@ -42,7 +42,7 @@ def check_invariants(report: Report, chunks, max_tokens: int) -> None:  # type: 
 @pytest.mark.parametrize("path", sorted(SAMPLES.iterdir()), ids=lambda p: p.name[:3])
 @pytest.mark.parametrize("max_tokens", [64, 320])
 def test_sample_reports_offsets_and_budget(path: Path, max_tokens: int) -> None:
-    from rag.ingest import load_report
+    from rag.ingest.reader import load_report
 
     report = load_report(path)
     chunks = chunk_report(report, ChunkerSettings(max_tokens=max_tokens))
@@ -51,7 +51,7 @@ def test_sample_reports_offsets_and_budget(path: Path, max_tokens: int) -> None:
 
 
 def test_section_paths_follow_the_outline_with_mixed_numbering() -> None:
-    from rag.ingest import load_report
+    from rag.ingest.reader import load_report
 
     chunks = chunk_report(load_report(SAMPLES / "004_ec6daf499c9a8590.txt"))
     paths = [c.section for c in chunks]

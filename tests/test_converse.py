@@ -1,7 +1,7 @@
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from rag.converse import Turn, accept_rewrite, find_places, rewrite, rewrite_heuristic
+from rag.answer.converse import Turn, accept_rewrite, find_places, rewrite, rewrite_heuristic
 
 ALIASES = frozenset({"水口镇", "水口", "瓦屋镇", "瓦屋", "峡口镇", "峡口"})
 FIRST = Turn("水口镇2024年设立了哪些调解室？", "水口镇2024年设立了哪些调解室？")

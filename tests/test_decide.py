@@ -1,4 +1,4 @@
-"""The answer decision's one home (rag/decide.py): route, answer or refuse, for extractive and
+"""The answer decision's one home (rag/answer/decide.py): route, answer or refuse, for extractive and
 LLM answers alike; an LLM's "not in the reports" is its prompt's abstention line, not prose."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import RecordingChat
-from rag.answer import LLMAnswerer
+from rag.answer.chain import LLMAnswerer
+from rag.answer.decide import Decider
+from rag.answer.prompting import load_prompt
 from rag.config import PROJECT_ROOT
-from rag.decide import Decider
 from rag.errors import ConfigError
 from rag.pipeline import AskOptions, Pipeline
-from rag.prompting import load_prompt
 
 PROMPT = load_prompt(PROJECT_ROOT / "prompts", "answer")
 SHUIKOU = "000_4e493ef760f0cb20.txt"

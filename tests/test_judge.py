@@ -8,8 +8,8 @@ from pathlib import Path
 
 from eval.agreement import answer_claims, report_sentences
 from rag.check import ClaimChecker
-from rag.judge import Unit, judge
 from rag.pipeline import Pipeline
+from rag.verify.judge import Unit, judge
 
 
 def test_the_figure_stated_word_for_word_is_chosen() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.gazetteer import split_chain
 from rag.lang import LexiconError, lexicon
 from rag.lang.lexicon import load_lexicon
-from rag.numbers import quantities
+from rag.text.gazetteer import split_chain
+from rag.text.numbers import quantities
 
 LEX = lexicon()
 CASES = [
@@ -68,7 +68,7 @@ TAG_CASES = [
 def test_a_function_tag_is_the_tag_jieba_gives_its_example(tag: str, example: str) -> None:
     from jieba import posseg
 
-    from rag.support import function_words
+    from rag.retrieve.support import function_words
 
     word, _, written = example.partition("/")
     assert written == tag
@@ -160,7 +160,7 @@ OUTLINE_CASES = [
 
 @pytest.mark.parametrize(("level", "example"), OUTLINE_CASES)
 def test_one_outline_grammar_serves_chunking_and_sections(level: int, example: str) -> None:
-    from rag.chunk import heading_level
+    from rag.ingest.chunk import heading_level
     from rag.lang.outline import ITEM, ITEM_START
 
     if level < 5:

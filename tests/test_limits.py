@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import ROOT
-from rag.converse import Turn
+from rag.answer.converse import Turn
 from rag.errors import ConfigError, IndexStoreError
-from rag.layout import current_build
+from rag.index.layout import current_build
+from rag.index.store import load_index
 from rag.pipeline import Pipeline
-from rag.store import load_index
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ def test_a_huge_question_is_refused_before_any_work(
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("the question was analysed before its length was checked")
 
-    monkeypatch.setattr(rag.pipeline, "analyze", no_work)
+    monkeypatch.setattr(rag.pipeline, "read", no_work)
     monkeypatch.setattr(rag.pipeline, "rewrite", no_work)
     with pytest.raises(ConfigError, match="问题有 100000 个字符，上限是 2000 个"):
         extractive.ask("法" * 100_000)
@@ -195,10 +195,10 @@ class _Silent:
 
 
 def test_a_hung_llm_gets_one_attempt_then_the_extractive_answer(extractive: Pipeline) -> None:
-    from rag.answer import LLMAnswerer
+    from rag.answer.chain import LLMAnswerer
+    from rag.answer.llm import LLMConfig, make_model
+    from rag.answer.prompting import load_prompt
     from rag.config import PROJECT_ROOT
-    from rag.llm import LLMConfig, make_model
-    from rag.prompting import load_prompt
 
     silent = _Silent()
     try:
@@ -220,9 +220,9 @@ def test_a_trickling_llm_stream_is_cut_at_the_time_budget(extractive: Pipeline) 
 
     from langchain_core.language_models.fake import FakeStreamingListLLM
 
-    from rag.answer import LLMAnswerer
+    from rag.answer.chain import LLMAnswerer
+    from rag.answer.prompting import load_prompt
     from rag.config import PROJECT_ROOT
-    from rag.prompting import load_prompt
 
     reply = "对执法人员共进行执法培训15次[1]。" * 10
     slow = FakeStreamingListLLM(responses=[reply], sleep=0.05)  # 20 characters a second
@@ -236,14 +236,14 @@ def test_a_trickling_llm_stream_is_cut_at_the_time_budget(extractive: Pipeline) 
 
 
 def test_a_silent_model_hub_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
-    import rag.embed
+    import rag.index.embed
 
     silent = _Silent()
     try:
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
         monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.port}")
-        monkeypatch.setattr(rag.embed, "HUB_TIMEOUT", 0.5)
-        assert rag.embed._hub_path("nobody/no-such-model-here") is None
+        monkeypatch.setattr(rag.index.embed, "HUB_TIMEOUT", 0.5)
+        assert rag.index.embed._hub_path("nobody/no-such-model-here") is None
         assert len(silent.conns) == 1  # it was asked, did not answer, and was given up on
     finally:
         silent.close()
@@ -254,7 +254,7 @@ def test_a_hub_whose_host_does_not_resolve_is_not_asked_and_said_once(
 ) -> None:
     import httpx
 
-    import rag.embed
+    import rag.index.embed
 
     def no_request(*args: object, **kwargs: object) -> None:
         raise AssertionError("the hub was asked although its host does not resolve")
@@ -262,10 +262,10 @@ def test_a_hub_whose_host_does_not_resolve_is_not_asked_and_said_once(
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.no-such-host.invalid")
     monkeypatch.setattr(httpx, "get", no_request)
-    monkeypatch.setattr(rag.embed, "_HUB_ANSWERS", {})
-    with caplog.at_level("WARNING", logger="rag.embed"):
-        assert rag.embed._hub_reachable("BAAI/bge-small-zh-v1.5") is False
-        assert rag.embed._hub_reachable("BAAI/bge-reranker-base") is False
+    monkeypatch.setattr(rag.index.embed, "_HUB_ANSWERS", {})
+    with caplog.at_level("WARNING", logger="rag.index.embed"):
+        assert rag.index.embed._hub_reachable("BAAI/bge-small-zh-v1.5") is False
+        assert rag.index.embed._hub_reachable("BAAI/bge-reranker-base") is False
     said = [r.getMessage() for r in caplog.records if "hub" in r.getMessage()]
     assert len(said) == 1, said
     assert "无网络" in said[0] and "does not resolve" in said[0]
@@ -286,7 +286,7 @@ def test_two_builds_of_one_index_never_overwrite_each_other(tmp_path: Path) -> N
     nothing); with --wait it queues and then builds. Two at once with --wait both finish
     and leave one valid index."""
     from rag.config import PROJECT_ROOT
-    from rag.layout import build_lock, read_build
+    from rag.index.layout import build_lock, read_build
 
     reports, index = PROJECT_ROOT / "data" / "reports", tmp_path / "index"
     with build_lock(index):
@@ -338,9 +338,9 @@ def test_a_pathological_line_is_read_and_chunked_without_hanging(name: str, tmp_
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from rag.build import read_isolated\n"
-        "from rag.chunk import ChunkerSettings\n"
-        "from rag.ingest import DEFAULT_LIMITS\n"
+        "from rag.index.build import read_isolated\n"
+        "from rag.ingest.chunk import ChunkerSettings\n"
+        "from rag.ingest.reader import DEFAULT_LIMITS\n"
         "report, chunks = read_isolated(Path(sys.argv[1]), ChunkerSettings(), DEFAULT_LIMITS)\n"
         "print(len(chunks), '开展普法活动15次' in report.text)\n"
     )
@@ -354,17 +354,17 @@ def test_a_pathological_line_is_read_and_chunked_without_hanging(name: str, tmp_
 
 
 def test_a_long_whitespace_run_is_counted_not_a_tokenizer_error() -> None:
-    from rag.tokens import count_tokens
+    from rag.text.tokens import count_tokens
 
     assert count_tokens("甲" + " " * MILLION + "乙") >= MILLION // 8
     assert count_tokens("甲 乙") == count_tokens("甲 乙")  # short text: tiktoken's own count
 
 
 def test_a_report_that_cuts_into_too_many_passages_is_skipped_by_name(tmp_path: Path) -> None:
-    from rag.build import read_isolated
-    from rag.chunk import ChunkerSettings
     from rag.errors import IngestError
-    from rag.ingest import ReadLimits
+    from rag.index.build import read_isolated
+    from rag.ingest.chunk import ChunkerSettings
+    from rag.ingest.reader import ReadLimits
 
     path = tmp_path / "huge.txt"
     path.write_text(HEAD + "开展普法活动15次。" * 2000, encoding="utf-8")
@@ -374,8 +374,8 @@ def test_a_report_that_cuts_into_too_many_passages_is_skipped_by_name(tmp_path: 
 
 def _vector_index(tmp_path: Path) -> tuple[Path, Path]:
     from conftest import SAMPLES, FakeEmbedder
-    from rag.build import build_index
-    from rag.chunk import ChunkerSettings
+    from rag.index.build import build_index
+    from rag.ingest.chunk import ChunkerSettings
 
     build_index(SAMPLES, tmp_path / "index", FakeEmbedder(), ChunkerSettings())
     folder = current_build(tmp_path / "index")
@@ -406,8 +406,8 @@ def test_a_damaged_vector_index_is_an_error_naming_the_file_not_a_silent_fallbac
     names: str,  # type: ignore[no-untyped-def]
 ) -> None:
     from conftest import SAMPLES, FakeEmbedder
-    from rag.build import build_index
-    from rag.chunk import ChunkerSettings
+    from rag.index.build import build_index
+    from rag.ingest.chunk import ChunkerSettings
 
     index_dir, folder = _vector_index(tmp_path)
     damage(index_dir, folder)

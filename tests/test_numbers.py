@@ -1,6 +1,6 @@
 import pytest
 
-from rag.numbers import Quantity, normalize, quantities, same_quantity
+from rag.text.numbers import Quantity, normalize, quantities, same_quantity
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def test_a_wheel_ships_the_prompts_and_uses_the_working_directory(tmp_path: Path
     work = tmp_path / "work"  # somewhere else than the checkout
     work.mkdir()
     code = (
-        "import json; from rag.config import Settings; from rag.prompting import load_prompt; "
+        "import json; from rag.config import Settings; from rag.answer.prompting import load_prompt; "
         "s = Settings(); p = load_prompt(s.prompts_dir, 'answer'); "
         "print(json.dumps([str(s.prompts_dir), str(s.index_dir), str(s.reports_dir), "
         "bool(p.system)]))"

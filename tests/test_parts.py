@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from rag.cite import parse
-from rag.parts import ask_parts
+from rag.answer.parts import ask_parts
 from rag.pipeline import Pipeline
+from rag.verify.cite import parse
 
 
 @pytest.mark.parametrize(

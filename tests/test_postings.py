@@ -6,8 +6,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag.postings import Postings, Segment
-from rag.sparse import JiebaTokenizer
+from rag.index.postings import Postings, Segment
+from rag.index.sparse import JiebaTokenizer
 from tests.conftest import SAMPLES
 
 

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer.prompting import load_prompt
 from rag.config import PROJECT_ROOT
 from rag.errors import ConfigError
-from rag.prompting import load_prompt
 
 GOOD = """variables = ["question", "sources"]
 system = "只根据资料回答。"

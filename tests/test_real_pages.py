@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.factory import open_pipeline
-from rag.gazetteer import level_of, split_chain
-from rag.ingest import load_report
+from rag.index.build import build_index
+from rag.ingest.chunk import ChunkerSettings
+from rag.ingest.reader import load_report
 from rag.lang.divisions import divisions
 from rag.pipeline import AskOptions, Pipeline
+from rag.text.gazetteer import level_of, split_chain
 
 BODY = (
     "{year}年，{town}坚持以习近平法治思想为指导，严格执行市、区两级部署，扎实推进法治政府建设。\n"

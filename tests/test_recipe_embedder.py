@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES
-from rag import embed
 from rag.config import Settings
 from rag.factory import build, open_pipeline
+from rag.index import embed
 
 
 class ToyEmbedder:  # step 1: the Embedder protocol (rag/contracts.py)

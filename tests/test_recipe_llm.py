@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from rag import llm
+from rag.answer import llm
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.factory import describe, open_pipeline
@@ -27,7 +27,7 @@ class DownModel(FakeListChatModel):
         raise GatewayDown("502 from the gateway")
 
 
-class Scripted:  # step 1: the LLMProvider protocol (rag/llm.py)
+class Scripted:  # step 1: the LLMProvider protocol (rag/answer/llm.py)
     name = "scripted"
 
     def configure(self, cfg: llm.LLMConfig) -> llm.LLMConfig:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rag import rerank
 from rag.config import Settings
 from rag.errors import ConfigError, ModelError
 from rag.factory import open_pipeline
+from rag.retrieve import rerank
 from rag.types import Hit
 
 

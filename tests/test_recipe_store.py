@@ -10,10 +10,10 @@ import pytest
 from toy_store import NumpyBackend, NumpyVectors
 
 from conftest import FakeEmbedder
-from rag import backends, embed
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.factory import build, describe, open_pipeline
+from rag.index import backends, embed
 
 
 @pytest.fixture

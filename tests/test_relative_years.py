@@ -8,7 +8,7 @@ import pytest
 from rag.errors import ConfigError
 from rag.lang import lexicon
 from rag.pipeline import AskOptions, Pipeline
-from rag.scope import absolute_years, relative_to, relative_year
+from rag.retrieve.scope import absolute_years, relative_to, relative_year
 
 WORDS = lexicon()["relative_years"]
 

@@ -3,11 +3,11 @@ import pytest
 from conftest import SHUIKOU, FakeEmbedder
 from rag.config import QueryOptions
 from rag.errors import ConfigError
-from rag.fusion import rrf
-from rag.places import place_aliases
-from rag.retrieve import Retriever
-from rag.scope import resolve_scope
-from rag.store import LoadedIndex
+from rag.index.store import LoadedIndex
+from rag.retrieve.fusion import rrf
+from rag.retrieve.places import place_aliases
+from rag.retrieve.retriever import Retriever
+from rag.retrieve.scope import resolve_scope
 
 
 def test_rrf_oracle() -> None:
@@ -79,7 +79,7 @@ def test_near_duplicates_are_removed(sample_index: LoadedIndex) -> None:
         SHUIKOU: original,
         copy_src: replace(original, source=copy_src, text=original.text + "\n（转载）"),
     }
-    from rag.sparse import BM25Store, JiebaTokenizer
+    from rag.index.sparse import BM25Store, JiebaTokenizer
 
     sparse = BM25Store.build(a + b, JiebaTokenizer())
     retriever = Retriever(reports, sparse.rows, sparse)
@@ -95,7 +95,7 @@ def test_another_towns_copy_with_its_own_figures_is_kept(sample_index: LoadedInd
     a copy that says 21起 where the original says 15次 is another town's fact."""
     from dataclasses import replace
 
-    from rag.sparse import BM25Store, JiebaTokenizer
+    from rag.index.sparse import BM25Store, JiebaTokenizer
 
     a = [c for c in sample_index.chunks if c.source == SHUIKOU]
     same, other = "same.txt", "other.txt"

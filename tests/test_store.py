@@ -3,14 +3,14 @@ from pathlib import Path
 import pytest
 
 from conftest import FakeEmbedder
-from rag import build
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.errors import IndexStoreError, ModelError
 from rag.factory import open_pipeline
-from rag.layout import read_manifest
-from rag.store import load_index
+from rag.index import build
+from rag.index.build import build_index
+from rag.index.layout import read_manifest
+from rag.index.store import load_index
+from rag.ingest.chunk import ChunkerSettings
 
 
 def test_rebuild_reuses_unchanged_reports_and_vectors(reports_copy: Path, tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_a_new_place_name_retokenises_the_chunks_that_contain_it(
 def test_an_update_writes_only_the_changed_report_and_searches_like_a_fresh_build(
     reports_copy: Path, tmp_path: Path
 ) -> None:
-    from rag.layout import current_build, segment_folder
+    from rag.index.layout import current_build, segment_folder
 
     index, emb = tmp_path / "index", FakeEmbedder()
     build_index(reports_copy, index, emb, ChunkerSettings())
@@ -208,7 +208,7 @@ def test_an_update_writes_only_the_changed_report_and_searches_like_a_fresh_buil
 
 
 def test_many_updates_end_in_one_segment_again(reports_copy: Path, tmp_path: Path) -> None:
-    from rag.build import MAX_SEGMENTS
+    from rag.index.build import MAX_SEGMENTS
 
     index = tmp_path / "index"
     build_index(reports_copy, index, None, ChunkerSettings())
@@ -224,7 +224,7 @@ def test_many_updates_end_in_one_segment_again(reports_copy: Path, tmp_path: Pat
 
 
 def test_a_build_with_nothing_changed_links_every_file(reports_copy: Path, tmp_path: Path) -> None:
-    from rag.layout import current_build
+    from rag.index.layout import current_build
 
     index, emb = tmp_path / "index", FakeEmbedder()
     build_index(reports_copy, index, emb, ChunkerSettings())

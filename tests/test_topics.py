@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import supporting_sentence
 from rag.pipeline import Pipeline
-from rag.sections import PLANS, SHORTCOMINGS, asked_topic
-from rag.support import asked_figure
+from rag.retrieve.sections import PLANS, SHORTCOMINGS, asked_topic
+from rag.retrieve.support import asked_figure
+from rag.verify.cite import supporting_sentence
 
 WAWU = "001_e78c042d1c9dcf59.txt"
 SANDUN = "003_bf156fa8c0c17ca2.txt"
@@ -107,7 +107,7 @@ def test_words_no_report_uses_weigh_less_than_the_reports_words(extractive: Pipe
     terms = extractive.analyze("金湖县法律顾问一年经手了多少件次法律事务？").terms
     # 经手 occurs in no chunk: a fixed weight, half its IDF over the samples; 法律顾问
     # occurs: its full IDF
-    from rag.support import OOV_WEIGHT
+    from rag.retrieve.support import OOV_WEIGHT
 
     assert terms.weights["经手"] == OOV_WEIGHT
     half = extractive.index.lexical.idf("经手") * 0.5
@@ -124,7 +124,7 @@ def test_a_common_part_of_a_long_word_is_not_evidence(extractive: Pipeline) -> N
 
 
 def test_semantic_similarity_alone_does_not_answer() -> None:
-    from rag.support import QuestionTerms, shares_content
+    from rag.retrieve.support import QuestionTerms, shares_content
 
     terms = QuestionTerms({"行政复议": 2.7}, True, unit="件")
     assert not shares_content(terms, "8件人大代表建议得到高质量办理落实")
@@ -159,7 +159,7 @@ def test_who_and_lacking_are_asking_words(extractive: Pipeline) -> None:
 
 
 def test_list_numbering_is_not_a_figure() -> None:
-    from rag.support import has_figure
+    from rag.retrieve.support import has_figure
 
     assert not has_figure("(1)重点开展干部普法培训,做到干部必须懂法知法守法", "次")
     assert not has_figure("1. 开展法治培训", "")
@@ -181,7 +181,7 @@ def test_what_is_counted_before_the_asking_word_must_stand_next_to_the_figure(
 
 
 def test_a_bare_number_is_no_count_and_loose_measure_words_still_are() -> None:
-    from rag.support import has_figure
+    from rag.retrieve.support import has_figure
 
     # “12.4”宪法日 and 12345热线 name days and lines; they count nothing
     assert not has_figure("参观“12.4”宪法日等为契机", "份")

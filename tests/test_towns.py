@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 
 from conftest import SAMPLES, SHUIKOU
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.factory import open_pipeline
-from rag.gazetteer import known_names, level_of, split_chain, town_kind
-from rag.ingest import load_report
+from rag.index.build import build_index
+from rag.ingest.chunk import ChunkerSettings
+from rag.ingest.reader import load_report
 from rag.lang.divisions import divisions
 from rag.lang.script import is_traditional, simplified
 from rag.pipeline import Pipeline
-from rag.places import PlaceIndex
+from rag.retrieve.places import PlaceIndex
+from rag.text.gazetteer import known_names, level_of, split_chain, town_kind
 from rag.types import Report
 
 
@@ -302,7 +302,7 @@ def test_namesakes_in_other_counties_and_levels(tmp_path: Path) -> None:
 def _scope_of(reports: list[Report], q: str) -> tuple[str, ...] | None:
     """The reports a question searches; None when it is refused for a place."""
     from rag.config import QueryOptions
-    from rag.scope import resolve_scope
+    from rag.retrieve.scope import resolve_scope
 
     places = _index(reports)
     g = places.ground(q)
@@ -386,7 +386,7 @@ def test_whom_a_report_is_sent_to(tmp_path: Path) -> None:
 
 
 def test_whom_a_report_is_sent_to_is_answered_from_its_line(tmp_path: Path) -> None:
-    from rag.meta_answer import intent, locate
+    from rag.answer.meta_answer import intent, locate
 
     text = "中村乡2025年法治政府建设情况报告\n市委全面依法治市委员会：\n" + BODY.format(
         town="中村乡"
@@ -520,8 +520,8 @@ def test_a_town_read_only_in_a_reports_text_below_a_county_asked(tmp_path: Path)
 def test_a_stem_that_is_a_common_noun_is_no_alias_nor_a_place_in_a_question() -> None:
     """工业园区街道 (a real 街道) is not called 工业园区: that is a common noun (place_common 园区),
     and a question's 工业园区 (南山工业园区安全生产执法检查) names no place."""
-    from rag.gazetteer import mentions
-    from rag.places import place_aliases_of
+    from rag.retrieve.places import place_aliases_of
+    from rag.text.gazetteer import mentions
 
     assert place_aliases_of("工业园区街道") == {"工业园区街道"}
     assert place_aliases_of("水口镇") == {"水口镇", "水口"}

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
 from rag.config import Settings
 from rag.errors import ConfigError
 from rag.factory import open_pipeline
+from rag.index.build import build_index
+from rag.ingest.chunk import ChunkerSettings
 from ui.upload import UploadError, add_report, validate
 from ui.users import check_password, hash_password, load_users
 

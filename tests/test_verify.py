@@ -1,5 +1,5 @@
 from rag.types import Citation, Places, Report, ReportMeta
-from rag.verify import check_answer, check_claim
+from rag.verify.answers import check_answer, check_claim
 
 PASSAGE = "2024年以来,对执法人员共进行执法培训15次,法律法规知识测试6次。受理案件100余件。"
 
@@ -99,7 +99,7 @@ def test_a_negation_the_cited_sentence_lacks_is_not_supported() -> None:
 def test_a_claim_citing_only_a_signature_or_title_is_not_supported(extractive) -> None:  # type: ignore[no-untyped-def]
     """白沙镇明年打算干什么 was 有依据 (100%) on the signature 云岭县白沙镇人民政府: a title,
     signature or date line names the report and states nothing."""
-    from rag.verify import check_claim, is_furniture
+    from rag.verify.answers import check_claim, is_furniture
 
     report = extractive.reports["000_4e493ef760f0cb20.txt"]
     sign = report.meta.issuer

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.backends import ChangeSet, StoreOptions, Written
 from rag.contracts import SparseIndex, VectorIndex
-from rag.layout import Manifest
-from rag.rows import Rows
-from rag.sparse import BM25Store
+from rag.index.backends import ChangeSet, StoreOptions, Written
+from rag.index.layout import Manifest
+from rag.index.rows import Rows
+from rag.index.sparse import BM25Store
 from rag.types import Chunk
 
 
@@ -51,7 +51,7 @@ class NumpyVectors:
 
 
 class NumpyBackend:
-    """Step 2: an `IndexBackend` (rag/backends.py) that writes, opens and describes it."""
+    """Step 2: an `IndexBackend` (rag/index/backends.py) that writes, opens and describes it."""
 
     name = "numpy"
 

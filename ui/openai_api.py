@@ -39,11 +39,11 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from rag.converse import Turn
+from rag.answer.converse import Turn
 from rag.errors import RagError
 from rag.pipeline import AskOptions, Pipeline
 from rag.request import Asked, FilterError, resolve
-from rag.tokens import count_tokens
+from rag.text.tokens import count_tokens
 from rag.types import Answer
 from ui.service import options
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rag.types import Answer, Citation, Report
-from rag.verify import VERDICT_ZH, reason_zh
+from rag.verify.answers import VERDICT_ZH, reason_zh
 from ui.audit import DECISION_ZH, beijing
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rag.answer.converse import turns_from_json
 from rag.check import ClaimChecker
-from rag.converse import turns_from_json
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.request import Asked, check_search, check_text, parse_filters, resolve

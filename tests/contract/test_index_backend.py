@@ -1,4 +1,4 @@
-"""The `IndexBackend` contract (rag/backends.py), run against every store through `rag index`'s
+"""The `IndexBackend` contract (rag/index/backends.py), run against every store through `rag index`'s
 own build: a full build and an update (one report changed, one removed) are written, opened and
 described, and each search of the store agrees with the local FAISS files'."""
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from toy_store import NumpyBackend
 
-from rag import backends
-from rag.backends import FaissBackend, IndexBackend, MilvusBackend, StoreOptions
-from rag.build import build_index
-from rag.chunk import ChunkerSettings
-from rag.store import LoadedIndex, load_index
+from rag.index import backends
+from rag.index.backends import FaissBackend, IndexBackend, MilvusBackend, StoreOptions
+from rag.index.build import build_index
+from rag.index.store import LoadedIndex, load_index
+from rag.ingest.chunk import ChunkerSettings
 
 Make = Callable[[StoreOptions], IndexBackend]
 BACKENDS: dict[str, Make] = {

@@ -10,8 +10,8 @@ import pytest
 
 from rag.config import QueryOptions
 from rag.contracts import IdentityReranker, Reranker
-from rag.retrieve import Retriever
-from rag.store import LoadedIndex, load_index
+from rag.index.store import LoadedIndex, load_index
+from rag.retrieve.retriever import Retriever
 from rag.types import Hit
 
 QUESTION = "执法培训"

@@ -9,8 +9,8 @@ import pytest
 from contract_data import REPORTS, make_chunks
 
 from rag.contracts import SparseIndex
-from rag.rows import Rows
-from rag.sparse import BM25Store, JiebaTokenizer
+from rag.index.rows import Rows
+from rag.index.sparse import BM25Store, JiebaTokenizer
 from rag.types import Chunk
 
 Make = Callable[[Sequence[Chunk]], SparseIndex]
@@ -33,7 +33,7 @@ def _milvus() -> tuple[Make, Reopen]:
     import tempfile
     import uuid
 
-    from rag.milvus_store import MilvusSparseIndex, connect
+    from rag.index.milvus_store import MilvusSparseIndex, connect
 
     uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
 
@@ -53,7 +53,7 @@ def _milvus_tokens() -> tuple[Make, Reopen]:
     import tempfile
     import uuid
 
-    from rag.milvus_store import MilvusTokenIndex, connect
+    from rag.index.milvus_store import MilvusTokenIndex, connect
 
     uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
     local: dict[str, BM25Store] = {}

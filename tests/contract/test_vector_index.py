@@ -11,8 +11,8 @@ from contract_data import REPORTS, make_chunks, make_vectors
 from toy_store import NumpyVectors
 
 from rag.contracts import VectorIndex
-from rag.dense import FaissStore
-from rag.rows import Rows
+from rag.index.dense import FaissStore
+from rag.index.rows import Rows
 from rag.types import Chunk
 
 Make = Callable[[Sequence[Chunk], np.ndarray], VectorIndex]
@@ -35,7 +35,7 @@ def _milvus() -> tuple[Make, Reopen]:
     import tempfile
     import uuid
 
-    from rag.milvus_store import MilvusVectorIndex, connect
+    from rag.index.milvus_store import MilvusVectorIndex, connect
 
     uri = str(Path(tempfile.mkdtemp()) / "milvus.db")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.converse import Turn
+from rag.answer.converse import Turn
 from rag.errors import RagError
 from rag.pipeline import AskOptions, Pipeline
 from rag.request import parse_filters, resolve

@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
-from rag.ingest import read_text
+from rag.ingest.reader import read_text
 from ui.render import check_html
 from ui.service import check_json, filtered
 from ui.tabs.context import Context

@@ -1,0 +1,592 @@
+"""Build or update the index folder: read, chunk, embed and index only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import multiprocessing
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.contracts import Embedder
+from rag.errors import IndexStoreError, IngestError, first_line
+from rag.index.backends import ChangeSet, FaissBackend, IndexBackend, Written
+from rag.index.embed import LEXICAL
+from rag.index.layout import (
+    TOKENIZER,
+    Manifest,
+    ReportEntry,
+    build_lock,
+    commit,
+    current_build,
+    link_tree,
+    new_id,
+    read_build,
+    read_jsonl,
+    read_manifest,
+    segment_folder,
+    write_jsonl,
+)
+from rag.index.sentvec import SentenceVectors, encode_sentences
+from rag.index.sentvec import write as write_sentences
+from rag.index.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
+from rag.ingest.chunk import ChunkerSettings, chunk_report
+from rag.ingest.reader import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
+from rag.types import Chunk, Report
+
+logger = logging.getLogger(__name__)
+
+# An update adds a segment; past these, the next build writes one segment again.
+MAX_SEGMENTS = 8
+MAX_DEAD_SHARE = 0.25  # chunks of replaced reports still in the segments' files
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildSummary:
+    index_dir: Path
+    reports: int = 0
+    chunks: int = 0
+    reused_reports: list[str] = field(default_factory=list)
+    new_reports: list[str] = field(default_factory=list)
+    removed_reports: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    embedded: int = 0
+    reused_embeddings: int = 0
+    sentences_encoded: int = 0  # distinct sentence texts encoded for the second look
+    tokenized: int = 0  # chunks that went through jieba for BM25
+    reused_tokens: int = 0  # chunks whose tokens the previous build had
+    seconds: float = 0.0
+    store: str = "faiss"  # where the search rows are: "faiss", "milvus: <uri> <collection>"…
+    store_update: str = ""  # what was written: an update's segment, Milvus's replaced rows
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["index_dir"] = str(self.index_dir)
+        d["skipped"] = [{"file": f, "reason": why} for f, why in self.skipped]
+        return d
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def place_words(reports: list[Report]) -> list[str]:
+    """Place names of the reports, added to jieba so 水口镇 stays one token."""
+    return sorted({name for r in reports for name in r.meta.places.names()})
+
+
+def _previous(
+    index_dir: Path, embed_model: str, chunker: ChunkerSettings
+) -> tuple[dict[str, tuple[Report, list[Chunk]]], dict[str, np.ndarray]]:
+    """Reusable parts of the live index: reports+chunks by file hash, vectors by chunk id."""
+    folder = current_build(index_dir, damaged_ok=True)
+    if folder is None:
+        return {}, {}
+    try:
+        manifest, reports, chunks = read_build(folder)
+        by_source: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            by_source.setdefault(c.source, []).append(c)
+        by_report: dict[str, tuple[Report, list[Chunk]]] = {}
+        if manifest.chunker == asdict(chunker):
+            for source, info in manifest.reports.items():
+                if source in reports:
+                    by_report[info.hash] = (reports[source], by_source.get(source, []))
+        vectors: dict[str, np.ndarray] = {}
+        if manifest.embed_model == embed_model:
+            for name in manifest.segments:
+                seg = segment_folder(folder, name)
+                if (seg / "embeddings.npy").exists():
+                    matrix = np.load(seg / "embeddings.npy", allow_pickle=False)
+                    ids = [Chunk.from_dict(r).id for r in read_jsonl(seg / "chunks.jsonl")]
+                    vectors.update({cid: matrix[i] for i, cid in enumerate(ids)})
+        return by_report, vectors
+    except (OSError, ValueError, KeyError, IndexStoreError) as e:
+        logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
+        return {}, {}
+
+
+def _sentences(
+    index_dir: Path,
+    old: Manifest | None,
+    chunks: list[Chunk],
+    embedder: Embedder,
+    summary: BuildSummary,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence vectors of `chunks`, reading each text the live build (manifest `old`)
+    holds when it used the same encoder instead of encoding it again."""
+    previous = None
+    folder = current_build(index_dir, damaged_ok=True)
+    if folder is not None and old is not None and old.embed_model == embedder.name:
+        try:
+            previous = SentenceVectors.open(segment_folder(folder, n) for n in old.segments)
+        except (OSError, ValueError) as e:
+            logger.warning("previous sentence vectors in %s unreadable (%s)", folder, e)
+    keys, vectors, summary.sentences_encoded = encode_sentences(
+        chunks, embedder.embed_documents, previous, progress
+    )
+    return keys, vectors
+
+
+def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[Chunk]]:
+    return (report := load_report(path)), chunk_report(report, chunker)
+
+
+def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        # on top of what the forked child already maps: a parent that has loaded its models
+        # (or a test run's) may map more than the limit itself
+        limit = _mapped() + memory
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        conn.send(("ok", read_and_chunk(path, chunker)))
+    except IngestError as e:
+        conn.send(("skip", e.reason))
+    except BaseException as e:  # any reader library's error: the build goes on without it
+        conn.send(("skip", _one_line(e)))
+    finally:
+        conn.close()
+
+
+def _mapped() -> int:
+    """Bytes of address space this process maps now (0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _one_line(e: BaseException) -> str:
+    text = first_line(e) if str(e) else ""
+    return f"无法读取（{type(e).__name__}{'：' + text if text else ''}）"
+
+
+def read_isolated(
+    path: Path, chunker: ChunkerSettings, limits: ReadLimits
+) -> tuple[Report, list[Chunk]]:
+    """Read and chunk one file. A .docx/.pdf/.html is parsed in a child process with a time
+    and memory limit (killed at the limit); any error of any reader becomes an IngestError
+    naming the file."""
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        try:
+            return _capped(path, read_and_chunk(path, chunker), limits)
+        except (IngestError, OSError):
+            raise
+        except (Exception, RecursionError, MemoryError) as e:
+            raise IngestError(path.name, _one_line(e)) from e
+    # Once a Milvus client has started grpc's threads in this process (the app serving a
+    # Milvus index rebuilds after an upload), a forked child can break inside grpc: start
+    # the reader from a clean server process instead.
+    if "grpc" in sys.modules:
+        ctx: Any = multiprocessing.get_context("forkserver")
+    else:
+        ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, path, chunker, limits.memory_bytes))
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(limits.seconds):
+            raise IngestError(path.name, f"读取超过 {limits.seconds:.0f} 秒，已跳过")
+        try:
+            kind, value = parent.recv()
+        except (EOFError, OSError) as e:
+            raise IngestError(path.name, "读取程序崩溃（内存不足？）") from e
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
+    if kind == "skip":
+        raise IngestError(path.name, value)
+    return _capped(path, value, limits)
+
+
+def _capped(
+    path: Path, read: tuple[Report, list[Chunk]], limits: ReadLimits
+) -> tuple[Report, list[Chunk]]:
+    if len(read[1]) > limits.max_chunks:
+        raise IngestError(
+            path.name, f"切出 {len(read[1])} 个段落，超过每份报告 {limits.max_chunks} 个的上限"
+        )
+    return read
+
+
+def _read_all(
+    files: list[Path],
+    prev_reports: dict[str, tuple[Report, list[Chunk]]],
+    chunker: ChunkerSettings,
+    summary: BuildSummary,
+    progress: Progress | None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> tuple[list[Report], list[Chunk], dict[str, str]]:
+    reports: list[Report] = []
+    chunks: list[Chunk] = []
+    hashes: dict[str, str] = {}
+    for i, path in enumerate(files):
+        if progress:
+            progress("read", i, len(files))
+        try:
+            digest = file_hash(path)
+            if digest in prev_reports and prev_reports[digest][0].source == path.name:
+                report, report_chunks = prev_reports[digest]
+                summary.reused_reports.append(path.name)
+            else:
+                report, report_chunks = read_isolated(path, chunker, limits)
+                summary.new_reports.append(path.name)
+        except IngestError as e:
+            summary.skipped.append((path.name, e.reason))
+            logger.warning("skipped %s", e)
+            continue
+        except OSError as e:
+            summary.skipped.append((path.name, f"cannot read the file ({e.strerror or e})"))
+            continue
+        if not report_chunks:
+            summary.skipped.append((path.name, "no report text left after cleaning"))
+            continue
+        hashes[path.name] = digest
+        reports.append(report)
+        chunks.extend(report_chunks)
+    return reports, chunks, hashes
+
+
+def _embed(
+    chunks: list[Chunk],
+    embedder: Embedder,
+    prev_vectors: dict[str, np.ndarray],
+    summary: BuildSummary,
+    progress: Progress | None,
+) -> np.ndarray:
+    missing = [i for i, c in enumerate(chunks) if c.id not in prev_vectors]
+    summary.embedded, summary.reused_embeddings = len(missing), len(chunks) - len(missing)
+    new_vecs: dict[int, np.ndarray] = {}
+    batch = 64
+    for b in range(0, len(missing), batch):
+        if progress:
+            progress("embed", b, len(missing))
+        ids = missing[b : b + batch]
+        for j, v in zip(
+            ids, embedder.embed_documents([chunks[j].index_text for j in ids]), strict=True
+        ):
+            new_vecs[j] = v
+    return np.stack(
+        [new_vecs[i] if i in new_vecs else prev_vectors[c.id] for i, c in enumerate(chunks)]
+    ).astype(np.float32)
+
+
+def build_index(
+    reports_dir: Path,
+    index_dir: Path,
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    progress: Progress | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+    lock_wait: float = 0.0,
+    store: IndexBackend | None = None,
+) -> BuildSummary:
+    """Index every report in `reports_dir` into `index_dir`, reusing unchanged work. A file
+    that cannot be read is skipped with its reason; the others are indexed. One build of a
+    folder at a time: another waits up to `lock_wait` seconds, then is refused. The search
+    rows go to `store` (rag.index.backends; default: the local FAISS and BM25 files)."""
+    with build_lock(index_dir, lock_wait):
+        backend = store or FaissBackend()
+        return _build(reports_dir, index_dir, embedder, chunker, progress, limits, backend)
+
+
+def _previous_tokens(
+    index_dir: Path, old: Manifest | None, chunks: list[Chunk], words: list[str]
+) -> dict[str, list[str]]:
+    """Tokens of the live build that still hold: same tokenizer, and no place word added or
+    removed in the chunk's text (a new town's name would be one token now)."""
+    folder = current_build(index_dir, damaged_ok=True)
+    if old is None or folder is None or old.tokenizer != TOKENIZER:
+        return {}
+    try:
+        saved = BM25Store.saved_tokens(folder, old.segments)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        logger.warning("tokens of %s unreadable (%s); tokenising again", folder, e)
+        return {}
+    changed = set(words) ^ set(old.tokenizer_words)
+    return {
+        c.id: saved[c.id]
+        for c in chunks
+        if c.id in saved and not any(w in c.index_text for w in changed)
+    }
+
+
+def _build(
+    reports_dir: Path,
+    index_dir: Path,
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    progress: Progress | None,
+    limits: ReadLimits,
+    store: IndexBackend,
+) -> BuildSummary:
+    t0 = time.perf_counter()
+    summary = BuildSummary(index_dir=index_dir)
+    embed_model = embedder.name if embedder else LEXICAL
+    try:
+        old = read_manifest(index_dir)
+    except (OSError, ValueError, IndexStoreError):
+        old = None
+    files, skipped = survey(reports_dir, limits)
+    summary.skipped.extend(skipped)
+    if old is not None:
+        updated = _update(
+            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits, store
+        )
+        if updated:
+            summary.seconds = time.perf_counter() - t0
+            return summary
+        summary = BuildSummary(index_dir=index_dir, skipped=list(skipped))
+    prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
+    reports, chunks, hashes = _read_all(files, prev_reports, chunker, summary, progress, limits)
+    if not reports:
+        raise IndexStoreError(
+            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            "原有索引未改动"
+        )
+    summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
+    matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
+    sents = _sentences(index_dir, old, chunks, embedder, summary, progress) if embedder else None
+    words = place_words(reports)
+    reuse = _previous_tokens(index_dir, old, chunks, words)
+    sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
+    summary.reused_tokens = sum(c.id in reuse for c in chunks)
+    summary.tokenized = len(chunks) - summary.reused_tokens
+    change = ChangeSet(
+        full=True,
+        chunks=chunks,
+        vectors=matrix,
+        tokens=sparse.tokens or [],
+        reports=hashes,
+        embed_model=embed_model,
+        chunker=asdict(chunker),
+        previous=current_build(index_dir, damaged_ok=True) if old is not None else None,
+        previous_manifest=old,
+    )
+    segment = sparse.parts[0].name
+    manifest = Manifest(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        embed_model=embed_model,
+        query_instruction=getattr(embedder, "query_instruction", "") if embedder else "",
+        dim=int(matrix.shape[1]) if matrix is not None else 0,
+        chunker=asdict(chunker),
+        tokenizer_words=words,
+        reports_dir=str(reports_dir),
+        n_chunks=len(chunks),
+        reports=_entries(reports, chunks, hashes, segment),
+        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+        store=store.name,
+        segments=[segment],
+    )
+    written: list[Written] = []
+
+    def write(folder: Path) -> None:
+        _write_segment(
+            segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix, sents
+        )
+        written.append(store.write(folder, change))
+        sparse.save(folder)
+        _write_manifest(folder, manifest)
+
+    commit(index_dir, write)
+    summary.store, summary.store_update = written[0]
+    summary.reports, summary.chunks = len(reports), len(chunks)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _entries(
+    reports: list[Report], chunks: list[Chunk], hashes: dict[str, str], segment: str
+) -> dict[str, ReportEntry]:
+    """The manifest entries of reports written, with their chunks, as one segment."""
+    sizes = Counter(c.source for c in chunks)
+    firsts: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        firsts.setdefault(c.source, i)
+    return {
+        r.source: ReportEntry(
+            hashes[r.source],
+            r.meta.title,
+            sizes[r.source],
+            segment,
+            firsts.get(r.source, 0),
+            sorted(r.meta.places.names()),
+        )
+        for r in reports
+    }
+
+
+def _write_segment(
+    folder: Path,
+    reports: list[Report],
+    chunks: list[Chunk],
+    tokens: list[list[str]] | None,
+    matrix: np.ndarray | None,
+    sents: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_jsonl(folder / "reports.jsonl", [r.to_dict() for r in reports])
+    write_jsonl(folder / "chunks.jsonl", [c.to_dict() for c in chunks])
+    if tokens is not None:
+        write_jsonl(
+            folder / BM25Store.TOKENS,
+            [{"id": c.id, "t": t} for c, t in zip(chunks, tokens, strict=True)],
+        )
+    if matrix is not None:
+        np.save(folder / "embeddings.npy", matrix, allow_pickle=False)
+    if sents is not None:
+        write_sentences(folder, *sents)
+
+
+def _rows_of(old: Manifest, sources: set[str]) -> np.ndarray:
+    """The rows (in the live build's numbering) of the chunks of `sources`."""
+    order = {name: i for i, name in enumerate(old.segments)}
+    entries = sorted(old.reports.items(), key=lambda kv: (order[kv[1].segment], kv[1].first))
+    out, row = [], 0
+    for source, e in entries:
+        if source in sources:
+            out.append(np.arange(row, row + e.chunks, dtype=np.int64))
+        row += e.chunks
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
+
+
+def _update(
+    reports_dir: Path,
+    index_dir: Path,
+    old: Manifest,
+    files: list[Path],
+    embedder: Embedder | None,
+    chunker: ChunkerSettings,
+    summary: BuildSummary,
+    progress: Progress | None,
+    limits: ReadLimits,
+    store: IndexBackend,
+) -> bool:
+    """Re-index only the new and changed reports, as one new segment; the live build's other
+    segments are hard-linked, the replaced reports' chunks marked dead. False (nothing
+    written) when a full build is due: another model, chunker or tokenizer, a place name
+    added or removed (old chunks would tokenise differently), or too many segments or dead
+    chunks (the full build then writes one segment again)."""
+    src = current_build(index_dir, damaged_ok=True)
+    embed_model = embedder.name if embedder else LEXICAL
+    if (
+        src is None
+        or not old.segments
+        or old.store != store.name
+        or old.embed_model != embed_model
+        or old.chunker != asdict(chunker)
+        or old.tokenizer != TOKENIZER
+        or not store.updatable(src, old)  # a backend that syncs itself, or rows to repair
+    ):
+        return False
+    docs, dead = segment_counts(src)
+    kept: dict[str, ReportEntry] = {}
+    changed: list[Path] = []
+    for path in files:
+        entry = old.reports.get(path.name)
+        try:
+            same = entry is not None and file_hash(path) == entry.hash
+        except OSError:
+            same = False  # _read_all reports it
+        if same and entry is not None:
+            kept[path.name] = entry
+        else:
+            changed.append(path)
+    reports, chunks, hashes = _read_all(changed, {}, chunker, summary, progress, limits)
+    if not reports and not kept:
+        raise IndexStoreError(
+            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            "原有索引未改动"
+        )
+    gone_sources = set(old.reports) - set(kept)
+    words = sorted({w for e in kept.values() for w in e.places} | set(place_words(reports)))
+    dead_after = dead + sum(old.reports[s].chunks for s in gone_sources)
+    if (
+        words != old.tokenizer_words
+        or len(old.segments) + bool(chunks) > MAX_SEGMENTS
+        or dead_after > MAX_DEAD_SHARE * (docs + len(chunks))
+    ):
+        return False
+    gone = _rows_of(old, gone_sources)
+    tokenizer = JiebaTokenizer(words)
+    tokens = [tokenizer(c.index_text) for c in chunks]
+    matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
+    sents = (
+        _sentences(index_dir, old, chunks, embedder, summary, progress)
+        if embedder and matrix is not None
+        else None
+    )
+    name = new_id()
+    entries = {**kept, **_entries(reports, chunks, hashes, name)}
+    live = {e.segment for e in entries.values()}
+    manifest = Manifest(
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        embed_model=embed_model,
+        query_instruction=old.query_instruction,
+        dim=old.dim,
+        chunker=asdict(chunker),
+        tokenizer_words=words,
+        reports_dir=str(reports_dir),
+        n_chunks=sum(e.chunks for e in entries.values()),
+        reports=entries,
+        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+        segments=[s for s in [*old.segments, name] if s in live],
+        store=store.name,
+    )
+    change = ChangeSet(
+        full=False,
+        chunks=chunks,
+        vectors=matrix,
+        tokens=tokens,
+        reports={s: e.hash for s, e in entries.items()},
+        embed_model=embed_model,
+        chunker=asdict(chunker),
+        previous=src,
+        previous_manifest=old,
+        removed_rows=gone,
+    )
+    written: list[Written] = []
+
+    def write(folder: Path) -> None:
+        for seg in manifest.segments[:-1] if chunks else manifest.segments:
+            link_tree(segment_folder(src, seg), segment_folder(folder, seg))
+        if chunks:
+            _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix, sents)
+        update_segments(src, folder, gone, tokens, name)
+        written.append(store.write(folder, change))
+        _write_manifest(folder, manifest)
+
+    commit(index_dir, write)
+    summary.store = written[0].store
+    summary.new_reports = sorted(r.source for r in reports)
+    summary.reused_reports = sorted(kept)
+    summary.removed_reports = sorted(gone_sources - set(hashes))
+    summary.reports, summary.chunks = len(entries), manifest.n_chunks
+    summary.tokenized, summary.reused_tokens = len(chunks), manifest.n_chunks - len(chunks)
+    summary.reused_embeddings = manifest.n_chunks - len(chunks) if embedder else 0
+    summary.store_update = written[0].update or (
+        f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a "
+        "new segment"
+    )
+    return True
+
+
+def _write_manifest(folder: Path, manifest: Manifest) -> None:
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
