@@ -20,10 +20,11 @@ from rag.config import Settings
 from rag.contracts import Answerer, Embedder
 from rag.errors import ConfigError, ModelError, first_line
 from rag.index.backends import StoreOptions, make_store
-from rag.index.build import BuildSummary, build_index, read_isolated
+from rag.index.build import BuildSummary, build_index
 from rag.index.dense import DenseIndex, FaissStore, set_threads
 from rag.index.embed import LEXICAL, PACKAGED, EndpointConfig, Resolution, resolve_embedder
 from rag.index.layout import Manifest, ReportEntry, current_build, read_manifest
+from rag.index.reading import read_isolated
 from rag.index.sentvec import SentenceVectors
 from rag.index.sparse import BM25Store
 from rag.index.store import LoadedIndex, load_index

@@ -17,7 +17,7 @@ from rag.answer.chain import LLMUnavailable
 from rag.answer.compose import MISSING_PREFIX, NOTE_PREFIX, absence_text, note_line
 from rag.answer.converse import Turn, rewrite
 from rag.answer.decide import Decider, Draft, grounding_reason
-from rag.answer.meta_answer import answer_lines, meta_hits, meta_text
+from rag.answer.meta_answer import about_report
 from rag.answer.parts import ask_parts, joined
 from rag.answer.sources import Evidence, Sources
 from rag.config import QueryOptions
@@ -303,19 +303,18 @@ class Pipeline:
 
     def _meta_answer(self, query: Query, meta: tuple[str, str], timer: Timer) -> Iterator[Event]:
         """A question about the report itself: its metadata, cited to the line stating it."""
-        lines = answer_lines(meta[0], [self.reports[r] for r in query.searched])
-        hits = meta_hits(lines, self.reports)
+        about = about_report(meta, query.searched, self.reports, query.filters)
         timer.mark()
-        yield Event("contexts", hits=tuple(hits))
-        d = Draft(query, self.reports, hits, [])
-        if not lines:
-            text = absence_text(d.searched, self.reports, d.filters, f"报告未载明{meta[1]}")
-            outcome = Outcome(text, (), "extractive", True)
+        yield Event("contexts", hits=tuple(about.hits))
+        d = Draft(query, self.reports, about.hits, [])
+        if about.stated:
+            outcome = Outcome(
+                about.text, about.hits, "extractive (metadata)", False, about_report=True
+            )
         else:
-            text = meta_text(meta[1], lines, hits, self.reports)
-            outcome = Outcome(text, hits, "extractive (metadata)", False, about_report=True)
-        yield Event("token", text)
-        yield Event("answer", answer=self._finish(d, outcome, 1.0 if lines else 0.0, timer))
+            outcome = Outcome(about.text, (), "extractive", True)
+        yield Event("token", about.text)
+        yield Event("answer", answer=self._finish(d, outcome, 1.0 if about.stated else 0.0, timer))
 
     def _answer(self, d: Draft, timer: Timer) -> Iterator[Event]:
         decision = self.decider.decide(d)

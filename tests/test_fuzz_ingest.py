@@ -102,18 +102,18 @@ def test_a_long_line_without_punctuation_is_chunked_in_linear_work(
 def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.index.build
+    import rag.index.reading
 
     folder = _folder(tmp_path)
     (folder / "slow.docx").write_bytes(b"PK not really a docx")
-    real = rag.index.build.read_and_chunk
+    real = rag.index.reading.read_and_chunk
 
     def hang(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
         if path.suffix == ".docx":
             time.sleep(60)
         return real(path, chunker)
 
-    monkeypatch.setattr(rag.index.build, "read_and_chunk", hang)
+    monkeypatch.setattr(rag.index.reading, "read_and_chunk", hang)
     skipped = dict(_check(folder, tmp_path / "index", ReadLimits(seconds=1)))
     # killed at the limit: left to finish, the child would report an unreadable .docx instead
     assert "读取超过 1 秒" in skipped["slow.docx"]
@@ -122,18 +122,18 @@ def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
 def test_a_reader_error_of_any_kind_is_a_skip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import rag.index.build
+    import rag.index.reading
 
     folder = _folder(tmp_path)
     (folder / "odd.txt").write_text("瓦屋镇" * 100, encoding="utf-8")
-    real = rag.index.build.read_and_chunk
+    real = rag.index.reading.read_and_chunk
 
     def boom(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
         if path.name == "odd.txt":
             raise KeyError("summary")
         return real(path, chunker)
 
-    monkeypatch.setattr(rag.index.build, "read_and_chunk", boom)
+    monkeypatch.setattr(rag.index.reading, "read_and_chunk", boom)
     skipped = dict(_check(folder, tmp_path / "index"))
     assert skipped["odd.txt"] == "无法读取（KeyError：'summary'）"
 
@@ -146,7 +146,7 @@ def test_the_reader_memory_limit_is_on_top_of_what_the_parent_already_maps(
     import docx
     import numpy as np
 
-    from rag.index.build import read_isolated
+    from rag.index.reading import read_isolated
 
     ballast = np.ones(300 * 1024**2 // 8)  # the parent maps 300 MB more than the limit below
     document = docx.Document()

@@ -338,7 +338,7 @@ def test_a_pathological_line_is_read_and_chunked_without_hanging(name: str, tmp_
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from rag.index.build import read_isolated\n"
+        "from rag.index.reading import read_isolated\n"
         "from rag.ingest.chunk import ChunkerSettings\n"
         "from rag.ingest.reader import DEFAULT_LIMITS\n"
         "report, chunks = read_isolated(Path(sys.argv[1]), ChunkerSettings(), DEFAULT_LIMITS)\n"
@@ -362,7 +362,7 @@ def test_a_long_whitespace_run_is_counted_not_a_tokenizer_error() -> None:
 
 def test_a_report_that_cuts_into_too_many_passages_is_skipped_by_name(tmp_path: Path) -> None:
     from rag.errors import IngestError
-    from rag.index.build import read_isolated
+    from rag.index.reading import read_isolated
     from rag.ingest.chunk import ChunkerSettings
     from rag.ingest.reader import ReadLimits
 

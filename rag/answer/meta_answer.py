@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answer.compose import absence_text
 from rag.answer.extractive import place_label
 from rag.ingest.metadata import parse_date
 from rag.lang import lexicon, phrase
@@ -126,3 +127,28 @@ def meta_text(
         )  # fmt: skip
         for x, h in zip(lines, hits, strict=True)
     )
+
+
+@dataclass(frozen=True)
+class AboutReport:
+    """The answer to a question about the report itself: the lines stating the field, as
+    numbered sources, and the text citing them (or the abstention saying no report does)."""
+
+    hits: list[Hit]
+    text: str
+    stated: bool  # some report in scope states the field
+
+
+def about_report(
+    meta: tuple[str, str],
+    searched: Sequence[str],
+    reports: dict[str, Report],
+    filters: Sequence[str],
+) -> AboutReport:
+    """`meta` (field, label) of the reports `searched`, each cited to the line stating it."""
+    lines = answer_lines(meta[0], [reports[r] for r in searched])
+    hits = meta_hits(lines, reports)
+    if not lines:
+        reason = phrase("not_stated").render(field=meta[1])
+        return AboutReport(hits, absence_text(searched, reports, filters, reason), False)
+    return AboutReport(hits, meta_text(meta[1], lines, hits, reports), True)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import multiprocessing
-import resource
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from rag.contracts import Embedder
-from rag.errors import IndexStoreError, IngestError, first_line
+from rag.errors import IndexStoreError
 from rag.index.backends import ChangeSet, FaissBackend, IndexBackend, Written
 from rag.index.embed import LEXICAL
 from rag.index.layout import (
@@ -36,11 +31,12 @@ from rag.index.layout import (
     segment_folder,
     write_jsonl,
 )
+from rag.index.reading import Progress, file_hash, read_all
 from rag.index.sentvec import SentenceVectors, encode_sentences
 from rag.index.sentvec import write as write_sentences
 from rag.index.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
-from rag.ingest.chunk import ChunkerSettings, chunk_report
-from rag.ingest.reader import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report, survey
+from rag.ingest.chunk import ChunkerSettings
+from rag.ingest.reader import DEFAULT_LIMITS, ReadLimits, survey
 from rag.types import Chunk, Report
 
 logger = logging.getLogger(__name__)
@@ -48,8 +44,6 @@ logger = logging.getLogger(__name__)
 # An update adds a segment; past these, the next build writes one segment again.
 MAX_SEGMENTS = 8
 MAX_DEAD_SHARE = 0.25  # chunks of replaced reports still in the segments' files
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -75,10 +69,6 @@ class BuildSummary:
         d["index_dir"] = str(self.index_dir)
         d["skipped"] = [{"file": f, "reason": why} for f, why in self.skipped]
         return d
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def place_words(reports: list[Report]) -> list[str]:
@@ -140,126 +130,19 @@ def _sentences(
     return keys, vectors
 
 
-def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[Chunk]]:
-    return (report := load_report(path)), chunk_report(report, chunker)
-
-
-def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # type: ignore[no-untyped-def]
-    try:
-        # on top of what the forked child already maps: a parent that has loaded its models
-        # (or a test run's) may map more than the limit itself
-        limit = _mapped() + memory
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        conn.send(("ok", read_and_chunk(path, chunker)))
-    except IngestError as e:
-        conn.send(("skip", e.reason))
-    except BaseException as e:  # any reader library's error: the build goes on without it
-        conn.send(("skip", _one_line(e)))
-    finally:
-        conn.close()
-
-
-def _mapped() -> int:
-    """Bytes of address space this process maps now (0 where /proc is not there)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * resource.getpagesize()
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _one_line(e: BaseException) -> str:
-    text = first_line(e) if str(e) else ""
-    return f"无法读取（{type(e).__name__}{'：' + text if text else ''}）"
-
-
-def read_isolated(
-    path: Path, chunker: ChunkerSettings, limits: ReadLimits
-) -> tuple[Report, list[Chunk]]:
-    """Read and chunk one file. A .docx/.pdf/.html is parsed in a child process with a time
-    and memory limit (killed at the limit); any error of any reader becomes an IngestError
-    naming the file."""
-    if path.suffix.lower() in TEXT_SUFFIXES:
-        try:
-            return _capped(path, read_and_chunk(path, chunker), limits)
-        except (IngestError, OSError):
-            raise
-        except (Exception, RecursionError, MemoryError) as e:
-            raise IngestError(path.name, _one_line(e)) from e
-    # Once a Milvus client has started grpc's threads in this process (the app serving a
-    # Milvus index rebuilds after an upload), a forked child can break inside grpc: start
-    # the reader from a clean server process instead.
-    if "grpc" in sys.modules:
-        ctx: Any = multiprocessing.get_context("forkserver")
-    else:
-        ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, path, chunker, limits.memory_bytes))
-    proc.start()
-    child.close()
-    try:
-        if not parent.poll(limits.seconds):
-            raise IngestError(path.name, f"读取超过 {limits.seconds:.0f} 秒，已跳过")
-        try:
-            kind, value = parent.recv()
-        except (EOFError, OSError) as e:
-            raise IngestError(path.name, "读取程序崩溃（内存不足？）") from e
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
-        parent.close()
-    if kind == "skip":
-        raise IngestError(path.name, value)
-    return _capped(path, value, limits)
-
-
-def _capped(
-    path: Path, read: tuple[Report, list[Chunk]], limits: ReadLimits
-) -> tuple[Report, list[Chunk]]:
-    if len(read[1]) > limits.max_chunks:
-        raise IngestError(
-            path.name, f"切出 {len(read[1])} 个段落，超过每份报告 {limits.max_chunks} 个的上限"
-        )
-    return read
-
-
-def _read_all(
+def _read(
     files: list[Path],
     prev_reports: dict[str, tuple[Report, list[Chunk]]],
     chunker: ChunkerSettings,
     summary: BuildSummary,
     progress: Progress | None,
-    limits: ReadLimits = DEFAULT_LIMITS,
+    limits: ReadLimits,
 ) -> tuple[list[Report], list[Chunk], dict[str, str]]:
-    reports: list[Report] = []
-    chunks: list[Chunk] = []
-    hashes: dict[str, str] = {}
-    for i, path in enumerate(files):
-        if progress:
-            progress("read", i, len(files))
-        try:
-            digest = file_hash(path)
-            if digest in prev_reports and prev_reports[digest][0].source == path.name:
-                report, report_chunks = prev_reports[digest]
-                summary.reused_reports.append(path.name)
-            else:
-                report, report_chunks = read_isolated(path, chunker, limits)
-                summary.new_reports.append(path.name)
-        except IngestError as e:
-            summary.skipped.append((path.name, e.reason))
-            logger.warning("skipped %s", e)
-            continue
-        except OSError as e:
-            summary.skipped.append((path.name, f"cannot read the file ({e.strerror or e})"))
-            continue
-        if not report_chunks:
-            summary.skipped.append((path.name, "no report text left after cleaning"))
-            continue
-        hashes[path.name] = digest
-        reports.append(report)
-        chunks.extend(report_chunks)
-    return reports, chunks, hashes
+    read = read_all(files, prev_reports, chunker, progress, limits)
+    summary.reused_reports += read.reused
+    summary.new_reports += read.new
+    summary.skipped += read.skipped
+    return read.reports, read.chunks, read.hashes
 
 
 def _embed(
@@ -353,7 +236,7 @@ def _build(
             return summary
         summary = BuildSummary(index_dir=index_dir, skipped=list(skipped))
     prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
-    reports, chunks, hashes = _read_all(files, prev_reports, chunker, summary, progress, limits)
+    reports, chunks, hashes = _read(files, prev_reports, chunker, summary, progress, limits)
     if not reports:
         raise IndexStoreError(
             f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
@@ -484,30 +367,11 @@ def _update(
     chunks (the full build then writes one segment again)."""
     src = current_build(index_dir, damaged_ok=True)
     embed_model = embedder.name if embedder else LEXICAL
-    if (
-        src is None
-        or not old.segments
-        or old.store != store.name
-        or old.embed_model != embed_model
-        or old.chunker != asdict(chunker)
-        or old.tokenizer != TOKENIZER
-        or not store.updatable(src, old)  # a backend that syncs itself, or rows to repair
-    ):
+    if src is None or not _same_making(old, src, embed_model, chunker, store):
         return False
     docs, dead = segment_counts(src)
-    kept: dict[str, ReportEntry] = {}
-    changed: list[Path] = []
-    for path in files:
-        entry = old.reports.get(path.name)
-        try:
-            same = entry is not None and file_hash(path) == entry.hash
-        except OSError:
-            same = False  # _read_all reports it
-        if same and entry is not None:
-            kept[path.name] = entry
-        else:
-            changed.append(path)
-    reports, chunks, hashes = _read_all(changed, {}, chunker, summary, progress, limits)
+    kept, changed = _unchanged(old, files)
+    reports, chunks, hashes = _read(changed, {}, chunker, summary, progress, limits)
     if not reports and not kept:
         raise IndexStoreError(
             f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
@@ -572,18 +436,50 @@ def _update(
         _write_manifest(folder, manifest)
 
     commit(index_dir, write)
-    summary.store = written[0].store
     summary.new_reports = sorted(r.source for r in reports)
     summary.reused_reports = sorted(kept)
     summary.removed_reports = sorted(gone_sources - set(hashes))
     summary.reports, summary.chunks = len(entries), manifest.n_chunks
     summary.tokenized, summary.reused_tokens = len(chunks), manifest.n_chunks - len(chunks)
     summary.reused_embeddings = manifest.n_chunks - len(chunks) if embedder else 0
-    summary.store_update = written[0].update or (
+    summary.store, update = written[0]
+    summary.store_update = update or (
         f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a "
         "new segment"
     )
     return True
+
+
+def _same_making(
+    old: Manifest, src: Path, embed_model: str, chunker: ChunkerSettings, store: IndexBackend
+) -> bool:
+    """Whether the live build was made as this one would be (model, chunker, tokenizer,
+    store), so an update may add to it; False: a full build is due."""
+    return (
+        bool(old.segments)
+        and old.store == store.name
+        and old.embed_model == embed_model
+        and old.chunker == asdict(chunker)
+        and old.tokenizer == TOKENIZER
+        and store.updatable(src, old)  # a backend that syncs itself, or rows to repair
+    )
+
+
+def _unchanged(old: Manifest, files: list[Path]) -> tuple[dict[str, ReportEntry], list[Path]]:
+    """The live build's entries of the files whose bytes are the same, and the other files."""
+    kept: dict[str, ReportEntry] = {}
+    changed: list[Path] = []
+    for path in files:
+        entry = old.reports.get(path.name)
+        try:
+            same = entry is not None and file_hash(path) == entry.hash
+        except OSError:
+            same = False  # read_all reports it
+        if same and entry is not None:
+            kept[path.name] = entry
+        else:
+            changed.append(path)
+    return kept, changed
 
 
 def _write_manifest(folder: Path, manifest: Manifest) -> None:
