@@ -57,7 +57,24 @@ ReportOpt = Annotated[
     list[str] | None, typer.Option("--report", help="只查这份报告（文件名）/ only this report file")
 ]
 ModeOpt = Annotated[str, typer.Option("--mode", help="检索方式 / retrieval: hybrid | bm25 | dense")]
-FLAGS = ("--place", "--year", "--report", "--mode", "-k")  # the filters' names in errors
+FLAGS = ("--place", "--year", "--report", "--mode", "-k")
+ExportOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        help="同时导出为 .docx（每句的批注引用报告原文、文件、位置和核对结论）或 .xlsx（每句每条引用一行）"
+        " / also write it with its proof to FILE.docx or FILE.xlsx (answered here, not by rag serve)",
+    ),
+]
+
+
+def checked_export(path: Path | None) -> None:
+    from rag.export import FORMATS
+
+    if path is not None and path.suffix.lower() not in FORMATS:
+        raise ConfigError(
+            f"--export {path.name}：导出文件的类型须是 {'、'.join(FORMATS)} 之一"
+        )  # the filters' names in errors
 
 
 def settings_for(index: Path | None = None, reports: Path | None = None) -> Settings:
@@ -204,6 +221,7 @@ def index(
 
 STAGES = {
     "read": "读取报告",
+    "ocr": "识别扫描页（OCR）",
     "chunk": "切分段落",
     "embed": "计算向量",
     "sentences": "计算句子向量",
@@ -329,6 +347,7 @@ def ask(
             '[{"question": …, "answer": …}, …]，最早的在前 / oldest first',
         ),
     ] = None,
+    export: ExportOpt = None,
 ) -> None:
     """根据报告回答问题，逐句核对所引原文 / Answer QUESTION from the reports, cited and checked."""
     from rag.answer.converse import turns_from_json
@@ -339,10 +358,11 @@ def ask(
     try:
         asked = checked_options(place, year, report, mode, k, settings)  # no model yet
         check_question(question, settings.max_question_chars)
+        checked_export(export)
         raw_turns = _read_json(history) if history else None
         turns = turns_from_json(raw_turns, str(history)) if history else []
         payload = {"question": question, "history": raw_turns, **_options_json(asked)}
-        served = _served("ask", payload, settings)
+        served = _served("ask", payload, settings) if export is None else None
         if served is not None:
             _say(served)
             if as_json:
@@ -356,6 +376,7 @@ def ask(
         opts = with_years(pipeline, asked)
         if as_json:
             result = pipeline.ask(question, turns, opts)
+            _export([result], pipeline, export)
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
             return
         err.print(f"回答方式：{pipeline.mode}", markup=False)
@@ -371,6 +392,16 @@ def ask(
     assert answer is not None
     console.print()
     _show_answer(answer.to_dict())
+    _export([answer], pipeline, export)
+
+
+def _export(answers: list[Any], pipeline: Any, path: Path | None) -> None:
+    if path is None:
+        return
+    from rag.export import export_answers
+
+    export_answers(answers, pipeline.reports, path)
+    err.print(f"已导出（含引用原文）：{path}", markup=False)
 
 
 _MARKS = {
@@ -395,6 +426,7 @@ def check(
     report: ReportOpt = None,
     index: IndexOpt = None,
     as_json: JsonOpt = False,
+    export: ExportOpt = None,
 ) -> None:
     """核稿：逐句对照报告核对文字（有依据、与报告不符并给出报告原值、报告未载、非陈述）
     / check TEXT (or --file) against the reports, claim by claim."""
@@ -408,6 +440,7 @@ def check(
             raise ConfigError("请给出要核对的文字，或用 --file 指定文件（二者选一）")
         settings = settings_for(index)
         asked = checked_options(place, year, report, settings=settings)  # no model yet
+        checked_export(export)
         if file is not None:
             try:
                 text = read_text(file).text
@@ -415,10 +448,19 @@ def check(
                 raise ConfigError(f"{file}：无法读取（{e.strerror or e}）") from e
         assert text is not None
         check_text(text)
-        served = _served("check", {"text": text, **_options_json(asked)}, settings)
+        served = (
+            _served("check", {"text": text, **_options_json(asked)}, settings)
+            if export is None
+            else None
+        )
         if served is None:
             pipeline = open_pipeline(settings)
             checked = ClaimChecker(pipeline).check(text, with_years(pipeline, asked))
+            if export is not None:
+                from rag.export import export_check
+
+                export_check(checked, pipeline.reports, export)
+                err.print(f"已导出（含引用原文）：{export}", markup=False)
         else:
             _say(served)
         result = served if served is not None else checked.to_dict()
@@ -459,7 +501,7 @@ def _read_json(path: Path) -> object:
 def _show_answer(answer: dict[str, Any]) -> None:
     """After the answer's text (its JSON form, local or from `rag serve`): each cited passage
     once (its supporting sentence), then each claim's verdict."""
-    from rag.types import ClaimCheck
+    from rag.types import ClaimCheck, page_label
     from rag.verify.answers import VERDICT_ZH, reason_zh
 
     if answer["rewritten"] != answer["question"]:
@@ -476,9 +518,11 @@ def _show_answer(answer: dict[str, Any]) -> None:
         if key in shown:
             continue
         shown.add(key)
+        where = page_label(c.get("page"), c.get("recognized", False))
         console.print(
             f"[bold][{c['n']}][/bold] {escape(c['title'])}"
-            f"（{c['source']} {c['support']['start']}-{c['support']['end']}）",
+            f"（{c['source']} {where + ' ' if where else ''}"
+            f"{c['support']['start']}-{c['support']['end']}）",
             highlight=False,
         )
         console.print(f"    {c['support']['text']}", markup=False, highlight=False)

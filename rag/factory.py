@@ -29,7 +29,7 @@ from rag.index.sentvec import SentenceVectors
 from rag.index.sparse import BM25Store
 from rag.index.store import LoadedIndex, load_index
 from rag.ingest.chunk import ChunkerSettings
-from rag.ingest.reader import DEFAULT_LIMITS, ReadLimits
+from rag.ingest.reader import DEFAULT_LIMITS, SUPPORTED_SUFFIXES, ReadLimits
 from rag.pipeline import Knobs, Pipeline
 from rag.retrieve.rerank import make_reranker
 from rag.retrieve.retriever import Retriever
@@ -37,6 +37,7 @@ from rag.types import Chunk, Report
 
 __all__ = [
     "PACKAGED",
+    "SUPPORTED_SUFFIXES",
     "BuildSummary",
     "LoadedIndex",
     "build",

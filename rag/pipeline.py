@@ -382,7 +382,7 @@ class Pipeline:
         claims = (
             [] if abstained else [c for c in parsed.claims if c[1] or not c[0].startswith(marks)]
         )
-        citations = resolve_citations(claims, used)
+        citations = resolve_citations(claims, used, self.reports)
         checks = check_answer(claims, citations, self.reports, about_report=o.about_report)
         warnings = d.query.notes + o.warnings
         if invalid:

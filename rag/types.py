@@ -56,6 +56,17 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Page:
+    """A page of a report's text (a PDF page, a scanned image): its number (from 1), its
+    span, and whether its text was recognised from the page image (OCR, 识别文字)."""
+
+    number: int
+    start: int
+    end: int
+    recognized: bool = False
+
+
+@dataclass(frozen=True)
 class Report:
     """One report: `text` is the decoded file text before cleaning; offsets point into it."""
 
@@ -67,6 +78,11 @@ class Report:
     # the file's own text when it is in traditional characters: `text` is then its simplified
     # reading, of the same length, so every offset points into both (rag/lang/script.py)
     original: str = ""
+    pages: tuple[Page, ...] = ()  # a PDF's or a scan's pages; () for a text, .docx or web page
+
+    def page_at(self, offset: int) -> Page | None:
+        """The page holding `offset` (None for a report without pages)."""
+        return next((p for p in self.pages if p.start <= offset <= p.end), None)
 
     def shown(self, start: int, end: int) -> str:
         """The report's text from `start` to `end` as the file writes it (繁體 stays 繁體)."""
@@ -95,6 +111,7 @@ class Report:
             "meta": self.meta.to_dict(),
             "noise": [[s.start, s.end] for s in self.noise],
             "original": self.original,
+            "pages": [[p.number, p.start, p.end, p.recognized] for p in self.pages],
         }
 
     @classmethod
@@ -106,6 +123,7 @@ class Report:
             meta=ReportMeta.from_dict(d["meta"]),
             noise=tuple(Span(a, b) for a, b in d["noise"]),
             original=d.get("original", ""),
+            pages=tuple(Page(n, a, b, bool(r)) for n, a, b, r in d.get("pages", ())),
         )
 
 
@@ -189,6 +207,13 @@ def best_evidence(ranked: Sequence[Candidate]) -> Candidate | None:
 CitationView = Literal["passage", "support"]
 
 
+def page_label(page: int | None, recognized: bool = False) -> str:
+    """A cited page as it is shown: 第3页, 第2页，识别文字 (read by OCR: check the scan), or ''."""
+    if page is None:
+        return ""
+    return phrase("recognized_page" if recognized else "page").render(page=page)
+
+
 @dataclass(frozen=True)
 class Citation:
     """Marker [n] of one claim, resolved to a passage and to the sentence that best supports it.
@@ -208,6 +233,12 @@ class Citation:
     support_start: int
     support_end: int
     support_text: str
+    page: int | None = None  # the page of the supporting sentence (a PDF or a scan)
+    recognized: bool = False  # that page's text was recognised from its image (识别文字)
+
+    @property
+    def where(self) -> str:
+        return page_label(self.page, self.recognized)
 
     def to_dict(self, view: CitationView = "passage") -> dict[str, Any]:
         """`passage`: start/end/text are the cited passage's, `support` the sentence's.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (Python >= 3.11) and install the project.
-#   bash scripts/install.sh               what the chat UI needs (a few minutes, progress shown)
+#   bash scripts/install.sh               what the chat UI needs, OCR of scans included (a few
+#                                         minutes, progress shown)
 #   bash scripts/install.sh --with-tests  also the test tools, the llamacpp extra (compiles
 #                                         llama.cpp once, ~8 min on 2 cores; pip caches the
 #                                         wheel) and Debian's chromium for the browser tests
@@ -31,7 +32,7 @@ if [ "${1:-}" = "--with-tests" ]; then
   heartbeat &
   beat=$!
   trap 'kill $beat 2>/dev/null || true' EXIT
-  .venv/bin/python -m pip install -v --progress-bar off -e ".[dev,llamacpp,milvus]" 2>&1 \
+  .venv/bin/python -m pip install -v --progress-bar off -e ".[dev,llamacpp,milvus,ocr]" 2>&1 \
     | tee "$log" | { grep -E "^(Collecting|Building wheel|Successfully)" || true; }
   kill $beat 2>/dev/null || true
   test -x .venv/bin/pytest
@@ -46,7 +47,7 @@ if [ "${1:-}" = "--with-tests" ]; then
   fi
 else
   echo "== installing the project (what the chat UI needs)"
-  .venv/bin/python -m pip install --progress-bar off -e . \
+  .venv/bin/python -m pip install --progress-bar off -e ".[ocr]" \
     | { grep -E "^(Collecting|Successfully)" || true; }
   test -x .venv/bin/rag
 fi

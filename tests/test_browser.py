@@ -281,18 +281,39 @@ def test_review_an_earlier_answer_by_clicking_its_claim(
     assert "北京时间" in page.locator("#audit-msg textarea").input_value()
     entry = json.loads(audit_log.read_text(encoding="utf-8").splitlines()[-1])
     assert entry["question"] == first_q and entry["reviewer"] == "督查员乙"
-    # the export carries the decision, under a name of its own
+    # the export carries the decision, under a name of its own: Markdown with the review log
+    page.locator("#export-format").get_by_text("Markdown").click()
     page.locator("#export").click()
     link = page.locator("#export-file a").first
     link.wait_for(timeout=15_000)
-    exported = page.request.get(urljoin(url, link.get_attribute("href") or "")).text()
+    md = link.get_attribute("href") or ""
+    exported = page.request.get(urljoin(url, md)).text()
     assert "审核：督查员乙 通过 第2句" in exported and "核对无误" in exported
     assert f"### 问：{second_q}" in exported
+    # and Word: each sentence's proof in a comment, the decision beside it
+    page.locator("#export-format").get_by_text("Word").click()
+    page.locator("#export").click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('#export-file a')].some(a => a.href.includes('.docx'))",
+        timeout=15_000,
+    )
+    href = page.locator("#export-file a").first.get_attribute("href") or ""
+    assert href.endswith(".docx") and href != md
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(page.request.get(urljoin(url, href)).body()))
+    comments = [c.text for c in document.comments]
+    assert any("审核：督查员乙 通过" in c and "核对无误" in c for c in comments)
+    assert any(p.text == f"问：{second_q}" for p in document.paragraphs)
     page.close()
 
 
 ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z]+")
-ALLOWED_ASCII = re.compile(r"^(?:txt|pdf|docx|html|md|MB|ms|API|[0-9a-f]+)$")
+ALLOWED_ASCII = re.compile(
+    r"^(?:txt|pdf|docx|html|htm|md|png|jpg|jpeg|tif|tiff|bmp|MB|ms|API|[0-9a-f]+)$"
+)
 
 
 def test_no_english_on_the_main_pages(tmp_path: Path, browser, lexical_index_dir: Path) -> None:  # type: ignore[no-untyped-def]

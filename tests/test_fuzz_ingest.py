@@ -108,10 +108,10 @@ def test_a_reader_that_hangs_is_stopped_at_the_time_limit(
     (folder / "slow.docx").write_bytes(b"PK not really a docx")
     real = rag.index.reading.read_and_chunk
 
-    def hang(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
+    def hang(path: Path, chunker: ChunkerSettings, progress=None):  # type: ignore[no-untyped-def]
         if path.suffix == ".docx":
             time.sleep(60)
-        return real(path, chunker)
+        return real(path, chunker, progress)
 
     monkeypatch.setattr(rag.index.reading, "read_and_chunk", hang)
     skipped = dict(_check(folder, tmp_path / "index", ReadLimits(seconds=1)))
@@ -128,10 +128,10 @@ def test_a_reader_error_of_any_kind_is_a_skip(
     (folder / "odd.txt").write_text("瓦屋镇" * 100, encoding="utf-8")
     real = rag.index.reading.read_and_chunk
 
-    def boom(path: Path, chunker: ChunkerSettings):  # type: ignore[no-untyped-def]
+    def boom(path: Path, chunker: ChunkerSettings, progress=None):  # type: ignore[no-untyped-def]
         if path.name == "odd.txt":
             raise KeyError("summary")
-        return real(path, chunker)
+        return real(path, chunker, progress)
 
     monkeypatch.setattr(rag.index.reading, "read_and_chunk", boom)
     skipped = dict(_check(folder, tmp_path / "index"))

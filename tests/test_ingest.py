@@ -49,9 +49,42 @@ def test_docx(tmp_path: Path) -> None:
     report = load_report(path)
     assert report.encoding == "docx"
     assert "执法培训15次" in report.text
-    assert "执法培训\t15\t120" in report.text
+    assert "项目\t次数\t人数\n执法培训：次数 15，人数 120。" in report.text
     assert not report.noise  # a data table is content, not a web-page index table
     assert report.meta.title == "水口镇人民政府关于2024年法治政府建设情况的报告"
+
+
+def test_a_docx_table_is_read_in_place_each_row_with_its_header(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("水口镇人民政府关于2024年法治政府建设情况的报告")
+    document.add_paragraph("一、主要数据")
+    table = document.add_table(rows=4, cols=3)
+    rows = [("项目", "2023年", "2024年"), ("行政复议案件", "5件", "7件"),
+            ("执法培训", "12次", ""), ("合计", "", "")]  # fmt: skip
+    for i, cells in enumerate(rows):
+        for j, value in enumerate(cells):
+            table.cell(i, j).text = value
+    merged = document.add_table(rows=2, cols=3)
+    merged.cell(0, 0).merge(merged.cell(0, 1)).text = "指标"
+    merged.cell(0, 2).text = "数值"
+    merged.cell(1, 0).text, merged.cell(1, 1).text, merged.cell(1, 2).text = "调解", "成功率", "98%"
+    document.add_paragraph("二、下一步打算")
+    path = tmp_path / "t.docx"
+    document.save(str(path))
+    report = load_report(path)
+    lines = report.text.splitlines()
+    assert lines[1:7] == [
+        "一、主要数据",
+        "项目\t2023年\t2024年",
+        "行政复议案件：2023年 5件，2024年 7件。",  # the figure with what it counts, in place
+        "执法培训：2023年 12次。",
+        "合计",
+        "指标\t数值",  # a cell merged across two columns once
+    ]
+    assert lines[7] == "调解：指标 成功率，数值 98%。" and lines[-1] == "二、下一步打算"
+    assert not report.noise
 
 
 def test_pdf_text_layer(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ def passage_html(
             meta.issuer or "",
             f"{meta.year}年" if meta.year else "",
             c.section,
+            c.where,
             f"{c.source} {c.start}-{c.end}",
         )
         if x
@@ -145,7 +146,8 @@ def answer_markdown(answer: Answer, decisions: list[dict[str, Any]] | None = Non
     lines += [answer.text, "", f"*回答方式：{mode}*", ""]
     for c in answer.citations:
         lines.append(
-            f"- [{c.n}] 《{c.title}》 {c.source} {c.support_start}-{c.support_end}：{c.support_text}"
+            f"- [{c.n}] 《{c.title}》 {c.source} {c.where + ' ' if c.where else ''}"
+            f"{c.support_start}-{c.support_end}：{c.support_text}"
         )
     texts = [claim.text for claim in answer.claims]
     for i, claim in enumerate(answer.claims, start=1):
@@ -155,12 +157,25 @@ def answer_markdown(answer: Answer, decisions: list[dict[str, Any]] | None = Non
     for e in decisions or []:
         text = e.get("claim", {}).get("text", "")
         n = texts.index(text) + 1 if text in texts else "?"
-        note = f"：{e['comment']}" if e.get("comment") else ""
-        lines.append(
-            f"- 审核：{e['reviewer']} {DECISION_ZH.get(e['decision'], e['decision'])} 第{n}句"
-            f"（{beijing(e['time'])} 北京时间）{note}"
-        )
+        lines.append(f"- {_review(e, f' 第{n}句')}")
     return "\n".join(lines) + "\n"
+
+
+def _review(e: dict[str, Any], which: str = "") -> str:
+    note = f"：{e['comment']}" if e.get("comment") else ""
+    decision = DECISION_ZH.get(e["decision"], e["decision"])
+    return f"审核：{e['reviewer']} {decision}{which}（{beijing(e['time'])} 北京时间）{note}"
+
+
+def review_lines(answer: Answer, decisions: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """The supervisors' decisions on an answer by sentence (0-based), as the exports say them."""
+    texts = [claim.text for claim in answer.claims]
+    out: dict[int, list[str]] = {}
+    for e in decisions:
+        text = e.get("claim", {}).get("text", "")
+        if text in texts:
+            out.setdefault(texts.index(text), []).append(_review(e))
+    return out
 
 
 def filter_chips(

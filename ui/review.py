@@ -4,16 +4,19 @@ their history, and conversation exports. Every refusal is decided here, on the s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from rag.types import Answer
+from rag.export import FORMATS as EXPORT_FORMATS
+from rag.export import export_answers
+from rag.types import Answer, Report
 from ui import audit
 from ui.guard import Access
-from ui.render import answer_markdown, claim_rows, decisions_for
+from ui.render import answer_markdown, claim_rows, decisions_for, review_lines
 from ui.users import User
 
 CLAIM_HEADERS = ["#", "陈述", "核查结果", "未找到的数字", "理由", "引用原文"]
@@ -177,17 +180,31 @@ class ReviewDesk:
                 )
         return rows
 
-    def export(self, answers: list[Answer], request: gr.Request) -> str | None:
+    def export(
+        self,
+        answers: list[Answer],
+        fmt: str,
+        reports: Mapping[str, Report],
+        request: gr.Request | None,
+    ) -> str | None:
+        """The conversation as a file: .md with the review log, or .docx/.xlsx with each
+        sentence's proof (rag.export: the report sentences quoted with file and offsets)."""
         if not answers:
             return None
+        suffix = fmt if fmt in (".md", *EXPORT_FORMATS) else ".md"
         # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
-        path = self.audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}.md"
+        path = self.audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}{suffix}"
         path.parent.mkdir(parents=True, exist_ok=True)
-        entries = audit.read(self.audit_path)
-        path.write_text(
-            "\n".join(answer_markdown(a, decisions_for(a, entries)) for a in answers),
-            encoding="utf-8",
-        )
+        if suffix == ".md":
+            entries = audit.read(self.audit_path)
+            path.write_text(
+                "\n".join(answer_markdown(a, decisions_for(a, entries)) for a in answers),
+                encoding="utf-8",
+            )
+        else:
+            entries = audit.read(self.audit_path)
+            reviews = [review_lines(a, decisions_for(a, entries)) for a in answers]
+            export_answers(answers, reports, path, reviews)
         user = getattr(request, "username", None)
         if user:
             self.access.exports.register(path.name, user)

@@ -12,9 +12,10 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import IngestError, RagError, first_line
-from rag.factory import BuildSummary, build, read_report
+from rag.factory import SUPPORTED_SUFFIXES, BuildSummary, build, read_report
 
-ALLOWED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
+# what `rag index` reads (scans by OCR among them): one list, the library's
+ALLOWED = SUPPORTED_SUFFIXES
 
 
 class UploadError(RagError):

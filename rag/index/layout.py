@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from rag.errors import IndexStoreError, first_line
 from rag.types import Chunk, Report
 
-FORMAT_VERSION = 6  # bump when chunking or metadata code changes: reused reports would be stale
+FORMAT_VERSION = 7  # bump when chunking or metadata code changes: reused reports would be stale
 TOKENIZER = "jieba-search-v1"
 
 

@@ -16,7 +16,14 @@ from typing import Any
 
 from rag.errors import IngestError, first_line
 from rag.ingest.chunk import ChunkerSettings, chunk_report
-from rag.ingest.reader import DEFAULT_LIMITS, TEXT_SUFFIXES, ReadLimits, load_report
+from rag.ingest.ocr import PageProgress
+from rag.ingest.reader import (
+    DEFAULT_LIMITS,
+    TEXT_SUFFIXES,
+    ReadLimits,
+    load_report,
+    may_need_ocr,
+)
 from rag.types import Chunk, Report
 
 logger = logging.getLogger(__name__)
@@ -28,8 +35,10 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_and_chunk(path: Path, chunker: ChunkerSettings) -> tuple[Report, list[Chunk]]:
-    return (report := load_report(path)), chunk_report(report, chunker)
+def read_and_chunk(
+    path: Path, chunker: ChunkerSettings, progress: PageProgress | None = None
+) -> tuple[Report, list[Chunk]]:
+    return (report := load_report(path, progress)), chunk_report(report, chunker)
 
 
 def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # type: ignore[no-untyped-def]
@@ -38,7 +47,11 @@ def _child(conn, path: Path, chunker: ChunkerSettings, memory: int) -> None:  # 
         # (or a test run's) may map more than the limit itself
         limit = _mapped() + memory
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        conn.send(("ok", read_and_chunk(path, chunker)))
+
+        def page_read(done: int, total: int) -> None:  # each page OCR reads: the parent waits on
+            conn.send(("page", (done, total)))
+
+        conn.send(("ok", read_and_chunk(path, chunker, page_read)))
     except IngestError as e:
         conn.send(("skip", e.reason))
     except BaseException as e:  # any reader library's error: the build goes on without it
@@ -62,10 +75,11 @@ def _one_line(e: BaseException) -> str:
 
 
 def read_isolated(
-    path: Path, chunker: ChunkerSettings, limits: ReadLimits
+    path: Path, chunker: ChunkerSettings, limits: ReadLimits, progress: PageProgress | None = None
 ) -> tuple[Report, list[Chunk]]:
-    """Read and chunk one file. A .docx/.pdf/.html is parsed in a child process with a time
-    and memory limit (killed at the limit); any error of any reader becomes an IngestError
+    """Read and chunk one file. A .docx/.pdf/.html or a scan is parsed in a child process
+    with a time and memory limit (killed at the limit; each page OCR reads gets the time
+    limit anew, and is told to `progress`); any error of any reader becomes an IngestError
     naming the file."""
     if path.suffix.lower() in TEXT_SUFFIXES:
         try:
@@ -82,16 +96,22 @@ def read_isolated(
     else:
         ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, path, chunker, limits.memory_bytes))
+    memory = max(limits.memory_bytes, limits.ocr_memory_bytes if may_need_ocr(path) else 0)
+    proc = ctx.Process(target=_child, args=(child, path, chunker, memory))
     proc.start()
     child.close()
     try:
-        if not parent.poll(limits.seconds):
-            raise IngestError(path.name, f"读取超过 {limits.seconds:.0f} 秒，已跳过")
-        try:
-            kind, value = parent.recv()
-        except (EOFError, OSError) as e:
-            raise IngestError(path.name, "读取程序崩溃（内存不足？）") from e
+        while True:
+            if not parent.poll(limits.seconds):
+                raise IngestError(path.name, f"读取超过 {limits.seconds:.0f} 秒，已跳过")
+            try:
+                kind, value = parent.recv()
+            except (EOFError, OSError) as e:
+                raise IngestError(path.name, "读取程序崩溃（内存不足？）") from e
+            if kind != "page":
+                break
+            if progress is not None:
+                progress(*value)
     finally:
         if proc.is_alive():
             proc.kill()
@@ -110,6 +130,13 @@ def _capped(
             path.name, f"切出 {len(read[1])} 个段落，超过每份报告 {limits.max_chunks} 个的上限"
         )
     return read
+
+
+def _pages(progress: Progress | None) -> PageProgress | None:
+    """A file's OCR pages as the build's progress ("ocr", pages done, pages)."""
+    if progress is None:
+        return None
+    return lambda done, total: progress("ocr", done, total)
 
 
 @dataclass
@@ -145,7 +172,7 @@ def read_all(
                 report, report_chunks = prev_reports[digest]
                 out.reused.append(path.name)
             else:
-                report, report_chunks = read_isolated(path, chunker, limits)
+                report, report_chunks = read_isolated(path, chunker, limits, _pages(progress))
                 out.new.append(path.name)
         except IngestError as e:
             out.skipped.append((path.name, e.reason))

@@ -11,22 +11,35 @@ import logging
 import re
 import zipfile
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from charset_normalizer import from_bytes
 
 from rag.errors import IngestError
+from rag.ingest import ocr
 from rag.ingest.metadata import extract_meta
+from rag.ingest.ofd import ofd_pages
 from rag.lang import lexicon
 from rag.lang.script import simplified, word_pair_share
-from rag.types import Report, Span
+from rag.types import Page, Report, Span
 
 logger = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf"}
+# scans, read by OCR (rag/ingest/ocr.py); a multi-page .tif is one report of several pages
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+SUPPORTED_SUFFIXES = (
+    *sorted(TEXT_SUFFIXES),
+    ".docx",
+    ".pdf",
+    ".ofd",
+    *sorted(HTML_SUFFIXES),
+    *sorted(IMAGE_SUFFIXES),
+)
 MIN_CHARS = 20  # fewer meaningful characters than this is not a report
 # Text whose adjacent characters rarely make words is junk (rag.lang.script.word_pair_share):
 # random bytes that happen to decode, characters strung at random. Judged on 100 pairs or more.
@@ -52,6 +65,7 @@ class Decoded:
     # what a web page says of its site outside the text kept (its <title>, its <footer>):
     # evidence of the report's places (rag.ingest.metadata site lines), never report text
     site: tuple[str, ...] = ()
+    pages: tuple[Page, ...] = ()  # a PDF's or a scan's pages (which were recognised by OCR)
 
 
 def decode_bytes(data: bytes, name: str) -> Decoded:
@@ -88,6 +102,39 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
 MAX_UNZIPPED = 100 * 1024 * 1024
 
 
+def _grid(row: Any) -> list[tuple[Any, str]]:
+    """A table row by grid column: (the cell, its text); a merged cell fills its columns."""
+    return [(cell._tc, " ".join(cell.text.split())) for cell in row.cells]
+
+
+def _once(cells: list[tuple[Any, str]]) -> list[str]:
+    """The texts of a row with a cell merged across columns once."""
+    return [t for i, (tc, t) in enumerate(cells) if i == 0 or tc is not cells[i - 1][0]]
+
+
+def _table_lines(table: Any) -> list[str]:
+    """A table where it stands, one line per row. The first row is the header, kept as a
+    line of its own; each other row is a sentence that names its columns, so a figure in a
+    cell is found, cited and checked with what it counts: 行政复议案件：2023年 5件，2024年 7件。
+    A table of one row or one column stays as it is. Cells are apart by tabs, never "|" (a
+    "|" row is a web page's index table: is_noise_line)."""
+    rows = [r for r in (_grid(row) for row in table.rows) if any(t for _, t in r)]
+    if len(rows) < 2 or max(len(_once(r)) for r in rows) < 2:
+        return ["\t".join(_once(r)) for r in rows]
+    header, out = rows[0], ["\t".join(_once(rows[0]))]
+    for row in rows[1:]:
+        parts = [
+            f"{header[j][1] if j < len(header) else ''} {t}".strip()
+            for j, (tc, t) in enumerate(row)
+            if j > 0 and t and tc is not row[j - 1][0]
+        ]
+        label = row[0][1]
+        out.append(
+            f"{label}：{'，'.join(parts)}。" if parts else "\t".join(x for x in _once(row) if x)
+        )
+    return out
+
+
 def _docx_text(data: bytes, name: str) -> str:
     import docx  # python-docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -107,14 +154,48 @@ def _docx_text(data: bytes, name: str) -> str:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
         raise IngestError(name, f"不是可读的 .docx 文件（{e}）") from e
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))  # not "|": see is_noise_line
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():  # paragraphs and tables in reading order
+        lines += _table_lines(block) if isinstance(block, Table) else [block.text]
     return "\n".join(lines)
 
 
-def _pdf_text(data: bytes, name: str) -> str:
+def _garbled(text: str) -> bool:
+    """A page's text layer that is no text: empty, glyph ids (cid:12), characters that make
+    no words, or mostly characters no Chinese page writes (a font without its Unicode map
+    gives Latin-1 letters, private-use or replacement characters)."""
+    s = "".join(text.split())
+    if not s or s.count("(cid:") >= 3:
+        return True
+    pairs, share = word_pair_share(s)
+    if pairs >= 30 and share < JUNK_MAX_SHARE:
+        return True
+    odd = sum(1 for c in s if "\x80" <= c <= "\xff" or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
+    return odd > 0.3 * len(s)
+
+
+def _paged(
+    texts: list[str], recognized: AbstractSet[int], goes_on: AbstractSet[int] = frozenset()
+) -> tuple[str, tuple[Page, ...]]:
+    """The pages' texts with each page's span: a line break between pages, none after a page
+    in `goes_on` (its last paragraph runs on into the next page, which opens no heading)."""
+    pages, parts, pos = [], [], 0
+    for i, t in enumerate(texts):
+        glue = "" if i == 0 or (i - 1 in goes_on and not ocr.starts_paragraph(t)) else "\n"
+        pos += len(glue)
+        parts.append(glue + t)
+        pages.append(Page(i + 1, pos, pos + len(t), i in recognized))
+        pos += len(t)
+    return "".join(parts), tuple(pages)
+
+
+def _pdf_text(
+    data: bytes, name: str, progress: ocr.PageProgress | None = None
+) -> tuple[str, tuple[Page, ...]]:
+    """The text layer page by page; a page without a usable one (a scan, a font without its
+    Unicode map) is read by OCR when the `ocr` extra is installed."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -122,13 +203,48 @@ def _pdf_text(data: bytes, name: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _decrypts(reader):
             raise IngestError(name, "PDF 已加密，没有密码无法读取")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        texts = [(page.extract_text() or "").rstrip("\n") for page in reader.pages]
     except (PdfReadError, ValueError, OSError, SystemError) as e:  # SystemError: a C parser
         raise IngestError(name, f"不是可读的 .pdf 文件（{e}）") from e
-    text = "\n".join(p.rstrip("\n") for p in pages)
+    scans = [i for i, t in enumerate(texts) if _garbled(t)]
+    recognized: set[int] = set()
+    goes_on: set[int] = set()
+    if scans and ocr.available():
+        read = ocr.read_pages(ocr.pdf_pages(data, scans, name), len(scans), name, progress)
+        for i in scans:
+            texts[i] = read[i].text
+        recognized = set(scans)
+        goes_on = {i for i in scans if read[i].goes_on and i + 1 in recognized}
+    elif scans and len(scans) == len(texts):
+        raise IngestError(name, "PDF 没有可用的文字层（扫描件？）。" + ocr.INSTALL)
+    elif scans:
+        logger.warning("%s: pages %s have no text layer and OCR is not installed", name, scans)
+    text, pages = _paged(texts, recognized, goes_on)
     if not text.strip():
-        raise IngestError(name, "PDF 没有文字层（扫描件？），请先做 OCR")
-    return text
+        raise IngestError(name, "PDF 没有文字：扫描页也没有识别出文字")
+    return text, pages
+
+
+def _image_text(
+    data: bytes, name: str, progress: ocr.PageProgress | None = None
+) -> tuple[str, tuple[Page, ...]]:
+    """A scanned page (or a multi-page .tif), read by OCR."""
+    from PIL import Image, ImageSequence
+
+    if not ocr.available():
+        raise IngestError(name, ocr.INSTALL)
+    try:
+        image = Image.open(io.BytesIO(data))
+        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise IngestError(name, f"不是可读的图片（{e}）") from e
+    read = ocr.read_pages(iter(enumerate(frames)), len(frames), name, progress)
+    n = len(frames)
+    goes_on = {i for i in range(n - 1) if read[i].goes_on}
+    text, pages = _paged([read[i].text for i in range(n)], set(range(n)), goes_on)
+    if not text.strip():
+        raise IngestError(name, "图片中没有识别出文字")
+    return text, pages
 
 
 def _decrypts(reader) -> bool:  # type: ignore[no-untyped-def]
@@ -160,15 +276,21 @@ def _html_text(data: bytes, name: str) -> Decoded:
     return Decoded(text, "html", site)
 
 
-def read_text(path: Path) -> Decoded:
-    """Decode or extract the text of one report file."""
+def may_need_ocr(path: Path) -> bool:
+    """Whether reading the file may run OCR (a PDF's pages without text, an image)."""
+    suffix = path.suffix.lower()
+    return suffix == ".pdf" or suffix in IMAGE_SUFFIXES
+
+
+def read_text(path: Path, progress: ocr.PageProgress | None = None) -> Decoded:
+    """Decode or extract the text of one report file (`progress`: after each page that OCR
+    reads)."""
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
             name,
-            f"不支持的文件类型 {suffix or '（无扩展名）'}，可用："
-            + "、".join(sorted(SUPPORTED_SUFFIXES)),
+            f"不支持的文件类型 {suffix or '（无扩展名）'}，可用：" + "、".join(SUPPORTED_SUFFIXES),
         )
     try:
         data = path.read_bytes()
@@ -185,7 +307,16 @@ def read_text(path: Path) -> Decoded:
     elif suffix == ".docx":
         decoded = Decoded(_docx_text(data, name), "docx")
     elif suffix == ".pdf":
-        decoded = Decoded(_pdf_text(data, name), "pdf")
+        text, pages = _pdf_text(data, name, progress)
+        decoded = Decoded(text, "pdf", pages=pages)
+    elif suffix == ".ofd":
+        read = ofd_pages(data, name)
+        goes_on = {i for i, p in enumerate(read[:-1]) if p.goes_on}
+        text, pages = _paged([p.text for p in read], set(), goes_on)
+        decoded = Decoded(text, "ofd", pages=pages)
+    elif suffix in IMAGE_SUFFIXES:
+        text, pages = _image_text(data, name, progress)
+        decoded = Decoded(text, "ocr", pages=pages)
     else:
         decoded = _html_text(data, name)
     if "\ufffd" in decoded.text[:2000] and decoded.text[:2000].count("\ufffd") > 5:
@@ -216,9 +347,9 @@ def find_noise(text: str) -> list[Span]:
     return sorted(spans, key=lambda s: s.start)
 
 
-def load_report(path: Path) -> Report:
+def load_report(path: Path, progress: ocr.PageProgress | None = None) -> Report:
     """Read one file into a Report with metadata; raises IngestError naming the file."""
-    decoded = read_text(path)
+    decoded = read_text(path, progress)
     original = decoded.text
     text = simplified(original)  # 繁體 is read as simplified; offsets are the same in both
     noise = find_noise(text)
@@ -241,6 +372,7 @@ def load_report(path: Path) -> Report:
         encoding=decoded.encoding,
         noise=tuple(noise),
         original=original if original != text else "",
+        pages=decoded.pages,
     )
 
 
@@ -253,6 +385,9 @@ class ReadLimits:
     max_bytes: int = 20 * 1024 * 1024
     seconds: float = 60.0
     memory_bytes: int = 1536 * 1024**2  # what a reader child may map beyond its parent
+    # ... when the file may be a scan (.pdf, an image): OCR's models on a page rendered at
+    # 200 dpi map about 1.5 GB at their peak
+    ocr_memory_bytes: int = 3072 * 1024**2
     # a report that cuts into more passages is skipped: an annual report is 20-200 passages,
     # a county's compilation a few thousand; a docx that inflates to 100 MB made 141,000
     max_chunks: int = 5000

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.lang import phrase
 from rag.text.numbers import quantities, same_quantity
 from rag.text.textmatch import containment, sentences, strip_markers
-from rag.types import Citation, Hit
+from rag.types import Citation, Hit, Report
 
 MARKER = re.compile(
     r"\[\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*\]|【\s*(\d+(?:\s*(?:[,，、]|[-–])\s*\d+)*)\s*】"
@@ -122,15 +122,21 @@ _LABEL = re.compile(r"^[\s\-*•]*" + phrase("report_label").source + "：")
 
 
 def resolve_citations(
-    claims: Sequence[tuple[str, tuple[int, ...]]], sources: Sequence[Hit]
+    claims: Sequence[tuple[str, tuple[int, ...]]],
+    sources: Sequence[Hit],
+    reports: Mapping[str, Report] | None = None,
 ) -> list[Citation]:
-    """One Citation per (claim, marker); sources[n-1] is source [n]."""
+    """One Citation per (claim, marker); sources[n-1] is source [n]. With the `reports`, a
+    citation of a paged report (a PDF, a scan) names the page of its sentence and whether
+    that page's text was recognised by OCR."""
     out = []
     for i, (claim, markers) in enumerate(claims):
         for n in markers:
             hit = sources[n - 1]
             c = hit.chunk
             a, b = supporting_sentence(claim, c.text)
+            report = reports.get(c.source) if reports is not None else None
+            page = report.page_at(c.start + a) if report is not None else None
             out.append(
                 Citation(
                     n=n,
@@ -144,6 +150,8 @@ def resolve_citations(
                     support_start=c.start + a,
                     support_end=c.start + b,
                     support_text=c.text[a:b],
+                    page=page.number if page is not None else None,
+                    recognized=page is not None and page.recognized,
                 )
             )
     return out

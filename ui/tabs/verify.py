@@ -23,6 +23,7 @@ class VerifyTab:
     approve: Any
     reject: Any
     audit_msg: Any
+    export_fmt: Any
     export_btn: Any
     export_file: Any
     hist_reviewer: Any
@@ -67,7 +68,15 @@ def layout(ctx: Context) -> VerifyTab:
             approve = gr.Button("通过", variant="primary", elem_id="approve")
             reject = gr.Button("驳回", variant="stop", elem_id="reject")
         audit_msg = gr.Textbox(label="审核结果", interactive=False, elem_id="audit-msg")
-        export_btn = gr.Button("导出对话（含审核记录，.md 文件）", elem_id="export")
+        with gr.Row():
+            export_fmt = gr.Radio(
+                [("Word（批注中引用原文）", ".docx"), ("Excel（每条引用一行）", ".xlsx"),
+                 ("Markdown（含审核记录）", ".md")],
+                value=".docx",
+                label="导出格式",
+                elem_id="export-format",
+            )  # fmt: skip
+            export_btn = gr.Button("导出对话", elem_id="export")
         export_file = gr.File(label="导出文件", elem_id="export-file")
         with gr.Accordion("历史审核记录", open=False, elem_id="history"):
             with gr.Row():
@@ -86,7 +95,7 @@ def layout(ctx: Context) -> VerifyTab:
             )
     return VerifyTab(
         pick, picked_q, claims, claim_no, reviewer, comment, approve, reject, audit_msg,
-        export_btn, export_file, hist_reviewer, hist_decision, hist_report, hist_btn, hist_table,
+        export_fmt, export_btn, export_file, hist_reviewer, hist_decision, hist_report, hist_btn, hist_table,
     )  # fmt: skip
 
 
@@ -108,4 +117,10 @@ def wire(ctx: Context, tab: VerifyTab, answers: Any) -> None:
     decision = [answers, tab.pick, tab.claim_no, tab.reviewer, tab.comment]
     tab.approve.click(desk.approve_claim, decision, tab.audit_msg, api_visibility="private")
     tab.reject.click(desk.reject_claim, decision, tab.audit_msg, api_visibility="private")
-    tab.export_btn.click(desk.export, answers, tab.export_file, api_visibility="private")
+
+    def export(answers: list[Any], fmt: str, request: gr.Request) -> str | None:
+        return desk.export(answers, fmt, ctx.live.pipeline.reports, request)
+
+    tab.export_btn.click(
+        export, [answers, tab.export_fmt], tab.export_file, api_visibility="private"
+    )

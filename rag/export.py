@@ -1,0 +1,191 @@
+"""Answers and 核稿 results that leave the tool with their proof: Word (.docx) and Excel (.xlsx).
+
+In Word every sentence is a paragraph; its proof is a Word comment (批注, python-docx) anchored
+on it that quotes each report sentence it rests on, with the file, the character offsets, the
+page (识别文字 when OCR read it) and the verdict; the document ends with the list of sources
+(引用原文), each quote once. A sentence the judge found supported carries its plain [n]; any
+other is marked with its verdict (〔部分有依据：…〕), as the UI shows it. In Excel, one row per
+sentence and citation, with the same columns. A quote is always the report's text at its
+offsets, so a supervisor (or tests/test_export.py) can check every one against the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.check import CheckResult
+from rag.errors import ConfigError
+from rag.types import Answer, Report, page_label
+from rag.verify.answers import VERDICT_ZH, reason_zh
+from rag.verify.judge import VERDICT_ZH as CHECK_VERDICT_ZH
+
+FORMATS = (".docx", ".xlsx")
+AUTHOR = "rag 核对"
+COLUMNS = ("问题或文字", "句序", "句子", "结论", "理由", "引用号", "报告标题", "报告文件",
+           "页码", "起", "止", "原文句子", "审核")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One quote a sentence rests on: where it is in which report, and what it says."""
+
+    n: int | None  # the answer's marker ([n]); None for a 核稿 sentence
+    source: str
+    start: int
+    end: int
+    quote: str
+    title: str
+    where: str  # 第3页 / 第2页，识别文字 / ''
+
+    def line(self) -> str:
+        """原文（file start-end，第N页）：“quote” — the form the tests parse back."""
+        place = f"{self.source} {self.start}-{self.end}" + (f"，{self.where}" if self.where else "")
+        marker = f"[{self.n}] " if self.n is not None else ""
+        return f"{marker}《{self.title}》原文（{place}）：“{self.quote}”"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    verdict: str  # in Chinese
+    reason: str
+    supported: bool
+    proofs: tuple[Proof, ...]
+    reviews: tuple[str, ...] = ()  # the supervisors' decisions on it (审核：…)
+
+
+def _proof(
+    n: int | None, source: str, start: int, end: int, reports: Mapping[str, Report]
+) -> Proof:
+    report = reports[source]
+    page = report.page_at(start)
+    where = page_label(page.number, page.recognized) if page is not None else ""
+    return Proof(n, source, start, end, report.text[start:end], report.meta.title, where)
+
+
+def answer_sentences(
+    answer: Answer,
+    reports: Mapping[str, Report],
+    reviews: Mapping[int, Sequence[str]] | None = None,
+) -> list[Sentence]:
+    out = []
+    for i, claim in enumerate(answer.claims):
+        proofs = tuple(
+            _proof(c.n, c.source, c.support_start, c.support_end, reports)
+            for c in answer.citations
+            if c.claim == i
+        )
+        out.append(
+            Sentence(
+                claim.text,
+                VERDICT_ZH.get(claim.verdict, claim.verdict),
+                reason_zh(claim),
+                claim.verdict == "supported",
+                proofs,
+                tuple((reviews or {}).get(i, ())),
+            )
+        )
+    return out
+
+
+def check_sentences(result: CheckResult, reports: Mapping[str, Report]) -> list[Sentence]:
+    out = []
+    for claim in result.claims:
+        proofs = tuple(_proof(None, e.source, e.start, e.end, reports) for e in claim.citations)
+        reason = claim.reason + (
+            f"（报告原值：{claim.report_value}）" if claim.report_value else ""
+        )
+        out.append(
+            Sentence(
+                claim.text,
+                CHECK_VERDICT_ZH.get(claim.verdict, claim.verdict),
+                reason,
+                claim.verdict == "supported",
+                proofs,
+            )  # fmt: skip
+        )
+    return out
+
+
+def _docx(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> None:
+    import docx
+    from docx.enum.text import WD_COLOR_INDEX
+
+    document = docx.Document()
+    sources: dict[tuple[str, int, int], Proof] = {}
+    for heading, note, sentences in sections:
+        document.add_heading(heading, level=1)
+        if note:
+            document.add_paragraph(note)
+        for s in sentences:
+            paragraph = document.add_paragraph()
+            run = paragraph.add_run(s.text)
+            if not s.supported:
+                mark = paragraph.add_run(f"〔{s.verdict}：{s.reason}〕")
+                mark.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            lines = [f"核对：{s.verdict}（{s.reason}）", *(p.line() for p in s.proofs), *s.reviews]
+            document.add_comment(run, text="\n".join(lines), author=AUTHOR, initials="R")
+            for p in s.proofs:
+                sources.setdefault((p.source, p.start, p.end), p)
+    document.add_heading("引用原文", level=1)
+    for p in sources.values():
+        document.add_paragraph(p.line())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+
+
+def _xlsx(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet: Any = book.active
+    sheet.title = "核对"
+    sheet.append(list(COLUMNS))
+    for heading, _, sentences in sections:
+        for i, s in enumerate(sentences, 1):
+            base = [heading, i, s.text, s.verdict, s.reason]
+            review = "\n".join(s.reviews) or None
+            if not s.proofs:
+                sheet.append([*base, None, None, None, None, None, None, None, review])
+            for p in s.proofs:
+                sheet.append([*base, p.n, p.title, p.source, p.where or None, p.start, p.end,
+                              p.quote, review])  # fmt: skip
+    sheet.freeze_panes = "A2"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(str(path))
+
+
+def _write(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> Path:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"导出文件 {path.name} 的类型须是 {'、'.join(FORMATS)} 之一")
+    (_docx if suffix == ".docx" else _xlsx)(sections, path)
+    return path
+
+
+def export_answers(
+    answers: Sequence[Answer],
+    reports: Mapping[str, Report],
+    path: Path,
+    reviews: Sequence[Mapping[int, Sequence[str]]] = (),
+) -> Path:
+    """One answer, or a conversation's answers in order, to .docx or .xlsx with their proof;
+    `reviews`: per answer, the supervisors' decisions by sentence (0-based)."""
+    sections = [
+        (f"问：{a.question}", f"（改写为：{a.rewritten}）" if a.rewritten != a.question else "",
+         answer_sentences(a, reports, reviews[i] if i < len(reviews) else None))
+        for i, a in enumerate(answers)
+    ]  # fmt: skip
+    return _write(sections, path)
+
+
+def export_check(result: CheckResult, reports: Mapping[str, Report], path: Path) -> Path:
+    """A 核稿 result to .docx or .xlsx, each sentence with its verdict and its evidence."""
+    counts = "；".join(
+        f"{CHECK_VERDICT_ZH.get(k, k)} {v}" for k, v in result.summary.items() if k != "claims"
+    )
+    note = f"共 {result.summary['claims']} 句：{counts}"
+    return _write([("核稿结果", note, check_sentences(result, reports))], path)

@@ -1,0 +1,123 @@
+"""Word and Excel exports of answers and 核稿 results (rag/export.py): the files open, every
+quote in them is the report's text at the offsets they give, only supported sentences go
+unmarked, and `rag ask/check --export` write them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.check import ClaimChecker
+from rag.cli import app
+from rag.export import export_answers, export_check
+from rag.pipeline import Pipeline
+
+PROOF = re.compile(
+    r"《(?P<title>[^》]+)》原文（(?P<source>\S+) (?P<start>\d+)-(?P<end>\d+)(?:，(?P<where>[^）]+))?）：“(?P<quote>.*)”$"
+)
+
+
+def _proofs(lines: list[str]) -> list[re.Match[str]]:
+    return [m for line in lines if (m := PROOF.search(line))]
+
+
+def _assert_quotes_are_the_reports(pipeline: Pipeline, proofs: list[re.Match[str]]) -> None:
+    assert proofs
+    for m in proofs:
+        report = pipeline.reports[m["source"]]
+        assert report.text[int(m["start"]) : int(m["end"])] == m["quote"], m.group()
+        assert report.meta.title == m["title"]
+
+
+def test_an_answer_in_word_carries_each_sentence_proof_as_a_comment(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    import docx
+
+    answers = [
+        extractive.ask("哪些镇设立了调解室？"),
+        extractive.ask("水口镇对执法人员进行了多少次执法培训？"),
+    ]
+    path = export_answers(answers, extractive.reports, tmp_path / "a.docx")
+    document = docx.Document(str(path))
+    comments = list(document.comments)
+    assert len(comments) == sum(len(a.claims) for a in answers)
+    proofs = _proofs([line for c in comments for line in c.text.splitlines()])
+    assert len(proofs) == sum(len(a.citations) for a in answers)
+    _assert_quotes_are_the_reports(extractive, proofs)
+    assert all(c.text.startswith("核对：") for c in comments)
+    body = [p.text for p in document.paragraphs]
+    assert "问：哪些镇设立了调解室？" in body and "引用原文" in body
+    claims = [c for a in answers for c in a.claims]
+    for claim in claims:  # a supported sentence unmarked, any other with its verdict
+        shown = next(t for t in body if t.startswith(claim.text))
+        assert (shown == claim.text) == (claim.verdict == "supported"), shown
+    sources = body[body.index("引用原文") + 1 :]
+    _assert_quotes_are_the_reports(extractive, _proofs(sources))
+
+
+def test_an_answer_in_excel_is_one_row_per_citation(extractive: Pipeline, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    answer = extractive.ask("哪些镇设立了调解室？")
+    path = export_answers([answer], extractive.reports, tmp_path / "a.xlsx")
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("问题或文字", "句序", "句子", "结论")
+    body = rows[1:]
+    assert len(body) == sum(max(1, sum(c.claim == i for c in answer.citations))
+                            for i in range(len(answer.claims)))  # fmt: skip
+    for row in body:
+        if row[7] is None:
+            continue
+        source, start, end, quote = row[7], row[9], row[10], row[11]
+        assert extractive.reports[source].text[start:end] == quote
+
+
+def test_a_check_in_word_shows_the_wrong_figure_and_the_report_sentence(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    import docx
+
+    text = "水口镇全年开展执法培训15次。水口镇全年开展执法培训50次。"
+    result = ClaimChecker(extractive).check(text)
+    verdicts = [c.verdict for c in result.claims]
+    assert verdicts == ["supported", "contradicted"]
+    document = docx.Document(str(export_check(result, extractive.reports, tmp_path / "c.docx")))
+    comments = [c.text for c in document.comments]
+    assert comments[0].startswith("核对：有依据") and comments[1].startswith("核对：与报告不符")
+    _assert_quotes_are_the_reports(
+        extractive, _proofs([x for c in comments for x in c.splitlines()])
+    )
+    body = [p.text for p in document.paragraphs]
+    assert body[1].startswith("共 2 句：有依据 1；")
+    assert "水口镇全年开展执法培训15次。" in body
+    assert any(t.startswith("水口镇全年开展执法培训50次。〔与报告不符：") for t in body)
+
+
+runner = CliRunner()
+
+
+def test_rag_ask_and_check_export_and_refuse_another_file_type(
+    lexical_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docx
+    from openpyxl import load_workbook
+
+    monkeypatch.setenv("RAG_EMBED_MODEL", "none")
+    monkeypatch.setenv("RAG_USE_SERVER", "0")
+    index = str(lexical_index_dir)
+    out = tmp_path / "answer.docx"
+    r = runner.invoke(app, ["ask", "水口镇对执法人员进行了多少次执法培训？", "--index", index,
+                            "--export", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "已导出" in r.output and list(docx.Document(str(out)).comments)
+    sheet = tmp_path / "check.xlsx"
+    r = runner.invoke(app, ["check", "水口镇全年开展执法培训15次。", "--index", index,
+                            "--export", str(sheet)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert list(load_workbook(sheet).active.iter_rows(values_only=True))[1][3] == "有依据"
+    r = runner.invoke(app, ["ask", "问题", "--index", index, "--export", str(tmp_path / "a.pdf")])
+    assert r.exit_code != 0 and "--export a.pdf" in r.output and ".docx、.xlsx" in r.output
