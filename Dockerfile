@@ -11,7 +11,7 @@ COPY ui ui
 COPY eval eval
 # torch's CPU build first (a bare torch pulls the CUDA build)
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
- && pip install .
+ && pip install ".[ocr]"
 VOLUME ["/data"]
 EXPOSE 7860
 # index what is mounted (only new or changed reports), then serve on all interfaces of the

@@ -87,6 +87,28 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         return {"claims": [c.to_dict() for c in self.claims], "summary": self.summary}
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
+        """A result back from its JSON (`to_dict`, as the UI and the API hold it)."""
+        return cls(
+            tuple(
+                CheckedClaim(
+                    c["text"],
+                    c["start"],
+                    c["end"],
+                    c["verdict"],
+                    c["reason"],
+                    c.get("report_value"),
+                    tuple(
+                        Evidence(e["source"], e["start"], e["end"], e["text"])
+                        for e in c.get("citations", ())
+                    ),
+                    tuple(c.get("searched", ())),
+                )  # fmt: skip
+                for c in d["claims"]
+            )
+        )
+
 
 def split_claims(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of each line of `text`: a heading or a signature on a

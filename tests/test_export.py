@@ -121,3 +121,62 @@ def test_rag_ask_and_check_export_and_refuse_another_file_type(
     assert list(load_workbook(sheet).active.iter_rows(values_only=True))[1][3] == "有依据"
     r = runner.invoke(app, ["ask", "问题", "--index", index, "--export", str(tmp_path / "a.pdf")])
     assert r.exit_code != 0 and "--export a.pdf" in r.output and ".docx、.xlsx" in r.output
+
+
+def test_the_review_desk_exports_a_check_and_a_conversation_to_their_maker(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    import docx
+    from openpyxl import load_workbook
+
+    from ui.guard import Access
+    from ui.review import ReviewDesk
+    from ui.service import check_json, filtered
+
+    desk = ReviewDesk(tmp_path / "audit.jsonl", None, True, Access())
+    text = "瓦屋镇2023年共排查化解矛盾纠纷95起。水口镇全年开展执法培训50次。"
+    checked = filtered(lambda asked: check_json(extractive, text, asked), "", [], [])
+    path = desk.export_check({**checked, "text": text}, ".xlsx", extractive.reports, None)
+    assert path is not None and path.endswith(".xlsx")
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))[1:]
+    assert [r[3] for r in rows if r[1] == 2][0] == "与报告不符"
+    for row in rows:
+        if row[7] is not None:
+            assert extractive.reports[row[7]].text[row[9] : row[10]] == row[11]
+    assert desk.export_check(None, ".docx", extractive.reports, None) is None
+    answer = extractive.ask("水口镇对执法人员进行了多少次执法培训？")
+    word = desk.export([answer], ".docx", extractive.reports, None)
+    assert word is not None and list(docx.Document(word).comments)
+    md = desk.export([answer], ".md", extractive.reports, None)
+    assert md is not None and "### 问：" in Path(md).read_text(encoding="utf-8")
+
+
+def test_the_api_exports_an_answer_and_a_check_as_files(extractive: Pipeline) -> None:
+    import io
+
+    import docx
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from openpyxl import load_workbook
+
+    from ui.cli_api import router
+
+    app = FastAPI()
+    app.include_router(router(lambda: extractive))
+    client = TestClient(app)
+    r = client.post("/v1/rag/export/ask?format=docx",
+                    json={"question": "水口镇对执法人员进行了多少次执法培训？"})  # fmt: skip
+    assert r.status_code == 200 and "ask.docx" in r.headers["content-disposition"]
+    comments = [c.text for c in docx.Document(io.BytesIO(r.content)).comments]
+    _assert_quotes_are_the_reports(
+        extractive, _proofs([x for c in comments for x in c.splitlines()])
+    )
+    r = client.post(
+        "/v1/rag/export/check?format=xlsx", json={"text": "水口镇全年开展执法培训15次。"}
+    )
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[1][3] == "有依据"
+    r = client.post("/v1/rag/export/check?format=xlsx", json={"text": ""})
+    assert r.status_code == 400 and "空" in r.json()["error"]
+    assert client.post("/v1/rag/export/other?format=pdf", json={}).status_code == 404

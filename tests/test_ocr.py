@@ -55,6 +55,12 @@ def test_a_paragraph_that_runs_to_the_foot_of_a_page_goes_on_on_the_next() -> No
     ]
 
 
+def test_a_ruled_table_row_that_reaches_the_margin_is_a_line_of_its_own() -> None:
+    pieces = [_piece("索引号|014351098/2025-00011|发布机构|县政府办|公开日期|2025-03-07", 100, 100, 1500),
+              _piece("文号|主题分类|政府工作报告", 100, 150, 700)]  # fmt: skip
+    assert layout(pieces).text.splitlines()[1] == "文号|主题分类|政府工作报告"
+
+
 def test_a_full_line_before_an_outline_number_ends_its_paragraph() -> None:
     pieces = [_piece("办结率100%，群众满意度明显提升，", 100, 100, 1500),
               _piece("（二）强化执法监督", 100, 150, 600)]  # fmt: skip

@@ -3,6 +3,8 @@ the loaded pipeline answers, so a one-shot command loads no model.
 
     POST /v1/rag/ask    {"question", "history"?, "places"?, "years"?, "reports"?, "mode"?, "k"?}
     POST /v1/rag/check  {"text", "places"?, "years"?, "reports"?}
+    POST /v1/rag/export/ask?format=docx|xlsx    the body of /ask: the answer as a file with
+    POST /v1/rag/export/check?format=docx|xlsx  its proof (rag/export.py); the body of /check
 
 Each answers the JSON of `rag ask --json` / `rag check --json` (or {"error": …} with 400). The
 request names the index build it wants (`X-Rag-Build`, the build folder's name): a server over
@@ -12,18 +14,22 @@ users) and the body checks (ui/guard.py) apply as to every API request.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
 
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.request import Asked, parse_filters
 from ui.openai_api import answering
-from ui.service import ask_json, check_json
+from ui.service import ask_json, check_json, export_json
 
 BUILD_HEADER = "x-rag-build"
 
@@ -77,5 +83,25 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
             return check_json(p, _text(body, "text"), _options(body))
 
         return await run(request, work)
+
+    @api.post("/export/{kind}")
+    async def export(request: Request, kind: str, format: str = "docx") -> Any:  # noqa: A002
+        if kind not in ("ask", "check") or format not in ("docx", "xlsx"):
+            return JSONResponse(
+                {"error": "导出：/export/ask 或 /export/check，format=docx 或 xlsx"}, 404
+            )
+        folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
+        path = folder / f"{kind}.{format}"
+
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            return export_json(p, kind, body, _options(body), path)
+
+        result = await run(request, work)
+        if not path.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            return result
+        return FileResponse(
+            path, filename=path.name, background=BackgroundTask(shutil.rmtree, folder, True)
+        )
 
     return api

@@ -11,8 +11,9 @@ from typing import Any
 
 import gradio as gr
 
+from rag.check import CheckResult
 from rag.export import FORMATS as EXPORT_FORMATS
-from rag.export import export_answers
+from rag.export import export_answers, export_check
 from rag.types import Answer, Report
 from ui import audit
 from ui.guard import Access
@@ -180,6 +181,31 @@ class ReviewDesk:
                 )
         return rows
 
+    def _export_path(self, kind: str, suffix: str, request: gr.Request | None) -> Path:
+        """An unguessable name per export; with login, only its maker may fetch it
+        (ui/guard.py)."""
+        path = self.audit_path.parent / "exports" / f"{kind}-{uuid.uuid4().hex}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        user = getattr(request, "username", None)
+        if user:
+            self.access.exports.register(path.name, user)
+        return path
+
+    def export_check(
+        self,
+        checked: dict[str, Any] | None,
+        fmt: str,
+        reports: Mapping[str, Report],
+        request: gr.Request | None,
+    ) -> str | None:
+        """A 核稿 result to .docx (a comment per sentence quoting its evidence) or .xlsx."""
+        if not checked or not checked.get("claims"):
+            return None
+        suffix = fmt if fmt in EXPORT_FORMATS else ".docx"
+        path = self._export_path("check", suffix, request)
+        export_check(CheckResult.from_dict(checked), reports, path)
+        return str(path)
+
     def export(
         self,
         answers: list[Answer],
@@ -192,9 +218,7 @@ class ReviewDesk:
         if not answers:
             return None
         suffix = fmt if fmt in (".md", *EXPORT_FORMATS) else ".md"
-        # an unguessable name per export; with login, only its maker may fetch it (ui/guard.py)
-        path = self.audit_path.parent / "exports" / f"conversation-{uuid.uuid4().hex}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._export_path("conversation", suffix, request)
         if suffix == ".md":
             entries = audit.read(self.audit_path)
             path.write_text(
@@ -205,7 +229,4 @@ class ReviewDesk:
             entries = audit.read(self.audit_path)
             reviews = [review_lines(a, decisions_for(a, entries)) for a in answers]
             export_answers(answers, reports, path, reviews)
-        user = getattr(request, "username", None)
-        if user:
-            self.access.exports.register(path.name, user)
         return str(path)

@@ -5,11 +5,13 @@ OpenAI-compatible API, the MCP tools): filters from plain values, the JSON of an
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rag.answer.converse import turns_from_json
 from rag.check import ClaimChecker
 from rag.errors import RagError
+from rag.export import export_answers, export_check
 from rag.pipeline import Pipeline
 from rag.request import Asked, check_search, check_text, parse_filters, resolve
 
@@ -30,6 +32,27 @@ def filtered(
     except RagError as e:
         return {"error": str(e)}
     return work(asked)
+
+
+def export_json(
+    pipeline: Pipeline, kind: str, body: dict[str, Any], asked: Asked, path: Path
+) -> dict[str, Any]:
+    """An answer (`kind` "ask": body's question and history) or a 核稿 check ("check": body's
+    text) exported to `path` (.docx/.xlsx) with its proof (rag/export.py): {"file": path},
+    or {"error": reason}."""
+    try:
+        opts, _ = resolve(pipeline, asked)
+        if kind == "ask":
+            turns = turns_from_json(body.get("history") or [], "history")
+            answer = pipeline.ask(str(body.get("question", "")), turns, opts)
+            export_answers([answer], pipeline.reports, path)
+        else:
+            text = str(body.get("text", ""))
+            check_text(text)
+            export_check(ClaimChecker(pipeline).check(text, opts), pipeline.reports, path)
+        return {"file": str(path)}
+    except RagError as e:
+        return {"error": str(e)}
 
 
 def _with_said(result: dict[str, Any], said: tuple[str, ...]) -> dict[str, Any]:

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 DPI = 200  # rendering resolution of a PDF page: the models read 10.5-pt text well at 200
 MIN_SCORE = 0.5  # a piece recognised with less confidence is left out (speckle, stamps)
+# the recogniser reads a table's rule "|" as the radical 丨, which no report writes: read back
+# as "|", an index table's row is told as page furniture and its fields read as metadata
+_RULE = str.maketrans({"丨": "|"})
 _HEADING = starts(1, 2, 3, 4)
 INSTALL = "识别扫描件需要 OCR 组件：pip install -e '.[ocr]'（scripts/install.sh 已包含）"
 
@@ -75,10 +78,12 @@ def recognize(image: Any) -> PageText:
     """The text of one page image (a PIL image), in reading order, paragraphs joined."""
     import numpy as np
 
-    result, _ = _engine()(np.asarray(image.convert("RGB")))
+    # no per-line direction classifier: a report's page is upright, and the classifier turned
+    # whole lines of a scanned sample report upside down (their text then lost)
+    result, _ = _engine()(np.asarray(image.convert("RGB")), use_cls=False)
     pieces = [
         Piece(
-            text.strip(),
+            text.strip().translate(_RULE),
             min(p[0] for p in box),
             min(p[1] for p in box),
             max(p[0] for p in box),
@@ -122,8 +127,8 @@ def starts_paragraph(text: str) -> bool:
 
 def layout(pieces: Sequence[Piece]) -> PageText:
     """Lines in reading order; a line that reaches the right margin goes on in the next one
-    (one paragraph per line of text), unless it is a table's row (columns apart) or the next
-    opens with an outline number."""
+    (one paragraph per line of text), unless it is a table's row (columns apart, or cells
+    between rules) or the next opens with an outline number."""
     lines = _lines(pieces)
     if not lines:
         return PageText("", False)
@@ -137,7 +142,8 @@ def layout(pieces: Sequence[Piece]) -> PageText:
         else:
             out.append(text)
         height = max(p.height for p in line)
-        carry = not columns and max(p.x1 for p in line) >= right - 1.5 * height
+        ruled = text.count("|") >= 2  # a row of a ruled table (a page's index table)
+        carry = not columns and not ruled and max(p.x1 for p in line) >= right - 1.5 * height
     return PageText("\n".join(out), carry)
 
 

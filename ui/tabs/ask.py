@@ -48,6 +48,8 @@ class AskTab:
     report_f: Any
     place_f: Any
     year_f: Any
+    export_btn: Any
+    export_file: Any
 
 
 def layout(ctx: Context) -> AskTab:
@@ -79,12 +81,17 @@ def layout(ctx: Context) -> AskTab:
         with gr.Row():
             send = gr.Button("提问", variant="primary", elem_id="send")
             clear = gr.Button("清空对话（含筛选）", elem_id="clear")
+            export_btn = gr.Button("下载最新回答（Word，批注中引用原文）", elem_id="answer-export")
+        export_file = gr.File(label="回答文件", elem_id="answer-export-file")
         gr.Examples(EXAMPLES, inputs=question, label="示例问题")
         with gr.Accordion("筛选", open=False):
             report_f = gr.Dropdown(ctx.report_choices, multiselect=True, label="报告")
             place_f = gr.Textbox(label="地方（多个用逗号分隔）", elem_id="place-filter")
             year_f = gr.Dropdown(ctx.years, multiselect=True, label="年份")
-    return AskTab(chat, status, sources, question, chips, send, clear, report_f, place_f, year_f)
+    return AskTab(
+        chat, status, sources, question, chips, send, clear, report_f, place_f, year_f,
+        export_btn, export_file,
+    )  # fmt: skip
 
 
 def responder(ctx: Context) -> Callable[..., Iterator[tuple[Any, ...]]]:
@@ -166,6 +173,12 @@ def wire(ctx: Context, tab: AskTab, turns: Any, answers: Any, review: list[Any])
          tab.year_f, tab.chips, pick, picked_q],
         api_visibility="private",
     )  # fmt: skip
+
+    def export(answers: list[Answer], request: gr.Request) -> str | None:
+        """The latest answer as Word, each sentence's proof in a comment (rag/export.py)."""
+        return ctx.desk.export(answers[-1:], ".docx", ctx.live.pipeline.reports, request)
+
+    tab.export_btn.click(export, answers, tab.export_file, api_visibility="private")
     for box in (tab.report_f, tab.place_f, tab.year_f):
         box.change(
             lambda p, y, r: filter_chips(p, y, r, ctx.titles),

@@ -31,15 +31,18 @@ class CheckTab:
     check_approve: Any
     check_reject: Any
     check_msg: Any
+    export_fmt: Any
+    export_btn: Any
+    export_file: Any
 
 
 def layout(ctx: Context) -> CheckTab:
     with gr.Tab("核稿", elem_id="check-tab"):
-        gr.Markdown("把草稿或大模型的回答贴在下面（或上传 .txt/.docx），逐句与报告核对。")
+        gr.Markdown("把草稿或大模型的回答贴在下面（或上传文件），逐句与报告核对。")
         draft = gr.Textbox(label="要核对的文字", lines=8, elem_id="draft")
         draft_file = gr.File(
-            label="或上传文件（.txt、.docx）",
-            file_types=[".txt", ".docx"],
+            label="或上传文件（.txt、.docx、.pdf、.ofd 等）",
+            file_types=[".txt", ".md", ".docx", ".pdf", ".ofd", ".html", ".htm"],
             type="filepath",
             elem_id="draft-file",
         )
@@ -56,9 +59,19 @@ def layout(ctx: Context) -> CheckTab:
             check_approve = gr.Button("同意结论", variant="primary", elem_id="check-approve")
             check_reject = gr.Button("不同意结论", variant="stop", elem_id="check-reject")
         check_msg = gr.Textbox(label="审核结果", interactive=False, elem_id="check-msg")
+        with gr.Row():
+            export_fmt = gr.Radio(
+                [("Word（批注中引用原文）", ".docx"), ("Excel（每条引用一行）", ".xlsx")],
+                value=".docx",
+                label="导出格式",
+                elem_id="check-export-format",
+            )
+            export_btn = gr.Button("导出核稿结果", elem_id="check-export")
+        export_file = gr.File(label="导出文件", elem_id="check-export-file")
     return CheckTab(
         draft, draft_file, check_btn, check_out, checked, check_no, check_reviewer,
-        check_comment, check_approve, check_reject, check_msg,
+        check_comment, check_approve, check_reject, check_msg, export_fmt, export_btn,
+        export_file,
     )  # fmt: skip
 
 
@@ -93,3 +106,10 @@ def wire(ctx: Context, tab: CheckTab, filters: list[Any]) -> None:
     desk = ctx.desk
     tab.check_approve.click(desk.approve_check, review, tab.check_msg, api_visibility="private")
     tab.check_reject.click(desk.reject_check, review, tab.check_msg, api_visibility="private")
+
+    def export(checked: dict[str, Any] | None, fmt: str, request: gr.Request) -> str | None:
+        return desk.export_check(checked, fmt, ctx.live.pipeline.reports, request)
+
+    tab.export_btn.click(
+        export, [tab.checked, tab.export_fmt], tab.export_file, api_visibility="private"
+    )
