@@ -1,22 +1,24 @@
 """Answers and 核稿 results that leave the tool with their proof: Word (.docx) and Excel (.xlsx).
 
 In Word every sentence is a paragraph; its proof is a Word comment (批注, python-docx) anchored
-on it that quotes each report sentence it rests on, with the file, the character offsets, the
-page (识别文字 when OCR read it) and the verdict; the document ends with the list of sources
-(引用原文), each quote once. A sentence the judge found supported carries its plain [n]; any
-other is marked with its verdict (〔部分有依据：…〕), as the UI shows it. In Excel, one row per
-sentence and citation, with the same columns. A quote is always the report's text at its
-offsets, so a supervisor (or tests/test_export.py) can check every one against the report.
+on it that quotes each report sentence it rests on, as the answer or the check quoted it, with
+the file, the character offsets, the page (识别文字 when OCR read it) and the verdict; the
+document ends with the list of sources (引用原文), each quote once. A sentence the judge found
+supported carries its plain [n]; any other is marked with its verdict (〔部分有依据：…〕), as the
+UI shows it. In Excel, one row per sentence and citation, with the same columns. A quote is the
+report's text at its offsets (a control character XML refuses shown as a space), so a
+supervisor (or tests/test_export.py) can check every one against the report.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.check import CheckResult
+from rag.check import CheckResult, Evidence
 from rag.errors import ConfigError
 from rag.types import Answer, Report, page_label
 from rag.verify.answers import VERDICT_ZH, reason_zh
@@ -57,13 +59,24 @@ class Sentence:
     reviews: tuple[str, ...] = ()  # the supervisors' decisions on it (审核：…)
 
 
-def _proof(
-    n: int | None, source: str, start: int, end: int, reports: Mapping[str, Report]
-) -> Proof:
-    report = reports[source]
-    page = report.page_at(start)
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def shown(text: str) -> str:
+    """Text as Word and Excel can hold it: a control character XML refuses (the form feed
+    pdftotext leaves between pages) becomes a space, so a quote keeps its length."""
+    return _ILLEGAL.sub(" ", text)
+
+
+def _evidence(e: Evidence, reports: Mapping[str, Report]) -> Proof:
+    """A 核稿 evidence sentence as it was judged; its title and page from the report, when the
+    report still holds that text at those offsets (an upload since may have replaced it)."""
+    report = reports.get(e.source)
+    if report is None or report.text[e.start : e.end] != e.text:
+        return Proof(None, e.source, e.start, e.end, e.text, e.source, "")
+    page = report.page_at(e.start)
     where = page_label(page.number, page.recognized) if page is not None else ""
-    return Proof(n, source, start, end, report.text[start:end], report.meta.title, where)
+    return Proof(None, e.source, e.start, e.end, e.text, report.meta.title, where)
 
 
 def answer_sentences(
@@ -73,8 +86,8 @@ def answer_sentences(
 ) -> list[Sentence]:
     out = []
     for i, claim in enumerate(answer.claims):
-        proofs = tuple(
-            _proof(c.n, c.source, c.support_start, c.support_end, reports)
+        proofs = tuple(  # as the answer cited them, whatever the index holds now
+            Proof(c.n, c.source, c.support_start, c.support_end, c.support_text, c.title, c.where)
             for c in answer.citations
             if c.claim == i
         )
@@ -94,7 +107,7 @@ def answer_sentences(
 def check_sentences(result: CheckResult, reports: Mapping[str, Report]) -> list[Sentence]:
     out = []
     for claim in result.claims:
-        proofs = tuple(_proof(None, e.source, e.start, e.end, reports) for e in claim.citations)
+        proofs = tuple(_evidence(e, reports) for e in claim.citations)
         reason = claim.reason + (
             f"（报告原值：{claim.report_value}）" if claim.report_value else ""
         )
@@ -117,22 +130,22 @@ def _docx(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> No
     document = docx.Document()
     sources: dict[tuple[str, int, int], Proof] = {}
     for heading, note, sentences in sections:
-        document.add_heading(heading, level=1)
+        document.add_heading(shown(heading), level=1)
         if note:
-            document.add_paragraph(note)
+            document.add_paragraph(shown(note))
         for s in sentences:
             paragraph = document.add_paragraph()
-            run = paragraph.add_run(s.text)
+            run = paragraph.add_run(shown(s.text))
             if not s.supported:
-                mark = paragraph.add_run(f"〔{s.verdict}：{s.reason}〕")
+                mark = paragraph.add_run(shown(f"〔{s.verdict}：{s.reason}〕"))
                 mark.font.highlight_color = WD_COLOR_INDEX.YELLOW
             lines = [f"核对：{s.verdict}（{s.reason}）", *(p.line() for p in s.proofs), *s.reviews]
-            document.add_comment(run, text="\n".join(lines), author=AUTHOR, initials="R")
+            document.add_comment(run, text=shown("\n".join(lines)), author=AUTHOR, initials="R")
             for p in s.proofs:
                 sources.setdefault((p.source, p.start, p.end), p)
     document.add_heading("引用原文", level=1)
     for p in sources.values():
-        document.add_paragraph(p.line())
+        document.add_paragraph(shown(p.line()))
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
 
@@ -146,13 +159,13 @@ def _xlsx(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> No
     sheet.append(list(COLUMNS))
     for heading, _, sentences in sections:
         for i, s in enumerate(sentences, 1):
-            base = [heading, i, s.text, s.verdict, s.reason]
-            review = "\n".join(s.reviews) or None
+            base = [shown(heading), i, shown(s.text), s.verdict, shown(s.reason)]
+            review = shown("\n".join(s.reviews)) or None
             if not s.proofs:
                 sheet.append([*base, None, None, None, None, None, None, None, review])
             for p in s.proofs:
                 sheet.append([*base, p.n, p.title, p.source, p.where or None, p.start, p.end,
-                              p.quote, review])  # fmt: skip
+                              shown(p.quote), review])  # fmt: skip
     sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(str(path))

@@ -81,8 +81,10 @@ class Report:
     pages: tuple[Page, ...] = ()  # a PDF's or a scan's pages; () for a text, .docx or web page
 
     def page_at(self, offset: int) -> Page | None:
-        """The page holding `offset` (None for a report without pages)."""
-        return next((p for p in self.pages if p.start <= offset <= p.end), None)
+        """The page holding `offset`: the last one starting at or before it (a paragraph that
+        runs on joins two pages with no break, so one's end is the next one's start); None
+        for a report without pages."""
+        return next((p for p in reversed(self.pages) if p.start <= offset), None)
 
     def shown(self, start: int, end: int) -> str:
         """The report's text from `start` to `end` as the file writes it (繁體 stays 繁體)."""

@@ -180,3 +180,33 @@ def test_the_api_exports_an_answer_and_a_check_as_files(extractive: Pipeline) ->
     r = client.post("/v1/rag/export/check?format=xlsx", json={"text": ""})
     assert r.status_code == 400 and "空" in r.json()["error"]
     assert client.post("/v1/rag/export/other?format=pdf", json={}).status_code == 404
+    r = client.post("/v1/rag/export/ask?format=docx", json={"question": ["not", "text"]})
+    assert r.status_code == 400 and "question 必须是字符串" in r.json()["error"]
+
+
+def test_an_export_quotes_what_was_cited_even_after_the_index_changed(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    import docx
+
+    answer = extractive.ask("水口镇对执法人员进行了多少次执法培训？")
+    path = export_answers([answer], {}, tmp_path / "later.docx")  # the reports replaced since
+    proofs = _proofs([x for c in docx.Document(str(path)).comments for x in c.text.splitlines()])
+    assert [m["quote"] for m in proofs] == [c.support_text for c in answer.citations]
+
+
+def test_a_control_character_in_a_report_does_not_stop_an_export(tmp_path: Path) -> None:
+    import docx
+    from openpyxl import load_workbook
+
+    from rag.export import Proof, Sentence, _write
+
+    quote = "全年开展执法培训\f15次"  # pdftotext's form feed between pages
+    sentence = Sentence(quote, "有依据", "", True, (Proof(1, "a.txt", 0, 11, quote, "t", ""),))
+    for suffix in (".docx", ".xlsx"):
+        path = _write([("问：x", "", [sentence])], tmp_path / f"c{suffix}")
+        if suffix == ".docx":
+            assert "“全年开展执法培训 15次”" in next(iter(docx.Document(str(path)).comments)).text
+        else:
+            row = list(load_workbook(path).active.iter_rows(values_only=True))[1]
+            assert row[11] == "全年开展执法培训 15次" and len(row[11]) == len(quote)

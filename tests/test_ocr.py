@@ -169,7 +169,7 @@ def test_a_scan_is_indexed_with_the_others_and_its_answers_cite_the_page(tmp_pat
     for c in cited:  # the quote is the stored text at its offsets, on the page it names
         assert report.text[c.support_start : c.support_end] == c.support_text
         page = report.pages[c.page - 1]  # type: ignore[operator]
-        assert page.start <= c.support_start <= page.end
+        assert page.start <= c.support_start < page.end
     shown = [c for c in answer.to_dict()["citations"] if c["source"] == f"{WAWU}.pdf"]
     assert shown and all(c["recognized"] is True and c["page"] >= 1 for c in shown)
 
@@ -201,3 +201,30 @@ def test_only_the_pages_without_a_usable_text_layer_are_recognised(tmp_path: Pat
     assert [p.recognized for p in pages] == [False, True, True]
     assert "15 trainings" in text[pages[0].start : pages[0].end]
     assert "执法培训15次" in text[pages[2].start : pages[2].end]
+
+
+def test_a_sentence_at_the_head_of_a_page_is_on_that_page() -> None:
+    from rag.ingest.reader import _paged
+    from rag.types import Places, Report, ReportMeta
+
+    text, pages = _paged(["一、甲\n全年开展执法", "培训15次。\n二、乙", "三、丙"], set(), {0})
+    report = Report("a.pdf", text, ReportMeta("t", False, None, Places(), None, None, None, None),
+                    "pdf", pages=pages)  # fmt: skip
+    assert pages[0].end == pages[1].start  # the paragraph runs on: no break between the pages
+    assert [report.page_at(p.start).number for p in pages] == [1, 2, 3]  # type: ignore[union-attr]
+    assert report.page_at(pages[1].start - 1).number == 1  # type: ignore[union-attr]
+    assert report.page_at(len(text)).number == 3  # type: ignore[union-attr]
+
+
+@needs_ocr
+def test_a_file_with_more_pages_than_ocr_may_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    monkeypatch.setattr(ocr, "MAX_PAGES", 1)
+    path = tmp_path / "two.tif"
+    pages = [Image.new("L", (100, 100), 255) for _ in range(2)]
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    with pytest.raises(IngestError, match="超过识别 1 页的上限"):
+        reader.read_text(path)

@@ -173,3 +173,11 @@ def test_a_damaged_ofd_is_skipped_and_the_others_are_indexed(tmp_path: Path) -> 
     assert "3次" in answer.text
     cited = [c for c in answer.citations if c.source == "wawu.ofd"]
     assert cited and all(c.page in (1, 2) and not c.recognized for c in cited)
+
+
+def test_compressed_glyph_steps_are_expanded() -> None:
+    from rag.ingest.ofd import _deltas
+
+    assert _deltas("g 3 2.5 1") == [2.5, 2.5, 2.5, 1.0]
+    assert _deltas("4.2 g 2 3 x 1") == [4.2, 3.0, 3.0, 1.0]
+    assert _deltas(None) == []

@@ -242,3 +242,28 @@ def test_a_build_with_nothing_changed_links_every_file(reports_copy: Path, tmp_p
     for rel, mtime in files.items():
         assert (second / rel).stat().st_mtime_ns == mtime, rel
     assert len(load_index(index).chunks) == again.chunks
+
+
+def test_a_file_an_update_read_is_not_read_again_by_the_full_build_after_it(
+    reports_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new town's name changes the keyword dictionary, so the update gives up for a full
+    build; the report it read (a scan: minutes of OCR) is not read a second time."""
+    import rag.index.reading
+
+    index = tmp_path / "index"
+    build_index(reports_copy, index, None, ChunkerSettings())
+    new = reports_copy / "new.txt"
+    text = (reports_copy / "001_e78c042d1c9dcf59.txt").read_text(encoding="utf-8")
+    new.write_text(text.replace("瓦屋镇", "梁洼镇"), encoding="utf-8")
+    real, reads = rag.index.reading.read_and_chunk, []
+
+    def counted(path: Path, chunker: ChunkerSettings, progress=None):  # type: ignore[no-untyped-def]
+        reads.append(path.name)
+        return real(path, chunker, progress)
+
+    monkeypatch.setattr(rag.index.reading, "read_and_chunk", counted)
+    summary = build_index(reports_copy, index, None, ChunkerSettings())
+    assert summary.store_update == ""  # a full build, not a new segment
+    assert reads == ["new.txt"] and summary.new_reports == ["new.txt"]
+    assert "梁洼镇" in load_index(index).manifest.tokenizer_words

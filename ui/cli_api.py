@@ -94,9 +94,14 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
         path = folder / f"{kind}.{format}"
 
         def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            _text(body, "question" if kind == "ask" else "text")  # a string, as /ask and /check
             return export_json(p, kind, body, _options(body), path)
 
-        result = await run(request, work)
+        try:
+            result = await run(request, work)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         if not path.exists():
             shutil.rmtree(folder, ignore_errors=True)
             return result

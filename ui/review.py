@@ -184,8 +184,10 @@ class ReviewDesk:
     def _export_path(self, kind: str, suffix: str, request: gr.Request | None) -> Path:
         """An unguessable name per export; with login, only its maker may fetch it
         (ui/guard.py)."""
-        path = self.audit_path.parent / "exports" / f"{kind}-{uuid.uuid4().hex}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.audit_path.parent / "exports"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # reviewers' decisions: private
+        path = folder / f"{kind}-{uuid.uuid4().hex}{suffix}"
+        path.touch(mode=0o600)
         user = getattr(request, "username", None)
         if user:
             self.access.exports.register(path.name, user)

@@ -27,7 +27,7 @@ from rag.cli import (
     settings_for,
     with_years,
 )
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
 
 if TYPE_CHECKING:
     pass
@@ -153,5 +153,8 @@ def _export(answers: list[Any], pipeline: Any, path: Path | None) -> None:
         return
     from rag.export import export_answers
 
-    export_answers(answers, pipeline.reports, path)
+    try:
+        export_answers(answers, pipeline.reports, path)
+    except OSError as e:
+        fail(ConfigError(f"--export {path}：无法写入（{e.strerror or e}）"))
     err.print(f"已导出（含引用原文）：{path}", markup=False)

@@ -86,7 +86,10 @@ def check(
             if export is not None:
                 from rag.export import export_check
 
-                export_check(checked, pipeline.reports, export)
+                try:
+                    export_check(checked, pipeline.reports, export)
+                except OSError as e:
+                    raise ConfigError(f"--export {export}：无法写入（{e.strerror or e}）") from e
                 err.print(f"已导出（含引用原文）：{export}", markup=False)
         else:
             _say(served)

@@ -137,8 +137,9 @@ def _read(
     summary: BuildSummary,
     progress: Progress | None,
     limits: ReadLimits,
+    fresh: dict[str, tuple[Report, list[Chunk]]] | None = None,
 ) -> tuple[list[Report], list[Chunk], dict[str, str]]:
-    read = read_all(files, prev_reports, chunker, progress, limits)
+    read = read_all(files, prev_reports, chunker, progress, limits, fresh)
     summary.reused_reports += read.reused
     summary.new_reports += read.new
     summary.skipped += read.skipped
@@ -227,16 +228,18 @@ def _build(
         old = None
     files, skipped = survey(reports_dir, limits)
     summary.skipped.extend(skipped)
+    fresh: dict[str, tuple[Report, list[Chunk]]] = {}  # what an update read, then gave up
     if old is not None:
         updated = _update(
-            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits, store
-        )
+            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits,
+            store, fresh,
+        )  # fmt: skip
         if updated:
             summary.seconds = time.perf_counter() - t0
             return summary
         summary = BuildSummary(index_dir=index_dir, skipped=list(skipped))
     prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
-    reports, chunks, hashes = _read(files, prev_reports, chunker, summary, progress, limits)
+    reports, chunks, hashes = _read(files, prev_reports, chunker, summary, progress, limits, fresh)
     if not reports:
         raise IndexStoreError(
             f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
@@ -359,12 +362,13 @@ def _update(
     progress: Progress | None,
     limits: ReadLimits,
     store: IndexBackend,
+    fresh: dict[str, tuple[Report, list[Chunk]]],
 ) -> bool:
     """Re-index only the new and changed reports, as one new segment; the live build's other
     segments are hard-linked, the replaced reports' chunks marked dead. False (nothing
     written) when a full build is due: another model, chunker or tokenizer, a place name
     added or removed (old chunks would tokenise differently), or too many segments or dead
-    chunks (the full build then writes one segment again)."""
+    chunks (the full build then writes one segment again). What it read goes to `fresh`."""
     src = current_build(index_dir, damaged_ok=True)
     embed_model = embedder.name if embedder else LEXICAL
     if src is None or not _same_making(old, src, embed_model, chunker, store):
@@ -372,6 +376,8 @@ def _update(
     docs, dead = segment_counts(src)
     kept, changed = _unchanged(old, files)
     reports, chunks, hashes = _read(changed, {}, chunker, summary, progress, limits)
+    for r in reports:  # a full build after all reads them from here, not again (OCR: minutes)
+        fresh[hashes[r.source]] = (r, [c for c in chunks if c.source == r.source])
     if not reports and not kept:
         raise IndexStoreError(
             f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"

@@ -158,9 +158,11 @@ def read_all(
     chunker: ChunkerSettings,
     progress: Progress | None,
     limits: ReadLimits = DEFAULT_LIMITS,
+    fresh: dict[str, tuple[Report, list[Chunk]]] | None = None,
 ) -> Read:
-    """Every file read and chunked (a file the previous build read, by its hash, is reused);
-    one that cannot be read is skipped with its reason, and the others are read."""
+    """Every file read and chunked (a file the previous build read, by its hash, is reused;
+    one this build has read already, in `fresh`, is not read again); one that cannot be read
+    is skipped with its reason, and the others are read."""
     out = Read()
     reports, chunks, hashes = out.reports, out.chunks, out.hashes
     for i, path in enumerate(files):
@@ -171,6 +173,9 @@ def read_all(
             if digest in prev_reports and prev_reports[digest][0].source == path.name:
                 report, report_chunks = prev_reports[digest]
                 out.reused.append(path.name)
+            elif fresh and digest in fresh and fresh[digest][0].source == path.name:
+                report, report_chunks = fresh[digest]  # read by the update this build gave up
+                out.new.append(path.name)
             else:
                 report, report_chunks = read_isolated(path, chunker, limits, _pages(progress))
                 out.new.append(path.name)

@@ -25,6 +25,7 @@ from rag.lang.outline import starts
 logger = logging.getLogger(__name__)
 
 DPI = 200  # rendering resolution of a PDF page: the models read 10.5-pt text well at 200
+MAX_PAGES = 500  # pages one file may have OCR read (about 50 minutes on 2 cores)
 MIN_SCORE = 0.5  # a piece recognised with less confidence is left out (speckle, stamps)
 # the recogniser reads a table's rule "|" as the radical 丨, which no report writes: read back
 # as "|", an index table's row is told as page furniture and its fields read as metadata

@@ -12,6 +12,7 @@ PyMuPDF, which is AGPL. Page templates (a page's running head and foot) are left
 
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import zipfile
@@ -71,6 +72,23 @@ def _numbers(text: str | None) -> list[float]:
     return out
 
 
+def _deltas(text: str | None) -> list[float]:
+    """A DeltaX/DeltaY list, its compressed runs expanded ("g 3 2.5" is 2.5 three times)."""
+    parts = (text or "").replace(",", " ").split()
+    out: list[float] = []
+    i = 0
+    while i < len(parts):
+        if parts[i] == "g" and i + 2 < len(parts):
+            with contextlib.suppress(ValueError):
+                out += [float(parts[i + 2])] * int(float(parts[i + 1]))
+            i += 3
+            continue
+        with contextlib.suppress(ValueError):
+            out.append(float(parts[i]))
+        i += 1
+    return out
+
+
 def _pieces(content: Any) -> list[Piece]:
     """Every text code of a page, at its place (millimetres from the page's top left)."""
     out = []
@@ -86,7 +104,7 @@ def _pieces(content: Any) -> list[Piece]:
                 continue
             dx = (_numbers(code.get("X")) or [0.0])[0]
             baseline = (_numbers(code.get("Y")) or [size])[0]
-            deltas = _numbers(code.get("DeltaX"))
+            deltas = _deltas(code.get("DeltaX"))
             width = sum(deltas[: len(text) - 1]) + size if deltas else size * len(text)
             x0, y1 = x + dx, y + baseline
             out.append(Piece(text, x0, y1 - size, x0 + width, y1))

@@ -10,7 +10,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +207,8 @@ def _pdf_text(
     except (PdfReadError, ValueError, OSError, SystemError) as e:  # SystemError: a C parser
         raise IngestError(name, f"不是可读的 .pdf 文件（{e}）") from e
     scans = [i for i, t in enumerate(texts) if _garbled(t)]
+    if len(scans) > ocr.MAX_PAGES and ocr.available():
+        raise IngestError(name, f"有 {len(scans)} 页要识别，超过识别 {ocr.MAX_PAGES} 页的上限")
     recognized: set[int] = set()
     goes_on: set[int] = set()
     if scans and ocr.available():
@@ -235,11 +237,20 @@ def _image_text(
         raise IngestError(name, ocr.INSTALL)
     try:
         image = Image.open(io.BytesIO(data))
-        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+        n = getattr(image, "n_frames", 1)
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise IngestError(name, f"不是可读的图片（{e}）") from e
-    read = ocr.read_pages(iter(enumerate(frames)), len(frames), name, progress)
-    n = len(frames)
+    if n > ocr.MAX_PAGES:
+        raise IngestError(name, f"图片有 {n} 页，超过识别 {ocr.MAX_PAGES} 页的上限")
+
+    def frames() -> Iterator[tuple[int, Any]]:  # one page in memory at a time
+        try:
+            for i, frame in enumerate(ImageSequence.Iterator(image)):
+                yield i, frame.copy()
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
+            raise IngestError(name, f"不是可读的图片（{e}）") from e
+
+    read = ocr.read_pages(frames(), n, name, progress)
     goes_on = {i for i in range(n - 1) if read[i].goes_on}
     text, pages = _paged([read[i].text for i in range(n)], set(range(n)), goes_on)
     if not text.strip():

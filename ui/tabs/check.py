@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
-from rag.ingest.reader import read_text
+from rag.factory import read_report
 from ui.render import check_html
 from ui.service import check_json, filtered
 from ui.tabs.context import Context
@@ -81,9 +81,9 @@ def checker(ctx: Context) -> Callable[..., tuple[str, dict[str, Any] | None]]:
     ) -> tuple[str, dict[str, Any] | None]:
         """The pasted text (or the uploaded file's), checked claim by claim under the question
         tab's filters; the table and the result (with the text) to review."""
-        if file:
+        if file:  # read as `rag index` reads it: in a child process, under the read limits
             try:
-                text = read_text(Path(file)).text
+                text = read_report(Path(file), ctx.settings).text
             except (OSError, RagError) as e:
                 return f"<p>读不了这个文件：{html.escape(str(e))}</p>", None
         result = filtered(
