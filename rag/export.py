@@ -80,9 +80,7 @@ def _evidence(e: Evidence, reports: Mapping[str, Report]) -> Proof:
 
 
 def answer_sentences(
-    answer: Answer,
-    reports: Mapping[str, Report],
-    reviews: Mapping[int, Sequence[str]] | None = None,
+    answer: Answer, reviews: Mapping[int, Sequence[str]] | None = None
 ) -> list[Sentence]:
     out = []
     for i, claim in enumerate(answer.claims):
@@ -181,15 +179,15 @@ def _write(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> P
 
 def export_answers(
     answers: Sequence[Answer],
-    reports: Mapping[str, Report],
     path: Path,
     reviews: Sequence[Mapping[int, Sequence[str]]] = (),
 ) -> Path:
-    """One answer, or a conversation's answers in order, to .docx or .xlsx with their proof;
-    `reviews`: per answer, the supervisors' decisions by sentence (0-based)."""
+    """One answer, or a conversation's answers in order, to .docx or .xlsx with their proof,
+    quoted as they were cited; `reviews`: per answer, the supervisors' decisions by sentence
+    (0-based)."""
     sections = [
         (f"问：{a.question}", f"（改写为：{a.rewritten}）" if a.rewritten != a.question else "",
-         answer_sentences(a, reports, reviews[i] if i < len(reviews) else None))
+         answer_sentences(a, reviews[i] if i < len(reviews) else None))
         for i, a in enumerate(answers)
     ]  # fmt: skip
     return _write(sections, path)

@@ -41,7 +41,7 @@ def test_an_answer_in_word_carries_each_sentence_proof_as_a_comment(
         extractive.ask("哪些镇设立了调解室？"),
         extractive.ask("水口镇对执法人员进行了多少次执法培训？"),
     ]
-    path = export_answers(answers, extractive.reports, tmp_path / "a.docx")
+    path = export_answers(answers, tmp_path / "a.docx")
     document = docx.Document(str(path))
     comments = list(document.comments)
     assert len(comments) == sum(len(a.claims) for a in answers)
@@ -63,7 +63,7 @@ def test_an_answer_in_excel_is_one_row_per_citation(extractive: Pipeline, tmp_pa
     from openpyxl import load_workbook
 
     answer = extractive.ask("哪些镇设立了调解室？")
-    path = export_answers([answer], extractive.reports, tmp_path / "a.xlsx")
+    path = export_answers([answer], tmp_path / "a.xlsx")
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("问题或文字", "句序", "句子", "结论")
     body = rows[1:]
@@ -145,9 +145,9 @@ def test_the_review_desk_exports_a_check_and_a_conversation_to_their_maker(
             assert extractive.reports[row[7]].text[row[9] : row[10]] == row[11]
     assert desk.export_check(None, ".docx", extractive.reports, None) is None
     answer = extractive.ask("水口镇对执法人员进行了多少次执法培训？")
-    word = desk.export([answer], ".docx", extractive.reports, None)
+    word = desk.export([answer], ".docx", None)
     assert word is not None and list(docx.Document(word).comments)
-    md = desk.export([answer], ".md", extractive.reports, None)
+    md = desk.export([answer], ".md", None)
     assert md is not None and "### 问：" in Path(md).read_text(encoding="utf-8")
 
 
@@ -190,7 +190,7 @@ def test_an_export_quotes_what_was_cited_even_after_the_index_changed(
     import docx
 
     answer = extractive.ask("水口镇对执法人员进行了多少次执法培训？")
-    path = export_answers([answer], {}, tmp_path / "later.docx")  # the reports replaced since
+    path = export_answers([answer], tmp_path / "later.docx")  # no index read at all
     proofs = _proofs([x for c in docx.Document(str(path)).comments for x in c.text.splitlines()])
     assert [m["quote"] for m in proofs] == [c.support_text for c in answer.citations]
 

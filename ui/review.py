@@ -212,7 +212,6 @@ class ReviewDesk:
         self,
         answers: list[Answer],
         fmt: str,
-        reports: Mapping[str, Report],
         request: gr.Request | None,
     ) -> str | None:
         """The conversation as a file: .md with the review log, or .docx/.xlsx with each
@@ -230,5 +229,5 @@ class ReviewDesk:
         else:
             entries = audit.read(self.audit_path)
             reviews = [review_lines(a, decisions_for(a, entries)) for a in answers]
-            export_answers(answers, reports, path, reviews)
+            export_answers(answers, path, reviews)
         return str(path)

@@ -45,7 +45,7 @@ def export_json(
         if kind == "ask":
             turns = turns_from_json(body.get("history") or [], "history")
             answer = pipeline.ask(str(body.get("question", "")), turns, opts)
-            export_answers([answer], pipeline.reports, path)
+            export_answers([answer], path)
         else:
             text = str(body.get("text", ""))
             check_text(text)

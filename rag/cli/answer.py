@@ -154,7 +154,7 @@ def _export(answers: list[Any], pipeline: Any, path: Path | None) -> None:
     from rag.export import export_answers
 
     try:
-        export_answers(answers, pipeline.reports, path)
+        export_answers(answers, path)
     except OSError as e:
         fail(ConfigError(f"--export {path}：无法写入（{e.strerror or e}）"))
     err.print(f"已导出（含引用原文）：{path}", markup=False)

@@ -176,7 +176,7 @@ def wire(ctx: Context, tab: AskTab, turns: Any, answers: Any, review: list[Any])
 
     def export(answers: list[Answer], request: gr.Request) -> str | None:
         """The latest answer as Word, each sentence's proof in a comment (rag/export.py)."""
-        return ctx.desk.export(answers[-1:], ".docx", ctx.live.pipeline.reports, request)
+        return ctx.desk.export(answers[-1:], ".docx", request)
 
     tab.export_btn.click(export, answers, tab.export_file, api_visibility="private")
     for box in (tab.report_f, tab.place_f, tab.year_f):

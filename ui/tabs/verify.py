@@ -119,7 +119,7 @@ def wire(ctx: Context, tab: VerifyTab, answers: Any) -> None:
     tab.reject.click(desk.reject_claim, decision, tab.audit_msg, api_visibility="private")
 
     def export(answers: list[Any], fmt: str, request: gr.Request) -> str | None:
-        return desk.export(answers, fmt, ctx.live.pipeline.reports, request)
+        return desk.export(answers, fmt, request)
 
     tab.export_btn.click(
         export, [answers, tab.export_fmt], tab.export_file, api_visibility="private"
