@@ -87,6 +87,38 @@ def test_a_docx_table_is_read_in_place_each_row_with_its_header(tmp_path: Path) 
     assert not report.noise
 
 
+def test_a_pdf_table_is_read_in_place_each_row_with_its_header(tmp_path: Path) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("zh", fontName="STSong-Light", fontSize=11, leading=16)
+    table = Table([["项目", "2023年", "2024年"], ["行政复议案件", "5件", "7件"],
+                   ["执法培训", "12次", None]])  # fmt: skip
+    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"),
+                               ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))  # fmt: skip
+    path = tmp_path / "t.pdf"
+    SimpleDocTemplate(str(path)).build([
+        Paragraph("水口镇人民政府关于2024年法治政府建设情况的报告", style),
+        Paragraph("一、主要数据", style),
+        table,
+        Paragraph("二、下一步打算：全年开展执法培训20次。", style),
+    ])  # fmt: skip
+    report = load_report(path)
+    assert report.text.splitlines() == [
+        "水口镇人民政府关于2024年法治政府建设情况的报告",
+        "一、主要数据",
+        "项目\t2023年\t2024年",
+        "行政复议案件：2023年 5件，2024年 7件。",  # in place, each figure with what it counts
+        "执法培训：2023年 12次。",
+        "二、下一步打算：全年开展执法培训20次。",
+    ]
+    assert report.pages[0].end == len(report.text) and not report.noise
+
+
 def test_pdf_text_layer(tmp_path: Path) -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont

@@ -113,12 +113,18 @@ def _once(cells: list[tuple[Any, str]]) -> list[str]:
 
 
 def _table_lines(table: Any) -> list[str]:
-    """A table where it stands, one line per row. The first row is the header, kept as a
-    line of its own; each other row is a sentence that names its columns, so a figure in a
-    cell is found, cited and checked with what it counts: 行政复议案件：2023年 5件，2024年 7件。
-    A table of one row or one column stays as it is. Cells are apart by tabs, never "|" (a
-    "|" row is a web page's index table: is_noise_line)."""
-    rows = [r for r in (_grid(row) for row in table.rows) if any(t for _, t in r)]
+    """A .docx table where it stands, one line per row (`row_lines`)."""
+    return row_lines([_grid(row) for row in table.rows])
+
+
+def row_lines(grid: list[list[tuple[Any, str]]]) -> list[str]:
+    """A table's rows by grid column, each cell (its identity, its text): a cell merged across
+    columns is the same identity in each. The first row is the header, kept as a line of its
+    own; each other row is a sentence that names its columns, so a figure in a cell is found,
+    cited and checked with what it counts: 行政复议案件：2023年 5件，2024年 7件。 A table of one row
+    or one column stays as it is. Cells are apart by tabs, never "|" (a "|" row is a web
+    page's index table: is_noise_line)."""
+    rows = [r for r in grid if any(t for _, t in r)]
     if len(rows) < 2 or max(len(_once(r)) for r in rows) < 2:
         return ["\t".join(_once(r)) for r in rows]
     header, out = rows[0], ["\t".join(_once(rows[0]))]
@@ -191,6 +197,47 @@ def _paged(
     return "".join(parts), tuple(pages)
 
 
+def _pdf_tables(data: bytes, pages: Iterable[int], name: str) -> dict[int, str]:
+    """The text of each text-layer page (0-based) that holds a ruled table, read again by
+    pdfplumber with its tables as rows in place (`row_lines`) between the lines around them,
+    top to bottom. A page whose tables cannot be read keeps pypdf's text."""
+    try:
+        import pdfplumber
+    except ImportError:
+        return {}
+    out: dict[int, str] = {}
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for i in pages:
+                page = pdf.pages[i]
+                tables = page.find_tables()
+                if tables:
+                    out[i] = _page_with_tables(page, tables)
+    except Exception as e:  # pdfminer's errors on a PDF pypdf could read: keep pypdf's text
+        logger.warning("%s: tables not read (%s)", name, e)
+    return out
+
+
+def _page_with_tables(page: Any, tables: list[Any]) -> str:
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj: dict[str, Any]) -> bool:
+        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+    lines = [(line["top"], line["text"]) for line in page.filter(outside).extract_text_lines()]
+    for t in tables:
+        grid = []
+        for r, row in enumerate(t.extract()):
+            cells: list[tuple[Any, str]] = []
+            for j, text in enumerate(row):  # None: the cell is merged with the one before it
+                cell = " ".join((text or "").split())  # a cell's own line breaks as spaces
+                cells.append(cells[-1] if text is None and cells else ((r, j), cell))
+            grid.append(cells)
+        lines.append((t.bbox[1], "\n".join(row_lines(grid))))
+    return "\n".join(text for _, text in sorted(lines, key=lambda x: x[0]))
+
+
 def _pdf_text(
     data: bytes, name: str, progress: ocr.PageProgress | None = None
 ) -> tuple[str, tuple[Page, ...]]:
@@ -221,6 +268,10 @@ def _pdf_text(
         raise IngestError(name, "PDF 没有可用的文字层（扫描件？）。" + ocr.INSTALL)
     elif scans:
         logger.warning("%s: pages %s have no text layer and OCR is not installed", name, scans)
+    for i, text in _pdf_tables(
+        data, (i for i in range(len(texts)) if i not in scans), name
+    ).items():
+        texts[i] = text
     text, pages = _paged(texts, recognized, goes_on)
     if not text.strip():
         raise IngestError(name, "PDF 没有文字：扫描页也没有识别出文字")
