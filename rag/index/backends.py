@@ -24,13 +24,8 @@ from rag.errors import ConfigError, IndexStoreError, RagError, first_line
 from rag.index.dense import DenseIndex, FaissStore, digest_path, intact
 from rag.index.embed import LEXICAL
 from rag.index.layout import REBUILD, Manifest, link_file
-from rag.index.milvus_store import (
-    MilvusSparseIndex,
-    MilvusTarget,
-    collection_name,
-    open_stores,
-    sync,
-)
+from rag.index.milvus_store import MilvusSparseIndex, MilvusTarget, collection_name
+from rag.index.milvus_sync import open_stores, sync
 from rag.index.rows import Rows
 from rag.index.sparse import BM25Store
 from rag.types import Chunk
