@@ -176,8 +176,8 @@ def test_a_damaged_ofd_is_skipped_and_the_others_are_indexed(tmp_path: Path) -> 
 
 
 def test_compressed_glyph_steps_are_expanded() -> None:
-    from rag.ingest.ofd import _deltas
+    from rag.ingest.ofd import _numbers
 
-    assert _deltas("g 3 2.5 1") == [2.5, 2.5, 2.5, 1.0]
-    assert _deltas("4.2 g 2 3 x 1") == [4.2, 3.0, 3.0, 1.0]
-    assert _deltas(None) == []
+    assert _numbers("g 3 2.5 1") == [2.5, 2.5, 2.5, 1.0]
+    assert _numbers("4.2 g 2 3 x 1") == [4.2, 3.0, 3.0, 1.0]
+    assert _numbers("25, 30 100 6") == [25.0, 30.0, 100.0, 6.0] and _numbers(None) == []

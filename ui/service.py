@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from rag.answer.converse import turns_from_json
-from rag.check import ClaimChecker
+from rag.check import CheckResult, ClaimChecker
 from rag.errors import RagError
 from rag.export import export_answers, export_check
 from rag.pipeline import Pipeline
 from rag.request import Asked, check_search, check_text, parse_filters, resolve
+from rag.types import Answer
 
 
 def options(place: Any = "", year: Any = 0, report: Any = "") -> Asked:
@@ -41,15 +42,14 @@ def export_json(
     text) exported to `path` (.docx/.xlsx) with its proof (rag/export.py): {"file": path},
     or {"error": reason}."""
     try:
-        opts, _ = resolve(pipeline, asked)
         if kind == "ask":
-            turns = turns_from_json(body.get("history") or [], "history")
-            answer = pipeline.ask(str(body.get("question", "")), turns, opts)
+            answer, _ = _answered(
+                pipeline, str(body.get("question", "")), asked, body.get("history")
+            )
             export_answers([answer], path)
         else:
-            text = str(body.get("text", ""))
-            check_text(text)
-            export_check(ClaimChecker(pipeline).check(text, opts), pipeline.reports, path)
+            result, _ = _checked(pipeline, str(body.get("text", "")), asked)
+            export_check(result, pipeline.reports, path)
         return {"file": str(path)}
     except RagError as e:
         return {"error": str(e)}
@@ -65,19 +65,33 @@ def ask_json(
     """The JSON of `rag ask --json`, or {"error": reason} for an empty or over-long question,
     a bad history or an unknown report; `said`: how a relative year filter was read."""
     try:
-        opts, said = resolve(pipeline, asked)
-        turns = turns_from_json(history or [], "history")
-        return _with_said(pipeline.ask(question, turns, opts).to_dict(), said)
+        answer, said = _answered(pipeline, question, asked, history)
+        return _with_said(answer.to_dict(), said)
     except RagError as e:
         return {"error": str(e), "question": question[:200]}
+
+
+def _answered(
+    pipeline: Pipeline, question: str, asked: Asked, history: Any
+) -> tuple[Answer, tuple[str, ...]]:
+    """The answer under the filters (relative years read), and how they were read."""
+    opts, said = resolve(pipeline, asked)
+    turns = turns_from_json(history or [], "history")
+    return pipeline.ask(question, turns, opts), said
+
+
+def _checked(pipeline: Pipeline, text: str, asked: Asked) -> tuple[CheckResult, tuple[str, ...]]:
+    """核稿 of `text` under the filters (an empty or over-long text refused first)."""
+    check_text(text)
+    opts, said = resolve(pipeline, asked)
+    return ClaimChecker(pipeline).check(text, opts), said
 
 
 def check_json(pipeline: Pipeline, text: str, asked: Asked) -> dict[str, Any]:
     """The JSON of `rag check --json` (核稿 claim by claim), or {"error": reason}."""
     try:
-        check_text(text)
-        opts, said = resolve(pipeline, asked)
-        return _with_said(ClaimChecker(pipeline).check(text, opts).to_dict(), said)
+        result, said = _checked(pipeline, text, asked)
+        return _with_said(result.to_dict(), said)
     except RagError as e:  # empty, too long, an unknown report
         return {"error": str(e)}
 

@@ -63,17 +63,8 @@ def _joined(base: str, loc: str) -> str:
 
 
 def _numbers(text: str | None) -> list[float]:
-    out = []
-    for part in (text or "").replace(",", " ").split():
-        try:
-            out.append(float(part))
-        except ValueError:
-            continue
-    return out
-
-
-def _deltas(text: str | None) -> list[float]:
-    """A DeltaX/DeltaY list, its compressed runs expanded ("g 3 2.5" is 2.5 three times)."""
+    """The numbers of an attribute (Boundary, X, DeltaX…), a compressed run expanded ("g 3 2.5"
+    is 2.5 three times, as DeltaX writes equal steps); a token that is no number is skipped."""
     parts = (text or "").replace(",", " ").split()
     out: list[float] = []
     i = 0
@@ -104,7 +95,7 @@ def _pieces(content: Any) -> list[Piece]:
                 continue
             dx = (_numbers(code.get("X")) or [0.0])[0]
             baseline = (_numbers(code.get("Y")) or [size])[0]
-            deltas = _deltas(code.get("DeltaX"))
+            deltas = _numbers(code.get("DeltaX"))
             width = sum(deltas[: len(text) - 1]) + size if deltas else size * len(text)
             x0, y1 = x + dx, y + baseline
             out.append(Piece(text, x0, y1 - size, x0 + width, y1))
