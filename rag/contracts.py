@@ -184,7 +184,7 @@ class Draft(Protocol):
 
     @property
     def terms(self) -> Any:
-        """The question's terms (rag.retrieve.support.QuestionTerms: content words, the figure asked)."""
+        """The question's terms (rag.retrieve.terms.QuestionTerms: content words, the figure asked)."""
         ...
 
     @property

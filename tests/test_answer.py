@@ -272,7 +272,8 @@ def test_question_words_and_relative_time_are_not_terms(extractive: Pipeline) ->
 
 
 def test_a_thesaurus_synonym_earns_credit() -> None:
-    from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support, thesaurus
+    from rag.retrieve.support import SYNONYM_CREDIT, support
+    from rag.retrieve.terms import QuestionTerms, thesaurus
 
     assert "调解" in thesaurus("调处")
     terms = QuestionTerms({"调处": 1.0}, False)
@@ -347,7 +348,8 @@ def test_asking_words_of_spoken_questions_are_not_terms(extractive: Pipeline) ->
 
 
 def test_staff_words_for_the_public_and_banners_match_the_reports() -> None:
-    from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support
+    from rag.retrieve.support import SYNONYM_CREDIT, support
+    from rag.retrieve.terms import QuestionTerms
 
     assert support(QuestionTerms({"老百姓": 1.0}, False), "群众受教育率达95％以上") == (
         SYNONYM_CREDIT
@@ -441,7 +443,8 @@ def test_a_word_no_report_uses_weighs_the_same_in_a_bigger_corpus() -> None:
     there (the near-duplicate index refused 金湖县法律顾问都从哪些人里请？)."""
     import math
 
-    from rag.retrieve.support import QuestionTerms, question_terms, support
+    from rag.retrieve.support import support
+    from rag.retrieve.terms import QuestionTerms, question_terms
 
     def terms(n_chunks: int) -> QuestionTerms:
         dfs = {"法律顾问": n_chunks // 20}  # a report word, in 5% of the chunks at any size

@@ -68,7 +68,7 @@ TAG_CASES = [
 def test_a_function_tag_is_the_tag_jieba_gives_its_example(tag: str, example: str) -> None:
     from jieba import posseg
 
-    from rag.retrieve.support import function_words
+    from rag.retrieve.terms import function_words
 
     word, _, written = example.partition("/")
     assert written == tag

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from rag.retrieve.neighbours import WordNeighbours
-from rag.retrieve.support import SYNONYM_CREDIT, QuestionTerms, support
+from rag.retrieve.support import SYNONYM_CREDIT, support
+from rag.retrieve.terms import QuestionTerms
 
 # Hand-made vectors: the question words and the corpus words they stand for point one way.
 AXES = {

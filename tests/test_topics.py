@@ -7,7 +7,7 @@ import pytest
 
 from rag.pipeline import Pipeline
 from rag.retrieve.sections import PLANS, SHORTCOMINGS, asked_topic
-from rag.retrieve.support import asked_figure
+from rag.retrieve.terms import asked_figure
 from rag.verify.cite import supporting_sentence
 
 WAWU = "001_e78c042d1c9dcf59.txt"
@@ -107,7 +107,7 @@ def test_words_no_report_uses_weigh_less_than_the_reports_words(extractive: Pipe
     terms = extractive.analyze("金湖县法律顾问一年经手了多少件次法律事务？").terms
     # 经手 occurs in no chunk: a fixed weight, half its IDF over the samples; 法律顾问
     # occurs: its full IDF
-    from rag.retrieve.support import OOV_WEIGHT
+    from rag.retrieve.terms import OOV_WEIGHT
 
     assert terms.weights["经手"] == OOV_WEIGHT
     half = extractive.index.lexical.idf("经手") * 0.5
@@ -124,7 +124,8 @@ def test_a_common_part_of_a_long_word_is_not_evidence(extractive: Pipeline) -> N
 
 
 def test_semantic_similarity_alone_does_not_answer() -> None:
-    from rag.retrieve.support import QuestionTerms, shares_content
+    from rag.retrieve.support import shares_content
+    from rag.retrieve.terms import QuestionTerms
 
     terms = QuestionTerms({"行政复议": 2.7}, True, unit="件")
     assert not shares_content(terms, "8件人大代表建议得到高质量办理落实")

@@ -15,7 +15,7 @@ from rag.answer.meta_answer import intent
 from rag.lang import phrase
 from rag.retrieve.query import Query
 from rag.retrieve.sections import asks_done, asks_next_year, states_next_year
-from rag.retrieve.support import QuestionTerms
+from rag.retrieve.terms import QuestionTerms
 from rag.types import Candidate, Hit, Report, best_evidence
 
 

@@ -16,7 +16,6 @@ from rag.lang.outline import ITEM_LEVEL, ITEM_START, starts
 from rag.retrieve.places import place_aliases
 from rag.retrieve.sections import PLANS, chunk_topic, sentence_topic
 from rag.retrieve.support import (
-    QuestionTerms,
     SentenceSimilarity,
     has_figure,
     is_enumeration,
@@ -26,6 +25,7 @@ from rag.retrieve.support import (
     states_count,
     support,
 )
+from rag.retrieve.terms import QuestionTerms
 from rag.text.textmatch import is_heading, sentences
 from rag.types import Candidate, Hit, Report, best_evidence
 

@@ -46,6 +46,50 @@ MAX_SEGMENTS = 8
 MAX_DEAD_SHARE = 0.25  # chunks of replaced reports still in the segments' files
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one build is asked: the folders, the embedder, chunker, read limits and store."""
+
+    reports_dir: Path
+    index_dir: Path
+    embedder: Embedder | None
+    chunker: ChunkerSettings
+    progress: Progress | None
+    limits: ReadLimits
+    store: IndexBackend
+
+    @property
+    def embed_model(self) -> str:
+        return self.embedder.name if self.embedder else LEXICAL
+
+    def manifest(
+        self,
+        summary: BuildSummary,
+        *,
+        query_instruction: str,
+        dim: int,
+        words: list[str],
+        entries: dict[str, ReportEntry],
+        n_chunks: int,
+        segments: list[str],
+    ) -> Manifest:
+        """The manifest of the build this job writes."""
+        return Manifest(
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            embed_model=self.embed_model,
+            query_instruction=query_instruction,
+            dim=dim,
+            chunker=asdict(self.chunker),
+            tokenizer_words=words,
+            reports_dir=str(self.reports_dir),
+            n_chunks=n_chunks,
+            reports=entries,
+            skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
+            segments=segments,
+            store=self.store.name,
+        )
+
+
 @dataclass
 class BuildSummary:
     index_dir: Path
@@ -186,7 +230,8 @@ def build_index(
     rows go to `store` (rag.index.backends; default: the local FAISS and BM25 files)."""
     with build_lock(index_dir, lock_wait):
         backend = store or FaissBackend()
-        return _build(reports_dir, index_dir, embedder, chunker, progress, limits, backend)
+        job = _Job(reports_dir, index_dir, embedder, chunker, progress, limits, backend)
+        return _build(job)
 
 
 def _previous_tokens(
@@ -210,39 +255,43 @@ def _previous_tokens(
     }
 
 
-def _build(
-    reports_dir: Path,
-    index_dir: Path,
-    embedder: Embedder | None,
-    chunker: ChunkerSettings,
-    progress: Progress | None,
-    limits: ReadLimits,
-    store: IndexBackend,
-) -> BuildSummary:
+def _build(job: _Job) -> BuildSummary:
     t0 = time.perf_counter()
-    summary = BuildSummary(index_dir=index_dir)
-    embed_model = embedder.name if embedder else LEXICAL
+    summary = BuildSummary(index_dir=job.index_dir)
     try:
-        old = read_manifest(index_dir)
+        old = read_manifest(job.index_dir)
     except (OSError, ValueError, IndexStoreError):
         old = None
-    files, skipped = survey(reports_dir, limits)
+    files, skipped = survey(job.reports_dir, job.limits)
     summary.skipped.extend(skipped)
     fresh: dict[str, tuple[Report, list[Chunk]]] = {}  # what an update read, then gave up
     if old is not None:
-        updated = _update(
-            reports_dir, index_dir, old, files, embedder, chunker, summary, progress, limits,
-            store, fresh,
-        )  # fmt: skip
-        if updated:
+        if _update(job, old, files, summary, fresh):
             summary.seconds = time.perf_counter() - t0
             return summary
-        summary = BuildSummary(index_dir=index_dir, skipped=list(skipped))
-    prev_reports, prev_vectors = _previous(index_dir, embed_model, chunker)
-    reports, chunks, hashes = _read(files, prev_reports, chunker, summary, progress, limits, fresh)
+        summary = BuildSummary(index_dir=job.index_dir, skipped=list(skipped))
+    _full(job, old, files, summary, fresh)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _full(
+    job: _Job,
+    old: Manifest | None,
+    files: list[Path],
+    summary: BuildSummary,
+    fresh: dict[str, tuple[Report, list[Chunk]]],
+) -> None:
+    """Index every report again as one segment, reusing the vectors and tokens of chunks
+    the previous build has."""
+    embedder, progress, index_dir = job.embedder, job.progress, job.index_dir
+    prev_reports, prev_vectors = _previous(index_dir, job.embed_model, job.chunker)
+    reports, chunks, hashes = _read(
+        files, prev_reports, job.chunker, summary, progress, job.limits, fresh
+    )
     if not reports:
         raise IndexStoreError(
-            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            f"{job.reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
             "原有索引未改动"
         )
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
@@ -259,24 +308,19 @@ def _build(
         vectors=matrix,
         tokens=sparse.tokens or [],
         reports=hashes,
-        embed_model=embed_model,
-        chunker=asdict(chunker),
+        embed_model=job.embed_model,
+        chunker=asdict(job.chunker),
         previous=current_build(index_dir, damaged_ok=True) if old is not None else None,
         previous_manifest=old,
     )
     segment = sparse.parts[0].name
-    manifest = Manifest(
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        embed_model=embed_model,
+    manifest = job.manifest(
+        summary,
         query_instruction=getattr(embedder, "query_instruction", "") if embedder else "",
         dim=int(matrix.shape[1]) if matrix is not None else 0,
-        chunker=asdict(chunker),
-        tokenizer_words=words,
-        reports_dir=str(reports_dir),
+        words=words,
+        entries=_entries(reports, chunks, hashes, segment),
         n_chunks=len(chunks),
-        reports=_entries(reports, chunks, hashes, segment),
-        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
-        store=store.name,
         segments=[segment],
     )
     written: list[Written] = []
@@ -285,15 +329,13 @@ def _build(
         _write_segment(
             segment_folder(folder, segment), reports, chunks, sparse.tokens, matrix, sents
         )
-        written.append(store.write(folder, change))
+        written.append(job.store.write(folder, change))
         sparse.save(folder)
         _write_manifest(folder, manifest)
 
     commit(index_dir, write)
     summary.store, summary.store_update = written[0]
     summary.reports, summary.chunks = len(reports), len(chunks)
-    summary.seconds = time.perf_counter() - t0
-    return summary
 
 
 def _entries(
@@ -352,16 +394,10 @@ def _rows_of(old: Manifest, sources: set[str]) -> np.ndarray:
 
 
 def _update(
-    reports_dir: Path,
-    index_dir: Path,
+    job: _Job,
     old: Manifest,
     files: list[Path],
-    embedder: Embedder | None,
-    chunker: ChunkerSettings,
     summary: BuildSummary,
-    progress: Progress | None,
-    limits: ReadLimits,
-    store: IndexBackend,
     fresh: dict[str, tuple[Report, list[Chunk]]],
 ) -> bool:
     """Re-index only the new and changed reports, as one new segment; the live build's other
@@ -369,18 +405,18 @@ def _update(
     written) when a full build is due: another model, chunker or tokenizer, a place name
     added or removed (old chunks would tokenise differently), or too many segments or dead
     chunks (the full build then writes one segment again). What it read goes to `fresh`."""
+    embedder, progress, index_dir = job.embedder, job.progress, job.index_dir
     src = current_build(index_dir, damaged_ok=True)
-    embed_model = embedder.name if embedder else LEXICAL
-    if src is None or not _same_making(old, src, embed_model, chunker, store):
+    if src is None or not _same_making(old, src, job.embed_model, job.chunker, job.store):
         return False
     docs, dead = segment_counts(src)
     kept, changed = _unchanged(old, files)
-    reports, chunks, hashes = _read(changed, {}, chunker, summary, progress, limits)
+    reports, chunks, hashes = _read(changed, {}, job.chunker, summary, progress, job.limits)
     for r in reports:  # a full build after all reads them from here, not again (OCR: minutes)
         fresh[hashes[r.source]] = (r, [c for c in chunks if c.source == r.source])
     if not reports and not kept:
         raise IndexStoreError(
-            f"{reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
+            f"{job.reports_dir} 中没有能建索引的报告（跳过 {len(summary.skipped)} 个文件），"
             "原有索引未改动"
         )
     gone_sources = set(old.reports) - set(kept)
@@ -404,19 +440,14 @@ def _update(
     name = new_id()
     entries = {**kept, **_entries(reports, chunks, hashes, name)}
     live = {e.segment for e in entries.values()}
-    manifest = Manifest(
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        embed_model=embed_model,
+    manifest = job.manifest(
+        summary,
         query_instruction=old.query_instruction,
         dim=old.dim,
-        chunker=asdict(chunker),
-        tokenizer_words=words,
-        reports_dir=str(reports_dir),
+        words=words,
+        entries=entries,
         n_chunks=sum(e.chunks for e in entries.values()),
-        reports=entries,
-        skipped=[{"file": f, "reason": why} for f, why in summary.skipped],
         segments=[s for s in [*old.segments, name] if s in live],
-        store=store.name,
     )
     change = ChangeSet(
         full=False,
@@ -424,8 +455,8 @@ def _update(
         vectors=matrix,
         tokens=tokens,
         reports={s: e.hash for s, e in entries.items()},
-        embed_model=embed_model,
-        chunker=asdict(chunker),
+        embed_model=job.embed_model,
+        chunker=asdict(job.chunker),
         previous=src,
         previous_manifest=old,
         removed_rows=gone,
@@ -438,22 +469,37 @@ def _update(
         if chunks:
             _write_segment(segment_folder(folder, name), reports, chunks, tokens, matrix, sents)
         update_segments(src, folder, gone, tokens, name)
-        written.append(store.write(folder, change))
+        written.append(job.store.write(folder, change))
         _write_manifest(folder, manifest)
 
     commit(index_dir, write)
-    summary.new_reports = sorted(r.source for r in reports)
-    summary.reused_reports = sorted(kept)
-    summary.removed_reports = sorted(gone_sources - set(hashes))
-    summary.reports, summary.chunks = len(entries), manifest.n_chunks
-    summary.tokenized, summary.reused_tokens = len(chunks), manifest.n_chunks - len(chunks)
-    summary.reused_embeddings = manifest.n_chunks - len(chunks) if embedder else 0
+    _updated(summary, reports, kept, gone_sources, hashes, manifest, len(chunks), embedder)
     summary.store, update = written[0]
     summary.store_update = update or (
         f"{len(gone_sources)} report(s) removed or replaced, {len(chunks)} chunk(s) added as a "
         "new segment"
     )
     return True
+
+
+def _updated(
+    summary: BuildSummary,
+    reports: list[Report],
+    kept: dict[str, ReportEntry],
+    gone_sources: set[str],
+    hashes: dict[str, str],
+    manifest: Manifest,
+    added: int,
+    embedder: Embedder | None,
+) -> None:
+    """What an update did, in `summary`: reports new, reused and removed; chunks tokenized
+    and reused."""
+    summary.new_reports = sorted(r.source for r in reports)
+    summary.reused_reports = sorted(kept)
+    summary.removed_reports = sorted(gone_sources - set(hashes))
+    summary.reports, summary.chunks = len(manifest.reports), manifest.n_chunks
+    summary.tokenized, summary.reused_tokens = added, manifest.n_chunks - added
+    summary.reused_embeddings = manifest.n_chunks - added if embedder else 0
 
 
 def _same_making(

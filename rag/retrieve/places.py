@@ -212,50 +212,7 @@ class PlaceIndex:
         if self.segment is None:
             return Grounding(frozenset(self.find(text)), ())
         tokens = self.segment(text)
-        bounds = {a for _, a, _ in tokens} | {b for _, _, b in tokens}
-        before = {b: w for w, _, b in tokens}
-        after = {a: w for w, a, _ in tokens}
-        found: set[str] = set()
-        covered: list[tuple[int, int]] = []
-        unknown: list[str] = []
-        hits = names_in(text, self.by_alias.keys(), self.longest)
-        # a report's name inside a longer name the dataset knows is not that report's place
-        # (城区 of 城区街道, 新华 of 新华路街道)
-        inside = [(x, y) for n, x, y in known_names(text) if n not in self.by_alias]
-        for alias in sorted(hits, key=len, reverse=True):
-            for m in re.finditer(re.escape(alias), text):
-                a, b = m.span()
-                if a not in bounds or b not in bounds:
-                    continue
-                if any(x <= a and b <= y for x, y in covered):
-                    continue
-                if any(x <= a and b <= y and y - x > b - a for x, y in inside):
-                    continue
-                left = before.get(a, "")
-                longer = left + alias  # 大石桥镇 is not 石桥镇
-                if (
-                    suffix_of(alias)
-                    and len(left) == 1
-                    and "\u4e00" <= left <= "\u9fff"
-                    and left not in LEFT_STOP
-                    and not suffix_of(left)  # 柳江区三都镇: 区 ends the name before
-                    and longer not in self.by_alias
-                ):
-                    unknown.append(longer)
-                    covered.append((a - 1, b))
-                    continue
-                nxt = after.get(b, "")
-                if not suffix_of(alias) and nxt and suffix_of(nxt) == nxt:  # 水口 + 县
-                    name = alias + nxt
-                    known = name if name in self.by_alias else self._stem_alias(name)
-                    covered.append((a, b + len(nxt)))
-                    if known:
-                        found.add(known)
-                    else:
-                        unknown.append(name)
-                    continue
-                found.add(alias)
-                covered.append((a, b))
+        found, covered, unknown = self._aliases_in(text, tokens)
         unknown += self._below(text, found, covered)
         for name, a, b in known_names(text):  # names the division dataset knows, whole
             if any(x < b and a < y for x, y in covered):
@@ -300,6 +257,58 @@ class PlaceIndex:
         excluded = frozenset(s for u in above for s in ruled[u]) | chain_ruled
         above += tuple(u for u in chain_above if u not in above)
         return Grounding(frozenset(found), strict, above, excluded, textual)
+
+    def _aliases_in(
+        self, text: str, tokens: list[tuple[str, int, int]]
+    ) -> tuple[set[str], list[tuple[int, int]], list[str]]:
+        """The report places named in `text` at word bounds (found), the spans they cover,
+        and the longer names around them that no report has (unknown): 大石桥镇 around
+        石桥镇, 水口县 for a 水口镇 report."""
+        bounds = {a for _, a, _ in tokens} | {b for _, _, b in tokens}
+        before = {b: w for w, _, b in tokens}
+        after = {a: w for w, a, _ in tokens}
+        found: set[str] = set()
+        covered: list[tuple[int, int]] = []
+        unknown: list[str] = []
+        hits = names_in(text, self.by_alias.keys(), self.longest)
+        # a report's name inside a longer name the dataset knows is not that report's place
+        # (城区 of 城区街道, 新华 of 新华路街道)
+        inside = [(x, y) for n, x, y in known_names(text) if n not in self.by_alias]
+        for alias in sorted(hits, key=len, reverse=True):
+            for m in re.finditer(re.escape(alias), text):
+                a, b = m.span()
+                if a not in bounds or b not in bounds:
+                    continue
+                if any(x <= a and b <= y for x, y in covered):
+                    continue
+                if any(x <= a and b <= y and y - x > b - a for x, y in inside):
+                    continue
+                left = before.get(a, "")
+                longer = left + alias  # 大石桥镇 is not 石桥镇
+                if (
+                    suffix_of(alias)
+                    and len(left) == 1
+                    and "\u4e00" <= left <= "\u9fff"
+                    and left not in LEFT_STOP
+                    and not suffix_of(left)  # 柳江区三都镇: 区 ends the name before
+                    and longer not in self.by_alias
+                ):
+                    unknown.append(longer)
+                    covered.append((a - 1, b))
+                    continue
+                nxt = after.get(b, "")
+                if not suffix_of(alias) and nxt and suffix_of(nxt) == nxt:  # 水口 + 县
+                    name = alias + nxt
+                    known = name if name in self.by_alias else self._stem_alias(name)
+                    covered.append((a, b + len(nxt)))
+                    if known:
+                        found.add(known)
+                    else:
+                        unknown.append(name)
+                    continue
+                found.add(alias)
+                covered.append((a, b))
+        return found, covered, unknown
 
     def _found_chains(self, text: str, found: set[str]) -> tuple[list[str], set[str], list[str]]:
         """A county or city of some report written right before a town of other reports

@@ -16,7 +16,7 @@ from rag.retrieve.scope import (
     resolve_scope,
     unstated_note,
 )
-from rag.retrieve.support import QuestionTerms, question_terms, report_words
+from rag.retrieve.terms import QuestionTerms, question_terms, report_words
 from rag.text.textmatch import years_in
 from rag.types import Report
 

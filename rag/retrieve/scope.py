@@ -155,9 +155,37 @@ def resolve_scope(
     textual: tuple[str, ...] = (),
 ) -> Scope:
     """Reports to search and to boost; `places` may be precomputed for `reports`, and `found`
-    (the place aliases in the question) for the question."""
+    (the place aliases in the question) for the question. The user's filters narrow first,
+    then the places the question names, then the years it names; a copy is never searched
+    beside its original."""
     places = places or PlaceIndex(reports)
-    allowed: set[str] | None = None  # None: every report (no set of all sources is built)
+    allowed, reasons = _filtered(opts, reports, places)
+    named: dict[str, set[str]] = {}
+    if opts.scope_from_question and not opts.places and not opts.reports:
+        named, allowed = _named_scope(
+            question, reports, places, allowed, found, excluded, textual, reasons
+        )
+    boosted: tuple[str, ...] = ()
+    if not opts.years:
+        allowed, boosted = _year_scope(question, reports, allowed, bool(named))
+    if places.copies:  # a word-for-word copy is not searched beside its original
+        allowed = set(reports) if allowed is None else allowed
+        allowed -= {c for c, original in places.copies.items() if original in allowed}
+        named = {s: h for s, h in named.items() if s in allowed}
+    return Scope(
+        None if allowed is None else tuple(sorted(allowed)),
+        boosted,
+        tuple(reasons),
+        tuple(sorted(named)),
+    )
+
+
+def _filtered(
+    opts: QueryOptions, reports: dict[str, Report], places: PlaceIndex
+) -> tuple[set[str] | None, list[str]]:
+    """The reports the user's own filters (reports, places, years) allow, None for every
+    report (no set of all sources is built), and the reasons to show."""
+    allowed: set[str] | None = None
     reasons: list[str] = []
 
     def narrow(to: set[str]) -> set[str]:
@@ -180,64 +208,73 @@ def resolve_scope(
     if opts.years:
         allowed = narrow({s for s, r in reports.items() if r.meta.year in opts.years})
         reasons.append("年份：" + "、".join(map(str, opts.years)))
-    named: dict[str, set[str]] = {}
+    return allowed, reasons
+
+
+def _named_scope(
+    question: str,
+    reports: dict[str, Report],
+    places: PlaceIndex,
+    allowed: set[str] | None,
+    found: set[str] | None,
+    excluded: frozenset[str],
+    textual: tuple[str, ...],
+    reasons: list[str],
+) -> tuple[dict[str, set[str]], set[str] | None]:
+    """The reports of the places the question names (source -> the names that matched them)
+    and the reports allowed after them; reasons are added to `reasons`."""
     before = allowed
-    if opts.scope_from_question and not opts.places and not opts.reports:
-        named = {
-            s: hit
-            for s, hit in places.named(question, found).items()
-            if allowed is None or s in allowed
+    named = {
+        s: hit
+        for s, hit in places.named(question, found).items()
+        if allowed is None or s in allowed
+    }
+    named = _consistent({s: h for s, h in named.items() if s not in excluded}, reports)
+    if named and not _ACROSS.search(question):
+        named = _own_place(named, reports, places)
+    if named:
+        # a report whose place could not be read and whose text has the name is kept too
+        said = {a for hit in named.values() for a in hit}
+        unread = {
+            s
+            for s, r in reports.items()
+            if not r.meta.places.names()
+            and (allowed is None or s in allowed)
+            and any(a in r.text for a in said)
         }
-        named = _consistent({s: h for s, h in named.items() if s not in excluded}, reports)
-        if named and not _ACROSS.search(question):
-            named = _own_place(named, reports, places)
-        if named:
-            # a report whose place could not be read and whose text has the name is kept too
-            said = {a for hit in named.values() for a in hit}
-            unread = {
-                s
-                for s, r in reports.items()
-                if not r.meta.places.names()
-                and (allowed is None or s in allowed)
-                and any(a in r.text for a in said)
-            }
-            allowed = set(named) | unread
-            below = _below_named(textual, named, places)
-            if below:  # 林州龙山街道 where 龙山街道 is read only in a report's text
-                by_text = {s for name in below for s in places.in_text(name)} & (
-                    set(reports) if before is None else before
-                )
-                allowed = (allowed & by_text) or by_text or allowed
-                reasons.append("问题中的地名（见于报告正文）：" + "、".join(below))
-        elif textual:
-            # names no report's metadata covers but some report's text has: searched there
-            hit = {s for name in textual for s in places.in_text(name)}
-            allowed = narrow(hit) or allowed
-            if hit:
-                reasons.append("问题中的地名（见于报告正文）：" + "、".join(textual))
-            reasons.append(
-                "问题中的地名：" + "、".join(sorted({a for v in named.values() for a in v}))
+        allowed = set(named) | unread
+        below = _below_named(textual, named, places)
+        if below:  # 林州龙山街道 where 龙山街道 is read only in a report's text
+            by_text = {s for name in below for s in places.in_text(name)} & (
+                set(reports) if before is None else before
             )
+            allowed = (allowed & by_text) or by_text or allowed
+            reasons.append("问题中的地名（见于报告正文）：" + "、".join(below))
+    elif textual:
+        # names no report's metadata covers but some report's text has: searched there
+        hit = {s for name in textual for s in places.in_text(name)}
+        allowed = (hit if allowed is None else allowed & hit) or allowed
+        if hit:
+            reasons.append("问题中的地名（见于报告正文）：" + "、".join(textual))
+        reasons.append("问题中的地名：" + "、".join(sorted({a for v in named.values() for a in v})))
+    return named, allowed
+
+
+def _year_scope(
+    question: str, reports: dict[str, Report], allowed: set[str] | None, named: bool
+) -> tuple[set[str] | None, tuple[str, ...]]:
+    """The years the question names: for a named place, its reports of those years (a
+    report whose year could not be read is kept: its text decides); the reports of those
+    years boosted."""
+    years = set(years_in(question))
+    if years and named and allowed is not None:
+        # a place with reports of several years: the year asked picks them (新安镇2023年 is
+        # not answered from its 2024 report); next year's plans are in the year before's
+        covers = years | ({y - 1 for y in years} if asks_next_year(question) else set())
+        of_year = {s for s in allowed if reports[s].meta.year in covers | {None}}
+        allowed = of_year or allowed
     boosted: tuple[str, ...] = ()
-    if not opts.years:
-        years = set(years_in(question))
-        if years and named and allowed is not None:
-            # a place with reports of several years: the year asked picks them (新安镇2023年 is
-            # not answered from its 2024 report); next year's plans are in the year before's
-            covers = years | ({y - 1 for y in years} if asks_next_year(question) else set())
-            # a report whose year could not be read is kept: its text decides
-            of_year = {s for s in allowed if reports[s].meta.year in covers | {None}}
-            allowed = of_year or allowed
-        if years:
-            pool = reports if allowed is None else allowed
-            boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
-    if places.copies:  # a word-for-word copy is not searched beside its original
-        allowed = set(reports) if allowed is None else allowed
-        allowed -= {c for c, original in places.copies.items() if original in allowed}
-        named = {s: h for s, h in named.items() if s in allowed}
-    return Scope(
-        None if allowed is None else tuple(sorted(allowed)),
-        boosted,
-        tuple(reasons),
-        tuple(sorted(named)),
-    )
+    if years:
+        pool = reports if allowed is None else allowed
+        boosted = tuple(sorted(s for s in pool if reports[s].meta.year in years))
+    return allowed, boosted

@@ -285,36 +285,16 @@ def judge(
     ) -> Judgement:
         return Judgement(verdict, reason, value, overlap, tuple(unmatched), at)
 
-    found = [f for p in unit.passages for f in quantities(p)]
     sentence = max(unit.sentences, key=lambda s: containment(worded, s), default=joined)
-    unmatched: list[str] = []
-    for q in _figures(bare):
-        misfit = _misaligned(q, worded, sentence) if overlap >= thresholds.partly else None
-        if misfit is not None:
-            return out("contradicted", misfit[0], misfit[1], [q.text])
-        if any(same_quantity(q, f) for f in found):
-            continue
-        misfit = _misaligned(q, worded, sentence, 0.0) if overlap >= thresholds.partly else None
-        if misfit is not None:
-            return out("contradicted", misfit[0], misfit[1], [q.text])
-        unmatched.append(q.text)
-    if unmatched:
-        return out(
-            "not_found",
-            f"报告原文中没有{'、'.join(unmatched)}（最接近的原文：{shown}）",
-            None,
-            unmatched,
-        )
-    clash = next((why for s in unit.sentences if (why := negation_mismatch(bare, s))), "")
-    if clash:
-        return out("contradicted", f"否定不符：{clash}", sentence)
-    years = {r.meta.year for r in reports if r.meta.year}
-    for y in years_in(bare):
-        # a year the sentence stating the claim writes (not one elsewhere in the passage)
-        if years and y not in years and str(y) not in sentence and y - 1 not in years:
-            label = "、".join(r.label for r in reports)
-            why = f"这是{label}的内容，不是{y}年的"
-            return out("contradicted", why, f"{min(years)}年", [f"{y}年"])
+    aligned = overlap >= thresholds.partly
+    verdict = _figures_verdict(bare, worded, sentence, unit, aligned, shown)
+    if verdict is None:
+        clash = next((why for s in unit.sentences if (why := negation_mismatch(bare, s))), "")
+        if clash:
+            verdict = ("contradicted", f"否定不符：{clash}", sentence, ())
+    verdict = verdict or _year_verdict(bare, reports, sentence)
+    if verdict is not None:
+        return out(*verdict)
     if about_report and _figures(bare):
         # the line stating a report's own field (公开日期 | 2025-03-07) has every figure of the
         # claim: its wording is a label's, not the claim's, so the figures decide
@@ -337,3 +317,46 @@ def judge(
     if cited and overlap >= thresholds.partly:
         return out("partly", f"只有{overlap:.0%}的文字见于所引原文")
     return out("not_found", f"只有{overlap:.0%}的文字见于最接近的报告原文（{shown}）")
+
+
+_Verdict = tuple[Verdict, str, str | None, Sequence[str]]  # verdict, reason, value, unmatched
+
+
+def _figures_verdict(
+    bare: str, worded: str, sentence: str, unit: Unit, aligned: bool, shown: str
+) -> _Verdict | None:
+    """The verdict the claim's figures decide: contradicted by a figure the closest sentence
+    states for the same thing (when the wording is `aligned`), not found when a figure is in
+    none of the passages; None when every figure is found."""
+    found = [f for p in unit.passages for f in quantities(p)]
+    unmatched: list[str] = []
+    for q in _figures(bare):
+        misfit = _misaligned(q, worded, sentence) if aligned else None
+        if misfit is not None:
+            return ("contradicted", misfit[0], misfit[1], [q.text])
+        if any(same_quantity(q, f) for f in found):
+            continue
+        misfit = _misaligned(q, worded, sentence, 0.0) if aligned else None
+        if misfit is not None:
+            return ("contradicted", misfit[0], misfit[1], [q.text])
+        unmatched.append(q.text)
+    if unmatched:
+        why = f"报告原文中没有{'、'.join(unmatched)}（最接近的原文：{shown}）"
+        return ("not_found", why, None, unmatched)
+    return None
+
+
+def _year_verdict(bare: str, reports: Sequence[Report], sentence: str) -> _Verdict | None:
+    """Contradicted when the claim names a year that is not its report's (nor written in the
+    sentence stating it, nor the year before: plans for next year); None otherwise."""
+    years = {r.meta.year for r in reports if r.meta.year}
+    for y in years_in(bare):
+        if years and y not in years and str(y) not in sentence and y - 1 not in years:
+            label = "、".join(r.label for r in reports)
+            return (
+                "contradicted",
+                f"这是{label}的内容，不是{y}年的",
+                f"{min(years)}年",
+                [f"{y}年"],
+            )
+    return None
