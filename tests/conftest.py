@@ -22,6 +22,23 @@ from rag.ingest.chunk import ChunkerSettings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "reports"
+
+
+def _ocr_available() -> bool:
+    from rag.ingest import ocr
+
+    return ocr.available()
+
+
+def _font_exists() -> bool:
+    from eval.scan import FONT
+
+    return FONT.exists()
+
+
+# tests that read scans: the `ocr` extra, and Debian's fonts-wqy-microhei to draw the scans
+needs_ocr = pytest.mark.skipif(not _ocr_available(), reason='needs pip install -e ".[ocr]"')
+needs_font = pytest.mark.skipif(not _font_exists(), reason="needs Debian's fonts-wqy-microhei")
 SHUIKOU = "000_4e493ef760f0cb20.txt"
 
 

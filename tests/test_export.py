@@ -210,3 +210,52 @@ def test_a_control_character_in_a_report_does_not_stop_an_export(tmp_path: Path)
         else:
             row = list(load_workbook(path).active.iter_rows(values_only=True))[1]
             assert row[11] == "全年开展执法培训 15次" and len(row[11]) == len(quote)
+
+
+def test_mcp_exports_an_answer_and_a_check_as_embedded_files(extractive: Pipeline) -> None:
+    """The MCP tools return the file itself (an embedded resource, base64), so a client on
+    another machine gets it; its proofs quote the reports at their offsets."""
+    import asyncio
+    import base64
+    import io
+    import json
+
+    import docx
+    from mcp.shared.memory import create_connected_server_and_client_session
+    from openpyxl import load_workbook
+
+    from ui.mcp_server import MIME, build_mcp
+
+    server = build_mcp(lambda: extractive)
+
+    async def main() -> list:  # type: ignore[type-arg]
+        async with create_connected_server_and_client_session(server._mcp_server) as session:
+            asked = await session.call_tool(
+                "export_answer", {"question": "水口镇对执法人员进行了多少次执法培训？"}
+            )
+            checked = await session.call_tool(
+                "export_check", {"text": "水口镇全年开展执法培训15次。", "format": "xlsx"}
+            )
+            empty = await session.call_tool("export_check", {"text": ""})
+            pdf = await session.call_tool("export_answer", {"question": "x", "format": "pdf"})
+            return [asked, checked, empty, pdf]
+
+    asked, checked, empty, pdf = asyncio.run(main())
+    summary, resource = asked.content
+    blob = resource.resource
+    assert blob.mimeType == MIME["docx"]
+    data = base64.b64decode(blob.blob)
+    assert json.loads(summary.text) == {
+        "file_name": "回答.docx",
+        "format": "docx",
+        "bytes": len(data),
+    }
+    comments = [c.text for c in docx.Document(io.BytesIO(data)).comments]
+    _assert_quotes_are_the_reports(
+        extractive, _proofs([x for c in comments for x in c.splitlines()])
+    )
+    data = base64.b64decode(checked.content[1].resource.blob)
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[1][3] == "有依据"
+    assert len(empty.content) == 1 and "空" in json.loads(empty.content[0].text)["error"]
+    assert "docx 或 xlsx" in json.loads(pdf.content[0].text)["error"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
-from eval.scan import FONT, page_images, scanned_copy, write_pdf
+from conftest import SAMPLES, needs_font, needs_ocr
+from eval.scan import page_images, scanned_copy, write_pdf
 from rag.errors import IngestError
 from rag.index.build import build_index
 from rag.ingest import ocr, reader
@@ -18,8 +18,6 @@ from rag.ingest.chunk import ChunkerSettings
 from rag.ingest.ocr import Piece, layout
 from rag.types import Citation
 
-needs_ocr = pytest.mark.skipif(not ocr.available(), reason='needs pip install -e ".[ocr]"')
-needs_font = pytest.mark.skipif(not FONT.exists(), reason="needs Debian's fonts-wqy-microhei")
 WAWU = "001_e78c042d1c9dcf59"
 
 

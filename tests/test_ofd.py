@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLES
+from conftest import SAMPLES, needs_font, needs_ocr
+from eval.scan import page_images
 from rag.errors import IngestError
 from rag.index.build import build_index
 from rag.ingest.chunk import ChunkerSettings
@@ -44,7 +45,12 @@ def _content(paragraphs: list[str]) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {NS}><ofd:Content><ofd:Layer ID="2">{layer}</ofd:Layer></ofd:Content></ofd:Page>'
 
 
-def make_ofd(pages: list[list[str]], absolute: bool = False) -> bytes:
+def make_ofd(
+    pages: list[list[str]], absolute: bool = False, scans: dict[int, list[bytes]] | None = None
+) -> bytes:
+    """An OFD of `pages` (paragraphs each); `scans`: pages (0-based) that hold these images
+    instead (PNG bytes, one ImageObject each, as a scanner's OFD writes them)."""
+    scans = scans or {}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr(
@@ -61,13 +67,40 @@ def make_ofd(pages: list[list[str]], absolute: bool = False) -> bytes:
             "Doc_0/Document.xml",
             f'<?xml version="1.0" encoding="UTF-8"?><ofd:Document {NS}><ofd:CommonData>'
             f"<ofd:PageArea><ofd:PhysicalBox>0 0 {PAGE_WIDTH} 297</ofd:PhysicalBox></ofd:PageArea>"
+            "<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>"
             '<ofd:TemplatePage ID="9" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData>'
             f"<ofd:Pages>{refs}</ofd:Pages></ofd:Document>",
         )
+        media = "".join(
+            f'<ofd:MultiMedia ID="{500 + 10 * n + j}" Type="Image"><ofd:MediaFile>'
+            f"image_{n}_{j}.png</ofd:MediaFile></ofd:MultiMedia>"
+            for n, images in scans.items()
+            for j in range(len(images))
+        )
+        zf.writestr(
+            "Doc_0/DocumentRes.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><ofd:Res {NS} BaseLoc="Res">'
+            f"<ofd:MultiMedias>{media}</ofd:MultiMedias></ofd:Res>",
+        )
+        for n, images in scans.items():
+            for j, png in enumerate(images):
+                zf.writestr(f"Doc_0/Res/image_{n}_{j}.png", png)
         zf.writestr("Doc_0/Tpls/Tpl_0/Content.xml", _content(["政务公开网 版权所有"]))
         for i, paras in enumerate(pages):
-            zf.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", _content(paras))
+            content = _scanned(i, len(scans[i])) if i in scans else _content(paras)
+            zf.writestr(f"Doc_0/Pages/Page_{i}/Content.xml", content)
     return buf.getvalue()
+
+
+def _scanned(page: int, images: int) -> str:
+    """A page's Content.xml holding only images, stacked top to bottom."""
+    height = 297.0 / images
+    objects = "".join(
+        f'<ofd:ImageObject ID="{900 + j}" ResourceID="{500 + 10 * page + j}" '
+        f'Boundary="0 {j * height} {PAGE_WIDTH} {height}" CTM="{PAGE_WIDTH} 0 0 {height} 0 0"/>'
+        for j in range(images)
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><ofd:Page {NS}><ofd:Content><ofd:Layer ID="2">{objects}</ofd:Layer></ofd:Content></ofd:Page>'
 
 
 def _paragraphs(name: str) -> list[str]:
@@ -83,7 +116,9 @@ WAWU = "001_e78c042d1c9dcf59.txt"
 def test_an_ofd_reads_page_by_page_one_paragraph_per_line(absolute: bool) -> None:
     paras = _paragraphs(WAWU)
     half = len(paras) // 2
-    pages = [p.text for p in ofd_pages(make_ofd([paras[:half], paras[half:]], absolute), "r.ofd")]
+    read = ofd_pages(make_ofd([paras[:half], paras[half:]], absolute), "r.ofd")
+    pages = [p.text for p in read.pages]
+    assert read.recognized == frozenset()
     assert pages == ["\n".join(paras[:half]), "\n".join(paras[half:])]
     assert "版权所有" not in "".join(pages)  # the page template is no report text
 
@@ -149,7 +184,7 @@ def test_an_entity_bomb_is_not_expanded() -> None:
     except IngestError as e:
         assert "不是有效的 XML" in e.reason
     else:
-        assert "哈" not in pages[0].text and "执法培训15次" in pages[0].text
+        assert "哈" not in pages.pages[0].text and "执法培训15次" in pages.pages[0].text
 
 
 def test_a_damaged_ofd_is_skipped_and_the_others_are_indexed(tmp_path: Path) -> None:
@@ -181,3 +216,50 @@ def test_compressed_glyph_steps_are_expanded() -> None:
     assert _numbers("g 3 2.5 1") == [2.5, 2.5, 2.5, 1.0]
     assert _numbers("4.2 g 2 3 x 1") == [4.2, 3.0, 3.0, 1.0]
     assert _numbers("25, 30 100 6") == [25.0, 30.0, 100.0, 6.0] and _numbers(None) == []
+
+
+def _png(image) -> bytes:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@needs_ocr
+@needs_font
+@pytest.mark.integration
+def test_a_scanned_ofd_is_read_by_ocr_and_its_pages_say_so(tmp_path: Path) -> None:
+    """A signed copy saved as OFD: page 1 has its text, page 2 only the scanned image of the
+    rest (split in two images, read top to bottom). The recognised page is marked, its text
+    nearly the report's, and the metadata read as from the text version."""
+    import difflib
+
+    paras = _paragraphs(WAWU)
+    rest = "\n".join(paras[5:])
+    images = page_images(rest)[:1]
+    upper, lower = (images[0].crop((0, 0, images[0].width, images[0].height // 2)),
+                    images[0].crop((0, images[0].height // 2, images[0].width, images[0].height)))  # fmt: skip
+    path = tmp_path / "wawu.ofd"
+    seen: list[tuple[int, int]] = []
+    path.write_bytes(make_ofd([paras[:5], []], scans={1: [_png(upper), _png(lower)]}))
+    report = load_report(path, lambda d, t: seen.append((d, t)))
+    assert seen == [(1, 2), (2, 2)]
+    assert [(p.number, p.recognized) for p in report.pages] == [(1, False), (2, True)]
+    shown = report.text[report.pages[1].start : report.pages[1].end]
+    printed = rest[: len(shown) + 40]
+    assert difflib.SequenceMatcher(None, shown[:200], printed[:200]).ratio() > 0.9
+    assert report.meta.places.town == "瓦屋镇" and report.meta.year == 2023
+
+
+def test_an_ofd_of_images_only_without_ocr_says_how_to_install_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from rag.ingest import ocr
+
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    with pytest.raises(IngestError, match="只有图片"):
+        ofd_pages(make_ofd([[]], scans={0: [b"not read"]}), "scan.ofd")
+
+
+@needs_ocr
+def test_an_ofd_image_that_is_missing_or_broken_names_its_page() -> None:
+    data = make_ofd([["第一页的文字。"], []], scans={1: [b"\x89PNG broken"]})
+    with pytest.raises(IngestError, match="第 2 页的图片"):
+        ofd_pages(data, "broken.ofd")

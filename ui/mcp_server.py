@@ -1,7 +1,10 @@
 """The knowledge base as an MCP server (the official `mcp` SDK's FastMCP).
 
 Tools: `search_reports` (passages with their report spans), `ask` (a cited answer, the JSON of
-`rag ask --json`), `check_claims` (核稿 of any text, claim by claim), `list_reports`.
+`rag ask --json`), `check_claims` (核稿 of any text, claim by claim), `list_reports`, and
+`export_answer` / `export_check`: the answer or the 核稿 result as a Word or Excel file with its
+proof (rag/export.py), returned as an embedded resource (the file's bytes, base64) beside a
+JSON summary, so a client on another machine gets the file itself.
 
 Two transports: stdio (`rag mcp`, for a desktop client that starts the server itself) and
 streamable HTTP at /mcp on `rag serve` (the same port as the UI and /v1; with users configured,
@@ -13,21 +16,28 @@ The tools run the pipeline in a worker thread: a question does not block the ser
 
 from __future__ import annotations
 
+import base64
+import json
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
 from mcp.server.fastmcp import FastMCP
+from mcp.types import BlobResourceContents, EmbeddedResource, TextContent
 
 from rag.pipeline import Pipeline
 from rag.request import Asked
 from ui.openai_api import answering
-from ui.service import ask_json, check_json, filtered, reports_json, search_json
+from ui.service import ask_json, check_json, export_json, filtered, reports_json, search_json
 
 INSTRUCTIONS = (
     "法治政府建设年度报告知识库。ask 回答问题并给出可核对的引用（每个 [n] 对应报告原文的字符区间）；"
     "search_reports 返回最相关的原文段落；check_claims 逐句核对一段文字（核稿）；"
-    "list_reports 列出收录的报告。地点、年份、报告文件名可作筛选。"
+    "list_reports 列出收录的报告；export_answer、export_check 把回答或核稿结果导出为带引文"
+    "核对记录的 Word（docx）或 Excel（xlsx）文件。地点、年份、报告文件名可作筛选。"
     " A knowledge base of Chinese local governments' annual rule-of-law reports: ask answers "
     "with citations resolved to exact report spans; check_claims checks any text claim by claim."
 )
@@ -84,4 +94,64 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
         return await anyio.to_thread.run_sync(reports_json, pipeline(), limiter=answering())
 
+    async def exported(
+        kind: str, body: dict[str, Any], fmt: str, filters: tuple[Any, Any, Any]
+    ) -> list[TextContent | EmbeddedResource]:
+        if fmt not in MIME:
+            return _text({"error": f"format 只能是 docx 或 xlsx，收到的是 {fmt!r}"})
+        folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
+        path = folder / f"{'回答' if kind == 'ask' else '核稿'}.{fmt}"
+        try:
+
+            def work(asked: Asked) -> dict[str, Any]:
+                return export_json(pipeline(), kind, body, asked, path)
+
+            done = await anyio.to_thread.run_sync(filtered, work, *filters, limiter=answering())
+            if "error" in done:
+                return _text(done)
+            data = path.read_bytes()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        blob = BlobResourceContents(
+            uri=f"file:///{path.name}",  # type: ignore[arg-type]  # a name, not a path on the server
+            mimeType=MIME[fmt],
+            blob=base64.b64encode(data).decode("ascii"),
+        )
+        summary = {"file_name": path.name, "format": fmt, "bytes": len(data)}
+        return [*_text(summary), EmbeddedResource(type="resource", resource=blob)]
+
+    @mcp.tool()
+    async def export_answer(
+        question: str,
+        format: str = "docx",
+        place: str = "",
+        year: int | str = 0,
+        report: str = "",  # noqa: A002
+    ) -> list[TextContent | EmbeddedResource]:
+        """回答问题并导出为文件：format 为 docx（Word，每条引文一个脚注，引用报告原句、文件名、
+        字符区间和核查结论）或 xlsx（Excel，每条引文一行）。返回文件本身（嵌入资源，base64）。"""
+        return await exported("ask", {"question": question}, format, (place, year, report))
+
+    @mcp.tool()
+    async def export_check(
+        text: str,
+        format: str = "docx",
+        place: str = "",
+        year: int | str = 0,
+        report: str = "",  # noqa: A002
+    ) -> list[TextContent | EmbeddedResource]:
+        """核稿并导出为文件：format 为 docx（Word，逐句结论，有依据的附报告原句脚注）或 xlsx
+        （Excel，每句一行）。返回文件本身（嵌入资源，base64）。"""
+        return await exported("check", {"text": text}, format, (place, year, report))
+
     return mcp
+
+
+MIME = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _text(payload: dict[str, Any]) -> list[TextContent | EmbeddedResource]:
+    return [TextContent(type="text", text=json.dumps(payload, ensure_ascii=False))]

@@ -8,6 +8,10 @@ places every text code on the page and puts them in reading order with the OCR l
 (rag/ingest/ocr.py: lines top to bottom, a paragraph's lines joined), so an OFD reads like the
 report's own text. Written over zipfile and lxml (both already here): easyofd would pull
 PyMuPDF, which is AGPL. Page templates (a page's running head and foot) are left out.
+
+A page with no text object but images (a scanned, signed and stamped copy saved as OFD) is
+read by OCR (rag/ingest/ocr.py), its images top to bottom: the images are the package's
+MultiMedia resources (DocumentRes/PublicRes), named by the page's ImageObject ResourceID.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import contextlib
 import io
 import posixpath
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import IngestError
+from rag.ingest import ocr
 from rag.ingest.ocr import PageText, Piece, layout
 
 MAX_UNZIPPED = 200 * 1024**2  # an OFD that inflates past this is a zip bomb, not a report
@@ -102,8 +109,63 @@ def _pieces(content: Any) -> list[Piece]:
     return out
 
 
-def ofd_pages(data: bytes, name: str) -> list[PageText]:
-    """The text of each page of an OFD file, in the document's page order."""
+@dataclass(frozen=True)
+class OfdPages:
+    pages: list[PageText]
+    recognized: frozenset[int]  # pages (0-based) read by OCR from their images
+
+
+def _media(zf: zipfile.ZipFile, doc_path: str, document: Any, name: str) -> dict[str, str]:
+    """Resource ID -> the package path of its file, for the document's image resources."""
+    out: dict[str, str] = {}
+    for kind in ("DocumentRes", "PublicRes"):
+        for ref in _children(document, kind):
+            if not (ref.text or "").strip():
+                continue
+            res_path = _joined(doc_path, ref.text)
+            if res_path not in zf.namelist():
+                continue
+            res = _xml(zf, res_path, name)
+            base = _joined(res_path, (res.get("BaseLoc") or ".") + "/x")
+            for media in _children(res, "MultiMedia"):
+                files = [f.text for f in _children(media, "MediaFile") if f.text]
+                if media.get("ID") and files:
+                    out[media.get("ID")] = _joined(base, files[0])
+    return out
+
+
+def _images(content: Any) -> list[str]:
+    """The resource IDs of a page's images, top to bottom."""
+    found = []
+    for obj in _children(content, "ImageObject"):
+        box = _numbers(obj.get("Boundary"))
+        if obj.get("ResourceID"):
+            found.append(((box[1] if len(box) > 1 else 0.0), obj.get("ResourceID")))
+    return [rid for _, rid in sorted(found)]
+
+
+def _scans(
+    zf: zipfile.ZipFile, scans: dict[int, list[str]], media: dict[str, str], name: str
+) -> Iterator[tuple[int, Any]]:
+    """The images of the pages without text (page number, PIL image), one at a time."""
+    from PIL import Image
+
+    for n, ids in scans.items():
+        for rid in ids:
+            path = media.get(rid)
+            if path is None or path not in zf.namelist():
+                raise IngestError(name, f"OFD 第 {n + 1} 页的图片资源 {rid} 不在文件中")
+            try:
+                image = Image.open(io.BytesIO(zf.read(path)))
+                image.load()
+            except (OSError, ValueError, Image.DecompressionBombError) as e:
+                raise IngestError(name, f"OFD 第 {n + 1} 页的图片 {path} 无法读取（{e}）") from e
+            yield n, image
+
+
+def ofd_pages(data: bytes, name: str, progress: ocr.PageProgress | None = None) -> OfdPages:
+    """The text of each page of an OFD file, in the document's page order; a page of images
+    only is read by OCR (`progress` after each image)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as e:
@@ -124,12 +186,46 @@ def ofd_pages(data: bytes, name: str) -> list[PageText]:
             raise IngestError(name, "OFD 文档没有页面")
         if len(pages) > MAX_PAGES:
             raise IngestError(name, f"OFD 有 {len(pages)} 页，超过 {MAX_PAGES} 页的上限")
-        out = []
-        for loc in pages:
+        out, scans = [], {}
+        for i, loc in enumerate(pages):
             path = _joined(doc_path, loc)
             if not path.endswith(".xml"):  # BaseLoc names the page's folder or its Content.xml
                 path = posixpath.join(path, "Content.xml")
-            out.append(layout(_pieces(_xml(zf, path, name))))
+            content = _xml(zf, path, name)
+            out.append(layout(_pieces(content)))
+            if not out[-1].text.strip() and _images(content):
+                scans[i] = _images(content)
+        if scans:
+            out = _recognized(zf, out, scans, _media(zf, doc_path, document, name), name, progress)
     if not any(t.text.strip() for t in out):
-        raise IngestError(name, "OFD 中没有文字（可能是扫描件的图片，暂不识别）")
+        raise IngestError(name, "OFD 中没有文字")
+    return OfdPages(out, frozenset(i for i in scans if out[i].text.strip()))
+
+
+def _recognized(
+    zf: zipfile.ZipFile,
+    pages: list[PageText],
+    scans: dict[int, list[str]],
+    media: dict[str, str],
+    name: str,
+    progress: ocr.PageProgress | None,
+) -> list[PageText]:
+    """`pages` with the text OCR reads on the images of the pages without text; without the
+    `ocr` extra, an OFD with some text keeps it (the scanned pages said in the log), one with
+    none says how to install it."""
+    if not ocr.available():
+        if not any(p.text.strip() for p in pages):
+            raise IngestError(name, "OFD 中只有图片（扫描件）。" + ocr.INSTALL)
+        return pages
+    total = sum(len(ids) for ids in scans.values())
+    if total > ocr.MAX_PAGES:
+        raise IngestError(name, f"有 {total} 张图片要识别，超过识别 {ocr.MAX_PAGES} 页的上限")
+    read: dict[int, list[PageText]] = {}
+    for done, (n, image) in enumerate(_scans(zf, scans, media, name), 1):
+        read.setdefault(n, []).append(ocr.recognize(image))
+        if progress is not None:
+            progress(done, total)
+    out = list(pages)
+    for n, parts in read.items():
+        out[n] = PageText("\n".join(p.text for p in parts if p.text), parts[-1].goes_on)
     return out

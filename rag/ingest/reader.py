@@ -341,7 +341,7 @@ def _html_text(data: bytes, name: str) -> Decoded:
 def may_need_ocr(path: Path) -> bool:
     """Whether reading the file may run OCR (a PDF's pages without text, an image)."""
     suffix = path.suffix.lower()
-    return suffix == ".pdf" or suffix in IMAGE_SUFFIXES
+    return suffix in (".pdf", ".ofd") or suffix in IMAGE_SUFFIXES
 
 
 def read_text(path: Path, progress: ocr.PageProgress | None = None) -> Decoded:
@@ -372,9 +372,9 @@ def read_text(path: Path, progress: ocr.PageProgress | None = None) -> Decoded:
         text, pages = _pdf_text(data, name, progress)
         decoded = Decoded(text, "pdf", pages=pages)
     elif suffix == ".ofd":
-        read = ofd_pages(data, name)
-        goes_on = {i for i, p in enumerate(read[:-1]) if p.goes_on}
-        text, pages = _paged([p.text for p in read], set(), goes_on)
+        read = ofd_pages(data, name, progress)
+        goes_on = {i for i, p in enumerate(read.pages[:-1]) if p.goes_on}
+        text, pages = _paged([p.text for p in read.pages], set(read.recognized), goes_on)
         decoded = Decoded(text, "ofd", pages=pages)
     elif suffix in IMAGE_SUFFIXES:
         text, pages = _image_text(data, name, progress)
