@@ -94,32 +94,6 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
         return await anyio.to_thread.run_sync(reports_json, pipeline(), limiter=answering())
 
-    async def exported(
-        kind: str, body: dict[str, Any], fmt: str, filters: tuple[Any, Any, Any]
-    ) -> list[TextContent | EmbeddedResource]:
-        if fmt not in MIME:
-            return _text({"error": f"format 只能是 docx 或 xlsx，收到的是 {fmt!r}"})
-        folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
-        path = folder / f"{'回答' if kind == 'ask' else '核稿'}.{fmt}"
-        try:
-
-            def work(asked: Asked) -> dict[str, Any]:
-                return export_json(pipeline(), kind, body, asked, path)
-
-            done = await anyio.to_thread.run_sync(filtered, work, *filters, limiter=answering())
-            if "error" in done:
-                return _text(done)
-            data = path.read_bytes()
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        blob = BlobResourceContents(
-            uri=f"file:///{path.name}",  # type: ignore[arg-type]  # a name, not a path on the server
-            mimeType=MIME[fmt],
-            blob=base64.b64encode(data).decode("ascii"),
-        )
-        summary = {"file_name": path.name, "format": fmt, "bytes": len(data)}
-        return [*_text(summary), EmbeddedResource(type="resource", resource=blob)]
-
     @mcp.tool()
     async def export_answer(
         question: str,
@@ -130,7 +104,9 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
     ) -> list[TextContent | EmbeddedResource]:
         """回答问题并导出为文件：format 为 docx（Word，每条引文一个脚注，引用报告原句、文件名、
         字符区间和核查结论）或 xlsx（Excel，每条引文一行）。返回文件本身（嵌入资源，base64）。"""
-        return await exported("ask", {"question": question}, format, (place, year, report))
+        return await _exported(
+            pipeline, "ask", {"question": question}, format, (place, year, report)
+        )
 
     @mcp.tool()
     async def export_check(
@@ -142,9 +118,42 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
     ) -> list[TextContent | EmbeddedResource]:
         """核稿并导出为文件：format 为 docx（Word，逐句结论，有依据的附报告原句脚注）或 xlsx
         （Excel，每句一行）。返回文件本身（嵌入资源，base64）。"""
-        return await exported("check", {"text": text}, format, (place, year, report))
+        return await _exported(pipeline, "check", {"text": text}, format, (place, year, report))
 
     return mcp
+
+
+async def _exported(
+    pipeline: Callable[[], Pipeline],
+    kind: str,
+    body: dict[str, Any],
+    fmt: str,
+    filters: tuple[Any, Any, Any],
+) -> list[TextContent | EmbeddedResource]:
+    """The answer or 核稿 result (`kind` "ask"/"check") exported in a worker thread, returned as
+    a JSON summary and the file as an embedded resource; a JSON error otherwise."""
+    if fmt not in MIME:
+        return _text({"error": f"format 只能是 docx 或 xlsx，收到的是 {fmt!r}"})
+    folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
+    path = folder / f"{'回答' if kind == 'ask' else '核稿'}.{fmt}"
+    try:
+
+        def work(asked: Asked) -> dict[str, Any]:
+            return export_json(pipeline(), kind, body, asked, path)
+
+        done = await anyio.to_thread.run_sync(filtered, work, *filters, limiter=answering())
+        if "error" in done:
+            return _text(done)
+        data = path.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    blob = BlobResourceContents(
+        uri=f"file:///{path.name}",  # type: ignore[arg-type]  # a name, not a path on the server
+        mimeType=MIME[fmt],
+        blob=base64.b64encode(data).decode("ascii"),
+    )
+    summary = {"file_name": path.name, "format": fmt, "bytes": len(data)}
+    return [*_text(summary), EmbeddedResource(type="resource", resource=blob)]
 
 
 MIME = {
