@@ -20,6 +20,7 @@ from typing import Any
 
 from rag.check import CheckResult, Evidence
 from rag.errors import ConfigError
+from rag.table import UNSTATED, Cell, Table, Total
 from rag.types import Answer, Report, page_label
 from rag.verify.answers import VERDICT_ZH, reason_zh
 from rag.verify.judge import VERDICT_ZH as CHECK_VERDICT_ZH
@@ -200,3 +201,100 @@ def export_check(result: CheckResult, reports: Mapping[str, Report], path: Path)
     )
     note = f"共 {result.summary['claims']} 句：{counts}"
     return _write([("核稿结果", note, check_sentences(result, reports))], path)
+
+
+def table_proofs(table: Table, reports: Mapping[str, Report]) -> list[tuple[Cell, Proof]]:
+    """Each stated cell of `table` with its proof: the report sentence stating the figure."""
+    out = []
+    for source, cells in table.rows:
+        report = reports[source]
+        for c in cells:
+            page = report.page_at(c.start)
+            where = page_label(page.number, page.recognized) if page is not None else ""
+            if c.stated:
+                out.append((c, Proof(None, source, c.start, c.end,
+                                     shown(report.text[c.start : c.end]), report.meta.title,
+                                     where)))  # fmt: skip
+    return out
+
+
+def export_table(table: Table, reports: Mapping[str, Report], path: Path) -> Path:
+    """An indicator table to .docx (a Word table; each figure's proof a comment quoting the
+    report sentence with its file and offsets; 未载明 cells say so) or .xlsx (sheet 汇总: the
+    table; sheet 引文: one row per figure with its sentence and offsets; sheet 合计: each
+    column's sum and the cells it left out)."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ConfigError(f"导出文件 {path.name} 的类型须是 {'、'.join(FORMATS)} 之一")
+    proofs = {(c.source, c.indicator): p for c, p in table_proofs(table, reports)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".docx":
+        _table_docx(table, proofs, path)
+    else:
+        _table_xlsx(table, proofs, path)
+    return path
+
+
+def _total_line(t: Total) -> str:
+    if t.value is None:
+        return "—"
+    left = f"（未计入 {len(t.left_out)} 项）" if t.left_out else ""
+    return f"{t.value:g}{t.unit}（{len(t.summed)} 项相加）{left}"
+
+
+def _table_docx(table: Table, proofs: Mapping[tuple[str, str], Proof], path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("指标汇总", level=1)
+    names = [i.name for i in table.indicators]
+    grid = document.add_table(rows=1, cols=len(names) + 1)
+    grid.style = "Table Grid"
+    for cell, text in zip(grid.rows[0].cells, ["报告", *names], strict=True):
+        cell.text = text
+    for source, cells in table.rows:
+        row = grid.add_row().cells
+        row[0].text = shown(table.labels.get(source, source))
+        for out, c in zip(row[1:], cells, strict=True):
+            run = out.paragraphs[0].add_run(shown(c.value) if c.value else UNSTATED)
+            proof = proofs.get((c.source, c.indicator))
+            if proof is not None:
+                document.add_comment(run, text=shown(f"{c.indicator}：{c.value}\n{proof.line()}"),
+                                     author=AUTHOR, initials="R")  # fmt: skip
+    total = grid.add_row().cells
+    total[0].text = "合计"
+    for out, t in zip(total[1:], table.totals(), strict=True):
+        out.text = _total_line(t)
+    document.add_paragraph(f"{UNSTATED}：该报告中没有找到这一指标的数字（已检索全文）。")
+    document.save(str(path))
+
+
+def _table_xlsx(table: Table, proofs: Mapping[tuple[str, str], Proof], path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet: Any = book.active
+    sheet.title = "汇总"
+    sheet.append(["报告", "报告文件", *(i.name for i in table.indicators)])
+    for source, cells in table.rows:
+        sheet.append([shown(table.labels.get(source, source)), source,
+                      *(shown(c.value) if c.value else UNSTATED for c in cells)])  # fmt: skip
+    sheet.append(["合计", None, *(_total_line(t) for t in table.totals())])
+    sheet.freeze_panes = "C2"
+    quotes: Any = book.create_sheet("引文")
+    quotes.append(["报告", "指标", "数字", "数值", "单位", "报告标题", "报告文件", "页码",
+                   "起", "止", "原文句子", "数字起", "数字止"])  # fmt: skip
+    for source, cells in table.rows:
+        for c in cells:
+            p = proofs.get((c.source, c.indicator))
+            if p is None:
+                continue
+            quotes.append([shown(table.labels.get(source, source)), c.indicator, shown(c.value or ""),
+                           c.number, c.unit or None, p.title, p.source, p.where or None, p.start,
+                           p.end, p.quote, c.figure_start, c.figure_end])  # fmt: skip
+    totals: Any = book.create_sheet("合计")
+    totals.append(["指标", "合计", "单位", "相加的报告", "未计入（原因）"])
+    for t in table.totals():
+        totals.append([t.indicator, t.value, t.unit or None, "、".join(t.summed) or None,
+                       "；".join(f"{s}：{w}" for s, w in t.left_out) or None])  # fmt: skip
+    book.save(str(path))

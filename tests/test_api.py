@@ -216,13 +216,9 @@ async def _exercise(session) -> None:  # type: ignore[no-untyped-def]
     await session.initialize()
     tools = {t.name for t in (await session.list_tools()).tools}
     assert tools == {
-        "search_reports",
-        "ask",
-        "check_claims",
-        "list_reports",
-        "export_answer",
-        "export_check",
-    }
+        "search_reports", "ask", "check_claims", "list_reports", "export_answer", "export_check",
+        "indicator_table", "export_table",
+    }  # fmt: skip
     listed = _tool_json(await session.call_tool("list_reports", {}))
     assert len(listed["reports"]) == 5 and WAWU_FILE in {r["source"] for r in listed["reports"]}
     answer = _tool_json(await session.call_tool("ask", {"question": WAWU}))

@@ -5,6 +5,8 @@ the loaded pipeline answers, so a one-shot command loads no model.
     POST /v1/rag/check  {"text", "places"?, "years"?, "reports"?}
     POST /v1/rag/export/ask?format=docx|xlsx    the body of /ask: the answer as a file with
     POST /v1/rag/export/check?format=docx|xlsx  its proof (rag/export.py); the body of /check
+    POST /v1/rag/table  {"indicators": [..] or "a,b", "sort"?, "places"?, "years"?, "reports"?}
+    POST /v1/rag/export/table?format=docx|xlsx  the body of /table: the table with a proof per cell
 
 Each answers the JSON of `rag ask --json` / `rag check --json` (or {"error": …} with 400). The
 request names the index build it wants (`X-Rag-Build`, the build folder's name): a server over
@@ -29,7 +31,7 @@ from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.request import Asked, parse_filters
 from ui.openai_api import answering
-from ui.service import ask_json, check_json, export_json
+from ui.service import ask_json, check_json, export_json, table_json
 
 BUILD_HEADER = "x-rag-build"
 
@@ -84,17 +86,26 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
 
         return await run(request, work)
 
+    @api.post("/table")
+    async def table(request: Request) -> Any:
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            return table_json(p, body.get("indicators"), _options(body), body.get("sort"))
+
+        return await run(request, work)
+
     @api.post("/export/{kind}")
     async def export(request: Request, kind: str, format: str = "docx") -> Any:  # noqa: A002
-        if kind not in ("ask", "check") or format not in ("docx", "xlsx"):
+        if kind not in ("ask", "check", "table") or format not in ("docx", "xlsx"):
             return JSONResponse(
-                {"error": "导出：/export/ask 或 /export/check，format=docx 或 xlsx"}, 404
+                {"error": "导出：/export/ask、/export/check 或 /export/table，format=docx 或 xlsx"},
+                404,
             )
         folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
         path = folder / f"{kind}.{format}"
 
         def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            _text(body, "question" if kind == "ask" else "text")  # a string, as /ask and /check
+            if kind != "table":
+                _text(body, "question" if kind == "ask" else "text")  # a string, as /ask and /check
             return export_json(p, kind, body, _options(body), path)
 
         try:

@@ -31,7 +31,15 @@ from mcp.types import BlobResourceContents, EmbeddedResource, TextContent
 from rag.pipeline import Pipeline
 from rag.request import Asked
 from ui.openai_api import answering
-from ui.service import ask_json, check_json, export_json, filtered, reports_json, search_json
+from ui.service import (
+    ask_json,
+    check_json,
+    export_json,
+    filtered,
+    reports_json,
+    search_json,
+    table_json,
+)
 
 INSTRUCTIONS = (
     "法治政府建设年度报告知识库。ask 回答问题并给出可核对的引用（每个 [n] 对应报告原文的字符区间）；"
@@ -90,6 +98,36 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         return await run(check_json, text, (place, year, report))
 
     @mcp.tool()
+    async def indicator_table(
+        indicators: str, sort: str = "", place: str = "", year: int | str = 0, report: str = ""
+    ) -> dict[str, Any]:
+        """指标汇总：indicators 为逗号分隔的指标（执法培训次数,行政复议案件数,法律顾问），每份报告一行；
+        每格 value 为报告写明的数字（带单位），sentence/start/end 为所在原句及字符区间，未写明则
+        shown 为“未载明”；totals 为单位相同的格相加的合计（summed 相加的报告，left_out 未计入及原因）。
+        sort 为按哪个指标排序。"""
+
+        def work(asked: Asked) -> dict[str, Any]:
+            return table_json(pipeline(), indicators, asked, sort or None)
+
+        return await anyio.to_thread.run_sync(
+            filtered, work, place, year, report, limiter=answering()
+        )
+
+    @mcp.tool()
+    async def export_table(
+        indicators: str,
+        format: str = "xlsx",
+        sort: str = "",
+        place: str = "",
+        year: int | str = 0,
+        report: str = "",  # noqa: A002
+    ) -> list[TextContent | EmbeddedResource]:
+        """指标汇总并导出为文件：xlsx（汇总表、每个数字的原句和字符区间、合计）或 docx（Word 表格，
+        每个数字的批注引用报告原句）。返回文件本身（嵌入资源，base64）。"""
+        body = {"indicators": indicators, "sort": sort or None}
+        return await _exported(pipeline, "table", body, format, (place, year, report))
+
+    @mcp.tool()
     async def list_reports() -> dict[str, Any]:
         """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
         return await anyio.to_thread.run_sync(reports_json, pipeline(), limiter=answering())
@@ -135,7 +173,7 @@ async def _exported(
     if fmt not in MIME:
         return _text({"error": f"format 只能是 docx 或 xlsx，收到的是 {fmt!r}"})
     folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
-    path = folder / f"{'回答' if kind == 'ask' else '核稿'}.{fmt}"
+    path = folder / f"{ {'ask': '回答', 'check': '核稿'}.get(kind, '汇总') }.{fmt}"
     try:
 
         def work(asked: Asked) -> dict[str, Any]:

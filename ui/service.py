@@ -11,9 +11,10 @@ from typing import Any
 from rag.answer.converse import turns_from_json
 from rag.check import CheckResult, ClaimChecker
 from rag.errors import RagError
-from rag.export import export_answers, export_check
+from rag.export import export_answers, export_check, export_table
 from rag.pipeline import Pipeline
 from rag.request import Asked, check_search, check_text, parse_filters, resolve
+from rag.table import Table, TableBuilder, indicator_names
 from rag.types import Answer
 
 
@@ -38,8 +39,8 @@ def filtered(
 def export_json(
     pipeline: Pipeline, kind: str, body: dict[str, Any], asked: Asked, path: Path
 ) -> dict[str, Any]:
-    """An answer (`kind` "ask": body's question and history) or a 核稿 check ("check": body's
-    text) exported to `path` (.docx/.xlsx) with its proof (rag/export.py): {"file": path},
+    """An answer (`kind` "ask": body's question and history), a 核稿 check ("check": body's
+    text) or an indicator table ("table": body's indicators and sort) exported to `path` (.docx/.xlsx) with its proof (rag/export.py): {"file": path},
     or {"error": reason}."""
     try:
         if kind == "ask":
@@ -47,6 +48,9 @@ def export_json(
                 pipeline, str(body.get("question", "")), asked, body.get("history")
             )
             export_answers([answer], path)
+        elif kind == "table":
+            table, _ = _tabled(pipeline, body.get("indicators"), asked, body.get("sort"))
+            export_table(table, pipeline.reports, path)
         else:
             result, _ = _checked(pipeline, str(body.get("text", "")), asked)
             export_check(result, pipeline.reports, path)
@@ -85,6 +89,30 @@ def _checked(pipeline: Pipeline, text: str, asked: Asked) -> tuple[CheckResult, 
     check_text(text)
     opts, said = resolve(pipeline, asked)
     return ClaimChecker(pipeline).check(text, opts), said
+
+
+def _tabled(
+    pipeline: Pipeline, indicators: Any, asked: Asked, sort: Any = None
+) -> tuple[Table, tuple[str, ...]]:
+    """The indicator table under the filters, sorted by `sort` (an indicator) if given."""
+    names = indicator_names(indicators if isinstance(indicators, (str, list)) else [indicators])
+    opts, said = resolve(pipeline, asked)
+    table = TableBuilder(pipeline).build(names, opts)
+    if sort:
+        table = table.sorted_by(str(sort))
+    return table, said
+
+
+def table_json(
+    pipeline: Pipeline, indicators: Any, asked: Asked, sort: Any = None
+) -> dict[str, Any]:
+    """The JSON of `rag table --json` (rows of cells, each with its sentence and offsets, and
+    the column totals), or {"error": reason}."""
+    try:
+        table, said = _tabled(pipeline, indicators, asked, sort)
+        return _with_said(table.to_dict(pipeline.reports), said)
+    except RagError as e:
+        return {"error": str(e)}
 
 
 def check_json(pipeline: Pipeline, text: str, asked: Asked) -> dict[str, Any]:

@@ -41,9 +41,12 @@ def asks_next_year(question: str) -> bool:
     return _next_year(asked_topic(question)[0])
 
 
-def _next_year(topic: str) -> bool:
+def next_year_topic(topic: str) -> bool:
     """Whether reports state `topic` for the year after their own (topics.toml next_year)."""
     return bool(topic) and bool(_LEX["topics"].attr(topic, "next_year"))
+
+
+_next_year = next_year_topic
 
 
 _DONE = _LEX["ask_done"].pattern  # topics.toml: 调解了多少件, 已经办结几件

@@ -1,0 +1,383 @@
+"""Indicator tables (汇总): rows are the reports in scope, columns are indicators in staff's
+words (执法培训次数, 行政复议案件数, 法律顾问), each cell the figure the report states for it,
+with its unit and the exact sentence it stands in, or 未载明 with the report searched.
+
+A column's name is read by rag/lang/data/question.toml `indicator_suffix`: its ending says the
+unit asked (次数 -> 次, 率 -> %, 数 -> a count in any unit), the rest is what is searched, read
+as a question is (rag.retrieve.terms: IDF-weighted words, synonyms, the thing counted). Every
+sentence of the report's own year is scored by the evidence score (rag.retrieve.support), as an
+answer's sentences are; next year's plans, headings and title lines are never a cell. The
+figure is the one in the unit asked nearest the words that matched; a cell holds one figure,
+so it never mixes units or years. A column total sums only cells whose units count the same
+thing (rag.text.numbers.compatible_units), and says which cells it summed and which it left.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rag.errors import ConfigError
+from rag.lang import lexicon
+from rag.pipeline import AskOptions, Pipeline
+from rag.retrieve.scope import resolve_scope
+from rag.retrieve.sections import next_year_topic, sentence_topic
+from rag.retrieve.support import has_figure, shares_content, support
+from rag.retrieve.terms import QuestionTerms, question_terms, synonyms
+from rag.text.numbers import Quantity, compatible_units, is_year, quantities
+from rag.text.textmatch import is_heading, sentences, years_in
+from rag.types import Chunk, Report
+from rag.verify.judge import is_furniture
+
+_SUFFIX = lexicon()["indicator_suffix"]  # rag/lang/data/question.toml
+MAX_INDICATORS = 20
+MAX_NAME = 30  # characters of a column name
+# The evidence score a sentence needs to be a cell (0..1, the share of the column's words it
+# holds, IDF-weighted): fitted on the five sample reports' cells only (eval/corpus-table).
+MIN_SUPPORT = 0.6
+_NOT_COUNTS = ("%", "元", "万元", "亿元", "年", "年度")  # a count column's figure is none of these
+UNSTATED = "未载明"
+_PEOPLE = lexicon()["head_count_units"].set  # rag/lang/data/units.toml
+
+
+def indicator_names(values: str | Sequence[str]) -> list[str]:
+    """Indicators one by one or separated by commas or 、 (执法培训次数，行政复议案件数), as
+    every front end takes them."""
+    if isinstance(values, str):
+        values = [values]
+    elif not all(isinstance(v, str) for v in values):
+        raise ConfigError("指标须是文字（一个或多个指标名称）")
+    parts = (v.replace("，", ",").replace("、", ",").split(",") for v in values)
+    return [n.strip() for p in parts for n in p if n.strip()]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A column: its name as written, the words searched, the unit asked ("" a count in any
+    unit, None: whether the report states it at all, and its count of people if it gives one)."""
+
+    name: str
+    stem: str
+    unit: str | None
+
+    @classmethod
+    def read(cls, name: str) -> Indicator:
+        name = name.strip()
+        if not name:
+            raise ConfigError("指标名称是空的")
+        if len(name) > MAX_NAME:
+            raise ConfigError(f"指标名称“{name[:MAX_NAME]}…”超过 {MAX_NAME} 个字符")
+        for suffix in sorted(_SUFFIX.words, key=len, reverse=True):
+            drop = int(_SUFFIX.attr(suffix, "drop", 0))
+            if name.endswith(suffix) and len(name) - drop >= 2:
+                return cls(name, name[: len(name) - drop], str(_SUFFIX.attr(suffix, "unit", "")))
+        return cls(name, name, None)
+
+    @property
+    def question(self) -> str:
+        """The column as the question it asks (执法培训有多少次, 调解成功率是多少)."""
+        if self.unit is None:
+            return self.stem
+        if self.unit == "%":
+            return f"{self.stem}是多少"
+        if self.unit == "元":
+            return f"{self.stem}是多少钱"
+        return f"{self.stem}有多少{self.unit}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One report's figure for one indicator, with the sentence stating it; `value` None is
+    未载明 (the report was searched and states none)."""
+
+    source: str
+    indicator: str
+    value: str | None = None  # as written: 15次, 98.5%, 30余场, 是
+    number: float | None = None
+    unit: str = ""
+    approx: bool = False
+    start: int = -1  # the sentence, as offsets into the report's text
+    end: int = -1
+    figure_start: int = -1  # the figure itself, as offsets into the report's text
+    figure_end: int = -1
+    score: float = 0.0
+
+    @property
+    def stated(self) -> bool:
+        return self.value is not None
+
+    def to_dict(self, report: Report | None = None) -> dict[str, Any]:
+        d: dict[str, Any] = {"source": self.source, "indicator": self.indicator}
+        if not self.stated:
+            return {**d, "value": None, "shown": UNSTATED}
+        d.update(value=self.value, number=self.number, unit=self.unit, approx=self.approx,
+                 start=self.start, end=self.end, figure_start=self.figure_start,
+                 figure_end=self.figure_end, score=round(self.score, 3))  # fmt: skip
+        if report is not None:
+            d["sentence"] = report.text[self.start : self.end]
+        return d
+
+
+@dataclass(frozen=True)
+class Total:
+    """A column's sum over the cells whose units count the same thing as the first figure's."""
+
+    indicator: str
+    value: float | None
+    unit: str
+    summed: tuple[str, ...]  # sources whose cells were added
+    left_out: tuple[tuple[str, str], ...]  # (source, why) of the cells with a figure not added
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"indicator": self.indicator, "value": self.value, "unit": self.unit,
+                "summed": list(self.summed),
+                "left_out": [{"source": s, "why": w} for s, w in self.left_out]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Table:
+    indicators: tuple[Indicator, ...]
+    rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # (source, one cell per indicator)
+    labels: dict[str, str] = field(default_factory=dict)  # source -> 水口镇（2023年）
+    seconds: float = 0.0
+
+    def totals(self) -> tuple[Total, ...]:
+        return tuple(_total(ind.name, [cells[i] for _, cells in self.rows])
+                     for i, ind in enumerate(self.indicators))  # fmt: skip
+
+    def sorted_by(self, indicator: str, descending: bool = True) -> Table:
+        """The rows ordered by one column's figure (未载明 last)."""
+        names = [i.name for i in self.indicators]
+        if indicator not in names:
+            raise ConfigError(f"排序的指标“{indicator}”不在表中：{'、'.join(names)}")
+        at = names.index(indicator)
+
+        def key(row: tuple[str, tuple[Cell, ...]]) -> tuple[bool, float]:
+            n = row[1][at].number
+            return (n is None, -(n or 0.0) if descending else (n or 0.0))
+
+        return Table(self.indicators, tuple(sorted(self.rows, key=key)), self.labels, self.seconds)
+
+    def to_dict(self, reports: dict[str, Report] | None = None) -> dict[str, Any]:
+        return {
+            "indicators": [
+                {"name": i.name, "searched": i.stem, "unit": i.unit} for i in self.indicators
+            ],  # fmt: skip
+            "rows": [
+                {
+                    "source": s,
+                    "label": self.labels.get(s, s),
+                    "cells": [c.to_dict(reports.get(s) if reports else None) for c in cells],
+                }
+                for s, cells in self.rows
+            ],  # fmt: skip
+            "totals": [t.to_dict() for t in self.totals()],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _total(indicator: str, cells: Sequence[Cell]) -> Total:
+    stated = [c for c in cells if c.stated and c.number is not None]
+    if not stated:
+        return Total(indicator, None, "", (), ())
+    unit = stated[0].unit
+    summed, left = [], []
+    for c in stated:
+        if c.unit == "%":
+            left.append((c.source, "比例不相加"))
+        elif compatible_units(c.unit, unit) and c.unit and unit:
+            summed.append(c)
+        else:
+            left.append((c.source, f"单位 {c.unit or '无'} 与 {unit or '无'} 不同"))
+    value = sum(c.number or 0.0 for c in summed) if summed else None
+    return Total(indicator, value, unit, tuple(c.source for c in summed), tuple(left))
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    plans: bool  # in next year's plans: never a cell
+
+
+class TableBuilder:
+    """Indicator tables over a pipeline's reports."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self._sentences: dict[str, list[_Sentence]] = {}
+        self._chunks: dict[str, list[Chunk]] = {}
+        for c in pipeline.index.chunks:
+            self._chunks.setdefault(c.source, []).append(c)
+
+    def build(self, indicators: Sequence[str], options: AskOptions | None = None) -> Table:
+        t0 = time.perf_counter()
+        options = options or AskOptions()
+        if not indicators:
+            raise ConfigError("至少要给出一个指标（如 执法培训次数）")
+        if len(indicators) > MAX_INDICATORS:
+            raise ConfigError(f"指标最多 {MAX_INDICATORS} 个，收到 {len(indicators)} 个")
+        columns = tuple(dict.fromkeys(Indicator.read(n) for n in indicators))
+        terms = [self._terms(c) for c in columns]
+        p = self.pipeline
+        scope = resolve_scope("", p.reports, p.query_options(options), p.retriever.places)
+        sources = scope.reports if scope.reports is not None else tuple(sorted(p.reports))
+        rows = tuple(
+            (s, tuple(self.cell(s, c, t) for c, t in zip(columns, terms, strict=True)))
+            for s in sources
+        )
+        labels = {s: p.reports[s].label for s in sources}
+        return Table(columns, rows, labels, time.perf_counter() - t0)
+
+    def _terms(self, indicator: Indicator) -> QuestionTerms:
+        lexical = self.pipeline.index.lexical
+        tokenizer = lexical.tokenizer
+        places = frozenset(self.pipeline.retriever.places.by_alias)
+        return question_terms(indicator.question, tokenizer.words, tokenizer, lexical.idf,
+                              places, None, lexical.df)  # fmt: skip
+
+    def cell(self, source: str, indicator: Indicator, terms: QuestionTerms) -> Cell:
+        """The report's figure for `indicator` (read as `terms`), or 未载明."""
+        best: tuple[float, int, _Sentence, Quantity | None, int] | None = None
+        for i, s in enumerate(self._report_sentences(source)):
+            if s.plans:
+                continue
+            score = support(terms, s.text)
+            if score < MIN_SUPPORT or (best is not None and score <= best[0]):
+                continue
+            if indicator.unit is None:
+                if not _names_all(terms, s.text):
+                    continue
+                q, at = _people_near(s.text, terms)
+            else:
+                found = _figure(s.text, terms, indicator.unit)
+                if found is None:
+                    continue
+                q, at = found
+            best = (score, i, s, q, at)
+        if best is None:
+            return Cell(source, indicator.name)
+        score, _, s, q, at = best
+        if q is None:  # stated, with no count: 设有法律顾问
+            return Cell(source, indicator.name, "是", None, "", False, s.start, s.end, s.start,
+                        s.end, score)  # fmt: skip
+        a = s.start + at
+        return Cell(source, indicator.name, q.text, q.value, q.unit, q.approx, s.start, s.end,
+                    a, a + len(q.text), score)  # fmt: skip
+
+    def _report_sentences(self, source: str) -> list[_Sentence]:
+        """The report's sentences of its own year, each once (chunks overlap), in order."""
+        if source in self._sentences:
+            return self._sentences[source]
+        report = self.pipeline.reports[source]
+        year = report.meta.year
+        seen: set[int] = set()
+        out: list[_Sentence] = []
+        for chunk in sorted(self._chunks.get(source, []), key=lambda c: c.start):
+            plans_chunk = next_year_topic(sentence_topic(chunk, 0))
+            for a, b in sentences(chunk.text):
+                start = chunk.start + a
+                if start in seen:
+                    continue
+                seen.add(start)
+                text = chunk.text[a:b]
+                if is_heading(text, chunk.section) or is_furniture(report, text):
+                    continue
+                other_year = (
+                    year is not None
+                    and any(y != year for y in years_in(text))
+                    and (year not in years_in(text))
+                )
+                plans = plans_chunk or next_year_topic(sentence_topic(chunk, a)) or other_year
+                out.append(_Sentence(start, chunk.start + b, text, plans))
+        self._sentences[source] = out
+        return out
+
+
+def _names_all(terms: QuestionTerms, text: str) -> bool:
+    """Whether `text` holds each of the column's words (or a synonym, or part of a long one):
+    a column asking whether a report states something (法律顾问) is not answered by a
+    sentence holding half of it (巡查 for 无人机巡查)."""
+    return all(
+        support(replace(terms, weights={t: w}, numeric=False, topic="", listing=False), text) > 0
+        for t, w in terms.weights.items()
+    )
+
+
+def _is_count(q: Quantity) -> bool:
+    return bool(q.unit) and q.unit not in _NOT_COUNTS and not is_year(q)
+
+
+def _fits(q: Quantity, unit: str) -> bool:
+    if is_year(q):
+        return False
+    if unit == "":
+        return _is_count(q)
+    if unit in _PEOPLE:  # how many people: not 人次 (attendances)
+        return q.unit in _PEOPLE
+    return has_figure(q.text, unit)
+
+
+def _term_spans(text: str, terms: QuestionTerms) -> list[tuple[int, int, float]]:
+    """Where the column's words (or their synonyms) stand in `text`, with their weights."""
+    out = []
+    for term, weight in terms.weights.items():
+        for word in {term, *synonyms(term)}:
+            at = text.find(word)
+            while at >= 0 and word:
+                out.append((at, at + len(word), weight))
+                at = text.find(word, at + 1)
+    return out
+
+
+_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
+
+
+def _clause(text: str, at: int) -> str:
+    """The clause of `text` around offset `at` (between commas, semicolons, colons)."""
+    starts = [m.end() for m in _CLAUSE.finditer(text, 0, at)]
+    end = _CLAUSE.search(text, at)
+    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
+
+
+def _figure(text: str, terms: QuestionTerms, unit: str) -> tuple[Quantity, int] | None:
+    """The figure of `text` in the unit asked, in a clause that holds some of the column's
+    words (全年多元化解纠纷42宗; not 党委印发的92份文件 after 重大决策的审查), nearest them
+    (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset."""
+    spans = _term_spans(text, terms)
+    best: tuple[float, Quantity, int] | None = None
+    pos = 0
+    for q in quantities(text):
+        at = text.find(q.text, pos)
+        if at < 0:
+            continue
+        pos = at + len(q.text)
+        if not _fits(q, unit) or not shares_content(terms, _clause(text, at)):
+            continue
+        gap = min(
+            (at - b if at >= b else (a - (at + len(q.text))) * 2 if a >= at + len(q.text) else 0)
+            for a, b, _ in spans
+        ) if spans else len(text)  # fmt: skip
+        if best is None or gap < best[0]:
+            best = (gap, q, at)
+    return None if best is None else (best[1], best[2])
+
+
+def _people_near(text: str, terms: QuestionTerms) -> tuple[Quantity | None, int]:
+    """For a column that asks whether a report states something (法律顾问): the count of
+    people right around its words when the sentence gives one (聘请法律顾问3名), else none."""
+    spans = _term_spans(text, terms)
+    pos = 0
+    for q in quantities(text):
+        at = text.find(q.text, pos)
+        if at < 0:
+            continue
+        pos = at + len(q.text)
+        if q.unit in _PEOPLE and any(-8 <= at - b <= 4 or 0 <= a - at - len(q.text) <= 2
+                                     for a, b, _ in spans):  # fmt: skip
+            return q, at
+    return None, -1
