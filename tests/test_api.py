@@ -217,7 +217,7 @@ async def _exercise(session) -> None:  # type: ignore[no-untyped-def]
     tools = {t.name for t in (await session.list_tools()).tools}
     assert tools == {
         "search_reports", "ask", "check_claims", "list_reports", "export_answer", "export_check",
-        "indicator_table", "export_table",
+        "indicator_table", "export_table", "year_over_year", "copied_text",
     }  # fmt: skip
     listed = _tool_json(await session.call_tool("list_reports", {}))
     assert len(listed["reports"]) == 5 and WAWU_FILE in {r["source"] for r in listed["reports"]}

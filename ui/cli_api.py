@@ -7,6 +7,8 @@ the loaded pipeline answers, so a one-shot command loads no model.
     POST /v1/rag/export/check?format=docx|xlsx  its proof (rag/export.py); the body of /check
     POST /v1/rag/table  {"indicators": [..] or "a,b", "sort"?, "places"?, "years"?, "reports"?}
     POST /v1/rag/export/table?format=docx|xlsx  the body of /table: the table with a proof per cell
+    POST /v1/rag/trend  {"place", "indicators"}: one place year over year, and its plans kept
+    POST /v1/rag/similar  {"reports"?}: text copied from other reports, both spans
 
 Each answers the JSON of `rag ask --json` / `rag check --json` (or {"error": …} with 400). The
 request names the index build it wants (`X-Rag-Build`, the build folder's name): a server over
@@ -31,7 +33,7 @@ from rag.errors import RagError
 from rag.pipeline import Pipeline
 from rag.request import Asked, parse_filters
 from ui.openai_api import answering
-from ui.service import ask_json, check_json, export_json, table_json
+from ui.service import ask_json, check_json, export_json, similar_json, table_json, trend_json
 
 BUILD_HEADER = "x-rag-build"
 
@@ -90,6 +92,20 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
     async def table(request: Request) -> Any:
         def work(p: Pipeline, body: dict[str, Any]) -> dict:
             return table_json(p, body.get("indicators"), _options(body), body.get("sort"))
+
+        return await run(request, work)
+
+    @api.post("/trend")
+    async def trend(request: Request) -> Any:
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            return trend_json(p, body.get("place"), body.get("indicators"))
+
+        return await run(request, work)
+
+    @api.post("/similar")
+    async def similar(request: Request) -> Any:
+        def work(p: Pipeline, body: dict[str, Any]) -> dict:
+            return similar_json(p, _options(body))
 
         return await run(request, work)
 

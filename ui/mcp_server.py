@@ -4,7 +4,9 @@ Tools: `search_reports` (passages with their report spans), `ask` (a cited answe
 `rag ask --json`), `check_claims` (核稿 of any text, claim by claim), `list_reports`, and
 `export_answer` / `export_check`: the answer or the 核稿 result as a Word or Excel file with its
 proof (rag/export.py), returned as an embedded resource (the file's bytes, base64) beside a
-JSON summary, so a client on another machine gets the file itself.
+JSON summary, so a client on another machine gets the file itself. The county's view:
+`indicator_table` / `export_table` (指标汇总, a citation per cell), `year_over_year` (one place
+by year, and last year's plans against this year's report), `copied_text` (雷同文字).
 
 Two transports: stdio (`rag mcp`, for a desktop client that starts the server itself) and
 streamable HTTP at /mcp on `rag serve` (the same port as the UI and /v1; with users configured,
@@ -38,14 +40,18 @@ from ui.service import (
     filtered,
     reports_json,
     search_json,
+    similar_json,
     table_json,
+    trend_json,
 )
 
 INSTRUCTIONS = (
     "法治政府建设年度报告知识库。ask 回答问题并给出可核对的引用（每个 [n] 对应报告原文的字符区间）；"
     "search_reports 返回最相关的原文段落；check_claims 逐句核对一段文字（核稿）；"
     "list_reports 列出收录的报告；export_answer、export_check 把回答或核稿结果导出为带引文"
-    "核对记录的 Word（docx）或 Excel（xlsx）文件。地点、年份、报告文件名可作筛选。"
+    "核对记录的 Word（docx）或 Excel（xlsx）文件；indicator_table 按指标汇总各报告的数字（每格引原句），"
+    "year_over_year 逐年对比一个地方并核对上年计划的落实，copied_text 找出与其他报告雷同的文字。"
+    "地点、年份、报告文件名可作筛选。"
     " A knowledge base of Chinese local governments' annual rule-of-law reports: ask answers "
     "with citations resolved to exact report spans; check_claims checks any text claim by claim."
 )
@@ -126,6 +132,26 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         每个数字的批注引用报告原句）。返回文件本身（嵌入资源，base64）。"""
         body = {"indicators": indicators, "sort": sort or None}
         return await _exported(pipeline, "table", body, format, (place, year, report))
+
+    @mcp.tool()
+    async def year_over_year(place: str, indicators: str) -> dict[str, Any]:
+        """逐年对比：place 一个地方（水口镇），indicators 逗号分隔的指标。table 为各年报告的指标
+        （每格带原句区间），changes 为相邻两年的变化（delta，单位不同或未载明时 why 说明），
+        promises 为上一年“下一步工作安排”各项在下一年报告中的情况：已见落实（evidence 为原句）、
+        表述相同（照抄）、未见提及。"""
+        return await anyio.to_thread.run_sync(
+            trend_json, pipeline(), place, indicators, limiter=answering()
+        )
+
+    @mcp.tool()
+    async def copied_text(report: str = "") -> dict[str, Any]:
+        """雷同文字：报告中与其他报告（别的地方，或本地往年）几乎逐字相同的段落（共有的套话不计），
+        spans 给出两边的文件和字符区间及原文，shares 为每份报告的雷同比例。report 只看这一份报告。"""
+
+        def work(asked: Asked) -> dict[str, Any]:
+            return similar_json(pipeline(), asked)
+
+        return await anyio.to_thread.run_sync(filtered, work, "", 0, report, limiter=answering())
 
     @mcp.tool()
     async def list_reports() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rag.check import CheckResult, ClaimChecker
 from rag.errors import RagError
 from rag.export import export_answers, export_check, export_table
 from rag.pipeline import Pipeline
-from rag.request import Asked, check_search, check_text, parse_filters, resolve
+from rag.request import Asked, FilterError, check_search, check_text, parse_filters, resolve
 from rag.table import Table, TableBuilder, indicator_names
 from rag.types import Answer
 
@@ -111,6 +111,33 @@ def table_json(
     try:
         table, said = _tabled(pipeline, indicators, asked, sort)
         return _with_said(table.to_dict(pipeline.reports), said)
+    except RagError as e:
+        return {"error": str(e)}
+
+
+def trend_json(pipeline: Pipeline, place: Any, indicators: Any) -> dict[str, Any]:
+    """The JSON of `rag trend --json` (one place year over year, last year's plans against
+    this year's report), or {"error": reason}."""
+    from rag.compare import Comparer
+
+    try:
+        if not isinstance(place, str):
+            raise FilterError("place", "地方须是文字（如 水口镇）")
+        names = indicator_names(indicators if isinstance(indicators, (str, list)) else [indicators])
+        return Comparer(pipeline).trend(place, names).to_dict(pipeline.reports)
+    except RagError as e:
+        return {"error": str(e)}
+
+
+def similar_json(pipeline: Pipeline, asked: Asked) -> dict[str, Any]:
+    """The JSON of `rag similar --json` (text copied from other reports, both spans; the
+    share of each report), or {"error": reason}."""
+    from rag.similar import find_copies
+
+    try:
+        resolve(pipeline, asked)  # the report names checked
+        found = find_copies(pipeline.reports, pipeline.index.chunks, asked.options.reports or None)
+        return found.to_dict(pipeline.reports)
     except RagError as e:
         return {"error": str(e)}
 

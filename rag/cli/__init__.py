@@ -165,6 +165,6 @@ def _plugins() -> None:
         ep.load()(app)
 
 
-from rag.cli import answer, build, check, info, table  # noqa: E402, F401  (their commands)
+from rag.cli import answer, build, check, county, info  # noqa: E402, F401  (their commands)
 
 _plugins()

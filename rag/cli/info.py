@@ -27,17 +27,20 @@ from rich.table import Table
 def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """列出已索引的报告及其元数据 / List the indexed reports with their metadata."""
     from rag.factory import open_index
+    from rag.similar import find_copies
 
     try:
         loaded = open_index(settings_for(index))
     except RagError as e:
         fail(e)
         return
+    copied = find_copies(loaded.reports, loaded.chunks).shares  # rag similar: the spans
     rows = [
         {
             "source": r.source,
             **r.meta.to_dict(),
             "chunks": loaded.manifest.reports[r.source].chunks,
+            "copied_share": round(copied.get(r.source, 0.0), 4),
         }
         for r in loaded.reports.values()
     ]
@@ -55,6 +58,7 @@ def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         "成文日期",
         "索引号",
         "段落数",
+        "雷同",
     )
     table = Table(*labels)
     for row in rows:
@@ -62,6 +66,7 @@ def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
         title = row["title"] + (" *" if row["title_synthesized"] else "")
         fields = [row["issuer"] or "", places, str(row["year"] or ""), row["published"] or ""]
         fields += [row.get("written") or "", row["index_no"] or "", str(row["chunks"])]
+        fields += [f"{row['copied_share']:.0%}" if row["copied_share"] else ""]
         if wide:
             table.add_row(row["source"], title, *fields)
             continue
@@ -73,6 +78,8 @@ def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     if wide:
         console.print(table)
     console.print("* 标题由元数据拼成：文件本身没有标题行", markup=False)
+    console.print("雷同：与其他报告几乎逐字相同的文字所占比例（共有的套话不计），rag similar 列出原文",
+                  markup=False)  # fmt: skip
 
 
 @app.command()
