@@ -62,6 +62,7 @@ class Indicator:
     name: str
     stem: str
     unit: str | None
+    accepts: tuple[str, ...] = ()  # the units a figure for it may be in; () any of the unit's group
 
     @classmethod
     def read(cls, name: str) -> Indicator:
@@ -73,7 +74,9 @@ class Indicator:
         for suffix in sorted(_SUFFIX.words, key=len, reverse=True):
             drop = int(_SUFFIX.attr(suffix, "drop", 0))
             if name.endswith(suffix) and len(name) - drop >= 2:
-                return cls(name, name[: len(name) - drop], str(_SUFFIX.attr(suffix, "unit", "")))
+                unit = str(_SUFFIX.attr(suffix, "unit", ""))
+                accepts = tuple(_SUFFIX.attr(suffix, "accepts", ()))
+                return cls(name, name[: len(name) - drop], unit, accepts)
         return cls(name, name, None)
 
     @property
@@ -254,7 +257,7 @@ class TableBuilder:
                     continue
                 q, at = _people_near(s.text, terms)
             else:
-                found = _figure(s.text, terms, indicator.unit)
+                found = _figure(s.text, terms, indicator)
                 if found is None:
                     continue
                 q, at = found
@@ -312,14 +315,14 @@ def _is_count(q: Quantity) -> bool:
     return bool(q.unit) and q.unit not in _NOT_COUNTS and not is_year(q)
 
 
-def _fits(q: Quantity, unit: str) -> bool:
+def _fits(q: Quantity, indicator: Indicator) -> bool:
     if is_year(q):
         return False
-    if unit == "":
+    if indicator.accepts:
+        return q.unit in indicator.accepts
+    if not indicator.unit:
         return _is_count(q)
-    if unit in _PEOPLE:  # how many people: not 人次 (attendances)
-        return q.unit in _PEOPLE
-    return has_figure(q.text, unit)
+    return has_figure(q.text, indicator.unit)
 
 
 def _term_spans(text: str, terms: QuestionTerms) -> list[tuple[int, int, float]]:
@@ -344,9 +347,9 @@ def _clause(text: str, at: int) -> str:
     return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
 
 
-def _figure(text: str, terms: QuestionTerms, unit: str) -> tuple[Quantity, int] | None:
-    """The figure of `text` in the unit asked, in a clause that holds some of the column's
-    words (全年多元化解纠纷42宗; not 党委印发的92份文件 after 重大决策的审查), nearest them
+def _figure(text: str, terms: QuestionTerms, indicator: Indicator) -> tuple[Quantity, int] | None:
+    """The figure of `text` in a unit the column accepts, in a clause that holds some of the
+    column's words (全年多元化解纠纷42宗; not 党委印发的92份文件 after 重大决策的审查), nearest them
     (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset."""
     spans = _term_spans(text, terms)
     best: tuple[float, Quantity, int] | None = None
@@ -356,7 +359,7 @@ def _figure(text: str, terms: QuestionTerms, unit: str) -> tuple[Quantity, int] 
         if at < 0:
             continue
         pos = at + len(q.text)
-        if not _fits(q, unit) or not shares_content(terms, _clause(text, at)):
+        if not _fits(q, indicator) or not shares_content(terms, _clause(text, at)):
             continue
         gap = min(
             (at - b if at >= b else (a - (at + len(q.text))) * 2 if a >= at + len(q.text) else 0)

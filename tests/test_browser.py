@@ -426,3 +426,78 @@ def test_check_a_pasted_draft_in_the_hegao_tab(
     assert entry["claim"]["verdict"] == "not_found" and "无人机基地" in entry["claim"]["text"]
     assert entry["text"].startswith("江华瑶族自治县水口镇人民政府")
     page.close()
+
+
+@pytest.fixture(scope="module")
+def county_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The samples and 水口镇's report of the year before (tests/test_compare.py builds it:
+    other figures, plans one of which is done, one never mentioned, one copied)."""
+    from test_compare import SHUIKOU, earlier_year
+
+    from ui.app import build_app
+    from ui.guard import Access
+
+    tmp = tmp_path_factory.mktemp("county")
+    reports = tmp / "reports"
+    shutil.copytree(ROOT / "data" / "reports", reports)
+    text = (reports / SHUIKOU).read_text(encoding="utf-8")
+    (reports / "100_shuikou_2023.txt").write_text(earlier_year(text), encoding="utf-8")
+    build_index(reports, tmp / "index", None, ChunkerSettings())
+    settings = Settings(embed_model="none", llm_backend="none")
+    pipeline = open_pipeline(settings, tmp / "index")
+    access = Access()
+    demo = build_app(pipeline, tmp / "audit.jsonl", settings=settings, anonymous_edits=True,
+                     access=access)  # fmt: skip
+    yield serve_ui(demo, access, pipeline=pipeline)
+    demo.close()
+
+
+def test_the_county_view_table_trend_and_copied_text(county_url: str, browser, shots: Path) -> None:  # type: ignore[no-untyped-def]
+    """汇总: a table of the indicators across the reports, each figure with its sentence (on
+    hover and listed), exported to Excel; 水口镇 year over year with last year's plans; and the
+    text the two 水口镇 reports share."""
+    import io
+
+    from openpyxl import load_workbook
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(county_url, wait_until="load")
+    page.get_by_role("tab", name="汇总").click()
+    page.locator("#indicators textarea").fill("执法培训次数，行政复议案件数，法律顾问")
+    page.locator("#table-btn").click()
+    page.wait_for_selector("#county-grid", timeout=30_000)
+    rows = page.locator("#county-grid tr")
+    assert rows.count() == 7  # the header, the five samples and 水口镇 2023
+    shuikou = page.locator("#county-grid tr", has_text="水口镇（2024年）")
+    cell = shuikou.locator("td.stated").first
+    assert cell.inner_text() == "15次"
+    assert "执法培训15次" in (cell.get_attribute("title") or "")
+    assert "未载明" in page.locator("#county-grid").inner_text()
+    assert "执法培训15次" in page.locator(".county-cites").inner_text()
+    page.screenshot(path=str(shots / "county-table.png"), full_page=True)
+    page.locator("#table-export").click()
+    link = page.locator("#table-export-file a").first
+    link.wait_for(timeout=15_000)
+    book = load_workbook(
+        io.BytesIO(page.request.get(urljoin(county_url, link.get_attribute("href") or "")).body())
+    )
+    assert book.sheetnames == ["汇总", "引文", "合计"]
+
+    page.locator("#trend-place textarea").fill("水口镇")
+    page.locator("#trend-btn").click()
+    page.wait_for_selector("#promises", timeout=30_000)
+    assert "10次 → 15次（+5次）" in page.locator("#trend-out").inner_text()
+    verdicts = page.locator("#promises tr td:first-child").all_inner_texts()
+    assert verdicts == ["已见落实", "未见提及", "表述相同"]
+    assert "执法培训15次" in page.locator(".promise-kept").inner_text()
+    page.locator("#trend-out").screenshot(path=str(shots / "county-trend.png"))
+
+    page.locator("#similar-btn").click()
+    page.wait_for_selector("#similar-shares", timeout=30_000)
+    shares = page.locator("#similar-shares").inner_text()
+    assert "水口镇（2023年）" in shares and "本地往年" in page.locator("#similar-out").inner_text()
+    box = page.locator("#similar-out").bounding_box()
+    assert box is not None
+    page.screenshot(path=str(shots / "county-similar.png"), full_page=True,
+                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": 520})  # fmt: skip
+    page.close()

@@ -24,7 +24,7 @@ from rag.pipeline import Pipeline  # noqa: E402
 from ui.guard import Access, Guard  # noqa: E402
 from ui.review import READ_ONLY, ReviewDesk  # noqa: E402
 from ui.service import ask_json, check_json, filtered  # noqa: E402
-from ui.tabs import ask, check, reports, verify  # noqa: E402
+from ui.tabs import ask, check, county, reports, verify  # noqa: E402
 from ui.tabs.ask import EXAMPLES  # noqa: E402
 from ui.tabs.context import Context, Live, as_text, section_spans  # noqa: E402
 from ui.tabs.reports import (  # noqa: E402
@@ -113,10 +113,12 @@ def build_app(
         reviewing = verify.layout(ctx)
         checking = check.layout(ctx)
         listing = reports.layout(ctx)
+        summing = county.layout(ctx)
         ask.wire(ctx, asking, turns, answers, reviewing.review)
         verify.wire(ctx, reviewing, answers)
         check.wire(ctx, checking, [asking.place_f, asking.year_f, asking.report_f])
         reports.wire(ctx, listing)
+        county.wire(ctx, summing, [asking.place_f, asking.year_f, asking.report_f])
         gr.api(api_ask, api_name="ask")
         gr.api(api_check, api_name="check")
     return demo

@@ -13,7 +13,8 @@ import gradio as gr
 
 from rag.check import CheckResult
 from rag.export import FORMATS as EXPORT_FORMATS
-from rag.export import export_answers, export_check
+from rag.export import export_answers, export_check, export_table
+from rag.table import Table
 from rag.types import Answer, Report
 from ui import audit
 from ui.guard import Access
@@ -206,6 +207,22 @@ class ReviewDesk:
         suffix = fmt if fmt in EXPORT_FORMATS else ".docx"
         path = self._export_path("check", suffix, request)
         export_check(CheckResult.from_dict(checked), reports, path)
+        return str(path)
+
+    def export_table(
+        self,
+        table: Table | None,
+        fmt: str,
+        reports: Mapping[str, Report],
+        request: gr.Request | None,
+    ) -> str | None:
+        """An indicator table to .xlsx (the table, each figure's sentence and offsets, the
+        totals) or .docx (a Word table, each figure's proof a comment)."""
+        if table is None:
+            return None
+        suffix = fmt if fmt in EXPORT_FORMATS else ".xlsx"
+        path = self._export_path("table", suffix, request)
+        export_table(table, reports, path)
         return str(path)
 
     def export(
