@@ -205,7 +205,7 @@ def test_a_docx_that_inflates_past_the_limit_is_refused_before_it_is_read(
 
     import docx
 
-    import rag.ingest.reader
+    import rag.ingest.tables
     from rag.errors import IngestError
     from rag.ingest.reader import load_report
 
@@ -214,7 +214,7 @@ def test_a_docx_that_inflates_past_the_limit_is_refused_before_it_is_read(
     plain = io.BytesIO()
     doc.save(plain)
     (tmp_path / "ok.docx").write_bytes(plain.getvalue())
-    monkeypatch.setattr(rag.ingest.reader, "MAX_UNZIPPED", 2 * 1024 * 1024)
+    monkeypatch.setattr(rag.ingest.tables, "MAX_UNZIPPED", 2 * 1024 * 1024)
     assert "普法活动15次" in load_report(tmp_path / "ok.docx").text
     bomb = io.BytesIO()
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:

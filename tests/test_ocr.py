@@ -13,7 +13,7 @@ from conftest import SAMPLES, needs_font, needs_ocr
 from eval.scan import page_images, scanned_copy, write_pdf
 from rag.errors import IngestError
 from rag.index.build import build_index
-from rag.ingest import ocr, reader
+from rag.ingest import ocr, pdf, reader
 from rag.ingest.chunk import ChunkerSettings
 from rag.ingest.ocr import Piece, layout
 from rag.types import Citation
@@ -38,7 +38,7 @@ def test_the_lines_of_a_paragraph_are_joined_and_a_heading_starts_its_own() -> N
 
 
 def test_a_paragraph_that_runs_to_the_foot_of_a_page_goes_on_on_the_next() -> None:
-    from rag.ingest.reader import _paged
+    from rag.ingest.pdf import paged as _paged
 
     first = layout(
         [_piece("一、主要举措", 100, 100, 400), _piece("全年开展执法培训", 160, 150, 1500)]
@@ -89,7 +89,7 @@ def test_pieces_of_one_line_are_read_left_to_right_and_a_wide_gap_is_a_space() -
     ],
 )
 def test_a_text_layer_that_is_no_text_is_told(text: str, garbled: bool) -> None:
-    assert reader._garbled(text) is garbled
+    assert pdf.garbled(text) is garbled
 
 
 def test_without_the_ocr_extra_a_scan_says_how_to_install_it(
@@ -195,14 +195,14 @@ def test_only_the_pages_without_a_usable_text_layer_are_recognised(tmp_path: Pat
     path = tmp_path / "mixed.pdf"
     with path.open("wb") as f:
         writer.write(f)
-    text, pages = reader._pdf_text(path.read_bytes(), path.name)
+    text, pages = pdf.pdf_text(path.read_bytes(), path.name)
     assert [p.recognized for p in pages] == [False, True, True]
     assert "15 trainings" in text[pages[0].start : pages[0].end]
     assert "执法培训15次" in text[pages[2].start : pages[2].end]
 
 
 def test_a_sentence_at_the_head_of_a_page_is_on_that_page() -> None:
-    from rag.ingest.reader import _paged
+    from rag.ingest.pdf import paged as _paged
     from rag.types import Places, Report, ReportMeta
 
     text, pages = _paged(["一、甲\n全年开展执法", "培训15次。\n二、乙", "三、丙"], set(), {0})

@@ -6,9 +6,8 @@ import json
 import logging
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,14 +24,19 @@ from rag.index.layout import (
     current_build,
     link_tree,
     new_id,
-    read_build,
-    read_jsonl,
     read_manifest,
     segment_folder,
     write_jsonl,
 )
-from rag.index.reading import Progress, file_hash, read_all
-from rag.index.sentvec import SentenceVectors, encode_sentences
+from rag.index.reading import Progress, file_hash
+from rag.index.reuse import (
+    BuildSummary,
+    embed_chunks,
+    previous_parts,
+    previous_tokens,
+    read_reports,
+    sentence_vectors,
+)
 from rag.index.sentvec import write as write_sentences
 from rag.index.sparse import BM25Store, JiebaTokenizer, segment_counts, update_segments
 from rag.ingest.chunk import ChunkerSettings
@@ -90,128 +94,9 @@ class _Job:
         )
 
 
-@dataclass
-class BuildSummary:
-    index_dir: Path
-    reports: int = 0
-    chunks: int = 0
-    reused_reports: list[str] = field(default_factory=list)
-    new_reports: list[str] = field(default_factory=list)
-    removed_reports: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    embedded: int = 0
-    reused_embeddings: int = 0
-    sentences_encoded: int = 0  # distinct sentence texts encoded for the second look
-    tokenized: int = 0  # chunks that went through jieba for BM25
-    reused_tokens: int = 0  # chunks whose tokens the previous build had
-    seconds: float = 0.0
-    store: str = "faiss"  # where the search rows are: "faiss", "milvus: <uri> <collection>"…
-    store_update: str = ""  # what was written: an update's segment, Milvus's replaced rows
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["index_dir"] = str(self.index_dir)
-        d["skipped"] = [{"file": f, "reason": why} for f, why in self.skipped]
-        return d
-
-
 def place_words(reports: list[Report]) -> list[str]:
     """Place names of the reports, added to jieba so 水口镇 stays one token."""
     return sorted({name for r in reports for name in r.meta.places.names()})
-
-
-def _previous(
-    index_dir: Path, embed_model: str, chunker: ChunkerSettings
-) -> tuple[dict[str, tuple[Report, list[Chunk]]], dict[str, np.ndarray]]:
-    """Reusable parts of the live index: reports+chunks by file hash, vectors by chunk id."""
-    folder = current_build(index_dir, damaged_ok=True)
-    if folder is None:
-        return {}, {}
-    try:
-        manifest, reports, chunks = read_build(folder)
-        by_source: dict[str, list[Chunk]] = {}
-        for c in chunks:
-            by_source.setdefault(c.source, []).append(c)
-        by_report: dict[str, tuple[Report, list[Chunk]]] = {}
-        if manifest.chunker == asdict(chunker):
-            for source, info in manifest.reports.items():
-                if source in reports:
-                    by_report[info.hash] = (reports[source], by_source.get(source, []))
-        vectors: dict[str, np.ndarray] = {}
-        if manifest.embed_model == embed_model:
-            for name in manifest.segments:
-                seg = segment_folder(folder, name)
-                if (seg / "embeddings.npy").exists():
-                    matrix = np.load(seg / "embeddings.npy", allow_pickle=False)
-                    ids = [Chunk.from_dict(r).id for r in read_jsonl(seg / "chunks.jsonl")]
-                    vectors.update({cid: matrix[i] for i, cid in enumerate(ids)})
-        return by_report, vectors
-    except (OSError, ValueError, KeyError, IndexStoreError) as e:
-        logger.warning("previous index in %s unreadable (%s); rebuilding from scratch", folder, e)
-        return {}, {}
-
-
-def _sentences(
-    index_dir: Path,
-    old: Manifest | None,
-    chunks: list[Chunk],
-    embedder: Embedder,
-    summary: BuildSummary,
-    progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The sentence vectors of `chunks`, reading each text the live build (manifest `old`)
-    holds when it used the same encoder instead of encoding it again."""
-    previous = None
-    folder = current_build(index_dir, damaged_ok=True)
-    if folder is not None and old is not None and old.embed_model == embedder.name:
-        try:
-            previous = SentenceVectors.open(segment_folder(folder, n) for n in old.segments)
-        except (OSError, ValueError) as e:
-            logger.warning("previous sentence vectors in %s unreadable (%s)", folder, e)
-    keys, vectors, summary.sentences_encoded = encode_sentences(
-        chunks, embedder.embed_documents, previous, progress
-    )
-    return keys, vectors
-
-
-def _read(
-    files: list[Path],
-    prev_reports: dict[str, tuple[Report, list[Chunk]]],
-    chunker: ChunkerSettings,
-    summary: BuildSummary,
-    progress: Progress | None,
-    limits: ReadLimits,
-    fresh: dict[str, tuple[Report, list[Chunk]]] | None = None,
-) -> tuple[list[Report], list[Chunk], dict[str, str]]:
-    read = read_all(files, prev_reports, chunker, progress, limits, fresh)
-    summary.reused_reports += read.reused
-    summary.new_reports += read.new
-    summary.skipped += read.skipped
-    return read.reports, read.chunks, read.hashes
-
-
-def _embed(
-    chunks: list[Chunk],
-    embedder: Embedder,
-    prev_vectors: dict[str, np.ndarray],
-    summary: BuildSummary,
-    progress: Progress | None,
-) -> np.ndarray:
-    missing = [i for i, c in enumerate(chunks) if c.id not in prev_vectors]
-    summary.embedded, summary.reused_embeddings = len(missing), len(chunks) - len(missing)
-    new_vecs: dict[int, np.ndarray] = {}
-    batch = 64
-    for b in range(0, len(missing), batch):
-        if progress:
-            progress("embed", b, len(missing))
-        ids = missing[b : b + batch]
-        for j, v in zip(
-            ids, embedder.embed_documents([chunks[j].index_text for j in ids]), strict=True
-        ):
-            new_vecs[j] = v
-    return np.stack(
-        [new_vecs[i] if i in new_vecs else prev_vectors[c.id] for i, c in enumerate(chunks)]
-    ).astype(np.float32)
 
 
 def build_index(
@@ -232,27 +117,6 @@ def build_index(
         backend = store or FaissBackend()
         job = _Job(reports_dir, index_dir, embedder, chunker, progress, limits, backend)
         return _build(job)
-
-
-def _previous_tokens(
-    index_dir: Path, old: Manifest | None, chunks: list[Chunk], words: list[str]
-) -> dict[str, list[str]]:
-    """Tokens of the live build that still hold: same tokenizer, and no place word added or
-    removed in the chunk's text (a new town's name would be one token now)."""
-    folder = current_build(index_dir, damaged_ok=True)
-    if old is None or folder is None or old.tokenizer != TOKENIZER:
-        return {}
-    try:
-        saved = BM25Store.saved_tokens(folder, old.segments)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        logger.warning("tokens of %s unreadable (%s); tokenising again", folder, e)
-        return {}
-    changed = set(words) ^ set(old.tokenizer_words)
-    return {
-        c.id: saved[c.id]
-        for c in chunks
-        if c.id in saved and not any(w in c.index_text for w in changed)
-    }
 
 
 def _build(job: _Job) -> BuildSummary:
@@ -285,8 +149,8 @@ def _full(
     """Index every report again as one segment, reusing the vectors and tokens of chunks
     the previous build has."""
     embedder, progress, index_dir = job.embedder, job.progress, job.index_dir
-    prev_reports, prev_vectors = _previous(index_dir, job.embed_model, job.chunker)
-    reports, chunks, hashes = _read(
+    prev_reports, prev_vectors = previous_parts(index_dir, job.embed_model, job.chunker)
+    reports, chunks, hashes = read_reports(
         files, prev_reports, job.chunker, summary, progress, job.limits, fresh
     )
     if not reports:
@@ -295,10 +159,12 @@ def _full(
             "原有索引未改动"
         )
     summary.removed_reports = sorted(set(old.reports if old else {}) - set(hashes))
-    matrix = _embed(chunks, embedder, prev_vectors, summary, progress) if embedder else None
-    sents = _sentences(index_dir, old, chunks, embedder, summary, progress) if embedder else None
+    matrix = embed_chunks(chunks, embedder, prev_vectors, summary, progress) if embedder else None
+    sents = (
+        sentence_vectors(index_dir, old, chunks, embedder, summary, progress) if embedder else None
+    )
     words = place_words(reports)
-    reuse = _previous_tokens(index_dir, old, chunks, words)
+    reuse = previous_tokens(index_dir, old, chunks, words)
     sparse = BM25Store.build(chunks, JiebaTokenizer(words), reuse)
     summary.reused_tokens = sum(c.id in reuse for c in chunks)
     summary.tokenized = len(chunks) - summary.reused_tokens
@@ -411,7 +277,7 @@ def _update(
         return False
     docs, dead = segment_counts(src)
     kept, changed = _unchanged(old, files)
-    reports, chunks, hashes = _read(changed, {}, job.chunker, summary, progress, job.limits)
+    reports, chunks, hashes = read_reports(changed, {}, job.chunker, summary, progress, job.limits)
     for r in reports:  # a full build after all reads them from here, not again (OCR: minutes)
         fresh[hashes[r.source]] = (r, [c for c in chunks if c.source == r.source])
     if not reports and not kept:
@@ -431,9 +297,9 @@ def _update(
     gone = _rows_of(old, gone_sources)
     tokenizer = JiebaTokenizer(words)
     tokens = [tokenizer(c.index_text) for c in chunks]
-    matrix = _embed(chunks, embedder, {}, summary, progress) if embedder and chunks else None
+    matrix = embed_chunks(chunks, embedder, {}, summary, progress) if embedder and chunks else None
     sents = (
-        _sentences(index_dir, old, chunks, embedder, summary, progress)
+        sentence_vectors(index_dir, old, chunks, embedder, summary, progress)
         if embedder and matrix is not None
         else None
     )

@@ -6,15 +6,11 @@ cleaning never rewrites it: it only records noise spans, so every offset maps ba
 
 from __future__ import annotations
 
-import io
 import logging
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from charset_normalizer import from_bytes
 
@@ -22,6 +18,8 @@ from rag.errors import IngestError
 from rag.ingest import ocr
 from rag.ingest.metadata import extract_meta
 from rag.ingest.ofd import ofd_pages
+from rag.ingest.pdf import JUNK_MAX_SHARE, image_text, paged, pdf_text
+from rag.ingest.tables import docx_text
 from rag.lang import lexicon
 from rag.lang.script import simplified, word_pair_share
 from rag.types import Page, Report, Span
@@ -41,10 +39,10 @@ SUPPORTED_SUFFIXES = (
     *sorted(IMAGE_SUFFIXES),
 )
 MIN_CHARS = 20  # fewer meaningful characters than this is not a report
-# Text whose adjacent characters rarely make words is junk (rag.lang.script.word_pair_share):
-# random bytes that happen to decode, characters strung at random. Judged on 100 pairs or more.
+# Text whose adjacent characters rarely make words is junk (rag.lang.script.word_pair_share,
+# below JUNK_MAX_SHARE as a PDF page's text layer): random bytes that happen to decode,
+# characters strung at random. Judged on 100 pairs or more.
 JUNK_MIN_PAIRS = 100
-JUNK_MAX_SHARE = 0.15
 
 _LEX = lexicon()  # rag/lang/data/metadata.toml
 # Whole lines that are page furniture, not report content: a row of the index table (a line
@@ -94,227 +92,6 @@ def decode_bytes(data: bytes, name: str) -> Decoded:
     if enc in {"gbk", "gb2312", "hz"}:  # gb18030 is their superset
         enc = "gb18030"
     return Decoded(data.decode(enc), enc)
-
-
-# A .docx is a zip: its parts together may inflate to at most this many bytes (checked from
-# the zip's directory before any part is read). A 640 KB file inflating to 300 MB had taken
-# the reader past 4 GB of memory; a real report's parts are a few MB (photos are JPEG inside).
-MAX_UNZIPPED = 100 * 1024 * 1024
-
-
-def _grid(row: Any) -> list[tuple[Any, str]]:
-    """A table row by grid column: (the cell, its text); a merged cell fills its columns."""
-    return [(cell._tc, " ".join(cell.text.split())) for cell in row.cells]
-
-
-def _once(cells: list[tuple[Any, str]]) -> list[str]:
-    """The texts of a row with a cell merged across columns once."""
-    return [t for i, (tc, t) in enumerate(cells) if i == 0 or tc is not cells[i - 1][0]]
-
-
-def _table_lines(table: Any) -> list[str]:
-    """A .docx table where it stands, one line per row (`row_lines`)."""
-    return row_lines([_grid(row) for row in table.rows])
-
-
-def row_lines(grid: list[list[tuple[Any, str]]]) -> list[str]:
-    """A table's rows by grid column, each cell (its identity, its text): a cell merged across
-    columns is the same identity in each. The first row is the header, kept as a line of its
-    own; each other row is a sentence that names its columns, so a figure in a cell is found,
-    cited and checked with what it counts: 行政复议案件：2023年 5件，2024年 7件。 A table of one row
-    or one column stays as it is. Cells are apart by tabs, never "|" (a "|" row is a web
-    page's index table: is_noise_line)."""
-    rows = [r for r in grid if any(t for _, t in r)]
-    if len(rows) < 2 or max(len(_once(r)) for r in rows) < 2:
-        return ["\t".join(_once(r)) for r in rows]
-    header, out = rows[0], ["\t".join(_once(rows[0]))]
-    for row in rows[1:]:
-        parts = [
-            f"{header[j][1] if j < len(header) else ''} {t}".strip()
-            for j, (tc, t) in enumerate(row)
-            if j > 0 and t and tc is not row[j - 1][0]
-        ]
-        label = row[0][1]
-        out.append(
-            f"{label}：{'，'.join(parts)}。" if parts else "\t".join(x for x in _once(row) if x)
-        )
-    return out
-
-
-def _docx_text(data: bytes, name: str) -> str:
-    import docx  # python-docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            inflated = sum(i.file_size for i in z.infolist())
-    except (zipfile.BadZipFile, ValueError) as e:
-        raise IngestError(name, f"不是可读的 .docx 文件（{e}）") from e
-    if inflated > MAX_UNZIPPED:
-        raise IngestError(
-            name,
-            f"解压后有 {inflated / 2**20:.0f} MB，超过 {MAX_UNZIPPED / 2**20:.0f} MB 的上限"
-            "（像是压缩炸弹）",
-        )
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise IngestError(name, f"不是可读的 .docx 文件（{e}）") from e
-    from docx.table import Table
-
-    lines: list[str] = []
-    for block in document.iter_inner_content():  # paragraphs and tables in reading order
-        lines += _table_lines(block) if isinstance(block, Table) else [block.text]
-    return "\n".join(lines)
-
-
-def _garbled(text: str) -> bool:
-    """A page's text layer that is no text: empty, glyph ids (cid:12), characters that make
-    no words, or mostly characters no Chinese page writes (a font without its Unicode map
-    gives Latin-1 letters, private-use or replacement characters)."""
-    s = "".join(text.split())
-    if not s or s.count("(cid:") >= 3:
-        return True
-    pairs, share = word_pair_share(s)
-    if pairs >= 30 and share < JUNK_MAX_SHARE:
-        return True
-    odd = sum(1 for c in s if "\x80" <= c <= "\xff" or "\ue000" <= c <= "\uf8ff" or c == "\ufffd")
-    return odd > 0.3 * len(s)
-
-
-def _paged(
-    texts: list[str], recognized: AbstractSet[int], goes_on: AbstractSet[int] = frozenset()
-) -> tuple[str, tuple[Page, ...]]:
-    """The pages' texts with each page's span: a line break between pages, none after a page
-    in `goes_on` (its last paragraph runs on into the next page, which opens no heading)."""
-    pages, parts, pos = [], [], 0
-    for i, t in enumerate(texts):
-        glue = "" if i == 0 or (i - 1 in goes_on and not ocr.starts_paragraph(t)) else "\n"
-        pos += len(glue)
-        parts.append(glue + t)
-        pages.append(Page(i + 1, pos, pos + len(t), i in recognized))
-        pos += len(t)
-    return "".join(parts), tuple(pages)
-
-
-def _pdf_tables(data: bytes, pages: Iterable[int], name: str) -> dict[int, str]:
-    """The text of each text-layer page (0-based) that holds a ruled table, read again by
-    pdfplumber with its tables as rows in place (`row_lines`) between the lines around them,
-    top to bottom. A page whose tables cannot be read keeps pypdf's text."""
-    try:
-        import pdfplumber
-    except ImportError:
-        return {}
-    out: dict[int, str] = {}
-    try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for i in pages:
-                page = pdf.pages[i]
-                tables = page.find_tables()
-                if tables:
-                    out[i] = _page_with_tables(page, tables)
-    except Exception as e:  # pdfminer's errors on a PDF pypdf could read: keep pypdf's text
-        logger.warning("%s: tables not read (%s)", name, e)
-    return out
-
-
-def _page_with_tables(page: Any, tables: list[Any]) -> str:
-    boxes = [t.bbox for t in tables]
-
-    def outside(obj: dict[str, Any]) -> bool:
-        x, y = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
-
-    lines = [(line["top"], line["text"]) for line in page.filter(outside).extract_text_lines()]
-    for t in tables:
-        grid = []
-        for r, row in enumerate(t.extract()):
-            cells: list[tuple[Any, str]] = []
-            for j, text in enumerate(row):  # None: the cell is merged with the one before it
-                cell = " ".join((text or "").split())  # a cell's own line breaks as spaces
-                cells.append(cells[-1] if text is None and cells else ((r, j), cell))
-            grid.append(cells)
-        lines.append((t.bbox[1], "\n".join(row_lines(grid))))
-    return "\n".join(text for _, text in sorted(lines, key=lambda x: x[0]))
-
-
-def _pdf_text(
-    data: bytes, name: str, progress: ocr.PageProgress | None = None
-) -> tuple[str, tuple[Page, ...]]:
-    """The text layer page by page; a page without a usable one (a scan, a font without its
-    Unicode map) is read by OCR when the `ocr` extra is installed."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not _decrypts(reader):
-            raise IngestError(name, "PDF 已加密，没有密码无法读取")
-        texts = [(page.extract_text() or "").rstrip("\n") for page in reader.pages]
-    except (PdfReadError, ValueError, OSError, SystemError) as e:  # SystemError: a C parser
-        raise IngestError(name, f"不是可读的 .pdf 文件（{e}）") from e
-    scans = [i for i, t in enumerate(texts) if _garbled(t)]
-    if len(scans) > ocr.MAX_PAGES and ocr.available():
-        raise IngestError(name, f"有 {len(scans)} 页要识别，超过识别 {ocr.MAX_PAGES} 页的上限")
-    recognized: set[int] = set()
-    goes_on: set[int] = set()
-    if scans and ocr.available():
-        read = ocr.read_pages(ocr.pdf_pages(data, scans, name), len(scans), name, progress)
-        for i in scans:
-            texts[i] = read[i].text
-        recognized = set(scans)
-        goes_on = {i for i in scans if read[i].goes_on and i + 1 in recognized}
-    elif scans and len(scans) == len(texts):
-        raise IngestError(name, "PDF 没有可用的文字层（扫描件？）。" + ocr.INSTALL)
-    elif scans:
-        logger.warning("%s: pages %s have no text layer and OCR is not installed", name, scans)
-    for i, text in _pdf_tables(
-        data, (i for i in range(len(texts)) if i not in scans), name
-    ).items():
-        texts[i] = text
-    text, pages = _paged(texts, recognized, goes_on)
-    if not text.strip():
-        raise IngestError(name, "PDF 没有文字：扫描页也没有识别出文字")
-    return text, pages
-
-
-def _image_text(
-    data: bytes, name: str, progress: ocr.PageProgress | None = None
-) -> tuple[str, tuple[Page, ...]]:
-    """A scanned page (or a multi-page .tif), read by OCR."""
-    from PIL import Image, ImageSequence
-
-    if not ocr.available():
-        raise IngestError(name, ocr.INSTALL)
-    try:
-        image = Image.open(io.BytesIO(data))
-        n = getattr(image, "n_frames", 1)
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise IngestError(name, f"不是可读的图片（{e}）") from e
-    if n > ocr.MAX_PAGES:
-        raise IngestError(name, f"图片有 {n} 页，超过识别 {ocr.MAX_PAGES} 页的上限")
-
-    def frames() -> Iterator[tuple[int, Any]]:  # one page in memory at a time
-        try:
-            for i, frame in enumerate(ImageSequence.Iterator(image)):
-                yield i, frame.copy()
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
-            raise IngestError(name, f"不是可读的图片（{e}）") from e
-
-    read = ocr.read_pages(frames(), n, name, progress)
-    goes_on = {i for i in range(n - 1) if read[i].goes_on}
-    text, pages = _paged([read[i].text for i in range(n)], set(range(n)), goes_on)
-    if not text.strip():
-        raise IngestError(name, "图片中没有识别出文字")
-    return text, pages
-
-
-def _decrypts(reader) -> bool:  # type: ignore[no-untyped-def]
-    """Whether an encrypted PDF opens with the empty password (AES needs `cryptography`)."""
-    try:
-        return bool(reader.decrypt(""))
-    except Exception:  # pypdf's DependencyError, NotImplementedError for unknown ciphers
-        return False
 
 
 def _html_text(data: bytes, name: str) -> Decoded:
@@ -367,17 +144,17 @@ def read_text(path: Path, progress: ocr.PageProgress | None = None) -> Decoded:
                 raise IngestError(name, "文本文件里有二进制数据（文件损坏或扩展名不对）")
         decoded = decode_bytes(data, name)
     elif suffix == ".docx":
-        decoded = Decoded(_docx_text(data, name), "docx")
+        decoded = Decoded(docx_text(data, name), "docx")
     elif suffix == ".pdf":
-        text, pages = _pdf_text(data, name, progress)
+        text, pages = pdf_text(data, name, progress)
         decoded = Decoded(text, "pdf", pages=pages)
     elif suffix == ".ofd":
         read = ofd_pages(data, name, progress)
         goes_on = {i for i, p in enumerate(read.pages[:-1]) if p.goes_on}
-        text, pages = _paged([p.text for p in read.pages], set(read.recognized), goes_on)
+        text, pages = paged([p.text for p in read.pages], set(read.recognized), goes_on)
         decoded = Decoded(text, "ofd", pages=pages)
     elif suffix in IMAGE_SUFFIXES:
-        text, pages = _image_text(data, name, progress)
+        text, pages = image_text(data, name, progress)
         decoded = Decoded(text, "ocr", pages=pages)
     else:
         decoded = _html_text(data, name)
