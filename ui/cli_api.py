@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +58,31 @@ def _options(body: dict[str, Any]) -> Asked:
         raise ValueError(str(e)) from e
 
 
+Work = Callable[[Pipeline, dict[str, Any]], dict]
+# The JSON routes: each reads its body by the one request model and answers the JSON of the
+# command (`rag ask --json`, `rag check --json`, `rag table --json`, ...).
+_ROUTES: dict[str, Work] = {
+    "ask": lambda p, b: ask_json(p, _text(b, "question"), _options(b), b.get("history")),
+    "check": lambda p, b: check_json(p, _text(b, "text"), _options(b)),
+    "table": lambda p, b: table_json(p, b.get("indicators"), _options(b), b.get("sort")),
+    "trend": lambda p, b: trend_json(p, b.get("place"), b.get("indicators")),
+    "similar": lambda p, b: similar_json(p, _options(b)),
+}
+
+
+def _route(
+    run: Callable[[Request, Work], Awaitable[Any]], work: Work
+) -> Callable[[Request], Awaitable[Any]]:
+    async def route(request: Request) -> Any:
+        return await run(request, work)
+
+    return route
+
+
 def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
     api = APIRouter(prefix="/v1/rag")
 
-    async def run(request: Request, work: Callable[[Pipeline, dict[str, Any]], dict]) -> Any:
+    async def run(request: Request, work: Work) -> Any:
         now = pipeline()
         if request.headers.get(BUILD_HEADER, now.index.folder.name) != now.index.folder.name:
             return JSONResponse({"error": "此服务用的是另一份索引"}, 409)
@@ -74,40 +95,8 @@ def router(pipeline: Callable[[], Pipeline]) -> APIRouter:
             return JSONResponse({"error": str(e)}, 400)
         return JSONResponse(result, 400 if "error" in result else 200)
 
-    @api.post("/ask")
-    async def ask(request: Request) -> Any:
-        def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            return ask_json(p, _text(body, "question"), _options(body), body.get("history"))
-
-        return await run(request, work)
-
-    @api.post("/check")
-    async def check(request: Request) -> Any:
-        def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            return check_json(p, _text(body, "text"), _options(body))
-
-        return await run(request, work)
-
-    @api.post("/table")
-    async def table(request: Request) -> Any:
-        def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            return table_json(p, body.get("indicators"), _options(body), body.get("sort"))
-
-        return await run(request, work)
-
-    @api.post("/trend")
-    async def trend(request: Request) -> Any:
-        def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            return trend_json(p, body.get("place"), body.get("indicators"))
-
-        return await run(request, work)
-
-    @api.post("/similar")
-    async def similar(request: Request) -> Any:
-        def work(p: Pipeline, body: dict[str, Any]) -> dict:
-            return similar_json(p, _options(body))
-
-        return await run(request, work)
+    for name, work in _ROUTES.items():
+        api.add_api_route(f"/{name}", _route(run, work), methods=["POST"], name=name)
 
     @api.post("/export/{kind}")
     async def export(request: Request, kind: str, format: str = "docx") -> Any:  # noqa: A002

@@ -69,6 +69,15 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         json_response=True,
     )
 
+    _answer_tools(mcp, pipeline)
+    _export_tools(mcp, pipeline)
+    _county_tools(mcp, pipeline)
+    return mcp
+
+
+def _answer_tools(mcp: FastMCP, pipeline: Callable[[], Pipeline]) -> None:
+    """search_reports, ask, check_claims, list_reports."""
+
     async def run(
         fn: Callable[..., dict[str, Any]], text: str, filters: tuple[Any, Any, Any], *rest: Any
     ) -> dict[str, Any]:
@@ -104,20 +113,39 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         return await run(check_json, text, (place, year, report))
 
     @mcp.tool()
-    async def indicator_table(
-        indicators: str, sort: str = "", place: str = "", year: int | str = 0, report: str = ""
-    ) -> dict[str, Any]:
-        """指标汇总：indicators 为逗号分隔的指标（执法培训次数,行政复议案件数,法律顾问），每份报告一行；
-        每格 value 为报告写明的数字（带单位），sentence/start/end 为所在原句及字符区间，未写明则
-        shown 为“未载明”；totals 为单位相同的格相加的合计（summed 相加的报告，left_out 未计入及原因）。
-        sort 为按哪个指标排序。"""
+    async def list_reports() -> dict[str, Any]:
+        """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
+        return await anyio.to_thread.run_sync(reports_json, pipeline(), limiter=answering())
 
-        def work(asked: Asked) -> dict[str, Any]:
-            return table_json(pipeline(), indicators, asked, sort or None)
 
-        return await anyio.to_thread.run_sync(
-            filtered, work, place, year, report, limiter=answering()
+def _export_tools(mcp: FastMCP, pipeline: Callable[[], Pipeline]) -> None:
+    """export_answer, export_check, export_table: the file itself, with its proof."""
+
+    @mcp.tool()
+    async def export_answer(
+        question: str,
+        format: str = "docx",
+        place: str = "",
+        year: int | str = 0,
+        report: str = "",  # noqa: A002
+    ) -> list[TextContent | EmbeddedResource]:
+        """回答问题并导出为文件：format 为 docx（Word，每句一条批注，引用报告原句、文件名、
+        字符区间和核查结论）或 xlsx（Excel，每条引文一行）。返回文件本身（嵌入资源，base64）。"""
+        return await _exported(
+            pipeline, "ask", {"question": question}, format, (place, year, report)
         )
+
+    @mcp.tool()
+    async def export_check(
+        text: str,
+        format: str = "docx",
+        place: str = "",
+        year: int | str = 0,
+        report: str = "",  # noqa: A002
+    ) -> list[TextContent | EmbeddedResource]:
+        """核稿并导出为文件：format 为 docx（Word，逐句结论，批注中引用报告原句）或 xlsx
+        （Excel，每句一行）。返回文件本身（嵌入资源，base64）。"""
+        return await _exported(pipeline, "check", {"text": text}, format, (place, year, report))
 
     @mcp.tool()
     async def export_table(
@@ -132,6 +160,26 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
         每个数字的批注引用报告原句）。返回文件本身（嵌入资源，base64）。"""
         body = {"indicators": indicators, "sort": sort or None}
         return await _exported(pipeline, "table", body, format, (place, year, report))
+
+
+def _county_tools(mcp: FastMCP, pipeline: Callable[[], Pipeline]) -> None:
+    """The county's view: indicator_table, year_over_year, copied_text."""
+
+    @mcp.tool()
+    async def indicator_table(
+        indicators: str, sort: str = "", place: str = "", year: int | str = 0, report: str = ""
+    ) -> dict[str, Any]:
+        """指标汇总：indicators 为逗号分隔的指标（执法培训次数,行政复议案件数,法律顾问），每份报告一行；
+        每格 value 为报告写明的数字（带单位），sentence/start/end 为所在原句及字符区间，未写明则
+        shown 为“未载明”；totals 为单位相同的格相加的合计（summed 相加的报告，left_out 未计入及原因）。
+        sort 为按哪个指标排序。"""
+
+        def work(asked: Asked) -> dict[str, Any]:
+            return table_json(pipeline(), indicators, asked, sort or None)
+
+        return await anyio.to_thread.run_sync(
+            filtered, work, place, year, report, limiter=answering()
+        )
 
     @mcp.tool()
     async def year_over_year(place: str, indicators: str) -> dict[str, Any]:
@@ -152,39 +200,6 @@ def build_mcp(pipeline: Callable[[], Pipeline], host: str = "127.0.0.1") -> Fast
             return similar_json(pipeline(), asked)
 
         return await anyio.to_thread.run_sync(filtered, work, "", 0, report, limiter=answering())
-
-    @mcp.tool()
-    async def list_reports() -> dict[str, Any]:
-        """列出知识库收录的报告：文件名、标题、发布机构、地方、年份、发布日期、成文日期、索引号、文号。"""
-        return await anyio.to_thread.run_sync(reports_json, pipeline(), limiter=answering())
-
-    @mcp.tool()
-    async def export_answer(
-        question: str,
-        format: str = "docx",
-        place: str = "",
-        year: int | str = 0,
-        report: str = "",  # noqa: A002
-    ) -> list[TextContent | EmbeddedResource]:
-        """回答问题并导出为文件：format 为 docx（Word，每条引文一个脚注，引用报告原句、文件名、
-        字符区间和核查结论）或 xlsx（Excel，每条引文一行）。返回文件本身（嵌入资源，base64）。"""
-        return await _exported(
-            pipeline, "ask", {"question": question}, format, (place, year, report)
-        )
-
-    @mcp.tool()
-    async def export_check(
-        text: str,
-        format: str = "docx",
-        place: str = "",
-        year: int | str = 0,
-        report: str = "",  # noqa: A002
-    ) -> list[TextContent | EmbeddedResource]:
-        """核稿并导出为文件：format 为 docx（Word，逐句结论，有依据的附报告原句脚注）或 xlsx
-        （Excel，每句一行）。返回文件本身（嵌入资源，base64）。"""
-        return await _exported(pipeline, "check", {"text": text}, format, (place, year, report))
-
-    return mcp
 
 
 async def _exported(

@@ -53,7 +53,7 @@ def table(
     """指标汇总：每份报告一行、每个指标一列，每格是报告写明的数字（带单位）和所在原句，或“未载明”
     / a table of INDICATORS across the reports, each figure cited to its sentence."""
     from rag.factory import open_pipeline
-    from rag.table import UNSTATED, TableBuilder, indicator_names
+    from rag.table import TableBuilder, indicator_names
 
     try:
         names = indicator_names(indicators)
@@ -74,6 +74,13 @@ def table(
     if as_json:
         print(json.dumps(built.to_dict(pipeline.reports), ensure_ascii=False, indent=1))
         return
+    _print_table(built, pipeline.reports)
+
+
+def _print_table(built, reports) -> None:  # type: ignore[no-untyped-def]
+    """The table, its totals and each figure's sentence, on the terminal."""
+    from rag.table import UNSTATED
+
     grid = RichTable(show_lines=False)
     grid.add_column("报告")
     for ind in built.indicators:
@@ -94,7 +101,7 @@ def table(
     for source, cells in built.rows:
         for c in cells:
             if c.stated:
-                text = pipeline.reports[source].text[c.start : c.end]
+                text = reports[source].text[c.start : c.end]
                 console.print(f"{c.indicator} {c.value}：{source} {c.start}-{c.end} {text}",
                               markup=False, highlight=False, style="dim")  # fmt: skip
 
