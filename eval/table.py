@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--gold", type=Path, default=GOLD / "gold.jsonl",
                         help="another hand-built table (its own reports: --reports)")  # fmt: skip
     parser.add_argument("--reports", type=Path, default=None, help="the reports of --gold")
+    parser.add_argument("--frozen", action="store_true",
+                        help="write the aggregates only (a table not for tuning)")  # fmt: skip
     args = parser.parse_args()
     gold = [
         json.loads(line)
@@ -127,7 +129,11 @@ def main() -> None:
         "reports": len(table.rows), "indicators": len(columns),
         "seconds": round(table.seconds, 3),
         **score(cells, gold, {"given": lambda r: True} if args.reports else None),
+        **({"gold": str(args.gold)} if args.reports else {}),
     }  # fmt: skip
+    if args.frozen:
+        for split in ("samples", "other", "given"):
+            result.get(split, {}).pop("cases", None)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for split in ("given",) if args.reports else ("samples", "other"):
