@@ -24,9 +24,9 @@ from rag.errors import ConfigError
 from rag.lang import lexicon
 from rag.pipeline import AskOptions, Pipeline
 from rag.retrieve.scope import resolve_scope
-from rag.retrieve.sections import next_year_topic, sentence_topic
+from rag.retrieve.sections import SHORTCOMINGS, next_year_topic, sentence_topic
 from rag.retrieve.support import has_figure, shares_content, support
-from rag.retrieve.terms import QuestionTerms, question_terms, synonyms
+from rag.retrieve.terms import SYNONYMS, QuestionTerms, question_terms
 from rag.text.numbers import Quantity, compatible_units, is_year, quantities
 from rag.text.textmatch import is_heading, sentences, years_in
 from rag.types import Chunk, Report
@@ -205,6 +205,8 @@ class _Sentence:
     end: int
     text: str
     plans: bool  # in next year's plans: never a cell
+    other_year: bool  # names only years other than the report's
+    year: int | None  # the report's year
 
 
 class TableBuilder:
@@ -245,26 +247,31 @@ class TableBuilder:
 
     def cell(self, source: str, indicator: Indicator, terms: QuestionTerms) -> Cell:
         """The report's figure for `indicator` (read as `terms`), or 未载明."""
-        best: tuple[float, int, _Sentence, Quantity | None, int] | None = None
+        best: tuple[tuple[float, bool, float], int, _Sentence, Quantity | None, int] | None = None
         for i, s in enumerate(self._report_sentences(source)):
             if s.plans:
                 continue
             score = support(terms, s.text)
-            if score < MIN_SUPPORT or (best is not None and score <= best[0]):
+            if score < MIN_SUPPORT or (best is not None and score < best[0][0]):
                 continue
             if indicator.unit is None:
-                if not _names_all(terms, s.text):
+                if s.other_year or not _names_all(terms, s.text):
                     continue
                 q, at = _people_near(s.text, terms)
             else:
-                found = _figure(s.text, terms, indicator)
+                found = _figure(s.text, terms, indicator, s.year)
                 if found is None:
                     continue
                 q, at = found
-            best = (score, i, s, q, at)
+            # equal scores: a sentence that gives a count (聘请2名律师作为常年法律顾问), then the
+            # figure nearest the column's words (3项事项纳入重大行政决策目录, not 五项法定程序 of
+            # 《重大行政决策程序暂行条例》)
+            key = (score, q is not None, -_gap(s.text, terms, at, q))
+            if best is None or key > best[0]:
+                best = (key, i, s, q, at)
         if best is None:
             return Cell(source, indicator.name)
-        score, _, s, q, at = best
+        (score, _, _), _, s, q, at = best
         if q is None:  # stated, with no count: 设有法律顾问
             return Cell(source, indicator.name, "是", None, "", False, s.start, s.end, s.start,
                         s.end, score)  # fmt: skip
@@ -295,8 +302,10 @@ class TableBuilder:
                     and any(y != year for y in years_in(text))
                     and (year not in years_in(text))
                 )
-                plans = plans_chunk or next_year_topic(sentence_topic(chunk, a)) or other_year
-                out.append(_Sentence(start, chunk.start + b, text, plans))
+                topic = sentence_topic(chunk, a)
+                # next year's plans, and the shortcomings (仍有4人未取得执法资格): no results
+                plans = plans_chunk or next_year_topic(topic) or topic == SHORTCOMINGS
+                out.append(_Sentence(start, chunk.start + b, text, plans, other_year, year))
         self._sentences[source] = out
         return out
 
@@ -326,10 +335,11 @@ def _fits(q: Quantity, indicator: Indicator) -> bool:
 
 
 def _term_spans(text: str, terms: QuestionTerms) -> list[tuple[int, int, float]]:
-    """Where the column's words (or their synonyms) stand in `text`, with their weights."""
+    """Where the column's words (or the words question.toml's synonyms count as them: not the
+    thesaurus's looser ones, 决定 for 决策) stand in `text`, with their weights."""
     out = []
     for term, weight in terms.weights.items():
-        for word in {term, *synonyms(term)}:
+        for word in {term, *(w for g in SYNONYMS if term in g for w in g)}:
             at = text.find(word)
             while at >= 0 and word:
                 out.append((at, at + len(word), weight))
@@ -347,11 +357,13 @@ def _clause(text: str, at: int) -> str:
     return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
 
 
-def _figure(text: str, terms: QuestionTerms, indicator: Indicator) -> tuple[Quantity, int] | None:
+def _figure(
+    text: str, terms: QuestionTerms, indicator: Indicator, year: int | None
+) -> tuple[Quantity, int] | None:
     """The figure of `text` in a unit the column accepts, in a clause that holds some of the
     column's words (全年多元化解纠纷42宗; not 党委印发的92份文件 after 重大决策的审查), nearest them
-    (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset."""
-    spans = _term_spans(text, terms)
+    (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset. A figure
+    after the mention of another year than the report's `year` is that year's (比2023年的29件)."""
     best: tuple[float, Quantity, int] | None = None
     pos = 0
     for q in quantities(text):
@@ -361,13 +373,25 @@ def _figure(text: str, terms: QuestionTerms, indicator: Indicator) -> tuple[Quan
         pos = at + len(q.text)
         if not _fits(q, indicator) or not shares_content(terms, _clause(text, at)):
             continue
-        gap = min(
-            (at - b if at >= b else (a - (at + len(q.text))) * 2 if a >= at + len(q.text) else 0)
-            for a, b, _ in spans
-        ) if spans else len(text)  # fmt: skip
+        said = years_in(text[:at])  # 比2023年的29件, 2022年，…培训9次: another year's figure
+        if year is not None and said and said[-1] != year:
+            continue
+        gap = _gap(text, terms, at, q)
         if best is None or gap < best[0]:
             best = (gap, q, at)
     return None if best is None else (best[1], best[2])
+
+
+def _gap(text: str, terms: QuestionTerms, at: int, q: Quantity | None) -> float:
+    """Characters between a figure at `at` and the nearest of the column's words (before it
+    counts double: 15次执法培训 is rarer than 开展执法培训15次); 0 for no figure."""
+    if q is None or at < 0:
+        return 0.0
+    end = at + len(q.text)
+    spans = _term_spans(text, terms)
+    if not spans:
+        return float(len(text))
+    return float(min(at - b if at >= b else (a - end) * 2 if a >= end else 0 for a, b, _ in spans))
 
 
 def _people_near(text: str, terms: QuestionTerms) -> tuple[Quantity | None, int]:
@@ -380,7 +404,7 @@ def _people_near(text: str, terms: QuestionTerms) -> tuple[Quantity | None, int]
         if at < 0:
             continue
         pos = at + len(q.text)
-        if q.unit in _PEOPLE and any(-8 <= at - b <= 4 or 0 <= a - at - len(q.text) <= 2
+        if q.unit in _PEOPLE and any(-8 <= at - b <= 4 or 0 <= a - at - len(q.text) <= 8
                                      for a, b, _ in spans):  # fmt: skip
             return q, at
     return None, -1

@@ -108,7 +108,7 @@ def _report(town: str, year: int, body: str) -> str:
     )
 
 
-def test_next_years_plans_and_other_years_never_fill_a_cell(tmp_path: Path) -> None:
+def test_next_years_plans_other_years_and_shortcomings_never_fill_a_cell(tmp_path: Path) -> None:
     planned = _report(
         "青山镇", 2024,
         "全镇持续加强执法队伍建设，执法人员素质不断提升。\n"
@@ -116,19 +116,26 @@ def test_next_years_plans_and_other_years_never_fill_a_cell(tmp_path: Path) -> N
     )  # fmt: skip
     earlier = _report(
         "绿水镇", 2024,
-        "2022年，全镇组织执法人员开展执法培训9次。\n全年共调解矛盾纠纷35起，调解成功率98%。",
+        "2022年，全镇组织执法人员开展执法培训9次。\n全年共调解矛盾纠纷35起，调解成功率98%。\n"
+        "全面落实法律顾问制度。镇政府聘请2名律师作为常年法律顾问。",
     )  # fmt: skip
     done = _report(
         "白云镇", 2024,
-        "全年组织执法人员开展执法培训12次。\n全年共调解矛盾纠纷40件，调解成功率96.5%。",
+        "全年组织执法人员开展执法培训12次，比2023年的8次有所增加。\n"
+        "全年共调解矛盾纠纷40件，调解成功率96.5%。\n"
+        "二、存在的问题\n执法人员中仍有4人未取得执法资格，持证上岗率有待提高。",
     )  # fmt: skip
     pipeline = _corpus(tmp_path, {"a.txt": planned, "b.txt": earlier, "c.txt": done})
-    table = TableBuilder(pipeline).build(["执法培训次数", "矛盾纠纷调解件数", "调解成功率"])
+    table = TableBuilder(pipeline).build(
+        ["执法培训次数", "矛盾纠纷调解件数", "调解成功率", "执法人员数", "法律顾问"]
+    )
     cells = _cells(table)
     assert not cells[("a.txt", "执法培训次数")].stated  # only planned for 2025
     assert not cells[("b.txt", "执法培训次数")].stated  # 2022's, in a 2024 report
-    assert cells[("c.txt", "执法培训次数")].value == "12次"
+    assert cells[("c.txt", "执法培训次数")].value == "12次"  # not 2023's 8次 beside it
+    assert not cells[("c.txt", "执法人员数")].stated  # a shortcoming's 4人 is no head count
     assert cells[("b.txt", "矛盾纠纷调解件数")].value == "35起"
+    assert cells[("b.txt", "法律顾问")].value == "2名"  # the sentence that says how many
     assert cells[("c.txt", "调解成功率")].value == "96.5%"
     totals = {t.indicator: t for t in table.totals()}
     disputes = totals["矛盾纠纷调解件数"]  # 35起 + 40件: both count cases
