@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -365,12 +365,7 @@ def _figure(
     (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset. A figure
     after the mention of another year than the report's `year` is that year's (比2023年的29件)."""
     best: tuple[float, Quantity, int] | None = None
-    pos = 0
-    for q in quantities(text):
-        at = text.find(q.text, pos)
-        if at < 0:
-            continue
-        pos = at + len(q.text)
+    for q, at in _placed(text):
         if not _fits(q, indicator) or not shares_content(terms, _clause(text, at)):
             continue
         said = years_in(text[:at])  # 比2023年的29件, 2022年，…培训9次: another year's figure
@@ -380,6 +375,16 @@ def _figure(
         if best is None or gap < best[0]:
             best = (gap, q, at)
     return None if best is None else (best[1], best[2])
+
+
+def _placed(text: str) -> Iterator[tuple[Quantity, int]]:
+    """Each quantity of `text` with its offset there."""
+    pos = 0
+    for q in quantities(text):
+        at = text.find(q.text, pos)
+        if at >= 0:
+            pos = at + len(q.text)
+            yield q, at
 
 
 def _gap(text: str, terms: QuestionTerms, at: int, q: Quantity | None) -> float:
@@ -398,12 +403,7 @@ def _people_near(text: str, terms: QuestionTerms) -> tuple[Quantity | None, int]
     """For a column that asks whether a report states something (法律顾问): the count of
     people right around its words when the sentence gives one (聘请法律顾问3名), else none."""
     spans = _term_spans(text, terms)
-    pos = 0
-    for q in quantities(text):
-        at = text.find(q.text, pos)
-        if at < 0:
-            continue
-        pos = at + len(q.text)
+    for q, at in _placed(text):
         if q.unit in _PEOPLE and any(-8 <= at - b <= 4 or 0 <= a - at - len(q.text) <= 8
                                      for a, b, _ in spans):  # fmt: skip
             return q, at
