@@ -25,7 +25,7 @@ from rag.lang import lexicon
 from rag.pipeline import AskOptions, Pipeline
 from rag.retrieve.scope import resolve_scope
 from rag.retrieve.sections import SHORTCOMINGS, next_year_topic, sentence_topic
-from rag.retrieve.support import has_figure, shares_content, support
+from rag.retrieve.support import has_figure, support
 from rag.retrieve.terms import SYNONYMS, QuestionTerms, question_terms
 from rag.text.numbers import Quantity, compatible_units, is_year, quantities
 from rag.text.textmatch import is_heading, sentences, years_in
@@ -33,6 +33,7 @@ from rag.types import Chunk, Report
 from rag.verify.judge import is_furniture
 
 _SUFFIX = lexicon()["indicator_suffix"]  # rag/lang/data/question.toml
+_COLUMN_WORDS = tuple(lexicon()["indicator_synonyms"].groups("group").values())
 MAX_INDICATORS = 20
 MAX_NAME = 30  # characters of a column name
 # The evidence score a sentence needs to be a cell (0..1, the share of the column's words it
@@ -242,8 +243,12 @@ class TableBuilder:
         lexical = self.pipeline.index.lexical
         tokenizer = lexical.tokenizer
         places = frozenset(self.pipeline.retriever.places.by_alias)
-        return question_terms(indicator.question, tokenizer.words, tokenizer, lexical.idf,
-                              places, None, lexical.df)  # fmt: skip
+        terms = question_terms(indicator.question, tokenizer.words, tokenizer, lexical.idf,
+                               places, None, lexical.df)  # fmt: skip
+        # the column's words in the reports' other words (question.toml indicator_synonyms)
+        other = {t: tuple(w for g in _COLUMN_WORDS if t in g for w in g if w != t)
+                 for t in terms.weights}  # fmt: skip
+        return replace(terms, neighbours={t: ws for t, ws in other.items() if ws})
 
     def cell(self, source: str, indicator: Indicator, terms: QuestionTerms) -> Cell:
         """The report's figure for `indicator` (read as `terms`), or 未载明."""
@@ -310,6 +315,12 @@ class TableBuilder:
         return out
 
 
+def _names_some(terms: QuestionTerms, text: str) -> bool:
+    """Whether `text` holds one of the column's words (or a synonym, the reports' words for
+    it, or part of a long one)."""
+    return support(replace(terms, numeric=False, topic="", listing=False), text) > 0
+
+
 def _names_all(terms: QuestionTerms, text: str) -> bool:
     """Whether `text` holds each of the column's words (or a synonym, or part of a long one):
     a column asking whether a report states something (法律顾问) is not answered by a
@@ -339,7 +350,8 @@ def _term_spans(text: str, terms: QuestionTerms) -> list[tuple[int, int, float]]
     thesaurus's looser ones, 决定 for 决策) stand in `text`, with their weights."""
     out = []
     for term, weight in terms.weights.items():
-        for word in {term, *(w for g in SYNONYMS if term in g for w in g)}:
+        similar = (w for g in SYNONYMS if term in g for w in g)
+        for word in {term, *similar, *terms.neighbours.get(term, ())}:
             at = text.find(word)
             while at >= 0 and word:
                 out.append((at, at + len(word), weight))
@@ -366,7 +378,7 @@ def _figure(
     after the mention of another year than the report's `year` is that year's (比2023年的29件)."""
     best: tuple[float, Quantity, int] | None = None
     for q, at in _placed(text):
-        if not _fits(q, indicator) or not shares_content(terms, _clause(text, at)):
+        if not _fits(q, indicator) or not _names_some(terms, _clause(text, at)):
             continue
         said = years_in(text[:at])  # 比2023年的29件, 2022年，…培训9次: another year's figure
         if year is not None and said and said[-1] != year:
