@@ -14,20 +14,20 @@ thing (rag.text.numbers.compatible_units), and says which cells it summed and wh
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.errors import ConfigError
 from rag.lang import lexicon
 from rag.pipeline import AskOptions, Pipeline
+from rag.retrieve.figures import find_figure, gap, names_all, people_near
 from rag.retrieve.scope import resolve_scope
 from rag.retrieve.sections import SHORTCOMINGS, next_year_topic, sentence_topic
-from rag.retrieve.support import has_figure, support
-from rag.retrieve.terms import SYNONYMS, QuestionTerms, question_terms
-from rag.text.numbers import Quantity, compatible_units, is_year, quantities
+from rag.retrieve.support import support
+from rag.retrieve.terms import QuestionTerms, question_terms
+from rag.text.numbers import Quantity, compatible_units
 from rag.text.textmatch import is_heading, sentences, years_in
 from rag.types import Chunk, Report
 from rag.verify.judge import is_furniture
@@ -39,9 +39,7 @@ MAX_NAME = 30  # characters of a column name
 # The evidence score a sentence needs to be a cell (0..1, the share of the column's words it
 # holds, IDF-weighted): fitted on the five sample reports' cells only (eval/corpus-table).
 MIN_SUPPORT = 0.6
-_NOT_COUNTS = ("%", "元", "万元", "亿元", "年", "年度")  # a count column's figure is none of these
 UNSTATED = "未载明"
-_PEOPLE = lexicon()["head_count_units"].set  # rag/lang/data/units.toml
 
 
 def indicator_names(values: str | Sequence[str]) -> list[str]:
@@ -260,18 +258,18 @@ class TableBuilder:
             if score < MIN_SUPPORT or (best is not None and score < best[0][0]):
                 continue
             if indicator.unit is None:
-                if s.other_year or not _names_all(terms, s.text):
+                if s.other_year or not names_all(terms, s.text):
                     continue
-                q, at = _people_near(s.text, terms)
+                q, at = people_near(s.text, terms)
             else:
-                found = _figure(s.text, terms, indicator, s.year)
+                found = find_figure(s.text, terms, indicator.unit, indicator.accepts, s.year)
                 if found is None:
                     continue
                 q, at = found
             # equal scores: a sentence that gives a count (聘请2名律师作为常年法律顾问), then the
             # figure nearest the column's words (3项事项纳入重大行政决策目录, not 五项法定程序 of
             # 《重大行政决策程序暂行条例》)
-            key = (score, q is not None, -_gap(s.text, terms, at, q))
+            key = (score, q is not None, -gap(s.text, terms, at, q))
             if best is None or key > best[0]:
                 best = (key, i, s, q, at)
         if best is None:
@@ -313,110 +311,3 @@ class TableBuilder:
                 out.append(_Sentence(start, chunk.start + b, text, plans, other_year, year))
         self._sentences[source] = out
         return out
-
-
-def _names_some(terms: QuestionTerms, text: str) -> bool:
-    """Whether `text` holds one of the column's words (or a synonym, the reports' words for
-    it, or part of a long one)."""
-    return support(replace(terms, numeric=False, topic="", listing=False), text) > 0
-
-
-def _names_all(terms: QuestionTerms, text: str) -> bool:
-    """Whether `text` holds each of the column's words (or a synonym, or part of a long one):
-    a column asking whether a report states something (法律顾问) is not answered by a
-    sentence holding half of it (巡查 for 无人机巡查)."""
-    return all(
-        support(replace(terms, weights={t: w}, numeric=False, topic="", listing=False), text) > 0
-        for t, w in terms.weights.items()
-    )
-
-
-def _is_count(q: Quantity) -> bool:
-    return bool(q.unit) and q.unit not in _NOT_COUNTS and not is_year(q)
-
-
-def _fits(q: Quantity, indicator: Indicator) -> bool:
-    if is_year(q):
-        return False
-    if indicator.accepts:
-        return q.unit in indicator.accepts
-    if not indicator.unit:
-        return _is_count(q)
-    return has_figure(q.text, indicator.unit)
-
-
-def _term_spans(text: str, terms: QuestionTerms) -> list[tuple[int, int, float]]:
-    """Where the column's words (or the words question.toml's synonyms count as them: not the
-    thesaurus's looser ones, 决定 for 决策) stand in `text`, with their weights."""
-    out = []
-    for term, weight in terms.weights.items():
-        similar = (w for g in SYNONYMS if term in g for w in g)
-        for word in {term, *similar, *terms.neighbours.get(term, ())}:
-            at = text.find(word)
-            while at >= 0 and word:
-                out.append((at, at + len(word), weight))
-                at = text.find(word, at + 1)
-    return out
-
-
-_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
-
-
-def _clause(text: str, at: int) -> str:
-    """The clause of `text` around offset `at` (between commas, semicolons, colons)."""
-    starts = [m.end() for m in _CLAUSE.finditer(text, 0, at)]
-    end = _CLAUSE.search(text, at)
-    return text[starts[-1] if starts else 0 : end.start() if end else len(text)]
-
-
-def _figure(
-    text: str, terms: QuestionTerms, indicator: Indicator, year: int | None
-) -> tuple[Quantity, int] | None:
-    """The figure of `text` in a unit the column accepts, in a clause that holds some of the
-    column's words (全年多元化解纠纷42宗; not 党委印发的92份文件 after 重大决策的审查), nearest them
-    (after them first: 开展执法培训15次; before them: 15次执法培训), with its offset. A figure
-    after the mention of another year than the report's `year` is that year's (比2023年的29件)."""
-    best: tuple[float, Quantity, int] | None = None
-    for q, at in _placed(text):
-        if not _fits(q, indicator) or not _names_some(terms, _clause(text, at)):
-            continue
-        said = years_in(text[:at])  # 比2023年的29件, 2022年，…培训9次: another year's figure
-        if year is not None and said and said[-1] != year:
-            continue
-        gap = _gap(text, terms, at, q)
-        if best is None or gap < best[0]:
-            best = (gap, q, at)
-    return None if best is None else (best[1], best[2])
-
-
-def _placed(text: str) -> Iterator[tuple[Quantity, int]]:
-    """Each quantity of `text` with its offset there."""
-    pos = 0
-    for q in quantities(text):
-        at = text.find(q.text, pos)
-        if at >= 0:
-            pos = at + len(q.text)
-            yield q, at
-
-
-def _gap(text: str, terms: QuestionTerms, at: int, q: Quantity | None) -> float:
-    """Characters between a figure at `at` and the nearest of the column's words (before it
-    counts double: 15次执法培训 is rarer than 开展执法培训15次); 0 for no figure."""
-    if q is None or at < 0:
-        return 0.0
-    end = at + len(q.text)
-    spans = _term_spans(text, terms)
-    if not spans:
-        return float(len(text))
-    return float(min(at - b if at >= b else (a - end) * 2 if a >= end else 0 for a, b, _ in spans))
-
-
-def _people_near(text: str, terms: QuestionTerms) -> tuple[Quantity | None, int]:
-    """For a column that asks whether a report states something (法律顾问): the count of
-    people right around its words when the sentence gives one (聘请法律顾问3名), else none."""
-    spans = _term_spans(text, terms)
-    for q, at in _placed(text):
-        if q.unit in _PEOPLE and any(-8 <= at - b <= 4 or 0 <= a - at - len(q.text) <= 8
-                                     for a, b, _ in spans):  # fmt: skip
-            return q, at
-    return None, -1
