@@ -114,6 +114,12 @@ class Trend:
         }
 
 
+def _lowest(report: Report) -> str:
+    """The lowest place a report is about (its town, else county, city, province), or ''."""
+    p = report.meta.places
+    return p.town or p.county or p.city or p.province or ""
+
+
 class Comparer:
     """Year-over-year views of one place over a pipeline's reports."""
 
@@ -134,10 +140,21 @@ class Comparer:
             raise ConfigError("请给出一个地方（如 水口镇）")
         opts = options or AskOptions()
         table = self.tables.build(indicators, replace(opts, places=(place,)))
-        years = {s: self.pipeline.reports[s].meta.year for s, _ in table.rows}
-        dated = sorted((y, s) for s, y in years.items() if y is not None)
+        reports = self.pipeline.reports
+        own = {s: _lowest(reports[s]) for s, _ in table.rows}
+        # a county's name also finds its towns' reports: one place is compared with itself
+        mine = {s for s, p in own.items() if p and (p in place or place in p)} or set(own)
+        places = sorted({own[s] for s in mine if own[s]})
+        if len(places) > 1:
+            raise ConfigError(f"“{place}”对应多个地方（{'、'.join(places)}），请写明其中一个")
+        dated = sorted((y, s) for s in mine if (y := reports[s].meta.year) is not None)
         if not dated:
             raise ConfigError(f"没有{place}的标明年份的报告")
+        if len({y for y, _ in dated}) < len(dated):
+            twice = sorted({y for y, _ in dated if sum(x == y for x, _ in dated) > 1})
+            raise ConfigError(
+                f"{place}的{'、'.join(map(str, twice))}年有不止一份报告，请用 --report 选定"
+            )
         rows = dict(table.rows)
         ordered = Table(table.indicators, tuple((s, rows[s]) for _, s in dated), table.labels,
                         table.seconds)  # fmt: skip

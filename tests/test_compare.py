@@ -27,6 +27,15 @@ PLANS = (
 )
 
 
+# the county 水口镇 is in: its name also finds the town's reports, which are not the county's
+COUNTY = (
+    "江华瑶族自治县人民政府关于2023年法治政府建设情况的报告\n"
+    "2023年，江华瑶族自治县深入推进法治政府建设。全县组织执法人员开展执法培训40次。\n"
+    "二、2024年工作打算\n（一）建设全县行政执法监督平台，实现执法数据全程留痕。\n"
+    "江华瑶族自治县人民政府\n2024年2月1日\n"
+)
+
+
 def earlier_year(text: str) -> str:
     """The sample report as its town's report of the year before: other figures, and plans
     of which one is done in the sample (执法培训), one never mentioned (无人机), one the
@@ -48,6 +57,7 @@ def two_years_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = (SAMPLES / SHUIKOU).read_text(encoding="utf-8")
     (folder / "shuikou_2024.txt").write_text(text, encoding="utf-8")
     (folder / "shuikou_2023.txt").write_text(earlier_year(text), encoding="utf-8")
+    (folder / "county_2023.txt").write_text(COUNTY, encoding="utf-8")
     settings = Settings(embed_model="none", llm_backend="none", reports_dir=folder,
                         index_dir=root / "index")  # fmt: skip
     build(settings)
@@ -143,3 +153,13 @@ def test_rag_trend_the_api_and_mcp(
     result = asyncio.run(main())
     data = result.structuredContent or json.loads(result.content[0].text)
     assert data["years"] == {"shuikou_2023.txt": 2023, "shuikou_2024.txt": 2024}
+
+
+def test_a_county_is_compared_with_itself_not_with_its_towns(two_years: Pipeline) -> None:
+    """江华瑶族自治县 also names 水口镇's reports (their chain holds it): the county's trend is
+    the county's report alone, and 水口镇's has no county report in it."""
+    county = Comparer(two_years).trend("江华瑶族自治县", ["执法培训次数"])
+    assert list(county.years) == ["county_2023.txt"] and not county.changes
+    assert county.table.rows[0][1][0].value == "40次"
+    town = Comparer(two_years).trend("水口镇", ["执法培训次数"])
+    assert "county_2023.txt" not in town.years

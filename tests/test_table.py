@@ -271,3 +271,20 @@ def test_a_copy_of_a_report_is_one_row(tmp_path: Path) -> None:
     )
     table = TableBuilder(pipeline).build(["执法培训次数"])
     assert len(table.rows) == 1 and table.rows[0][1][0].value == "15次"
+
+
+def test_a_change_or_last_years_figure_is_not_the_years_total(tmp_path: Path) -> None:
+    """由上年的10次增加到15次 is 15次; 同比减少3件，全年共12件 is 12件 (3件 is a change);
+    full-width digits are read where they stand (１５场)."""
+    text = _report(
+        "红星镇", 2024,
+        "执法培训由上年的10次增加到15次。\n受理行政复议案件同比减少3件，全年共12件。\n"
+        "全年开展普法活动１５场，覆盖群众2000余人次。",
+    )  # fmt: skip
+    pipeline = _corpus(tmp_path, {"a.txt": text})
+    cells = _cells(TableBuilder(pipeline).build(["执法培训次数", "行政复议案件数", "普法活动场次"]))
+    assert cells[("a.txt", "执法培训次数")].value == "15次"
+    assert cells[("a.txt", "行政复议案件数")].value == "12件"
+    wide = cells[("a.txt", "普法活动场次")]
+    assert wide.value == "１５场" and wide.number == 15
+    assert pipeline.reports["a.txt"].text[wide.figure_start : wide.figure_end] == "１５场"
