@@ -18,8 +18,7 @@ from rag.pipeline import AskOptions, Pipeline
 from rag.retrieve.sections import next_year_topic, sentence_topic
 from rag.retrieve.support import support
 from rag.retrieve.terms import question_terms
-from rag.table import Cell, Table, TableBuilder
-from rag.text.numbers import compatible_units
+from rag.table import Cell, Table, TableBuilder, counts_alike
 from rag.text.textmatch import containment, is_heading, sentences
 from rag.types import Chunk, Report
 from rag.verify.judge import is_furniture
@@ -60,7 +59,7 @@ def change(before: Cell, after: Cell) -> Change:
         return Change(before.indicator, before, after, None, "有一年未载明")
     if before.number is None or after.number is None:
         return Change(before.indicator, before, after, None, "不是数字")
-    if not compatible_units(before.unit, after.unit) or (before.unit == "%") != (after.unit == "%"):
+    if not counts_alike(before.unit, after.unit) or (before.unit == "%") != (after.unit == "%"):
         why = f"单位不同（{before.unit or '无'}、{after.unit or '无'}）"
         return Change(before.indicator, before, after, None, why)
     return Change(before.indicator, before, after, after.number - before.number)

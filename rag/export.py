@@ -167,6 +167,16 @@ def _xlsx(sections: Sequence[tuple[str, str, list[Sentence]]], path: Path) -> No
                               shown(p.quote), review])  # fmt: skip
     sheet.freeze_panes = "A2"
     path.parent.mkdir(parents=True, exist_ok=True)
+    _save(book, path)
+
+
+def _save(book: Any, path: Path) -> None:
+    """The workbook saved with every text as text: a quote that opens with = is not a formula."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
     book.save(str(path))
 
 
@@ -207,14 +217,16 @@ def table_proofs(table: Table, reports: Mapping[str, Report]) -> list[tuple[Cell
     """Each stated cell of `table` with its proof: the report sentence stating the figure."""
     out = []
     for source, cells in table.rows:
-        report = reports[source]
+        report = reports.get(source)
         for c in cells:
+            if not c.stated:
+                continue
+            if report is None or report.text[c.start : c.end] != c.sentence:
+                raise ConfigError(f"报告 {source} 在生成汇总表之后有改动，请重新生成汇总表再导出")
             page = report.page_at(c.start)
             where = page_label(page.number, page.recognized) if page is not None else ""
-            if c.stated:
-                out.append((c, Proof(None, source, c.start, c.end,
-                                     shown(report.text[c.start : c.end]), report.meta.title,
-                                     where)))  # fmt: skip
+            out.append((c, Proof(None, source, c.start, c.end, shown(c.sentence),
+                                 report.meta.title, where)))  # fmt: skip
     return out
 
 
@@ -297,4 +309,4 @@ def _table_xlsx(table: Table, proofs: Mapping[tuple[str, str], Proof], path: Pat
     for t in table.totals():
         totals.append([t.indicator, t.value, t.unit or None, "、".join(t.summed) or None,
                        "；".join(f"{s}：{w}" for s, w in t.left_out) or None])  # fmt: skip
-    book.save(str(path))
+    _save(book, path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -138,19 +138,33 @@ def find_copies(
     floor = max(BOILERPLATE_MIN, math.ceil(BOILERPLATE_SHARE * len(reports)))
     boiler = {g for g, n in df.items() if n >= floor}
     own = {k: [replace(s, grams=s.grams - boiler) for s in listed] for k, listed in sents.items()}
+    asked = sorted(sources if sources is not None else reports)
+    # only the 5-grams of the reports asked about are looked up: the index stays their size
+    wanted = {g for k in asked for s in own[k] for g in s.grams} if sources is not None else None
     index: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for k, listed in own.items():
         for i, sentence in enumerate(listed):
-            for g in sentence.grams:
+            for g in sentence.grams if wanted is None else sentence.grams & wanted:
                 index[g].append((k, i))
+    whole: dict[str, frozenset[str]] = {}  # a report's own 5-grams, once per call
+
+    def grams_of(source: str) -> frozenset[str]:
+        if source not in whole:
+            whole[source] = frozenset(g for s in own[source] for g in s.grams)
+        return whole[source]
+
     spans: list[Copied] = []
     shares: dict[str, float] = {}
-    for k in sorted(sources if sources is not None else reports):
+    for k in asked:
         matches = [_match(k, s, own, index) for s in own[k]]
-        found = [c for run in _runs(own[k], matches, own) for c in [_span(run, own, reports)] if c]
-        spans += found
+        copied = 0
+        for run in _runs(own[k], matches, grams_of):
+            span = _span(run, own, reports)
+            if span is not None:
+                spans.append(span)
+                copied += sum(s.end - s.start for s, _, _ in run)
         total = sum(s.end - s.start for s in own[k])
-        shares[k] = sum(c.end - c.start for c in found) / total if total else 0.0
+        shares[k] = copied / total if total else 0.0
     return Similarity(tuple(spans), shares, len(boiler))
 
 
@@ -178,7 +192,9 @@ def _match(
 
 
 def _runs(
-    listed: list[_Sentence], matches: list[list[_Match]], own: dict[str, list[_Sentence]]
+    listed: list[_Sentence],
+    matches: list[list[_Match]],
+    grams_of: Callable[[str], frozenset[str]],
 ) -> list[list[tuple[_Sentence, _Match | None, str]]]:
     """Consecutive sentences copied from one other report (when a text was copied into
     several, the one that holds the most of the run); a short sentence between or before
@@ -198,7 +214,7 @@ def _runs(
             continue
         if found:
             others = {m[0] for m in found}
-            held = [p for p in pending if any(p.grams <= _all_grams(own, o) for o in others)]
+            held = [p for p in pending if any(p.grams <= grams_of(o) for o in others)]
             if not current or not (common & others) or len(held) < len(pending):
                 close()
                 current, common = [], set(others)
@@ -225,17 +241,6 @@ def _assigned(
 
     other = max(sorted(common), key=held)
     return [(s, next((m for m in found if m[0] == other), None), other) for s, found in run]
-
-
-_ALL: dict[tuple[int, str], frozenset[str]] = {}
-
-
-def _all_grams(own: dict[str, list[_Sentence]], source: str) -> frozenset[str]:
-    key = (id(own), source)
-    if key not in _ALL:
-        _ALL.clear() if len(_ALL) > 64 else None
-        _ALL[key] = frozenset(g for s in own[source] for g in s.grams)
-    return _ALL[key]
 
 
 def _span(

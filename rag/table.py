@@ -53,6 +53,15 @@ def indicator_names(values: str | Sequence[str]) -> list[str]:
     return [n.strip() for p in parts for n in p if n.strip()]
 
 
+def reports_in_scope(pipeline: Pipeline, options: AskOptions) -> tuple[str, ...]:
+    """The reports the filters of `options` leave (places, years, report names), in order; a
+    word-for-word copy of a report is left out beside its original."""
+    scope = resolve_scope(
+        "", pipeline.reports, pipeline.query_options(options), pipeline.retriever.places
+    )
+    return scope.reports if scope.reports is not None else tuple(sorted(pipeline.reports))
+
+
 @dataclass(frozen=True)
 class Indicator:
     """A column: its name as written, the words searched, the unit asked ("" a count in any
@@ -70,6 +79,12 @@ class Indicator:
             raise ConfigError("指标名称是空的")
         if len(name) > MAX_NAME:
             raise ConfigError(f"指标名称“{name[:MAX_NAME]}…”超过 {MAX_NAME} 个字符")
+        if len(name) < 2:
+            raise ConfigError(f"指标名称“{name}”太短：至少两个字（如 执法培训次数）")
+        if not name.isprintable() or name[0] in "=+-@":
+            raise ConfigError(
+                f"指标名称“{name!r}”里有控制字符，或以 = + - @ 开头（表格会当作公式）"
+            )
         for suffix in sorted(_SUFFIX.words, key=len, reverse=True):
             drop = int(_SUFFIX.attr(suffix, "drop", 0))
             if name.endswith(suffix) and len(name) - drop >= 2:
@@ -106,6 +121,7 @@ class Cell:
     figure_start: int = -1  # the figure itself, as offsets into the report's text
     figure_end: int = -1
     score: float = 0.0
+    sentence: str = ""  # the report's sentence as it was read (an export checks it still is)
 
     @property
     def stated(self) -> bool:
@@ -118,8 +134,8 @@ class Cell:
         d.update(value=self.value, number=self.number, unit=self.unit, approx=self.approx,
                  start=self.start, end=self.end, figure_start=self.figure_start,
                  figure_end=self.figure_end, score=round(self.score, 3))  # fmt: skip
-        if report is not None:
-            d["sentence"] = report.text[self.start : self.end]
+        if report is not None or self.sentence:
+            d["sentence"] = self.sentence or (report.text[self.start : self.end] if report else "")
         return d
 
 
@@ -181,6 +197,16 @@ class Table:
         }
 
 
+_HEADS = lexicon()["head_count_units"].set  # rag/lang/data/units.toml: 人, 名, 位
+
+
+def counts_alike(a: str, b: str) -> bool:
+    """Whether figures in units `a` and `b` may be added or subtracted: they count the same
+    thing (rag.text.numbers.compatible_units), and a head count (人, 名) is never added to
+    attendances (人次)."""
+    return compatible_units(a, b) and ((a in _HEADS) == (b in _HEADS))
+
+
 def _total(indicator: str, cells: Sequence[Cell]) -> Total:
     stated = [c for c in cells if c.stated and c.number is not None]
     if not stated:
@@ -190,7 +216,7 @@ def _total(indicator: str, cells: Sequence[Cell]) -> Total:
     for c in stated:
         if c.unit == "%":
             left.append((c.source, "比例不相加"))
-        elif compatible_units(c.unit, unit) and c.unit and unit:
+        elif counts_alike(c.unit, unit) and c.unit and unit:
             summed.append(c)
         else:
             left.append((c.source, f"单位 {c.unit or '无'} 与 {unit or '无'} 不同"))
@@ -228,8 +254,7 @@ class TableBuilder:
         columns = tuple(dict.fromkeys(Indicator.read(n) for n in indicators))
         terms = [self._terms(c) for c in columns]
         p = self.pipeline
-        scope = resolve_scope("", p.reports, p.query_options(options), p.retriever.places)
-        sources = scope.reports if scope.reports is not None else tuple(sorted(p.reports))
+        sources = reports_in_scope(p, options)
         rows = tuple(
             (s, tuple(self.cell(s, c, t) for c, t in zip(columns, terms, strict=True)))
             for s in sources
@@ -277,10 +302,10 @@ class TableBuilder:
         (score, _, _), _, s, q, at = best
         if q is None:  # stated, with no count: 设有法律顾问
             return Cell(source, indicator.name, "是", None, "", False, s.start, s.end, s.start,
-                        s.end, score)  # fmt: skip
+                        s.end, score, s.text)  # fmt: skip
         a = s.start + at
         return Cell(source, indicator.name, q.text, q.value, q.unit, q.approx, s.start, s.end,
-                    a, a + len(q.text), score)  # fmt: skip
+                    a, a + len(q.text), score, s.text)  # fmt: skip
 
     def _report_sentences(self, source: str) -> list[_Sentence]:
         """The report's sentences of its own year, each once (chunks overlap), in order."""

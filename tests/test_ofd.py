@@ -259,7 +259,39 @@ def test_an_ofd_of_images_only_without_ocr_says_how_to_install_it(monkeypatch) -
 
 
 @needs_ocr
-def test_an_ofd_image_that_is_missing_or_broken_names_its_page() -> None:
-    data = make_ofd([["第一页的文字。"], []], scans={1: [b"\x89PNG broken"]})
-    with pytest.raises(IngestError, match="第 2 页的图片"):
-        ofd_pages(data, "broken.ofd")
+def test_a_broken_scan_loses_its_page_not_the_file(caplog: pytest.LogCaptureFixture) -> None:
+    """One unreadable image: the other pages are read and the log names the page; an OFD
+    with nothing else to read is refused, naming the page."""
+    data = make_ofd([["第一页的文字，全镇开展普法活动15场。"], []], scans={1: [b"\x89PNG broken"]})
+    read = ofd_pages(data, "broken.ofd")
+    assert "普法活动15场" in read.pages[0].text and not read.pages[1].text
+    assert read.recognized == frozenset() and "第 2 页的图片" in caplog.text
+    with pytest.raises(IngestError, match="第 1 页的图片"):
+        ofd_pages(make_ofd([[]], scans={0: [b"\x89PNG broken"]}), "only.ofd")
+
+
+@needs_ocr
+@needs_font
+@pytest.mark.integration
+def test_a_scan_named_in_the_pages_own_resources_is_read(tmp_path: Path) -> None:
+    """A page may list its images in its own PageRes (not the document's DocumentRes)."""
+    paras = _paragraphs(WAWU)
+    image = page_images("\n".join(paras[5:]))[0]
+    data = make_ofd([paras[:5], []], scans={1: [_png(image)]})
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    res = files.pop("Doc_0/DocumentRes.xml").decode()
+    files["Doc_0/DocumentRes.xml"] = res.split("<ofd:MultiMedias>")[0].encode() + b"</ofd:Res>"
+    files["Doc_0/Pages/Page_1/PageRes.xml"] = res.replace(
+        'BaseLoc="Res"', 'BaseLoc="../../Res"'
+    ).encode()
+    page = files["Doc_0/Pages/Page_1/Content.xml"].decode()
+    files["Doc_0/Pages/Page_1/Content.xml"] = page.replace(
+        "<ofd:Content>", "<ofd:PageRes>PageRes.xml</ofd:PageRes><ofd:Content>"
+    ).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for n, b in files.items():
+            zf.writestr(n, b)
+    read = ofd_pages(buf.getvalue(), "pageres.ofd")
+    assert read.recognized == frozenset({1}) and len(read.pages[1].text) > 100

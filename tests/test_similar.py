@@ -128,3 +128,15 @@ def test_rag_similar_rag_reports_the_api_and_mcp(
     result = asyncio.run(main())
     data = result.structuredContent or json.loads(result.content[0].text)
     assert data["spans"][0]["other"] == SHUIKOU
+
+
+def test_asking_for_one_report_gives_what_the_whole_run_gives_it(
+    copied: tuple[Pipeline, Path, int, int],
+) -> None:
+    """Only the asked report's 5-grams are looked up, with the same spans and share; a share
+    is of the report's sentences, so never over 1."""
+    pipeline, _, _, _ = copied
+    whole = find_copies(pipeline.reports, pipeline.index.chunks)
+    one = find_copies(pipeline.reports, pipeline.index.chunks, [XIAKOU])
+    assert one.spans == tuple(whole.of(XIAKOU)) and one.shares == {XIAKOU: whole.shares[XIAKOU]}
+    assert all(0.0 <= v <= 1.0 for v in whole.shares.values())

@@ -288,3 +288,29 @@ def test_a_change_or_last_years_figure_is_not_the_years_total(tmp_path: Path) ->
     wide = cells[("a.txt", "普法活动场次")]
     assert wide.value == "１５场" and wide.number == 15
     assert pipeline.reports["a.txt"].text[wide.figure_start : wide.figure_end] == "１５场"
+
+
+def test_a_total_never_adds_attendances_to_heads() -> None:
+    from rag.table import _total, counts_alike
+
+    assert counts_alike("起", "件") and not counts_alike("人次", "人") and counts_alike("名", "人")
+    cells = [Cell("a", "x", "3000人次", 3000.0, "人次"), Cell("b", "x", "500人", 500.0, "人")]
+    total = _total("x", cells)
+    assert total.value == 3000 and total.left_out == (("b", "单位 人 与 人次 不同"),)
+
+
+def test_an_export_of_a_table_older_than_its_reports_is_refused(
+    extractive: Pipeline, tmp_path: Path
+) -> None:
+    """A table kept in the UI, exported after a report changed, would quote the new text at
+    the old offsets: refused, by name; an indicator a spreadsheet would run is refused too."""
+    from dataclasses import replace
+
+    table = TableBuilder(extractive).build(["执法培训次数"])
+    report = extractive.reports[SHUIKOU]
+    changed = {**extractive.reports, SHUIKOU: replace(report, text="（修订）" + report.text)}
+    with pytest.raises(ConfigError, match=f"报告 {SHUIKOU} 在生成汇总表之后有改动"):
+        export_table(table, changed, tmp_path / "t.xlsx")
+    for name in ("=HYPERLINK(1)次数", "执法\x01培训次数"):
+        with pytest.raises(ConfigError, match="控制字符|公式"):
+            Indicator.read(name)

@@ -12,6 +12,7 @@ from typing import Any
 import gradio as gr
 
 from rag.check import CheckResult
+from rag.errors import RagError
 from rag.export import FORMATS as EXPORT_FORMATS
 from rag.export import export_answers, export_check, export_table
 from rag.table import Table
@@ -222,7 +223,11 @@ class ReviewDesk:
             return None
         suffix = fmt if fmt in EXPORT_FORMATS else ".xlsx"
         path = self._export_path("table", suffix, request)
-        export_table(table, reports, path)
+        try:
+            export_table(table, reports, path)
+        except RagError as e:  # a report changed since the table was made: made again first
+            path.unlink(missing_ok=True)
+            raise gr.Error(str(e)) from e
         return str(path)
 
     def export(

@@ -14,7 +14,7 @@ from rag.errors import RagError
 from rag.export import export_answers, export_check, export_table
 from rag.pipeline import Pipeline
 from rag.request import Asked, FilterError, check_search, check_text, parse_filters, resolve
-from rag.table import Table, TableBuilder, indicator_names
+from rag.table import Table, TableBuilder, indicator_names, reports_in_scope
 from rag.types import Answer
 
 
@@ -130,14 +130,15 @@ def trend_json(pipeline: Pipeline, place: Any, indicators: Any) -> dict[str, Any
 
 
 def similar_json(pipeline: Pipeline, asked: Asked) -> dict[str, Any]:
-    """The JSON of `rag similar --json` (text copied from other reports, both spans; the
-    share of each report), or {"error": reason}."""
+    """The JSON of `rag similar --json` for the reports the filters leave (text copied from
+    other reports, both spans; the share of each report), or {"error": reason}."""
     from rag.similar import find_copies
 
     try:
-        resolve(pipeline, asked)  # the report names checked
-        found = find_copies(pipeline.reports, pipeline.index.chunks, asked.options.reports or None)
-        return found.to_dict(pipeline.reports)
+        opts, said = resolve(pipeline, asked)
+        sources = reports_in_scope(pipeline, opts)  # places, years and report names
+        found = find_copies(pipeline.reports, pipeline.index.chunks, sources)
+        return _with_said(found.to_dict(pipeline.reports), said)
     except RagError as e:
         return {"error": str(e)}
 

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import posixpath
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from rag.errors import IngestError
 from rag.ingest import ocr
 from rag.ingest.ocr import PageText, Piece, layout
+
+logger = logging.getLogger(__name__)
 
 MAX_UNZIPPED = 200 * 1024**2  # an OFD that inflates past this is a zip bomb, not a report
 MAX_PAGES = 2000
@@ -115,14 +117,17 @@ class OfdPages:
     recognized: frozenset[int]  # pages (0-based) read by OCR from their images
 
 
-def _media(zf: zipfile.ZipFile, doc_path: str, document: Any, name: str) -> dict[str, str]:
-    """Resource ID -> the package path of its file, for the document's image resources."""
+def _media(
+    zf: zipfile.ZipFile, at: str, node: Any, name: str, kinds: tuple[str, ...]
+) -> dict[str, str]:
+    """Resource ID -> the package path of its file, for the image resources that `node` (the
+    document, or a page: its PageRes) names in its resource files (paths relative to `at`)."""
     out: dict[str, str] = {}
-    for kind in ("DocumentRes", "PublicRes"):
-        for ref in _children(document, kind):
+    for kind in kinds:
+        for ref in _children(node, kind):
             if not (ref.text or "").strip():
                 continue
-            res_path = _joined(doc_path, ref.text)
+            res_path = _joined(at, ref.text)
             if res_path not in zf.namelist():
                 continue
             res = _xml(zf, res_path, name)
@@ -144,23 +149,19 @@ def _images(content: Any) -> list[str]:
     return [rid for _, rid in sorted(found)]
 
 
-def _scans(
-    zf: zipfile.ZipFile, scans: dict[int, list[str]], media: dict[str, str], name: str
-) -> Iterator[tuple[int, Any]]:
-    """The images of the pages without text (page number, PIL image), one at a time."""
+def _image(zf: zipfile.ZipFile, n: int, rid: str, media: dict[str, str], name: str) -> Any:
+    """The PIL image of resource `rid` on page `n` (0-based); IngestError naming the page."""
     from PIL import Image
 
-    for n, ids in scans.items():
-        for rid in ids:
-            path = media.get(rid)
-            if path is None or path not in zf.namelist():
-                raise IngestError(name, f"OFD 第 {n + 1} 页的图片资源 {rid} 不在文件中")
-            try:
-                image = Image.open(io.BytesIO(zf.read(path)))
-                image.load()
-            except (OSError, ValueError, Image.DecompressionBombError) as e:
-                raise IngestError(name, f"OFD 第 {n + 1} 页的图片 {path} 无法读取（{e}）") from e
-            yield n, image
+    path = media.get(rid)
+    if path is None or path not in zf.namelist():
+        raise IngestError(name, f"OFD 第 {n + 1} 页的图片资源 {rid} 不在文件中")
+    try:
+        image = Image.open(io.BytesIO(zf.read(path)))
+        image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise IngestError(name, f"OFD 第 {n + 1} 页的图片 {path} 无法读取（{e}）") from e
+    return image
 
 
 def ofd_pages(data: bytes, name: str, progress: ocr.PageProgress | None = None) -> OfdPages:
@@ -187,6 +188,7 @@ def ofd_pages(data: bytes, name: str, progress: ocr.PageProgress | None = None) 
         if len(pages) > MAX_PAGES:
             raise IngestError(name, f"OFD 有 {len(pages)} 页，超过 {MAX_PAGES} 页的上限")
         out, scans = [], {}
+        media = _media(zf, doc_path, document, name, ("DocumentRes", "PublicRes"))
         for i, loc in enumerate(pages):
             path = _joined(doc_path, loc)
             if not path.endswith(".xml"):  # BaseLoc names the page's folder or its Content.xml
@@ -195,8 +197,9 @@ def ofd_pages(data: bytes, name: str, progress: ocr.PageProgress | None = None) 
             out.append(layout(_pieces(content)))
             if not out[-1].text.strip() and _images(content):
                 scans[i] = _images(content)
+                media.update(_media(zf, path, content, name, ("PageRes",)))  # the page's own
         if scans:
-            out = _recognized(zf, out, scans, _media(zf, doc_path, document, name), name, progress)
+            out = _recognized(zf, out, scans, media, name, progress)
     if not any(t.text.strip() for t in out):
         raise IngestError(name, "OFD 中没有文字")
     return OfdPages(out, frozenset(i for i in scans if out[i].text.strip()))
@@ -213,18 +216,31 @@ def _recognized(
     """`pages` with the text OCR reads on the images of the pages without text; without the
     `ocr` extra, an OFD with some text keeps it (the scanned pages said in the log), one with
     none says how to install it."""
+    texts = any(p.text.strip() for p in pages)
     if not ocr.available():
-        if not any(p.text.strip() for p in pages):
+        if not texts:
             raise IngestError(name, "OFD 中只有图片（扫描件）。" + ocr.INSTALL)
+        logger.warning("%s: pages %s are images and OCR is not installed", name,
+                       [n + 1 for n in scans])  # fmt: skip
         return pages
     total = sum(len(ids) for ids in scans.values())
     if total > ocr.MAX_PAGES:
         raise IngestError(name, f"有 {total} 张图片要识别，超过识别 {ocr.MAX_PAGES} 页的上限")
     read: dict[int, list[PageText]] = {}
-    for done, (n, image) in enumerate(_scans(zf, scans, media, name), 1):
-        read.setdefault(n, []).append(ocr.recognize(image))
-        if progress is not None:
-            progress(done, total)
+    done = 0
+    for n, ids in scans.items():
+        for rid in ids:
+            done += 1
+            try:
+                image = _image(zf, n, rid, media, name)
+            except IngestError as e:
+                if not texts:  # nothing else to read: the file is refused, by its page
+                    raise
+                logger.warning("%s", e)  # one unreadable scan does not lose the other pages
+                continue
+            read.setdefault(n, []).append(ocr.recognize(image))
+            if progress is not None:
+                progress(done, total)
     out = list(pages)
     for n, parts in read.items():
         out[n] = PageText("\n".join(p.text for p in parts if p.text), parts[-1].goes_on)

@@ -13,10 +13,9 @@ import gradio as gr
 from rag.compare import Comparer
 from rag.errors import RagError
 from rag.request import resolve
-from rag.similar import find_copies
 from rag.table import Table, TableBuilder, indicator_names
 from ui.render_county import similar_html, table_html, trend_html
-from ui.service import options
+from ui.service import options, similar_json
 from ui.tabs.context import Context
 
 DEFAULT = "执法培训次数，行政复议案件数，普法活动场次，法律顾问，调解成功率"
@@ -94,13 +93,10 @@ def wire(ctx: Context, tab: CountyTab, filters: list[Any]) -> None:
         return trend_html(trend.to_dict(pipeline.reports), pipeline.reports)
 
     def copies(place: str, years: list[Any], reports: list[str]) -> str:
-        pipeline = ctx.live.pipeline
-        try:
-            opts, _ = resolve(pipeline, options(place, years, reports))
-        except RagError as e:
-            return _error(e)
-        found = find_copies(pipeline.reports, pipeline.index.chunks, opts.reports or None)
-        return similar_html(found.to_dict(pipeline.reports), pipeline.reports)
+        found = similar_json(ctx.live.pipeline, options(place, years, reports))
+        if "error" in found:
+            return f'<p class="county-error">{html.escape(found["error"])}</p>'
+        return similar_html(found, ctx.live.pipeline.reports)
 
     def export(table: Table | None, fmt: str, request: gr.Request) -> str | None:
         return ctx.desk.export_table(table, fmt, ctx.live.pipeline.reports, request)
