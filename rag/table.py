@@ -3,13 +3,15 @@ words (执法培训次数, 行政复议案件数, 法律顾问), each cell the f
 with its unit and the exact sentence it stands in, or 未载明 with the report searched.
 
 A column's name is read by rag/lang/data/question.toml `indicator_suffix`: its ending says the
-unit asked (次数 -> 次, 率 -> %, 数 -> a count in any unit), the rest is what is searched, read
-as a question is (rag.retrieve.terms: IDF-weighted words, synonyms, the thing counted). Every
-sentence of the report's own year is scored by the evidence score (rag.retrieve.support), as an
-answer's sentences are; next year's plans, headings and title lines are never a cell. The
-figure is the one in the unit asked nearest the words that matched; a cell holds one figure,
-so it never mixes units or years. A column total sums only cells whose units count the same
-thing (rag.text.numbers.compatible_units), and says which cells it summed and which it left.
+unit asked and the units a figure for it may be in (次数 -> 次/场/期, 件数 -> 件/起/宗/份, 率 ->
+%, 数 -> a count in any unit); the rest is what is searched, read as a question is
+(rag.retrieve.terms), with the reports' other words for it (`indicator_synonyms`: 调解 ~ 化解).
+Every sentence of the report is scored by the evidence score (rag.retrieve.support), as an
+answer's sentences are; next year's plans, the shortcomings part, headings and title lines are
+never a cell. The figure is read by rag.retrieve.figures: in an accepted unit, in a clause
+naming the column, nearest its words, never another year's or a change. A cell holds one
+figure, so it never mixes units or years; a column total adds only figures that count the same
+thing (`counts_alike`), and says which cells it added and which it left out.
 """
 
 from __future__ import annotations
