@@ -13,11 +13,15 @@ same report make one span. The share of a report is its copied characters over i
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from rag.lang import lexicon
@@ -269,3 +273,28 @@ def _span(
         max(t.end for t in theirs), min(m[2] for _, m in copied),
         _kind(reports[source], reports[other]),
     )  # fmt: skip
+
+
+SHARES_FILE = "copied-shares.json"
+
+
+def build_shares(
+    folder: Path, reports: Mapping[str, Report], chunks: Iterable[Chunk]
+) -> dict[str, float]:
+    """Each report's copied share for the index build in `folder`, computed once per build and
+    kept beside it (a build never changes once written; a new build is a new folder): the 雷同
+    column of `rag reports` does not search the whole corpus on every listing. A folder that
+    cannot be written is searched each time."""
+    path = folder / SHARES_FILE
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(kept, dict) and set(kept) == set(reports):
+            return {k: float(v) for k, v in kept.items()}
+    except (OSError, ValueError):
+        pass
+    shares = find_copies(reports, chunks).shares
+    with contextlib.suppress(OSError):
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(shares, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    return shares

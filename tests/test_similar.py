@@ -140,3 +140,20 @@ def test_asking_for_one_report_gives_what_the_whole_run_gives_it(
     one = find_copies(pipeline.reports, pipeline.index.chunks, [XIAKOU])
     assert one.spans == tuple(whole.of(XIAKOU)) and one.shares == {XIAKOU: whole.shares[XIAKOU]}
     assert all(0.0 <= v <= 1.0 for v in whole.shares.values())
+
+
+def test_rag_reports_reads_the_shares_once_per_build(
+    copied: tuple[Pipeline, Path, int, int],
+) -> None:
+    """The 雷同 column is searched once per index build and kept beside it."""
+    from rag.similar import SHARES_FILE, build_shares
+
+    pipeline, _, _, _ = copied
+    folder = pipeline.index.folder
+    first = build_shares(folder, pipeline.reports, pipeline.index.chunks)
+    assert first == find_copies(pipeline.reports, pipeline.index.chunks).shares
+    kept = folder / SHARES_FILE
+    assert json.loads(kept.read_text(encoding="utf-8")) == first
+    kept.write_text(json.dumps({s: 0.5 for s in first}), encoding="utf-8")
+    assert set(build_shares(folder, pipeline.reports, []).values()) == {0.5}  # read, not searched
+    kept.unlink()

@@ -27,14 +27,14 @@ from rich.table import Table
 def reports(index: IndexOpt = None, as_json: JsonOpt = False) -> None:
     """列出已索引的报告及其元数据 / List the indexed reports with their metadata."""
     from rag.factory import open_index
-    from rag.similar import find_copies
+    from rag.similar import build_shares
 
     try:
         loaded = open_index(settings_for(index))
     except RagError as e:
         fail(e)
         return
-    copied = find_copies(loaded.reports, loaded.chunks).shares  # rag similar: the spans
+    copied = build_shares(loaded.folder, loaded.reports, loaded.chunks)  # rag similar: the spans
     rows = [
         {
             "source": r.source,
