@@ -15,12 +15,12 @@ from typing import Any, Literal
 from rag.check import not_a_claim
 from rag.errors import ConfigError
 from rag.pipeline import AskOptions, Pipeline
-from rag.retrieve.sections import next_year_topic, sentence_topic
+from rag.retrieve.sections import next_year_topic, report_sentences, sentence_topic
 from rag.retrieve.support import support
 from rag.retrieve.terms import question_terms
 from rag.table import Cell, Table, TableBuilder, counts_alike
-from rag.text.textmatch import containment, is_heading, sentences
-from rag.types import Chunk, Report
+from rag.text.textmatch import containment, is_heading
+from rag.types import Report
 from rag.verify.judge import is_furniture
 
 # A plan item is 表述相同 when this share of its character bigrams is in one sentence of the
@@ -124,10 +124,7 @@ class Comparer:
 
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
-        self.tables = TableBuilder(pipeline)
-        self._chunks: dict[str, list[Chunk]] = {}
-        for c in pipeline.index.chunks:
-            self._chunks.setdefault(c.source, []).append(c)
+        self.tables = TableBuilder(pipeline)  # and its reports' chunks
 
     def trend(
         self, place: str, indicators: Sequence[str], options: AskOptions | None = None
@@ -171,18 +168,13 @@ class Comparer:
     def _sentences(self, source: str) -> list[tuple[int, int, str, bool]]:
         """(start, end, text, in next year's plans) of each sentence of a report, once."""
         report = self.pipeline.reports[source]
-        seen: set[int] = set()
         out = []
-        for chunk in sorted(self._chunks.get(source, []), key=lambda c: c.start):
-            for a, b in sentences(chunk.text):
-                if chunk.start + a in seen:
-                    continue
-                seen.add(chunk.start + a)
-                text = chunk.text[a:b]
-                if is_heading(text, chunk.section) or is_furniture(report, text):
-                    continue
-                plans = next_year_topic(sentence_topic(chunk, a))
-                out.append((chunk.start + a, chunk.start + b, text, plans))
+        for chunk, a, b in report_sentences(self.tables.chunks.get(source, [])):
+            text = chunk.text[a:b]
+            if is_heading(text, chunk.section) or is_furniture(report, text):
+                continue
+            plans = next_year_topic(sentence_topic(chunk, a))
+            out.append((chunk.start + a, chunk.start + b, text, plans))
         return out
 
     def promises(self, earlier: str, later: str) -> list[Promise]:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from rag.lang import lexicon
+from rag.retrieve.sections import report_sentences
 from rag.text.numbers import QUANTITY
-from rag.text.textmatch import sentences
 from rag.types import Chunk, Report
 from rag.verify.judge import is_furniture
 
@@ -39,6 +39,9 @@ LONE_GRAMS = 40  # nor does one copied sentence alone with fewer (a template lin
 _SELF = lexicon()["self_reference"].pattern  # rag/lang/data/places.toml: 我镇, 本县
 _DIGITS = re.compile(r"[0-9０-９]+")
 _PUNCT = re.compile(r"[\s，,。；;：:、！？!?“”\"'（）()《》〈〉【】\[\]—\-…·]")
+
+
+KIND_ZH = {"earlier_year": "本地往年", "same_place": "本地另一份", "other_place": "别的地方"}
 
 
 @dataclass(frozen=True)
@@ -103,16 +106,10 @@ def _grams(text: str) -> frozenset[str]:
 
 def _sentences(report: Report, chunks: Sequence[Chunk]) -> list[_Sentence]:
     names = sorted({n for n in report.meta.places.names() if len(n) >= 2}, key=len, reverse=True)
-    seen: set[int] = set()
     out = []
-    for chunk in sorted(chunks, key=lambda c: c.start):
-        for a, b in sentences(chunk.text):
-            if chunk.start + a in seen:
-                continue
-            seen.add(chunk.start + a)
-            text = chunk.text[a:b]
-            if is_furniture(report, text):
-                continue
+    for chunk, a, b in report_sentences(chunks):
+        text = chunk.text[a:b]
+        if not is_furniture(report, text):
             grams = _grams(_masked(text, names))
             out.append(_Sentence(report.source, chunk.start + a, chunk.start + b, grams))
     return out

@@ -26,11 +26,16 @@ from rag.lang import lexicon
 from rag.pipeline import AskOptions, Pipeline
 from rag.retrieve.figures import find_figure, gap, names_all, people_near
 from rag.retrieve.scope import resolve_scope
-from rag.retrieve.sections import SHORTCOMINGS, next_year_topic, sentence_topic
+from rag.retrieve.sections import (
+    SHORTCOMINGS,
+    next_year_topic,
+    report_sentences,
+    sentence_topic,
+)
 from rag.retrieve.support import support
 from rag.retrieve.terms import QuestionTerms, question_terms
 from rag.text.numbers import Quantity, compatible_units
-from rag.text.textmatch import is_heading, sentences, years_in
+from rag.text.textmatch import is_heading, years_in
 from rag.types import Chunk, Report
 from rag.verify.judge import is_furniture
 
@@ -242,9 +247,9 @@ class TableBuilder:
     def __init__(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self._sentences: dict[str, list[_Sentence]] = {}
-        self._chunks: dict[str, list[Chunk]] = {}
+        self.chunks: dict[str, list[Chunk]] = {}  # each report's chunks
         for c in pipeline.index.chunks:
-            self._chunks.setdefault(c.source, []).append(c)
+            self.chunks.setdefault(c.source, []).append(c)
 
     def build(self, indicators: Sequence[str], options: AskOptions | None = None) -> Table:
         t0 = time.perf_counter()
@@ -315,26 +320,19 @@ class TableBuilder:
             return self._sentences[source]
         report = self.pipeline.reports[source]
         year = report.meta.year
-        seen: set[int] = set()
         out: list[_Sentence] = []
-        for chunk in sorted(self._chunks.get(source, []), key=lambda c: c.start):
-            plans_chunk = next_year_topic(sentence_topic(chunk, 0))
-            for a, b in sentences(chunk.text):
-                start = chunk.start + a
-                if start in seen:
-                    continue
-                seen.add(start)
-                text = chunk.text[a:b]
-                if is_heading(text, chunk.section) or is_furniture(report, text):
-                    continue
-                other_year = (
-                    year is not None
-                    and any(y != year for y in years_in(text))
-                    and (year not in years_in(text))
-                )
-                topic = sentence_topic(chunk, a)
-                # next year's plans, and the shortcomings (仍有4人未取得执法资格): no results
-                plans = plans_chunk or next_year_topic(topic) or topic == SHORTCOMINGS
-                out.append(_Sentence(start, chunk.start + b, text, plans, other_year, year))
+        for chunk, a, b in report_sentences(self.chunks.get(source, [])):
+            text = chunk.text[a:b]
+            if is_heading(text, chunk.section) or is_furniture(report, text):
+                continue
+            other_year = (
+                year is not None
+                and any(y != year for y in years_in(text))
+                and (year not in years_in(text))
+            )
+            topic = sentence_topic(chunk, a)  # the chunk's section's topic, else its paragraph's
+            # next year's plans, and the shortcomings (仍有4人未取得执法资格): no results
+            plans = next_year_topic(topic) or topic == SHORTCOMINGS
+            out.append(_Sentence(chunk.start + a, chunk.start + b, text, plans, other_year, year))
         self._sentences[source] = out
         return out

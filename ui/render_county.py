@@ -8,6 +8,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from rag.similar import KIND_ZH
 from rag.types import Report
 
 UNSTATED = "未载明"
@@ -91,9 +92,6 @@ def trend_html(data: dict[str, Any], reports: Mapping[str, Report]) -> str:
     elif not data["changes"]:
         out.append("<p>只有一年的报告：没有可对比的上一年。</p>")
     return "".join(out)
-
-
-KIND_ZH = {"earlier_year": "本地往年", "same_place": "本地另一份", "other_place": "别的地方"}
 
 
 def similar_html(data: dict[str, Any], reports: Mapping[str, Report]) -> str:

@@ -77,18 +77,25 @@ def table(
     _print_table(built, pipeline.reports)
 
 
-def _print_table(built, reports) -> None:  # type: ignore[no-untyped-def]
-    """The table, its totals and each figure's sentence, on the terminal."""
+def _grid(first: str, indicators, rows, title: str | None = None) -> RichTable:  # type: ignore[no-untyped-def]
+    """A table of cells: a label column (`first`), one column per indicator, 未载明 dimmed."""
     from rag.table import UNSTATED
 
-    grid = RichTable(show_lines=False)
-    grid.add_column("报告")
-    for ind in built.indicators:
+    grid = RichTable(title=escape(title) if title else None)
+    grid.add_column(first)
+    for ind in indicators:
         grid.add_column(escape(ind.name), justify="right")
-    for source, cells in built.rows:
-        grid.add_row(escape(built.labels.get(source, source)),
+    for label, cells in rows:
+        grid.add_row(escape(label),
                      *(escape(c.value) if c.value else f"[dim]{UNSTATED}[/dim]" for c in cells))  # fmt: skip
-    console.print(grid)
+    return grid
+
+
+def _print_table(built, reports) -> None:  # type: ignore[no-untyped-def]
+    """The table, its totals and each figure's sentence, on the terminal."""
+
+    rows = [(built.labels.get(source, source), cells) for source, cells in built.rows]
+    console.print(_grid("报告", built.indicators, rows))
     for t in built.totals():
         if t.value is not None:
             left = (
@@ -142,14 +149,8 @@ def trend(
     if as_json:
         print(json.dumps(result.to_dict(pipeline.reports), ensure_ascii=False, indent=1))
         return
-    grid = RichTable(title=escape(result.place))
-    grid.add_column("年份")
-    for ind in result.table.indicators:
-        grid.add_column(escape(ind.name), justify="right")
-    for source, cells in result.table.rows:
-        grid.add_row(str(result.years[source]),
-                     *(escape(c.value) if c.value else f"[dim]{UNSTATED}[/dim]" for c in cells))  # fmt: skip
-    console.print(grid)
+    rows = [(str(result.years[source]), cells) for source, cells in result.table.rows]
+    console.print(_grid("年份", result.table.indicators, rows, title=result.place))
     for a, b, changes in result.changes:
         console.print(f"{result.years[a]} → {result.years[b]}：", markup=False)
         for c in changes:
@@ -174,7 +175,7 @@ def similar(
     """雷同文字：一份报告中与其他报告（别的镇，或本镇往年）几乎逐字相同的段落（共有的套话不计），
     两边的原文和位置，以及每份报告的雷同比例 / text copied from other reports, both spans."""
     from rag.factory import open_index
-    from rag.similar import find_copies
+    from rag.similar import KIND_ZH, find_copies
 
     try:
         settings = settings_for(index)
@@ -187,12 +188,11 @@ def similar(
     if as_json:
         print(json.dumps(found.to_dict(loaded.reports), ensure_ascii=False, indent=1))
         return
-    kinds = {"earlier_year": "本地往年", "same_place": "本地另一份", "other_place": "别的地方"}
     for source, share in sorted(found.shares.items(), key=lambda x: -x[1]):
         console.print(f"{source}：雷同 {share:.0%}", markup=False, style="bold" if share else "")
         for c in found.of(source):
             console.print(f"  {c.start}-{c.end} ≈ {c.other} {c.other_start}-{c.other_end}"
-                          f"（{kinds[c.kind]}，{c.overlap:.0%}）", markup=False)  # fmt: skip
+                          f"（{KIND_ZH[c.kind]}，{c.overlap:.0%}）", markup=False)  # fmt: skip
             text = loaded.reports[source].text[c.start : c.end]
             console.print(f"    {text[:120]}{'…' if len(text) > 120 else ''}", markup=False,
                           style="dim")  # fmt: skip

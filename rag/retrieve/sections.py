@@ -9,7 +9,7 @@ topics is answered from that part, and gets all of its items (一是…二是…
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from rag.lang import lexicon
 from rag.text.textmatch import sentences
@@ -82,6 +82,17 @@ def sentence_topic(chunk: Chunk, start: int) -> str:
         if pattern.search(lead):
             return name
     return ""
+
+
+def report_sentences(chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, int, int]]:
+    """Each sentence of one report's `chunks` once (chunks overlap), in reading order: the
+    chunk it is read in (its section, its topic) and its offsets in that chunk's text."""
+    seen: set[int] = set()
+    for chunk in sorted(chunks, key=lambda c: c.start):
+        for a, b in sentences(chunk.text):
+            if chunk.start + a not in seen:
+                seen.add(chunk.start + a)
+                yield chunk, a, b
 
 
 def section_chunks(chunks: Sequence[Chunk], topic: str) -> list[Chunk]:

@@ -65,7 +65,7 @@ def layout(ctx: Context) -> CountyTab:
                      export_file, place, trend_btn, trend_out, similar_btn, similar_out)  # fmt: skip
 
 
-def _error(e: RagError) -> str:
+def _error(e: RagError | str) -> str:
     return f'<p class="county-error">{html.escape(str(e))}</p>'
 
 
@@ -95,7 +95,7 @@ def wire(ctx: Context, tab: CountyTab, filters: list[Any]) -> None:
     def copies(place: str, years: list[Any], reports: list[str]) -> str:
         found = similar_json(ctx.live.pipeline, options(place, years, reports))
         if "error" in found:
-            return f'<p class="county-error">{html.escape(found["error"])}</p>'
+            return _error(found["error"])
         return similar_html(found, ctx.live.pipeline.reports)
 
     def export(table: Table | None, fmt: str, request: gr.Request) -> str | None:
